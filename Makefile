@@ -1,0 +1,89 @@
+# minidock - a pedagogical mini-Docker.  One screen to read:
+#   make            build every tool of cmd/ into bin/
+#   make images     build the teaching images (images/build/)
+#   make check      run every test suite, then again under ASan+UBSan
+#   make demo       start a shell in a container
+#   make deps       install what is missing (Debian/Ubuntu, as root)
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Werror
+CPPFLAGS += -D_GNU_SOURCE -Icommon
+BUILD    ?= build
+BIN      ?= bin
+
+# Every cmd/NAME.c is a tool, bin/NAME.
+TOOLS = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+
+# The libraries each tool links with (ARCHITECTURE.md, "Libraries").
+LIBS_ns-enter   = -lseccomp -lcap
+LIBS_cg-limit   =
+LIBS_img-unpack = -larchive -ljansson -lcrypto
+LIBS_net-bridge = -lmnl -lnftables
+LIBS_run        = -ljansson
+
+# Debian packages: to build, to test, to run the demo.
+DEB_PACKAGES = gcc make clang pkg-config \
+	libarchive-dev libjansson-dev libssl-dev zlib1g-dev libzstd-dev \
+	libmnl-dev libnftables-dev libseccomp-dev libcap-dev \
+	bats bats-support bats-assert busybox-static \
+	iproute2 nftables util-linux uidmap procps
+
+SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer
+
+COMMON_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
+
+all: $(TOOLS:%=$(BIN)/%)
+
+$(BIN)/%: $(BUILD)/cmd/%.o $(BUILD)/libminidock.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_$*)
+
+$(BUILD)/libminidock.a: $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+# The same tools built with AddressSanitizer and UndefinedBehaviorSanitizer.
+san:
+	$(MAKE) BUILD=build-san BIN=bin-san CFLAGS="-O1 -g $(SANITIZE)"
+
+images: all
+	$(MAKE) -C images
+
+deps:
+	@missing=; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Every suite on the normal build, then on the sanitized one.
+check: deps all images san
+	@status=0; \
+	MINIDOCK_BIN=$(CURDIR)/bin bats --tap tests/ || status=1; \
+	echo "# again under AddressSanitizer and UndefinedBehaviorSanitizer"; \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	MINIDOCK_BIN=$(CURDIR)/bin-san bats --tap tests/ || status=1; \
+	exit $$status
+
+demo: deps all images
+	@if [ -t 0 ] && [ -t 1 ]; then \
+		echo "A shell in a container (type exit to leave):"; \
+		bin/ns-enter --all --hostname minidock --root images/build/busybox/rootfs -- /bin/sh; \
+	else \
+		sh images/demo.sh; \
+	fi
+
+clean:
+	rm -rf build build-san bin bin-san
+	$(MAKE) -C images clean
+
+.PHONY: all san images deps check demo clean
+.SECONDARY:

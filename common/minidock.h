@@ -1,0 +1,120 @@
+/*
+ * minidock.h - the few helpers every minidock tool shares.
+ *
+ * Conventions (see ARCHITECTURE.md):
+ *   - helpers return -1 and leave errno set; only a tool prints and exits;
+ *   - die()/warn_errno() print one line "TOOL: what failed: why";
+ *   - exit status: COMMAND's own, 128+N when killed by signal N,
+ *     125 when the tool failed, 126 cannot execute, 127 not found;
+ *   - vlog() prints one line per kernel-level step when --verbose or
+ *     MINIDOCK_VERBOSE=1 is set.
+ */
+#ifndef MINIDOCK_H
+#define MINIDOCK_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MINIDOCK_VERSION "0.1.0"
+
+/* Exit codes shared with docker run, env(1) and chroot(1). */
+enum {
+	EXIT_TOOL_FAILED = 125,
+	EXIT_CANNOT_EXEC = 126,
+	EXIT_NOT_FOUND = 127,
+	EXIT_SIGNAL_BASE = 128,
+};
+
+/* ---- messages (common/log.c) ---- */
+
+extern const char *md_tool;     /* "ns-enter", "cg-limit", ... */
+extern int md_verbose;          /* set by --verbose or MINIDOCK_VERBOSE=1 */
+
+/* Call first in main(): sets md_tool and reads MINIDOCK_VERBOSE. */
+void md_init(const char *tool);
+
+/* "TOOL: <message>: strerror(errno)" then exit(125). */
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* "TOOL: <message>" then exit(125). */
+void die_x(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Same as die()/die_x() without exiting. */
+void warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warn_x(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "TOOL (minidock) VERSION" on stdout, for --version. */
+void print_version(void);
+/* "TOOL: <message>" when verbose, else nothing. */
+void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- memory: these exit(125) when memory runs out (common/xalloc.c) ---- */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- processes (common/proc.c) ---- */
+
+/* Turn a wait(2) status into the exit code of the chain convention. */
+int exit_code_of(int wstatus);
+
+/*
+ * execvp(argv[0], argv); on failure prints "TOOL: ARGV0: why" and
+ * _exit(127) when not found, _exit(126) otherwise.  Never returns.
+ */
+void exec_command(char *const argv[]) __attribute__((noreturn));
+
+/*
+ * Block the signals a supervisor forwards (SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH) so none is lost between fork and
+ * supervise().  The child must call unblock_forwarded_signals() first.
+ */
+int block_forwarded_signals(void);
+int unblock_forwarded_signals(void);
+
+/*
+ * Forward the signals above to CHILD, reap it and return its exit code
+ * (exit_code_of).  Returns -1 with errno on a wait failure.
+ */
+int supervise(pid_t child);
+
+/* Exit the way CODE says: exit(CODE). (Kept as a function so a tool's
+ * main reads "return pass_on(code)".) */
+int pass_on(int code);
+
+/* ---- parsing (common/parse.c) ---- */
+
+/* "64M", "512k", "1g", "100" -> bytes.  -1/EINVAL on junk or overflow. */
+int parse_size(const char *s, uint64_t *out);
+/* A decimal unsigned number, whole string. -1/EINVAL otherwise. */
+int parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+
+/* ---- files (common/fs.c) ---- */
+
+/* mkdir -p with MODE for each created component. */
+int mkdir_p(const char *path, mode_t mode);
+/* rm -rf PATH, never crossing into another filesystem, never following
+ * symlinks.  Missing PATH is not an error. */
+int rm_rf(const char *path);
+/* Write the whole string to PATH (O_WRONLY|O_CREAT|O_TRUNC, 0644). */
+int write_file(const char *path, const char *text);
+/* Read a whole (small) file into a NUL-terminated malloc'd string. */
+char *read_file(const char *path, size_t *len);
+/* 1 if PATH is a directory with no entry, 0 if not, -1 on error. */
+int dir_is_empty(const char *path);
+
+/* ---- state locations (common/state.c) ---- */
+
+/* $MINIDOCK_RUN_DIR or /run/minidock: per-container runtime state. */
+const char *md_run_dir(void);
+/* $MINIDOCK_LIB_DIR or /var/lib/minidock: images and layers. */
+const char *md_lib_dir(void);
+/* $MINIDOCK_NETNS_DIR or /run/netns: network namespace files. */
+const char *md_netns_dir(void);
+/* 1 when NAME is a usable container/cgroup/netns name: [A-Za-z0-9_.-],
+ * 1..64 chars, not starting with '.' or '-'. */
+int valid_name(const char *name);
+
+#endif

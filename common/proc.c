@@ -1,0 +1,110 @@
+/*
+ * proc.c - the supervisor half every chain tool shares: start COMMAND,
+ * pass signals on to it, wait for it, and hand its fate to our caller.
+ *
+ * See signal(7), sigprocmask(2), waitpid(2), execve(2).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "minidock.h"
+
+/* The signals a user (or docker stop) sends that COMMAND must receive. */
+static const int forwarded_signals[] = {
+	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+};
+#define N_FORWARDED (sizeof(forwarded_signals) / sizeof(forwarded_signals[0]))
+
+static volatile pid_t supervised_child;
+
+int exit_code_of(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return EXIT_SIGNAL_BASE + WTERMSIG(wstatus);
+	return EXIT_TOOL_FAILED;
+}
+
+void exec_command(char *const argv[])
+{
+	int e;
+
+	execvp(argv[0], argv);
+	e = errno;
+	fprintf(stderr, "%s: %s: %s\n", md_tool, argv[0], strerror(e));
+	_exit(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+static int change_forwarded_mask(int how)
+{
+	sigset_t set;
+	size_t i;
+
+	sigemptyset(&set);
+	for (i = 0; i < N_FORWARDED; i++)
+		sigaddset(&set, forwarded_signals[i]);
+	return sigprocmask(how, &set, NULL);
+}
+
+int block_forwarded_signals(void)
+{
+	return change_forwarded_mask(SIG_BLOCK);
+}
+
+int unblock_forwarded_signals(void)
+{
+	size_t i;
+
+	/* The child starts with default dispositions, like any new process. */
+	for (i = 0; i < N_FORWARDED; i++)
+		signal(forwarded_signals[i], SIG_DFL);
+	return change_forwarded_mask(SIG_UNBLOCK);
+}
+
+static void forward_signal(int sig)
+{
+	if (supervised_child > 0)
+		kill(supervised_child, sig);
+}
+
+int supervise(pid_t child)
+{
+	struct sigaction sa;
+	int wstatus;
+	size_t i;
+
+	supervised_child = child;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < N_FORWARDED; i++)
+		if (sigaction(forwarded_signals[i], &sa, NULL) < 0)
+			return -1;
+	if (change_forwarded_mask(SIG_UNBLOCK) < 0)
+		return -1;
+
+	while (waitpid(child, &wstatus, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	supervised_child = 0;
+	/* Back to defaults: the caller's cleanup must not be interrupted by a
+	 * handler pointing at a child that is gone; block them meanwhile. */
+	change_forwarded_mask(SIG_BLOCK);
+	for (i = 0; i < N_FORWARDED; i++)
+		signal(forwarded_signals[i], SIG_DFL);
+	return exit_code_of(wstatus);
+}
+
+int pass_on(int code)
+{
+	fflush(stdout);
+	exit(code);
+}

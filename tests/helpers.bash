@@ -1,0 +1,57 @@
+# helpers.bash - loaded by every suite: `load helpers`.
+#
+# MINIDOCK_BIN   the tools under test (bin/, or bin-san/ for the sanitized pass)
+# ROOTFS         the busybox teaching root filesystem (make images)
+# TEST_TMP       a fresh directory per test, removed by the test's teardown
+#                (call common_teardown from your teardown)
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+MINIDOCK_BIN=${MINIDOCK_BIN:-$REPO/bin}
+ROOTFS=${ROOTFS:-$REPO/images/build/busybox/rootfs}
+IMAGES=$REPO/images/build
+export MINIDOCK_BIN ROOTFS IMAGES
+
+# Sanitizer reports must fail the test, not scroll by.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+# A private directory for this test, and private state locations so tests
+# never touch /run/minidock or /var/lib/minidock of the machine.
+common_setup() {
+	TEST_TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/minidock-test.XXXXXX")
+	export TEST_TMP
+	export MINIDOCK_RUN_DIR=$TEST_TMP/run
+	export MINIDOCK_LIB_DIR=$TEST_TMP/lib
+}
+
+common_teardown() {
+	if [ -n "${TEST_TMP:-}" ] && [ -d "$TEST_TMP" ]; then
+		# Undo any mount a failed test left below TEST_TMP, deepest first.
+		awk -v t="$TEST_TMP" '$5 ~ "^"t {print $5}' /proc/self/mountinfo |
+			sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+		rm -rf "$TEST_TMP"
+	fi
+}
+
+# The cgroup (v1 memory hierarchy, or v2) this test runs in, as a path below
+# the hierarchy's root.  Test cgroups go below it, never beside it.
+own_cgroup() {
+	local controller=${1:-memory}
+	awk -F: -v c="$controller" '
+		$2 == "" && c == "" { print $3 }
+		{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }
+	' /proc/self/cgroup | head -n1
+}
+
+# Count mounts whose mount point contains STRING (leftover checks).
+mounts_matching() {
+	grep -c -- "$1" /proc/self/mountinfo || true
+}
+
+# Skip (with the reason) when not root: most suites need root.
+require_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (run: sudo make check)"
+}
