@@ -70,7 +70,7 @@ check: deps all images san
 	MINIDOCK_BIN=$(CURDIR)/bin bats --tap tests/ || status=1; \
 	echo "# again under AddressSanitizer and UndefinedBehaviorSanitizer"; \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	MINIDOCK_BIN=$(CURDIR)/bin-san bats --tap tests/ || status=1; \
+	MINIDOCK_SAN=1 MINIDOCK_BIN=$(CURDIR)/bin-san bats --tap tests/ || status=1; \
 	exit $$status
 
 demo: deps all images
