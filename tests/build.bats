@@ -4,7 +4,7 @@
 
 load helpers
 
-setup() { common_setup; }
+setup() { common_setup; shopt -s nullglob; }
 teardown() { common_teardown; }
 
 @test "build: every tool builds with clang and -Wall -Wextra -Werror" {
