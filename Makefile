@@ -1,6 +1,7 @@
 # minidock - a pedagogical mini-Docker.  One screen to read:
 #   make            build every tool of cmd/ into bin/
 #   make images     build the teaching images (images/build/)
+#   make slides     render the course slides (slides/build/)
 #   make check      run every test suite, then again under ASan+UBSan
 #   make demo       start a shell in a container
 #   make deps       install what is missing (Debian/Ubuntu, as root)
@@ -29,6 +30,9 @@ DEB_PACKAGES = gcc make clang pkg-config \
 	bats bats-support bats-assert busybox-static \
 	iproute2 nftables util-linux uidmap procps
 
+# The course slides only: rendered by Marp CLI (npm) in Chromium.
+SLIDES_PACKAGES = chromium nodejs npm poppler-utils fonts-dejavu-core
+
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer
 
 COMMON_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
@@ -53,6 +57,10 @@ san:
 images: all
 	$(MAKE) -C images
 
+# The course slides, HTML and PDF in slides/build/ (see slides/README.md).
+slides:
+	$(MAKE) -C slides SLIDES_PACKAGES="$(SLIDES_PACKAGES)"
+
 deps:
 	@missing=; for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
@@ -65,7 +73,7 @@ deps:
 	fi
 
 # Every suite on the normal build, then on the sanitized one.
-check: deps all images san
+check: deps all images san slides
 	@status=0; \
 	MINIDOCK_BIN=$(CURDIR)/bin bats --tap tests/ || status=1; \
 	echo "# again under AddressSanitizer and UndefinedBehaviorSanitizer"; \
@@ -85,5 +93,5 @@ clean:
 	rm -rf build build-san bin bin-san
 	$(MAKE) -C images clean
 
-.PHONY: all san images deps check demo clean
+.PHONY: all san images slides deps check demo clean
 .SECONDARY:
