@@ -1,0 +1,71 @@
+/*
+ * store.h - what `run` and `container` share: the state directory of a
+ * container (md_run_dir()/NAME/), the processes of its chain, and starting
+ * the sibling tools (cg-limit, net-bridge, ns-enter, img-unpack) found next
+ * to our own binary.
+ *
+ * A container's state directory holds:
+ *   config.json   what run was asked (image, command, network, ports...)
+ *   supervisor    "PID STARTTIME" of the run process that waits for the chain
+ *   pid           "PID STARTTIME" of the chain's first tool (cg-limit)
+ *   exit          the chain's exit status, once it has ended
+ *   log           stdout and stderr of a detached container
+ *   rootfs/       the container's root: an overlayfs mount (or a copy)
+ *   upper/ work/  the overlayfs writable layer and its work directory
+ *   hostname      bind-mounted on /etc/hostname
+ *   hosts resolv.conf   written by net-bridge (or by run without a bridge)
+ */
+#ifndef MINIDOCK_STORE_H
+#define MINIDOCK_STORE_H
+
+#include <sys/types.h>
+
+/* A growing NULL-terminated vector of strings, for building argv. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+void strv_push(struct strv *s, const char *str);
+void strv_pushf(struct strv *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strv_free(struct strv *s);
+
+/* The path of TOOL in the directory of /proc/self/exe (malloc'd). */
+char *tool_path(const char *tool);
+
+/*
+ * Run ARGV (fork, execv, wait) and return its exit code (exit_code_of).
+ * With OUT non-NULL, its stdout is captured into a malloc'd string.
+ * With QUIET, its stderr goes to /dev/null.  -1 with errno if fork fails.
+ */
+int run_tool(char *const argv[], char **out, int quiet);
+
+/* md_run_dir()/NAME and md_run_dir()/NAME/FILE (malloc'd). */
+char *state_dir(const char *name);
+char *state_file(const char *name, const char *file);
+
+/* Write "PID STARTTIME\n" to PATH; read it back: the PID when that very
+ * process still runs (same start time, so a reused PID does not count),
+ * 0 otherwise. */
+int write_pid_file(const char *path, pid_t pid);
+pid_t read_live_pid(const char *path);
+
+/*
+ * The host PID of the container's PID 1: going down the chain from its
+ * first tool, the first process that lives in another PID namespace than
+ * ours.  0 when there is none (yet, or any more).
+ */
+pid_t container_init(pid_t chain);
+
+/* Wait up to TIMEOUT_MS for PID to end (pidfd_open + poll, so it works for
+ * a process that is not our child).  0 when gone, -1/ETIMEDOUT otherwise. */
+int wait_gone(pid_t pid, int timeout_ms);
+
+/* Unmount the container's rootfs when it is mounted.  0 or -1/errno. */
+int umount_rootfs(const char *name);
+
+/* Unmount the rootfs and remove the state directory. 0 or -1/errno. */
+int remove_state(const char *name);
+
+#endif
