@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "minidock.h"
 #include "security.h"
@@ -183,6 +184,19 @@ static int add_rules(scmp_filter_ctx ctx, uint64_t caps, int *rules)
 			bad_personality[i] | 0x80000000UL, bad_personality[i]);
 
 		if (add(ctx, eperm, SCMP_SYS(personality), 1, &has_flag, rules) < 0)
+			return -1;
+	}
+	/* Device nodes: with CAP_MKNOD, root of the container could make
+	 * /dev/vda or /dev/input/event0 of the host and open them.  Docker
+	 * lets mknod through and denies the open in the devices cgroup; we
+	 * refuse the node itself, which holds whatever the cgroup setup. */
+	static const unsigned long dev_types[] = { S_IFBLK, S_IFCHR };
+	for (i = 0; i < 2; i++) {
+		struct scmp_arg_cmp mknod_type = arg_cmp(1, SCMP_CMP_MASKED_EQ, S_IFMT, dev_types[i]);
+		struct scmp_arg_cmp mknodat_type = arg_cmp(2, SCMP_CMP_MASKED_EQ, S_IFMT, dev_types[i]);
+
+		if (add(ctx, eperm, SCMP_SYS(mknod), 1, &mknod_type, rules) < 0 ||
+		    add(ctx, eperm, SCMP_SYS(mknodat), 1, &mknodat_type, rules) < 0)
 			return -1;
 	}
 	/* TIOCSTI pushes characters into a terminal's input: a container

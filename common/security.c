@@ -444,17 +444,37 @@ static void cap_list(char *buf, size_t size, uint64_t mask)
 		snprintf(buf, size, "none");
 }
 
+static int has_effective(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 0;
+	return (data[cap / 32].effective >> (cap % 32)) & 1;
+}
+
 /*
  * The bounding set caps what any later execve(2) can give, even a setuid
  * or file-capability binary.  prctl(PR_CAPBSET_DROP) needs CAP_SETPCAP,
  * so it comes before capset(2).  The loop ends where the running kernel's
  * capabilities end (PR_CAPBSET_READ fails with EINVAL).
  */
-static int drop_bounding_set(uint64_t keep, uint64_t *known)
+static int drop_bounding_set(uint64_t keep, uint64_t *known, int may_skip)
 {
-	int dropped = 0;
+	int dropped = 0, can_drop;
 	int cap;
 
+	/* After setuid(2) to a non-root user, CAP_SETPCAP is gone.  With
+	 * no_new_privs no execve can raise a capability any more, so the
+	 * bounding set no longer matters; without it, this is an error of
+	 * the caller (see security.h). */
+	can_drop = prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1 && has_effective(CAP_SETPCAP);
+	if (!can_drop && !may_skip) {
+		step("prctl(PR_CAPBSET_DROP): no CAP_SETPCAP (security_apply after setuid?)");
+		errno = EPERM;
+		return -1;
+	}
 	*known = 0;
 	for (cap = 0; cap < 64; cap++) {
 		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) {
@@ -464,14 +484,17 @@ static int drop_bounding_set(uint64_t keep, uint64_t *known)
 			return -1;
 		}
 		*known |= CAP_BIT(cap);
-		if (keep & CAP_BIT(cap))
+		if ((keep & CAP_BIT(cap)) || !can_drop)
 			continue;
 		step("prctl(PR_CAPBSET_DROP, CAP_%s)", security_cap_name(cap) ? security_cap_name(cap) : "?");
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
 			return -1;
 		dropped++;
 	}
-	vlog("prctl(PR_CAPBSET_DROP) x%d: bounding set reduced", dropped);
+	if (can_drop)
+		vlog("prctl(PR_CAPBSET_DROP) x%d: bounding set reduced", dropped);
+	else
+		vlog("bounding set left as is: no CAP_SETPCAP, and no_new_privs is set");
 	return 0;
 }
 
@@ -535,13 +558,31 @@ static int load_seccomp(uint64_t keep)
 	return 0;
 }
 
+/*
+ * No file descriptor of the runtime reaches COMMAND: a directory of the
+ * host left open, then used as working directory (/proc/self/fd/N),
+ * is outside pivot_root's reach (CVE-2024-21626).  Marked close-on-exec
+ * rather than closed, so the caller's own descriptors stay usable until
+ * execve(2).
+ */
+static int cloexec_from_3(void)
+{
+	step("close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)");
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return -1;
+	vlog("%s", last_step);
+	return 0;
+}
+
 int security_apply(const struct md_security *s)
 {
 	uint64_t keep = security_kept_caps(s);
 	uint64_t known;
 
 	last_step[0] = '\0';
-	if (drop_bounding_set(keep, &known) < 0)
+	if (cloexec_from_3() < 0)
+		return -1;
+	if (drop_bounding_set(keep, &known, s->no_new_privs && !s->privileged) < 0)
 		return -1;
 	if (clear_ambient() < 0)
 		return -1;

@@ -43,10 +43,17 @@ int security_parse_opt(struct md_security *s, const char *opt);
  * path that is missing is skipped; one that is reached through a symlink
  * or lies on another filesystem is refused). */
 int security_mask_paths(const struct md_security *s);
-/* Capability bounding set, ambient set, no_new_privs, seccomp, then
+/* Every fd from 3 up close-on-exec, capability bounding set, ambient
+ * set, no_new_privs, seccomp, then
  * capset(2) of effective/permitted/inheritable, in that order (the filter
  * is loaded while CAP_SYS_ADMIN is still held, so it also loads when
- * no_new_privs is off).  The last call before execve(2). */
+ * no_new_privs is off).  The last call before execve(2).
+ * Best called while still root, before setuid(2) to a --user: the
+ * bounding set needs CAP_SETPCAP to shrink (CAP_SETUID and CAP_SETGID
+ * stay, unless dropped, so the switch still works after it).  Called
+ * after setuid(2), it leaves the bounding set as is when no_new_privs is
+ * on (no execve can raise a capability then), and fails with EPERM when
+ * it is off. */
 int security_apply(const struct md_security *s);
 
 /* The step security_mask_paths/_apply was doing when it failed. */
