@@ -1,0 +1,331 @@
+#!/usr/bin/env bats
+# net-bridge.bats - a container's network: namespace, veth, bridge, NAT and
+# published ports.  Every test runs inside a throwaway "host": a network and
+# mount namespace held by a sleep(1) that setup starts (hns runs a command
+# there), so the machine's links, routes, nftables and ip_forward are never
+# touched; when the holder dies, all of it goes with it.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+NB=$MINIDOCK_BIN/net-bridge
+
+setup() {
+	require_root
+	common_setup
+	export MINIDOCK_NETNS_DIR=$TEST_TMP/netns
+	BG_PIDS=()
+	unshare --net --mount --propagation private sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+	HOLDER=$!
+	# Once it runs sleep, unshare has finished (propagation made private).
+	for _ in $(seq 100); do
+		[ "$(cat /proc/$HOLDER/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.02
+	done
+	[ "$(readlink /proc/$HOLDER/ns/net)" != "$(readlink /proc/self/ns/net)" ] ||
+		fail "the throwaway host namespace was not created"
+	hns ip link set lo up
+}
+
+teardown() {
+	local p
+	for p in "${BG_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	[ -n "${HOLDER:-}" ] && kill -9 "$HOLDER" 2>/dev/null && wait "$HOLDER" 2>/dev/null
+	common_teardown
+}
+
+# Run a command in the throwaway host.  (nsenter execs COMMAND: started in
+# the background, $! is COMMAND's own PID.)
+hns() { nsenter -t "$HOLDER" -n -m -- "$@"; }
+# Run a command in container NAME's namespace (from the throwaway host).
+cns() { local n=$1; shift; hns nsenter --net="$MINIDOCK_NETNS_DIR/$n" -- "$@"; }
+
+# The throwaway host is as it was before net-bridge: only lo, no rule,
+# forwarding off, no namespace file, no lease.
+assert_nothing_left() {
+	run hns ip -o link show
+	assert_output --regexp '^1: lo:'
+	assert_equal "${#lines[@]}" 1
+	run hns nft list ruleset
+	assert_output ""
+	run hns cat /proc/sys/net/ipv4/ip_forward
+	assert_output 0
+	run ls -A "$MINIDOCK_NETNS_DIR"
+	[ "$status" -ne 0 ] || assert_output ""
+	if [ -e "$MINIDOCK_RUN_DIR/net/leases" ]; then
+		run grep -v '^#' "$MINIDOCK_RUN_DIR/net/leases"
+		assert_output ""
+	fi
+}
+
+@test "net-bridge: eth0 has its address and a default route inside; MINIDOCK_IP is set; COMMAND's status comes back" {
+	run hns "$NB" --name web -- sh -c 'ip -4 -o addr show; ip route; echo "ip=$MINIDOCK_IP ns=$MINIDOCK_NETNS"; exit 3'
+	assert_equal "$status" 3
+	assert_output --regexp 'eth0 +inet 10\.213\.0\.2/16'
+	assert_output --regexp 'lo +inet 127\.0\.0\.1/8'
+	assert_output --partial 'default via 10.213.0.1 dev eth0'
+	assert_output --partial "ip=10.213.0.2 ns=$MINIDOCK_NETNS_DIR/web"
+	assert_nothing_left
+}
+
+@test "net-bridge: the namespace file works with nsenter, and the host end is on the bridge" {
+	run hns "$NB" --name web --subnet 10.77.0.0/24 --ip 10.77.0.9 -- \
+		sh -c 'nsenter --net="$MINIDOCK_NETNS" ip -4 -o addr show eth0; nsenter --net=/proc/'"$HOLDER"'/ns/net ip -o link show master minidock0; nsenter --net=/proc/'"$HOLDER"'/ns/net ip -4 -o addr show minidock0'
+	assert_success
+	assert_output --partial 'inet 10.77.0.9/24'
+	assert_output --partial 'veth-web'
+	assert_output --partial 'inet 10.77.0.1/24'
+	assert_nothing_left
+}
+
+@test "net-bridge: the nft table exists while COMMAND runs (and nothing else), and is gone afterwards" {
+	run hns "$NB" --name web --publish 8080:80 -- nsenter --net=/proc/$HOLDER/ns/net nft list ruleset
+	assert_success
+	assert_output --partial 'table ip minidock {'
+	assert_output --regexp 'ip saddr 10\.213\.0\.2 oifname != "minidock0" masquerade comment "web"'
+	assert_output --regexp 'tcp dport 8080 dnat to 10\.213\.0\.2:80 comment "web"'
+	run grep -c '^table' <<<"$output"
+	assert_output 1
+	assert_nothing_left
+}
+
+@test "net-bridge: --no-nat adds no masquerade rule; ip_forward is on while running" {
+	run hns "$NB" --name web --no-nat -- nsenter --net=/proc/$HOLDER/ns/net sh -c 'cat /proc/sys/net/ipv4/ip_forward; nft list ruleset'
+	assert_success
+	assert_line --index 0 1
+	refute_output --partial masquerade
+	assert_nothing_left
+}
+
+@test "net-bridge: two containers on one bridge ping each other and the gateway" {
+	run hns "$NB" --name a --create
+	assert_success
+	assert_output "$MINIDOCK_NETNS_DIR/a
+10.213.0.2"
+	run hns "$NB" --name b --create
+	assert_success
+	assert_line --index 1 10.213.0.3
+	run cns a busybox ping -c1 -W1 10.213.0.3
+	assert_success
+	run cns b busybox ping -c1 -W1 10.213.0.2
+	assert_success
+	run cns a busybox ping -c1 -W1 10.213.0.1
+	assert_success
+	run hns "$NB" --name a --delete
+	assert_success
+	run hns "$NB" --name b --delete
+	assert_success
+	assert_nothing_left
+}
+
+@test "net-bridge: --publish reaches a server in the container from the host, through 127.0.0.1, and from another network" {
+	mkdir -p "$TEST_TMP/www"
+	echo "hello from web" >"$TEST_TMP/www/index.html"
+	run hns "$NB" --name web --publish 8080:80 --publish 127.0.0.1:8081:80 --create
+	assert_success
+	nsenter -t "$HOLDER" -n -m -- nsenter --net="$MINIDOCK_NETNS_DIR/web" -- \
+		busybox httpd -f -p 80 -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 3>&- &
+	BG_PIDS+=($!)
+	for _ in $(seq 50); do cns web busybox netstat -ltn | grep -q ':80 ' && break; sleep 0.05; done
+	# From the host itself: the bridge address and the loopback.
+	run hns timeout 5 busybox wget -q -O - http://10.213.0.1:8080/
+	assert_output "hello from web"
+	run hns timeout 5 busybox wget -q -O - http://127.0.0.1:8080/
+	assert_output "hello from web"
+	run hns timeout 5 busybox wget -q -O - http://127.0.0.1:8081/
+	assert_output "hello from web"
+	# "Another host": a container on another bridge, through prerouting.
+	run hns "$NB" --name client --bridge md-other --subnet 10.214.0.0/16 --create
+	assert_success
+	run cns client timeout 5 busybox wget -q -O - http://10.214.0.1:8080/
+	assert_output "hello from web"
+	# A neighbour on the same bridge (hairpin).
+	run hns "$NB" --name nb --create
+	assert_success
+	run cns nb timeout 5 busybox wget -q -O - http://10.213.0.1:8080/
+	assert_output "hello from web"
+	kill "${BG_PIDS[0]}"
+	for n in web client nb; do
+		run hns "$NB" --name $n --delete
+		assert_success
+	done
+	assert_nothing_left
+}
+
+@test "net-bridge: 20 concurrent net-bridge get 20 distinct addresses, and leave nothing" {
+	mkdir -p "$TEST_TMP/ips"
+	for i in $(seq 20); do
+		hns "$NB" --name c$i -- sh -c "echo \$MINIDOCK_IP > $TEST_TMP/ips/c$i; sleep 1" \
+			</dev/null >"$TEST_TMP/ips/log$i" 2>&1 3>&- &
+		BG_PIDS+=($!)
+	done
+	for p in "${BG_PIDS[@]}"; do wait "$p" || fail "a net-bridge failed: $(cat "$TEST_TMP"/ips/log*)"; done
+	BG_PIDS=()
+	run sh -c "cat $TEST_TMP/ips/c* | sort -u | wc -l"
+	assert_output 20
+	run sh -c "cat $TEST_TMP/ips/c* | grep -cv '^10\.213\.0\.'"
+	assert_output 0
+	assert_nothing_left
+}
+
+@test "net-bridge: after kill -9 of net-bridge, --delete leaves nothing" {
+	nsenter -t "$HOLDER" -n -m -- "$NB" --name k -- sh -c "echo \$\$ > $TEST_TMP/pid; exec sleep 30" \
+		</dev/null >/dev/null 2>&1 3>&- &
+	BG_PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$TEST_TMP/pid" ] && break; sleep 0.05; done
+	[ -s "$TEST_TMP/pid" ] || fail "COMMAND never started"
+	BG_PIDS+=($(cat "$TEST_TMP/pid"))
+	kill -9 "${BG_PIDS[0]}"
+	run hns "$NB" --list
+	assert_output --regexp 'k +10\.213\.0\.2/16 +minidock0 +dead'
+	run hns "$NB" --name k --delete
+	assert_success
+	kill -9 "${BG_PIDS[1]}"
+	assert_nothing_left
+	[ ! -e "$MINIDOCK_RUN_DIR/k" ] || fail "$MINIDOCK_RUN_DIR/k is left"
+}
+
+@test "net-bridge: a lease whose net-bridge was killed is reclaimed by the next one" {
+	nsenter -t "$HOLDER" -n -m -- "$NB" --name k -- sh -c "echo \$\$ > $TEST_TMP/pid; exec sleep 30" \
+		</dev/null >/dev/null 2>&1 3>&- &
+	BG_PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$TEST_TMP/pid" ] && break; sleep 0.05; done
+	[ -s "$TEST_TMP/pid" ] || fail "COMMAND never started"
+	BG_PIDS+=($(cat "$TEST_TMP/pid"))
+	kill -9 "${BG_PIDS[0]}"
+	run hns "$NB" --name next --ip 10.213.0.2 -- ip -4 -o addr show eth0
+	assert_success
+	assert_output --partial 'inet 10.213.0.2/16'
+	kill -9 "${BG_PIDS[1]}"
+	assert_nothing_left
+}
+
+@test "net-bridge: resolv.conf and hosts are written, and only they are removed" {
+	run hns "$NB" --name web --dns 192.0.2.53 --ip 10.213.0.7 --create
+	assert_success
+	run cat "$MINIDOCK_RUN_DIR/web/resolv.conf"
+	assert_output "nameserver 192.0.2.53"
+	run cat "$MINIDOCK_RUN_DIR/web/hosts"
+	assert_line --partial localhost
+	assert_line --regexp '^10\.213\.0\.7[[:space:]]+web$'
+	echo 1234 >"$MINIDOCK_RUN_DIR/web/pid"      # what run keeps there
+	run hns "$NB" --name web --delete
+	assert_success
+	[ -f "$MINIDOCK_RUN_DIR/web/pid" ] || fail "another tool's file was removed"
+	[ ! -e "$MINIDOCK_RUN_DIR/web/hosts" ] || fail "hosts was left"
+	[ ! -e "$MINIDOCK_RUN_DIR/web/resolv.conf" ] || fail "resolv.conf was left"
+}
+
+@test "net-bridge: the default resolv.conf has no 127.x nameserver" {
+	run hns "$NB" --name web -- cat "$MINIDOCK_RUN_DIR/web/resolv.conf"
+	assert_success
+	assert_output --partial nameserver
+	refute_output --regexp 'nameserver 127\.'
+	[ ! -e "$MINIDOCK_RUN_DIR/web" ] || fail "$MINIDOCK_RUN_DIR/web was left"
+}
+
+@test "net-bridge: --verbose shows the netlink messages" {
+	run hns "$NB" --verbose --name web -- true
+	assert_success
+	assert_output --partial 'RTM_NEWLINK minidock0 type bridge'
+	assert_output --partial 'RTM_NEWLINK veth-web type veth peer eth0'
+	assert_output --partial 'RTM_NEWADDR 10.213.0.2/16 dev eth0'
+	assert_output --partial 'RTM_NEWROUTE default via 10.213.0.1 dev eth0'
+	assert_output --partial 'unshare(CLONE_NEWNET)'
+	assert_output --partial 'RTM_DELLINK veth-web'
+}
+
+@test "net-bridge: --list and --list --json show the networks" {
+	run hns "$NB" --name a --publish 8080:80/udp --create
+	assert_success
+	run hns "$NB" --list
+	assert_success
+	assert_line --regexp '^a +10\.213\.0\.2/16 +minidock0 +kept +0\.0\.0\.0:8080:80/udp$'
+	run hns "$NB" --list --json
+	assert_success
+	assert_output --partial '"name": "a", "address": "10.213.0.2", "prefix": 16'
+	assert_output --partial '"publish": ["0.0.0.0:8080:80/udp"]'
+	if command -v python3 >/dev/null; then
+		echo "$output" | python3 -c 'import json,sys; assert json.load(sys.stdin)[0]["name"] == "a"'
+	fi
+	run hns "$NB" --name a --delete
+	assert_success
+	assert_nothing_left
+}
+
+@test "net-bridge: exit codes 127 (not found) and 128+N (signal) pass through, and clean up" {
+	run -127 hns "$NB" --name web -- /no/such/command
+	assert_equal "$status" 127
+	run -143 hns "$NB" --name web -- sh -c 'kill -TERM $$'
+	assert_nothing_left
+}
+
+@test "net-bridge: bad input is refused with exit 125 and nothing is created" {
+	run hns "$NB" --subnet 10.0.0.0/33 -- true
+	assert_equal "$status" 125
+	assert_output --partial 'net-bridge: --subnet 10.0.0.0/33'
+	run hns "$NB" --subnet banana -- true
+	assert_equal "$status" 125
+	assert_output --partial 'expected ADDRESS/PREFIX'
+	run hns "$NB" --subnet 10.0.0.1/16 -- true
+	assert_equal "$status" 125
+	assert_output --partial 'host bits are set'
+	run hns "$NB" --ip 10.9.0.2 -- true
+	assert_equal "$status" 125
+	assert_output --partial 'not in the subnet 10.213.0.0/16'
+	run hns "$NB" --ip 10.213.0.1 -- true
+	assert_equal "$status" 125
+	assert_output --partial 'reserved'
+	run hns "$NB" --bridge this-name-is-too-long -- true
+	assert_equal "$status" 125
+	assert_output --partial 'interface name is 1 to 15'
+	run hns "$NB" --publish 80 -- true
+	assert_equal "$status" 125
+	assert_output --partial '--publish 80: expected'
+	run hns "$NB" --publish 8080:80/sctp -- true
+	assert_equal "$status" 125
+	run hns "$NB" --publish 8080:70000 -- true
+	assert_equal "$status" 125
+	run hns "$NB" --name ../etc -- true
+	assert_equal "$status" 125
+	run hns "$NB" --name web
+	assert_equal "$status" 125
+	assert_output --partial 'no COMMAND'
+	assert_nothing_left
+}
+
+@test "net-bridge: a name, an address or a port in use, or a subnet on a host route, is refused and nothing is added" {
+	run hns "$NB" --name a --publish 8080:80 --create
+	assert_success
+	hns nft list ruleset >"$TEST_TMP/rules.before"
+	hns ip -o link show >"$TEST_TMP/links.before"
+	cp "$MINIDOCK_RUN_DIR/net/leases" "$TEST_TMP/leases.before"
+	run hns "$NB" --name a -- true
+	assert_equal "$status" 125
+	assert_output --partial '--name a: already in use'
+	run hns "$NB" --name b --ip 10.213.0.2 -- true
+	assert_equal "$status" 125
+	assert_output --partial '--ip 10.213.0.2: already taken by a'
+	run hns "$NB" --name b --publish 8080:81 -- true
+	assert_equal "$status" 125
+	assert_output --partial 'host port 8080/tcp is already published by a'
+	hns ip link add d0 type bridge
+	hns ip link set d0 up
+	hns ip addr add 10.99.0.1/16 dev d0
+	hns ip -o link show >"$TEST_TMP/links.before"
+	run hns "$NB" --name b --subnet 10.99.128.0/17 --bridge md-b -- true
+	assert_equal "$status" 125
+	assert_output --partial 'overlaps the host'"'"'s route 10.99.0.0/16 dev d0'
+	run hns nft list ruleset
+	assert_output "$(cat "$TEST_TMP/rules.before")"
+	run hns ip -o link show
+	assert_output "$(cat "$TEST_TMP/links.before")"
+	run cat "$MINIDOCK_RUN_DIR/net/leases"
+	assert_output "$(cat "$TEST_TMP/leases.before")"
+	[ ! -e "$MINIDOCK_NETNS_DIR/b" ] || fail "a namespace file was created"
+	run hns "$NB" --name a --delete
+	assert_success
+	run hns "$NB" --name a --delete
+	assert_equal "$status" 125
+	assert_output --partial 'no such container network'
+}
