@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "minidock.h"
+#include "console.h"
 #include "store.h"
 
 /* What the command line asked for. */
@@ -1036,20 +1037,27 @@ static void print_chain(const struct strv *chain, const size_t *ends, size_t nen
 
 /* ---- run: start the chain and wait for it ---- */
 
-/* Write all of BUF to FD; 0 or -1. */
-static int write_all(int fd, const char *buf, size_t len)
+/*
+ * A container starts with the image's environment, not the user's: keep
+ * only what the tools of the chain read (MINIDOCK_*, and the sanitizers'
+ * settings); ns-enter adds the container's variables (--env).
+ */
+static void clean_environment(void)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	static const char *const kept[] = { "MINIDOCK_", "ASAN_OPTIONS=",
+					    "UBSAN_OPTIONS=", "LSAN_OPTIONS=", NULL };
+	struct strv keep = { 0 };
+	size_t i, k;
+
+	for (i = 0; environ[i]; i++)
+		for (k = 0; kept[k]; k++)
+			if (!strncmp(environ[i], kept[k], strlen(kept[k])))
+				strv_push(&keep, environ[i]);
+	if (clearenv() != 0)
+		_exit(EXIT_TOOL_FAILED);
+	/* putenv keeps the strings: they live until execve. */
+	for (i = 0; i < keep.n; i++)
+		putenv(keep.v[i]);
 }
 
 /* In the child, just before execve(2) of the chain's first tool. */
@@ -1060,142 +1068,22 @@ static void start_chain(char *const chain[], pid_t parent, int stdin_fd, int tty
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(EXIT_TOOL_FAILED);
 	if (tty_slave >= 0) {
-		/* A session whose controlling terminal is the pty: Ctrl-C
-		 * typed there signals the container's foreground job. */
-		if (setsid() < 0 || ioctl(tty_slave, TIOCSCTTY, 0) < 0) {
+		if (pty_make_controlling(tty_slave) < 0) {
 			warn_errno("setsid/TIOCSCTTY");
 			_exit(EXIT_TOOL_FAILED);
 		}
-		if (dup2(tty_slave, STDIN_FILENO) < 0 || dup2(tty_slave, STDOUT_FILENO) < 0 ||
-		    dup2(tty_slave, STDERR_FILENO) < 0)
-			_exit(EXIT_TOOL_FAILED);
-		if (tty_slave > STDERR_FILENO)
-			close(tty_slave);
 	} else if (stdin_fd >= 0 && dup2(stdin_fd, STDIN_FILENO) < 0) {
 		_exit(EXIT_TOOL_FAILED);
 	}
+	{
+		sigset_t chld;
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		sigprocmask(SIG_UNBLOCK, &chld, NULL);
+	}
 	unblock_forwarded_signals();
+	clean_environment();
 	exec_command(chain);
-}
-
-/* A pty: the master stays with run, the slave becomes the container's
- * terminal.  Its size is the user's terminal's.  See pty(7). */
-static int open_pty(int *slave)
-{
-	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
-	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	char *name;
-
-	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
-		die("posix_openpt");
-	name = ptsname(master);
-	if (!name)
-		die("ptsname");
-	*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*slave < 0)
-		die("open %s", name);
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
-		ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws);
-	if (ioctl(master, TIOCSWINSZ, &ws) < 0)
-		die("ioctl TIOCSWINSZ");
-	vlog("posix_openpt() = %s, %ux%u", name, ws.ws_col, ws.ws_row);
-	return master;
-}
-
-static void copy_window_size(int master)
-{
-	struct winsize ws;
-
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-		ioctl(master, TIOCSWINSZ, &ws);
-}
-
-/* Read what is left on the master (after the chain ended) to OUT. */
-static void drain_pty(int master, int out)
-{
-	char buf[4096];
-	ssize_t n;
-
-	if (fcntl(master, F_SETFL, O_NONBLOCK) < 0)
-		return;
-	while ((n = read(master, buf, sizeof(buf))) > 0)
-		if (write_all(out, buf, (size_t)n) < 0)
-			break;
-}
-
-/*
- * Copy between the user's terminal (raw: every key goes to the pty, whose
- * own line discipline turns Ctrl-C into SIGINT and Ctrl-D into end of
- * file for the container) and the pty master, until CHAIN ends.  Signals
- * arrive through a signalfd, in the same poll(2) loop.
- */
-static int relay_pty(int master, pid_t chain, int input)
-{
-	static const int sigs[] = { SIGCHLD, SIGWINCH, SIGINT, SIGTERM, SIGHUP,
-				    SIGQUIT, SIGUSR1, SIGUSR2 };
-	struct termios saved, raw;
-	int is_raw = 0, sfd, wstatus = 0, done = 0, master_open = 1;
-	sigset_t set;
-	size_t i;
-	char buf[4096];
-
-	sigemptyset(&set);
-	for (i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
-		sigaddset(&set, sigs[i]);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
-	    (sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0)
-		die("signalfd");
-	if (input >= 0 && isatty(input) && tcgetattr(input, &saved) == 0) {
-		raw = saved;
-		cfmakeraw(&raw);
-		if (tcsetattr(input, TCSANOW, &raw) == 0)
-			is_raw = 1;
-	}
-	while (!done) {
-		struct pollfd p[3] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = master_open ? master : -1, .events = POLLIN },
-			{ .fd = input, .events = POLLIN },
-		};
-		if (poll(p, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD) {
-					if (waitpid(chain, &wstatus, WNOHANG) == chain)
-						done = 1;
-				} else if (si.ssi_signo == SIGWINCH) {
-					copy_window_size(master);
-				} else {
-					kill(chain, (int)si.ssi_signo);
-				}
-			}
-		}
-		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = read(master, buf, sizeof(buf));
-			/* EIO: no process holds the slave any more. */
-			if (n > 0)
-				write_all(STDOUT_FILENO, buf, (size_t)n);
-			else if (n == 0 || errno != EINTR)
-				master_open = 0;
-		}
-		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = read(input, buf, sizeof(buf));
-			if (n > 0)
-				write_all(master, buf, (size_t)n);
-			else if (n == 0 || errno != EINTR)
-				input = -1;  /* end of input: stop reading it */
-		}
-	}
-	drain_pty(master, STDOUT_FILENO);
-	if (is_raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-	close(sfd);
-	return done ? exit_code_of(wstatus) : EXIT_TOOL_FAILED;
 }
 
 /* Poll until the container's init exists (the chain is set up) or the
@@ -1245,8 +1133,8 @@ static int supervise_chain(const char *name, const struct options *o,
 	char *pidfile = state_file(name, "pid"), *supfile = state_file(name, "supervisor");
 	pid_t self = getpid(), pid;
 
-	if (o->tty)
-		master = open_pty(&slave);
+	if (o->tty && (master = pty_open(&slave)) < 0)
+		die("posix_openpt: a pty for the container");
 	if (!o->interactive || o->detach) {
 		/* Without -i the container reads nothing, as with docker. */
 		stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -1282,7 +1170,7 @@ static int supervise_chain(const char *name, const struct options *o,
 		if (!wait_started(pid, &wstatus)) {
 			code = exit_code_of(wstatus);
 			if (master >= 0)
-				drain_pty(master, STDOUT_FILENO);
+				pty_drain(master, STDOUT_FILENO);
 			finish(name, o->rm, code);
 			/* The log of a failed start is the error to show. */
 			write_all(report, (char *)&code, sizeof(code));
@@ -1294,7 +1182,7 @@ static int supervise_chain(const char *name, const struct options *o,
 		close(report);
 	}
 	if (o->tty)
-		code = relay_pty(master, pid, o->interactive && !o->detach ? STDIN_FILENO : -1);
+		code = pty_relay(master, pid, o->interactive && !o->detach ? STDIN_FILENO : -1);
 	else
 		code = supervise(pid);
 	if (code < 0)

@@ -1,0 +1,37 @@
+/*
+ * console.h - a terminal for a container (run -t, container exec -t): a
+ * new pty whose slave becomes the container's controlling terminal, and
+ * the copy between the user's terminal and the pty master.  The container
+ * never gets the user's own terminal, so it cannot push keystrokes into
+ * it (TIOCSTI) nor change its settings.  See pty(7), termios(3),
+ * setsid(2), ioctl_tty(2) TIOCSCTTY / TIOCSWINSZ.
+ */
+#ifndef MINIDOCK_CONSOLE_H
+#define MINIDOCK_CONSOLE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Write all of BUF to FD (retrying on EINTR and short writes); 0 or -1. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* A new pty, as big as the user's terminal (else 80x24): returns the
+ * master, *SLAVE the slave (both O_CLOEXEC).  -1 with errno. */
+int pty_open(int *slave);
+
+/* In the child: a new session whose controlling terminal is SLAVE, which
+ * becomes stdin, stdout and stderr.  0 or -1 with errno. */
+int pty_make_controlling(int slave);
+
+/*
+ * Copy INPUT (the user's terminal, put in raw mode; -1 for none) to the
+ * master, and the master to stdout, until CHILD ends; SIGWINCH resizes the
+ * pty, other forwarded signals go to CHILD.  Returns CHILD's exit code
+ * (exit_code_of), or -1 with errno.
+ */
+int pty_relay(int master, pid_t child, int input);
+
+/* Copy what is left to read on the master to OUT. */
+void pty_drain(int master, int out);
+
+#endif
