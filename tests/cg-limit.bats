@@ -1,0 +1,269 @@
+#!/usr/bin/env bats
+# cg-limit.bats - cgroups: memory (OOM kill), pids, CPU quota, cpuset, usage
+# statistics, cleanup in every hierarchy, bad input; then the same limits on
+# a pure cgroup v2 kernel, booted in a small VM (tests/vm/).
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+	common_setup
+	require_root
+	CG=$MINIDOCK_BIN/cg-limit
+	NAME=cgtest-$$-$BATS_TEST_NUMBER
+	BG_PID=
+	PRIVATE=
+}
+
+teardown() {
+	if [ -n "$BG_PID" ]; then
+		kill -KILL "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+	fi
+	"$CG" --name "$NAME" --delete >/dev/null 2>&1 || true
+	if [ -n "$PRIVATE" ] && [ -d "$PRIVATE" ]; then
+		rmdir "$PRIVATE/minidock/$NAME" "$PRIVATE/minidock" 2>/dev/null || true
+		rmdir "$PRIVATE" || true
+	fi
+	common_teardown
+}
+
+# The host has cgroup v2 controllers (students' machines) or v1 (this one).
+host_is_v2() {
+	grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null
+}
+
+# No directory called $NAME is left in any cgroup hierarchy.
+assert_gone() {
+	local left
+	left=$(find /sys/fs/cgroup -type d -name "$NAME" 2>/dev/null)
+	[ -z "$left" ] || fail "cgroup left behind: $left"
+}
+
+# A number from cg-limit --stats --json: json_number FIELD, e.g. usage_usec.
+json_number() {
+	"$CG" --name "$NAME" --stats --json | grep -o "\"$1\":[0-9a-z]*" | cut -d: -f2
+}
+
+# Wait (at most 5 s) until cgroup $NAME exists.
+wait_for_cgroup() {
+	for _ in $(seq 50); do
+		"$CG" --name "$NAME" --stats >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "cgroup $NAME never appeared"
+}
+
+@test "cg-limit: COMMAND runs in the new cgroup, its status is passed on, nothing is left" {
+	run "$CG" --name "$NAME" -- sh -c 'cat /proc/self/cgroup; exit 3'
+	assert_equal "$status" 3
+	assert_line --regexp "^[0-9]+:(memory)?:.*/minidock/$NAME\$"
+	assert_gone
+	run -127 "$CG" --name "$NAME" -- /no/such/command
+	assert_equal "$status" 127
+	assert_gone
+	# without --name, a generated name, removed too
+	run "$CG" -- sh -c 'grep -o "minidock/cg-[0-9]*" /proc/self/cgroup | head -n1'
+	assert_success
+	generated=${output#minidock/}
+	[ -n "$generated" ] || fail "no generated name in: $output"
+	[ -z "$(find /sys/fs/cgroup -type d -name "$generated" 2>/dev/null)" ]
+}
+
+@test "cg-limit: past --memory the OOM killer kills COMMAND: message and exit 137" {
+	# dd's 64M buffer fits without a limit...
+	run "$CG" --name "$NAME" -- dd if=/dev/zero of=/dev/null bs=64M count=1
+	assert_success
+	# ...not in 32M.
+	run "$CG" --name "$NAME" --memory 32M -- dd if=/dev/zero of=/dev/null bs=64M count=1
+	assert_equal "$status" 137
+	assert_output --partial "cg-limit: $NAME: killed by the OOM killer (memory limit 32M)"
+	assert_gone
+}
+
+@test "cg-limit: a fork loop stops at --pids, and cg-limit says how many forks were refused" {
+	command -v perl >/dev/null || skip "perl (Debian's perl-base) not installed"
+	# perl counts its forks: itself plus 9 children make the 10 allowed.
+	run "$CG" --name "$NAME" --pids 10 -- perl -e '
+		$n = $f = 0;
+		for (1..30) {
+			$p = fork;
+			if (!defined $p) { $f++ } elsif ($p == 0) { sleep 5; exit 0 } else { $n++ }
+		}
+		print "started $n, refused $f\n"'
+	assert_success
+	assert_line "started 9, refused 21"
+	assert_line "cg-limit: $NAME: the pids limit (10) refused 21 forks"
+	# the sleeping children were killed, the cgroup removed
+	assert_gone
+}
+
+@test "cg-limit: --cpus 0.2 keeps a busy loop near 20% of one CPU (cgroup's own counters)" {
+	"$CG" --name "$NAME" --cpus 0.2 -- sh -c 'while :; do :; done' 3>&- &
+	BG_PID=$!
+	wait_for_cgroup
+	sleep 0.3
+	u1=$(json_number usage_usec) t1=$EPOCHREALTIME
+	sleep 1.5
+	u2=$(json_number usage_usec) t2=$EPOCHREALTIME
+	throttled=$(json_number throttled_usec)
+	ratio=$(awk -v u1="$u1" -v u2="$u2" -v t1="$t1" -v t2="$t2" \
+		'BEGIN { printf "%.3f", (u2 - u1) / 1e6 / (t2 - t1) }')
+	echo "# CPU share $ratio, throttled ${throttled} us" >&3
+	awk -v r="$ratio" 'BEGIN { exit !(r > 0.05 && r < 0.35) }' ||
+		fail "busy loop used $ratio of a CPU, not about 0.2"
+	[ "$throttled" -gt 0 ] || fail "never throttled"
+	# SIGTERM reaches COMMAND through cg-limit: 128 + 15
+	kill -TERM "$BG_PID"
+	status=0
+	wait "$BG_PID" || status=$?
+	BG_PID=
+	assert_equal "$status" 143
+	assert_gone
+}
+
+@test "cg-limit: --stats and --json report real usage; --delete kills and removes" {
+	"$CG" --name "$NAME" --memory 64M --pids 16 -- \
+		sh -c "head -c 16M /dev/zero > $TEST_TMP/fill && touch $TEST_TMP/ready && sleep 30" 3>&- &
+	BG_PID=$!
+	for _ in $(seq 50); do [ -e "$TEST_TMP/ready" ] && break; sleep 0.1; done
+	[ -e "$TEST_TMP/ready" ] || fail "COMMAND did not start"
+
+	run "$CG" --name "$NAME" --stats
+	assert_success
+	assert_line --regexp '^memory.current +[0-9]+$'
+	assert_line --regexp '^memory.limit +67108864$'
+	assert_line --regexp '^pids.current +2$'
+	assert_line --regexp '^pids.limit +16$'
+	assert_line --regexp '^cpu.usage_usec +[0-9]+$'
+
+	run "$CG" --name "$NAME" --stats --json
+	assert_success
+	assert_output --regexp '^\{"name":"'"$NAME"'",.*\}$'
+	current=$(json_number current | head -n1)
+	peak=$(json_number peak)
+	# the 16M file's page cache is charged to the cgroup
+	[ "$current" -ge 16777216 ] || fail "memory current $current < 16M"
+	[ "$peak" -ge "$current" ] || fail "peak $peak < current $current"
+	assert_output --partial '"limit":67108864'
+	assert_output --partial '"oom_kills":0'
+	assert_output --partial '"current":2,"limit":16'
+
+	run "$CG" --name "$NAME" --delete
+	assert_success
+	status=0
+	wait "$BG_PID" || status=$?
+	BG_PID=
+	assert_equal "$status" 137
+	assert_gone
+	run "$CG" --name "$NAME" --stats
+	assert_equal "$status" 125
+	assert_output --partial "$NAME: no such cgroup"
+}
+
+@test "cg-limit: sizes take k, m, g in either case; --verbose shows each write" {
+	host_is_v2 && file=memory.max || file=memory.limit_in_bytes
+	for size in 65536k 65536K 64m 64M 67108864; do
+		run "$CG" --verbose --name "$NAME" --memory "$size" -- true
+		assert_success
+		assert_line "cg-limit: write $file = 67108864"
+	done
+	run "$CG" --verbose --name "$NAME" --memory 1g -- true
+	assert_line "cg-limit: write $file = 1073741824"
+	run "$CG" --verbose --name "$NAME" --memory 1G --pids 5 -- true
+	assert_line "cg-limit: write pids.max = 5"
+	assert_line --regexp "^cg-limit: mkdir /sys/fs/cgroup/.*/minidock/$NAME\$"
+	assert_line --regexp "^cg-limit: rmdir /sys/fs/cgroup/.*/minidock/$NAME\$"
+	assert_gone
+}
+
+@test "cg-limit: --cpuset pins COMMAND; --cpus and --memory-swap are written" {
+	run "$CG" --verbose --name "$NAME" --cpuset 0 --cpus 0.5 --memory 64M --memory-swap 96M -- \
+		grep Cpus_allowed_list /proc/self/status
+	assert_success
+	assert_line --regexp '^Cpus_allowed_list:\s+0$'
+	if host_is_v2; then
+		assert_line "cg-limit: write cpu.max = 50000 100000"
+		assert_line "cg-limit: write memory.swap.max = 33554432"
+	else
+		assert_line "cg-limit: write cpu.cfs_quota_us = 50000"
+		assert_line "cg-limit: write memory.memsw.limit_in_bytes = 100663296"
+	fi
+	assert_gone
+}
+
+@test "cg-limit: the cgroup nests below the caller's own cgroup, and minidock/ goes away" {
+	host_is_v2 && skip "v2 host: the caller's cgroup holds processes (the VM test covers v2)"
+	mem=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { print $5; exit }' /proc/self/mountinfo)
+	[ -n "$mem" ] || skip "no v1 memory hierarchy"
+	own=$(own_cgroup memory)
+	PRIVATE=$mem${own%/}/cgtest-private-$$
+	mkdir "$PRIVATE"
+	# A shell moves itself into a private cgroup, then runs cg-limit there.
+	run sh -c "echo \$\$ > $PRIVATE/cgroup.procs && exec $CG --name $NAME -- cat /proc/self/cgroup"
+	assert_success
+	assert_line --regexp "^[0-9]+:memory:${own%/}/cgtest-private-$$/minidock/$NAME\$"
+	cpu_own=$(own_cgroup cpu)
+	assert_line --regexp "^[0-9]+:cpu(,cpuacct)?:${cpu_own%/}/minidock/$NAME\$"
+	[ ! -e "$PRIVATE/minidock" ] || fail "empty minidock group left in $PRIVATE"
+	assert_gone
+}
+
+@test "cg-limit --info: the layout, the usable controllers, where cgroups go" {
+	run "$CG" --info
+	assert_success
+	assert_line --regexp '^controllers: .*memory'
+	assert_line --regexp '^controllers: .*pids'
+	if host_is_v2; then
+		assert_line "cg-limit uses: cgroup v2"
+	else
+		assert_line "cg-limit uses: cgroup v1"
+		own=$(own_cgroup memory)
+		assert_output --partial "/memory${own%/}/minidock/NAME"
+		if [ -d /sys/fs/cgroup/unified ]; then
+			assert_output --partial "hybrid"
+		fi
+	fi
+}
+
+@test "cg-limit: bad values are refused with exit 125 before anything is created" {
+	bad() {  # bad MESSAGE-PART OPTION...
+		local want=$1
+		shift
+		run "$CG" --name "$NAME" "$@" -- true
+		[ "$status" -eq 125 ] || fail "$* gave status $status, not 125 ($output)"
+		assert_output --partial "$want"
+		assert_gone
+	}
+	bad "--memory 64X: not a size" --memory 64X
+	bad "--memory -1: not a size" --memory -1
+	bad "--memory 1k: the minimum is 6M" --memory 1k
+	bad "--memory-swap 32M: must be at least --memory 64M" --memory 64M --memory-swap 32M
+	bad "--memory-swap needs --memory" --memory-swap 64M
+	bad "--pids -1: not a number" --pids -1
+	bad "--pids 0: not a number" --pids 0
+	bad "--cpus 0: the range is 0.01 to" --cpus 0
+	bad "--cpus -1: not a number of CPUs" --cpus -1
+	bad "--cpus 1,5: not a number of CPUs" --cpus 1,5
+	bad "--cpus 100000: the range is" --cpus 100000
+	bad "--cpuset 0-1,99: CPU 99 does not exist" --cpuset 0-1,99
+	bad "--cpuset 1-0: not a CPU list" --cpuset 1-0
+	bad "--cpuset x: not a CPU list" --cpuset x
+	bad "--devices all: the only policy" --devices all
+	bad "--parent minidock: give an absolute cgroup path" --parent minidock
+	run "$CG" --name ../escape -- true
+	assert_equal "$status" 125
+	assert_output --partial "--name ../escape: use"
+	run "$CG" --name "$NAME"
+	assert_equal "$status" 125
+	assert_output --partial "no COMMAND given"
+	run "$CG" --stats
+	assert_equal "$status" 125
+	assert_output --partial "need --name"
+	run "$CG" --name "$NAME" --delete
+	assert_equal "$status" 125
+	assert_output --partial "$NAME: no such cgroup"
+	run "$CG" --json --name "$NAME" -- true
+	assert_equal "$status" 125
+	assert_gone
+}
