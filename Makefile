@@ -28,7 +28,7 @@ DEB_PACKAGES = gcc make clang pkg-config \
 	libarchive-dev libjansson-dev libssl-dev zlib1g-dev libzstd-dev \
 	libmnl-dev libnftables-dev libseccomp-dev libcap-dev \
 	bats bats-support bats-assert busybox-static \
-	iproute2 nftables util-linux uidmap procps
+	iproute2 nftables util-linux uidmap procps qemu-system-x86
 
 # The course slides only: rendered by Marp CLI (npm) in Chromium.
 SLIDES_PACKAGES = chromium nodejs npm poppler-utils fonts-dejavu-core
@@ -54,6 +54,10 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h)
 san:
 	$(MAKE) BUILD=build-san BIN=bin-san CFLAGS="-O1 -g $(SANITIZE)"
 
+# cg-limit linked statically, for the initramfs of the cgroup v2 VM test (tests/vm/).
+static:
+	$(MAKE) BUILD=build-static BIN=bin-static LDFLAGS=-static bin-static/cg-limit
+
 images: all
 	$(MAKE) -C images
 
@@ -73,7 +77,7 @@ deps:
 	fi
 
 # Every suite on the normal build, then on the sanitized one.
-check: deps all images san slides
+check: deps all images san slides static
 	@status=0; \
 	MINIDOCK_BIN=$(CURDIR)/bin bats --tap tests/ || status=1; \
 	echo "# again under AddressSanitizer and UndefinedBehaviorSanitizer"; \
@@ -90,8 +94,8 @@ demo: deps all images
 	fi
 
 clean:
-	rm -rf build build-san bin bin-san
+	rm -rf build build-san bin bin-san build-static bin-static
 	$(MAKE) -C images clean
 
-.PHONY: all san images slides deps check demo clean
+.PHONY: all san static images slides deps check demo clean
 .SECONDARY:
