@@ -22,6 +22,7 @@ LIBS_cg-limit   =
 LIBS_img-unpack = -larchive -ljansson -lcrypto
 LIBS_net-bridge = -lmnl -lnftables
 LIBS_run        = -ljansson
+LIBS_container  = -ljansson
 
 # Debian packages: to build, to test, to run the demo.
 DEB_PACKAGES = gcc make clang pkg-config \
