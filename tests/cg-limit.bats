@@ -6,6 +6,20 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
+# The cgroup v2 checks run once, in a VM booted before the host tests
+# (about 10 s with QEMU's TCG); the "v2 VM" tests below read its console.
+# Not in the sanitized pass: the VM runs the static, non-sanitized build.
+setup_file() {
+	VM_LOG=$BATS_FILE_TMPDIR/vm.log
+	export VM_LOG
+	[ -z "${MINIDOCK_SAN:-}" ] || return 0
+	[ "$(id -u)" -eq 0 ] || return 0
+	command -v qemu-system-x86_64 >/dev/null || return 0
+	mkdir -p "$BATS_FILE_TMPDIR/vm"
+	sh "$BATS_TEST_DIRNAME/vm/run-vm.sh" "$BATS_FILE_TMPDIR/vm" > "$VM_LOG" 2>&1 ||
+		echo "VMHOST status: $?" >> "$VM_LOG"
+}
+
 setup() {
 	common_setup
 	require_root
@@ -124,7 +138,7 @@ wait_for_cgroup() {
 
 @test "cg-limit: --stats and --json report real usage; --delete kills and removes" {
 	"$CG" --name "$NAME" --memory 64M --pids 16 -- \
-		sh -c "head -c 16M /dev/zero > $TEST_TMP/fill && touch $TEST_TMP/ready && sleep 30" 3>&- &
+		sh -c "head -c 16M /dev/zero > $TEST_TMP/fill && touch $TEST_TMP/ready && { sleep 30 & wait; }" 3>&- &
 	BG_PID=$!
 	for _ in $(seq 50); do [ -e "$TEST_TMP/ready" ] && break; sleep 0.1; done
 	[ -e "$TEST_TMP/ready" ] || fail "COMMAND did not start"
@@ -266,4 +280,90 @@ wait_for_cgroup() {
 	run "$CG" --json --name "$NAME" -- true
 	assert_equal "$status" 125
 	assert_gone
+}
+
+# ---- cgroup v2, in the VM (tests/vm/init prints the VMTEST lines) ----
+
+vm_output() {
+	[ -z "${MINIDOCK_SAN:-}" ] || skip "the VM runs the static non-sanitized build (first pass only)"
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (make deps)"
+	[ -s "$VM_LOG" ] || fail "the VM did not run"
+	grep -q '^VMTEST done' "$VM_LOG" || fail "the VM did not finish: $(tail -n 20 "$VM_LOG")"
+	# the lines of check $1, without the "VMTEST check: " prefix
+	output=$(sed -n "s/^VMTEST $1: //p" "$VM_LOG" | tr -d '\r')
+	lines=()
+	while IFS= read -r line; do lines+=("$line"); done <<< "$output"
+}
+
+@test "v2 VM: a pure cgroup v2 kernel, and --info says cg-limit uses v2" {
+	vm_output controllers
+	assert_output --regexp '\bmemory\b.*\bpids\b'
+	vm_output "info status"
+	assert_output 0
+	vm_output info
+	assert_line --regexp '^layout: +cgroup v2 \(unified\) on /sys/fs/cgroup$'
+	assert_line "cg-limit uses: cgroup v2"
+	assert_line "new cgroups:  /sys/fs/cgroup/minidock/NAME"
+}
+
+@test "v2 VM: the OOM killer past --memory, reported, exit 137" {
+	vm_output "oom status"
+	assert_output 137
+	vm_output oom
+	assert_line "cg-limit: oom: killed by the OOM killer (memory limit 32M)"
+}
+
+@test "v2 VM: a fork loop stops at --pids, and the refused forks are counted" {
+	vm_output "pids started"
+	assert_output 9
+	vm_output pids
+	assert_line "cg-limit: forks: the pids limit (10) refused 1 fork"
+}
+
+@test "v2 VM: --cpus 0.2 writes cpu.max and keeps a busy loop near 20%; SIGTERM is forwarded" {
+	vm_output "cpu max"
+	assert_output "20000 100000"
+	vm_output "cpu usage"
+	read -r u1 u2 _ t1 t2 <<< "$output"
+	ratio=$(awk -v u1="$u1" -v u2="$u2" -v t1="$t1" -v t2="$t2" \
+		'BEGIN { printf "%.3f", (u2 - u1) / 1e6 / (t2 - t1) }')
+	echo "# CPU share in the VM: $ratio" >&3
+	awk -v r="$ratio" 'BEGIN { exit !(r > 0.05 && r < 0.35) }' ||
+		fail "busy loop used $ratio of a CPU, not about 0.2"
+	vm_output "cpu json"
+	assert_output --regexp '"throttled_usec":[1-9][0-9]*'
+	vm_output "cpu status"
+	assert_output 143
+}
+
+@test "v2 VM: --cpuset, --memory-swap (swap alone in v2), and the controllers enabled on the parent" {
+	vm_output "cpuset status"
+	assert_output 0
+	vm_output cpuset
+	assert_line --regexp '^Cpus_allowed_list:\s+1$'
+	assert_line "cg-limit: write memory.max = 67108864"
+	assert_line "cg-limit: write memory.swap.max = 33554432"
+	assert_line "cg-limit: write /sys/fs/cgroup/minidock/cgroup.subtree_control = +memory"
+	assert_line "cg-limit: rmdir /sys/fs/cgroup/minidock/set"
+}
+
+@test "v2 VM: --stats --json with real numbers, --delete" {
+	vm_output "stats json"
+	assert_output --regexp '^\{"name":"stats","cgroup_version":2,'
+	current=$(grep -o '"memory":{"current":[0-9]*' <<< "$output" | grep -o '[0-9]*$')
+	[ "$current" -ge 16777216 ] || fail "memory.current $current < the 16M file"
+	assert_output --partial '"limit":67108864'
+	assert_output --partial '"current":2,"limit":16'
+	vm_output "delete status"
+	assert_output 0
+	vm_output "stats status"
+	assert_output 137
+}
+
+@test "v2 VM: a caller whose cgroup holds processes is told so; nothing is left behind" {
+	vm_output nest
+	assert_line "cg-limit: your cgroup /shell holds processes and cannot give controllers to a child (cgroup v2): using /sys/fs/cgroup/minidock instead (see cg-limit --info)"
+	assert_line "0::/minidock/nest"
+	vm_output leftover
+	assert_output ""
 }
