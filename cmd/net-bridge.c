@@ -840,55 +840,64 @@ static int check_routes(struct rtnl *r, uint32_t net, int prefix, int bridge,
 
 /* ---- nftables through libnftables ---- */
 
+/*
+ * One libnftables context for the whole run, freed last: each commit
+ * leaves the kernel a grace period to wait before it frees the old rules,
+ * and closing the context's socket waits for it.  Freed at the end, that
+ * wait has passed meanwhile.
+ */
+static struct nft_ctx *nft;
+
+static void nft_release(void)
+{
+	if (nft)
+		nft_ctx_free(nft);
+	nft = NULL;
+}
+
 /* Run nft(8) commands (one per line); OUT, if given, receives what a
  * "list" prints, with rule handles. */
 static int nft_run(const char *cmds, char **out)
 {
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	const char *p;
+	const char *p, *text;
 	int ret;
 
-	if (!ctx) {
-		errno = ENOMEM;
-		return -1;
+	if (!nft) {
+		nft = nft_ctx_new(NFT_CTX_DEFAULT);
+		if (!nft) {
+			errno = ENOMEM;
+			return -1;
+		}
+		nft_ctx_buffer_output(nft);
+		nft_ctx_buffer_error(nft);
+		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_HANDLE);
 	}
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
-	if (out)
-		nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE);
 	for (p = cmds; md_verbose && *p; ) {
 		const char *nl = strchr(p, '\n');
 		int len = nl ? (int)(nl - p) : (int)strlen(p);
 		vlog("nft %.*s", len, p);
 		p += len + (nl ? 1 : 0);
 	}
-	ret = nft_run_cmd_from_buffer(ctx, cmds);
+	ret = nft_run_cmd_from_buffer(nft, cmds);
+	/* Reading a buffer empties it for the next command. */
+	text = nft_ctx_get_output_buffer(nft);
+	if (out)
+		*out = xstrdup(ret == 0 && text ? text : "");
+	text = nft_ctx_get_error_buffer(nft);
 	if (ret != 0) {
-		const char *e = nft_ctx_get_error_buffer(ctx);
-		warn_x("nft: %.*s", (int)strcspn(e, "\n"), e);
-	} else if (out) {
-		*out = xstrdup(nft_ctx_get_output_buffer(ctx));
+		warn_x("nft: %.*s", text ? (int)strcspn(text, "\n") : 0, text ? text : "");
+		errno = EINVAL;
+		return -1;
 	}
-	nft_ctx_free(ctx);
-	errno = EINVAL;
-	return ret ? -1 : 0;
+	return 0;
 }
 
 static int nft_table_exists(void)
 {
 	char *out = NULL;
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	int ret;
+	int ret = nft_run("list tables ip", &out) == 0 && strstr(out, "table ip minidock\n");
 
-	if (!ctx)
-		return 0;
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
-	ret = nft_run_cmd_from_buffer(ctx, "list tables ip");
-	if (ret == 0)
-		out = strstr(nft_ctx_get_output_buffer(ctx), "table ip minidock\n");
-	ret = out != NULL;
-	nft_ctx_free(ctx);
+	free(out);
 	return ret;
 }
 
@@ -1441,6 +1450,10 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 		warn_errno("write /proc/sys/net/ipv4/ip_forward");
 		goto fail;
 	}
+	/* NAT first: the kernel's grace period after this commit then runs
+	 * while we build links (see nft_release). */
+	if (nft_add_rules(&l, o) < 0)
+		goto fail;
 	bridge = ensure_bridge(&host, o);
 	if (bridge < 0)
 		goto fail;
@@ -1454,7 +1467,7 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 		goto fail;
 	}
 	if (plug_veth(&host, &inside, bridge, &l, nsfd, path, o->net + 1) < 0 ||
-	    nft_add_rules(&l, o) < 0 || write_dns_files(&l, o) < 0)
+	    write_dns_files(&l, o) < 0)
 		goto fail;
 
 	out->name = xstrdup(l.name);
@@ -1463,6 +1476,7 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 	rtnl_close(&inside);
 	rtnl_close(&host);
 	unlock_leases(&L);
+	nft_release();
 	free(path);
 	return nsfd;
 fail:
@@ -1496,6 +1510,7 @@ static int disconnect_container(const char *name, pid_t owner)
 		save_leases(&L);
 	}
 	unlock_leases(&L);
+	nft_release();
 	free(path);
 	return ret;
 }

@@ -176,6 +176,7 @@ assert_nothing_left() {
 	[ -s "$TEST_TMP/pid" ] || fail "COMMAND never started"
 	BG_PIDS+=($(cat "$TEST_TMP/pid"))
 	kill -9 "${BG_PIDS[0]}"
+	wait "${BG_PIDS[0]}" || true     # reaped: gone, not a zombie
 	run hns "$NB" --list
 	assert_output --regexp 'k +10\.213\.0\.2/16 +minidock0 +dead'
 	run hns "$NB" --name k --delete
@@ -193,6 +194,7 @@ assert_nothing_left() {
 	[ -s "$TEST_TMP/pid" ] || fail "COMMAND never started"
 	BG_PIDS+=($(cat "$TEST_TMP/pid"))
 	kill -9 "${BG_PIDS[0]}"
+	wait "${BG_PIDS[0]}" || true     # reaped: gone, not a zombie
 	run hns "$NB" --name next --ip 10.213.0.2 -- ip -4 -o addr show eth0
 	assert_success
 	assert_output --partial 'inet 10.213.0.2/16'

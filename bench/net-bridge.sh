@@ -1,0 +1,140 @@
+#!/bin/bash
+# bench/net-bridge.sh - how long does it take to give one container its
+# network (namespace, veth, bridge, address, route, masquerade) and take it
+# away again?  Side by side, in one run:
+#
+#   net-bridge      --create, then --delete
+#   CNI             the reference: the "bridge" plugin with "host-local" IPAM
+#                   (Debian's containernetworking-plugins), invoked directly
+#                   with CNI_COMMAND=ADD/DEL, plus ip netns add/del
+#   ip commands     the same steps typed as ip(8) and nft(8) commands
+#
+# and the 101st net-bridge setup while 100 containers' networks exist.
+# Targets (issue 5): net-bridge <= 0.3x CNI; 101st setup <= 1.5x the first.
+#
+# Everything happens in a throwaway network and mount namespace: the host's
+# links, routes, nftables and /run/netns are never touched.
+#
+#   sudo bench/net-bridge.sh            (N=50 rounds by default)
+set -euo pipefail
+
+N=${N:-50}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+NB=${MINIDOCK_BIN:-$REPO/bin}/net-bridge
+
+[ "$(id -u)" -eq 0 ] || { echo "bench/net-bridge.sh: needs root" >&2; exit 1; }
+
+if [ -z "${NB_BENCH_INSIDE:-}" ]; then
+	# Bench-only packages (not in the Makefile's DEB_PACKAGES).
+	missing=
+	for p in containernetworking-plugins iptables iproute2 nftables; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+			missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		echo "installing:$missing"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	fi
+	[ -x "$NB" ] || make -s -C "$REPO" bin/net-bridge
+	NB_BENCH_INSIDE=1 exec unshare --net --mount --propagation private "$0" "$@"
+fi
+
+# ---- inside the throwaway namespace ----
+TMP=$(mktemp -d /tmp/nb-bench.XXXXXX)
+trap 'umount "$TMP/run" 2>/dev/null; rm -rf "$TMP"' EXIT
+mkdir -p /run/netns
+mount -t tmpfs tmpfs /run/netns     # private to this mount namespace
+mkdir -p "$TMP/run" && mount -t tmpfs tmpfs "$TMP/run"   # /run is a tmpfs too
+ip link set lo up
+export MINIDOCK_RUN_DIR=$TMP/run MINIDOCK_NETNS_DIR=/run/netns
+CNI=/usr/lib/cni
+
+now() { echo "${EPOCHREALTIME/./}"; }      # microseconds, no fork
+# mean milliseconds of N runs of "$@" (called with the round number)
+time_rounds() {
+	local i t0 total=0
+	for i in $(seq "$N"); do
+		t0=$(now)
+		"$@" "$i"
+		total=$((total + $(now) - t0))
+	done
+	echo "scale=2; $total / $N / 1000" | bc
+}
+
+# -- net-bridge --
+nb_round() {
+	"$NB" --name b$1 --create >/dev/null
+	"$NB" --name b$1 --delete
+}
+
+# -- CNI bridge + host-local --
+cat >"$TMP/cni.json" <<EOF
+{ "cniVersion": "1.0.0", "name": "bench", "type": "bridge", "bridge": "cni0",
+  "isGateway": true, "ipMasq": true,
+  "ipam": { "type": "host-local", "subnet": "10.88.0.0/16", "dataDir": "$TMP/ipam" } }
+EOF
+cni() {
+	CNI_COMMAND=$1 CNI_CONTAINERID=c$2 CNI_NETNS=/run/netns/c$2 CNI_IFNAME=eth0 \
+		CNI_PATH=$CNI "$CNI/bridge" <"$TMP/cni.json" >/dev/null
+}
+cni_round() {
+	ip netns add c$1
+	cni ADD "$1"
+	cni DEL "$1"
+	ip netns del c$1
+}
+
+# -- the same steps with ip and nft --
+nft add table ip ipbench
+nft add chain ip ipbench post '{ type nat hook postrouting priority srcnat; }'
+ip link add ipbr0 type bridge
+ip addr add 10.99.0.1/16 dev ipbr0
+ip link set ipbr0 up
+ip_round() {
+	local n=i$1 a=10.99.$(($1 / 250)).$(($1 % 250 + 2)) h
+	ip netns add $n
+	ip link add veth-$n type veth peer name eth0 netns $n
+	ip link set veth-$n master ipbr0 up
+	ip -n $n link set lo up
+	ip -n $n addr add $a/16 dev eth0
+	ip -n $n link set eth0 up
+	ip -n $n route add default via 10.99.0.1
+	h=$(nft -a -e add rule ip ipbench post ip saddr $a oifname != ipbr0 masquerade | sed -n 's/.*# handle //p')
+	nft delete rule ip ipbench post handle $h
+	ip link del veth-$n
+	ip netns del $n
+}
+
+echo "# setup + teardown of one container's network, mean of $N (ms)"
+"$NB" --name anchor --create >/dev/null      # the bridge exists for everyone
+ip netns add c0 && cni ADD 0                 # likewise cni0
+nb=$(time_rounds nb_round)
+cni_ms=$(time_rounds cni_round)
+ipc=$(time_rounds ip_round)
+printf '%-34s %8s ms\n' "net-bridge --create/--delete" "$nb" \
+	"CNI bridge + host-local ADD/DEL" "$cni_ms" "ip + nft commands" "$ipc"
+printf 'ratio net-bridge / CNI:  %s   (target <= 0.3)\n' "$(echo "scale=2; $nb / $cni_ms" | bc)"
+printf 'ratio net-bridge / ip:   %s\n' "$(echo "scale=2; $nb / $ipc" | bc)"
+cni DEL 0 && ip netns del c0
+
+echo "# setup alone (ms): with 1 network existing, then the 101st with 100"
+setup_one() { "$NB" --name s$1 --create >/dev/null; }
+delete_one() { "$NB" --name s$1 --delete; }
+t0=$(now); setup_one first; first=$(( $(now) - t0 )); delete_one first
+for i in $(seq 2 100); do setup_one "$i"; done     # with anchor: 100 exist
+t0=$(now); setup_one 101; last=$(( $(now) - t0 ))
+# One sample each is noisy: average 5 more of each.
+for r in 1 2 3 4 5; do
+	delete_one 101
+	t0=$(now); setup_one 101; last=$((last + $(now) - t0))
+done
+for i in $(seq 2 101); do delete_one "$i"; done
+for r in 1 2 3 4 5; do
+	t0=$(now); setup_one first; first=$((first + $(now) - t0)); delete_one first
+done
+first=$(echo "scale=2; $first / 6 / 1000" | bc)
+last=$(echo "scale=2; $last / 6 / 1000" | bc)
+printf '%-34s %8s ms\n' "setup, 1 other exists" "$first" "setup, 100 others exist (101st)" "$last"
+printf 'ratio 101st / first:     %s   (target <= 1.5)\n' "$(echo "scale=2; $last / $first" | bc)"
+"$NB" --name anchor --delete
