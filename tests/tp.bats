@@ -1,0 +1,222 @@
+#!/usr/bin/env bats
+# tp.bats - the practical session (tp/) works exactly as written.
+#
+# Every fenced block preceded by <!-- tp:run --> in tp/N-*/README.md is run,
+# in order, in ONE shell per step (so variables and `cd` carry over, as in
+# the student's terminal), from the repository root, with bin/ on PATH as
+# step 0 tells the student, and $MINIDOCK_BIN first (bin-san in the
+# sanitized pass).  Markers (tp/README.md, "Pour l'enseignant", says more):
+#
+#   <!-- tp:run -->            run the next fenced block; it must exit 0
+#   <!-- tp:run status=137 --> ... and must exit with that status
+#   <!-- tp:expect -->         the next fenced block is what the student sees:
+#                              each non-empty line must appear, in this order,
+#                              in the output of the last run block (blanks are
+#                              squeezed; "…" stands for anything)
+#   <!-- tp:skip REASON -->    a command block deliberately not run (the
+#                              reason is required: interactive, boots a VM...)
+#
+# A step runs inside a throwaway host: new net, mount, uts, ipc and pid
+# namespaces (a private /run on tmpfs, so /run/netns and /run/minidock are
+# fresh), HOME and the minidock state directories in $TEST_TMP.  When the
+# step ends, the pid namespace ends and the kernel kills what is left;
+# cgroups the step made are deleted in teardown.  Then `tp/verifier N` must
+# find everything the step asked the student to do.
+
+load helpers
+
+TP=$REPO/tp
+
+setup() {
+	common_setup
+	require_root
+	export HOME=$TEST_TMP/home
+	mkdir -p "$HOME"
+}
+
+teardown() {
+	# Cgroups a failed step may have left (the names the TP uses).
+	if [ -x "$MINIDOCK_BIN/cg-limit" ]; then
+		for name in tp-mem tp-pids tp-cpu tp-web tp-stats web tp-a tp-b; do
+			"$MINIDOCK_BIN/cg-limit" --name "$name" --delete >/dev/null 2>&1 || true
+		done
+	fi
+	common_teardown
+}
+
+# tp_extract README DIR: one file per block in DIR: N.sh (the commands),
+# N.status (expected exit status), N.line (line in the README), N.expect.
+# Prints the number of run blocks.
+tp_extract() {
+	awk -v dir="$2" '
+	function fail(msg) { print FILENAME ":" NR ": " msg > "/dev/stderr"; bad = 1; exit 1 }
+	/^[ \t]*<!-- tp:run( .*)? -->$/ {
+		if (pending != "") fail("marker not followed by a block")
+		pending = "run"; status = 0
+		if (match($0, /status=[0-9]+/)) status = substr($0, RSTART + 7, RLENGTH - 7)
+		next
+	}
+	/^[ \t]*<!-- tp:expect -->$/ {
+		if (pending != "") fail("marker not followed by a block")
+		if (n == 0 || expected[n]) fail("tp:expect without a tp:run block before it")
+		pending = "expect"; next
+	}
+	/^[ \t]*<!-- tp:skip / { if (pending != "") fail("marker not followed by a block"); next }
+	/^[ \t]*```/ {
+		if (fence) {
+			fence = 0; if (out != "") close(out); out = ""; next
+		}
+		fence = 1
+		if (pending == "run") {
+			n++; out = dir "/" n ".sh"; printf "" > out
+			print status > (dir "/" n ".status"); close(dir "/" n ".status")
+			print NR > (dir "/" n ".line"); close(dir "/" n ".line")
+		} else if (pending == "expect") {
+			expected[n] = 1; out = dir "/" n ".expect"; printf "" > out
+		}
+		pending = ""; next
+	}
+	fence && out != "" { print > out; next }
+	!fence && pending != "" && NF > 0 { fail("marker not followed by a block") }
+	END { if (!bad) print n + 0 }
+	' "$1"
+}
+
+# tp_script DIR COUNT: the shell script that runs the blocks of one step,
+# each one's output and status kept in DIR.
+tp_script() {
+	local dir=$1 count=$2 i
+	cat <<-EOF
+	# The throwaway host: nothing below leaves this mount namespace.
+	mount -t tmpfs -o mode=755 tmpfs /run || exit 99
+	ip link set lo up || exit 99
+	cd "$REPO" || exit 99
+	export PATH="\$PWD/bin:\$PATH"
+	export PATH="$MINIDOCK_BIN:\$PATH"
+	EOF
+	for ((i = 1; i <= count; i++)); do
+		printf '{\n'
+		cat "$dir/$i.sh"
+		printf '\n} >"%s/%d.out" 2>&1 </dev/null\n' "$dir" "$i"
+		printf 'echo $? >"%s/%d.rc"\n' "$dir" "$i"
+	done
+	printf 'cd "%s" && tp/verifier %s >"%s/verifier.out" 2>&1\n' "$REPO" "$3" "$dir"
+	printf 'echo $? >"%s/verifier.rc"\n' "$dir"
+}
+
+# tp_match EXPECT OUTPUT: every non-empty line of EXPECT is found, in order,
+# in a line of OUTPUT (blanks squeezed, "…" matching anything).
+tp_match() {
+	awk '
+	function squeeze(s) { gsub(/[ \t]+/, " ", s); sub(/^ /, "", s); sub(/ $/, "", s); return s }
+	# Does line L contain the pieces of pattern P, in order?
+	function matches(l, p,   k, parts, i, pos) {
+		k = split(p, parts, "…")
+		for (i = 1; i <= k; i++) {
+			parts[i] = squeeze(parts[i])
+			if (parts[i] == "") continue
+			pos = index(l, parts[i]); if (pos == 0) return 0
+			l = substr(l, pos + length(parts[i]))
+		}
+		return 1
+	}
+	FNR == NR { p = squeeze($0); if (p != "") pat[++np] = p; next }
+	{ line[++nl] = squeeze($0) }
+	END {
+		j = 1
+		for (i = 1; i <= np; i++) {
+			while (j <= nl && !matches(line[j], pat[i])) j++
+			if (j > nl) { print "not found (in this order): " pat[i]; exit 1 }
+			j++
+		}
+	}
+	' "$1" "$2"
+}
+
+# tp_step N: run step N's blocks as written and check every one.
+tp_step() {
+	local n=$1 readme dir count i rc want line why
+	readme=$(ls "$TP"/"$n"-*/README.md)
+	dir=$TEST_TMP/blocks
+	mkdir -p "$dir"
+	count=$(tp_extract "$readme" "$dir") || fail "bad markers in $readme"
+	[ "$count" -gt 0 ] || skip "no runnable block yet in ${readme#$REPO/}"
+	# The student's answers (the verifier only checks they exist).
+	mkdir -p "$HOME/tp-minidock/$n"
+	grep -oE '\*\*Q[0-9]+\.[0-9]+' "$readme" | tr -d '*' |
+		sed 's/$/ : réponse/' >"$HOME/tp-minidock/$n/reponses.txt"
+	tp_script "$dir" "$count" "$n" >"$TEST_TMP/step.sh"
+	timeout -k 5 150 unshare --net --mount --uts --ipc --pid --fork --kill-child \
+		--mount-proc --propagation private bash "$TEST_TMP/step.sh"
+	for ((i = 1; i <= count; i++)); do
+		line=$(cat "$dir/$i.line")
+		want=$(cat "$dir/$i.status")
+		rc=$(cat "$dir/$i.rc" 2>/dev/null || echo "not run")
+		why=
+		if [ "$rc" != "$want" ]; then
+			why="exit status $rc, the README expects $want"
+		elif [ -f "$dir/$i.expect" ]; then
+			why=$(tp_match "$dir/$i.expect" "$dir/$i.out") || true
+		fi
+		if [ -n "$why" ]; then
+			{
+				echo "${readme#$REPO/}:$line: $why"
+				echo "--- commands"; cat "$dir/$i.sh"
+				echo "--- output"; cat "$dir/$i.out" 2>/dev/null
+				[ -f "$dir/$i.expect" ] && { echo "--- expected"; cat "$dir/$i.expect"; }
+			} >&2
+			return 1
+		fi
+	done
+	# What the student did, as the verifier sees it: everything done.
+	if [ "$(cat "$dir/verifier.rc")" != 0 ]; then
+		echo "tp/verifier $n after the README's commands:" >&2
+		cat "$dir/verifier.out" >&2
+		return 1
+	fi
+}
+
+@test "tp: every step has its README, the verifier and the answer key" {
+	[ -f "$TP/README.md" ]
+	for n in 0 1 2 3 4 5 6 7; do
+		ls "$TP/$n"-*/README.md >/dev/null || fail "no README for step $n"
+		[ -f "$TP/corrige/$n.md" ] || fail "no answer key tp/corrige/$n.md"
+	done
+	[ -x "$TP/verifier" ]
+}
+
+@test "tp: markers are well formed, every command block is marked when a step is" {
+	for readme in "$TP"/[0-7]-*/README.md; do
+		mkdir -p "$TEST_TMP/x"
+		tp_extract "$readme" "$TEST_TMP/x" >/dev/null || fail "bad markers in $readme"
+		grep -q '^<!-- tp:run' "$readme" || continue
+		# In a tested step, no ```sh block is left unmarked by mistake.
+		run awk '/^[ \t]*```sh/ && prev !~ /^[ \t]*<!-- tp:(run|skip)/ { print FILENAME ":" NR }
+			NF { prev = $0 }' "$readme"
+		assert_output ""
+	done
+}
+
+@test "tp: tp/verifier without a step, or with a bad one, says how to use it" {
+	run "$TP/verifier"
+	assert_equal "$status" 2
+	assert_output --partial "usage: tp/verifier"
+	run "$TP/verifier" 9
+	assert_equal "$status" 2
+}
+
+@test "tp: tp/verifier on an untouched home directory shows ✘ with a hint" {
+	run "$TP/verifier" 1
+	assert_equal "$status" 1
+	assert_output --partial "✘"
+	assert_output --partial "→"
+}
+
+@test "tp: étape 0, préparation" { tp_step 0; }
+@test "tp: étape 1, un conteneur est un système de fichiers" { tp_step 1; }
+@test "tp: étape 2, isoler" { tp_step 2; }
+@test "tp: étape 3, contraindre" { tp_step 3; }
+@test "tp: étape 4, connecter" { tp_step 4; }
+@test "tp: étape 5, assembler" { tp_step 5; }
+@test "tp: étape 6, sécuriser" { tp_step 6; }
+@test "tp: étape 7, conteneur ou machine virtuelle" { tp_step 7; }
