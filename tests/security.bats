@@ -389,3 +389,45 @@ SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE"
 	run script -qec "$MINIDOCK_BIN/ns-enter --all --security-opt seccomp=unconfined --root $SEC_ROOT -- /bin/probe tiocsti" /dev/null
 	assert_output --partial "ioctl(TIOCSTI): ok"
 }
+
+# ---- the same protections on every way in ----
+
+@test "security: --user runs without capabilities, still filtered" {
+	in_container --user 1000 -- cat /proc/self/status
+	assert_success
+	assert_line "Uid:	1000	1000	1000	1000"
+	assert_line "CapEff:	0000000000000000"
+	assert_line "CapPrm:	0000000000000000"
+	assert_line "NoNewPrivs:	1"
+	assert_line "Seccomp:	2"
+}
+
+@test "security: ns-enter --target (docker exec) applies the same protections" {
+	"$MINIDOCK_BIN/ns-enter" --all --root "$SEC_ROOT" -- sleep 60 &
+	HOST_PID=$!
+	# supervisor -> init (PID 1 inside) -> sleep
+	local pid=$HOST_PID i
+	for i in 1 2; do
+		local next=
+		for _ in $(seq 100); do
+			next=$(cat /proc/"$pid"/task/*/children 2>/dev/null | awk '{print $1}')
+			[ -n "$next" ] && break
+			sleep 0.05
+		done
+		[ -n "$next" ] || fail "no child of $pid"
+		pid=$next
+	done
+	for _ in $(seq 100); do
+		[ "$(readlink /proc/"$pid"/exe)" = "$SEC_ROOT/bin/busybox" ] && break
+		sleep 0.05
+	done
+	run "$MINIDOCK_BIN/ns-enter" --target "$pid" -- cat /proc/self/status
+	assert_success
+	assert_line "CapEff:	$(cap_mask $DOCKER_CAPS)"
+	assert_line "CapBnd:	$(cap_mask $DOCKER_CAPS)"
+	assert_line "NoNewPrivs:	1"
+	assert_line "Seccomp:	2"
+	run "$MINIDOCK_BIN/ns-enter" --target "$pid" -- /bin/probe mount
+	assert_failure
+	assert_output "mount: Operation not permitted"
+}
