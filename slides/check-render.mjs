@@ -61,6 +61,10 @@ try {
 					text: s.innerText.trim().length,
 					// The section clips what does not fit: that is a cut slide.
 					overflow: s.scrollHeight - s.clientHeight,
+					// Wide tables and code scroll inside themselves instead.
+					wide: [s, ...s.querySelectorAll('table, pre')]
+						.filter((e) => e.scrollWidth - e.clientWidth > 2)
+						.map((e) => e.tagName.toLowerCase()),
 					images: s.querySelectorAll('img').length,
 				})
 			}
@@ -80,6 +84,7 @@ try {
 			if (!s.active || !s.visible) report(`slide ${i + 1}: not shown when asked for (#${i + 1})`)
 			if (s.text === 0 && s.images === 0) report(`slide ${i + 1}: empty`)
 			if (s.overflow > 2) report(`slide ${i + 1}: ${s.overflow}px of content cut off at the bottom`)
+			for (const tag of s.wide) report(`slide ${i + 1}: ${tag} too wide, cut off on the right`)
 		})
 		for (const img of seen.images) {
 			if (!img.url.startsWith('file:')) report(`image ${img.src}: not a local file`)

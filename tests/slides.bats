@@ -1,0 +1,104 @@
+#!/usr/bin/env bats
+# slides.bats - the course slides (slides/) render without network to HTML
+# and PDF, and what a student opens works: every slide is shown and nothing
+# on it is cut off, every diagram loads, every link and anchor resolves, the
+# PDF has one page per slide.  Needs what `make slides` installs.
+
+load helpers
+
+SLIDES=$REPO/slides
+
+# Render once for the whole file, in a private directory, inside a network
+# namespace of its own: no CDN, no registry, nothing but the disk.
+setup_file() {
+	[ "${MINIDOCK_SAN:-}" != 1 ] ||
+		skip "the slides run no C code: checked in the first pass only"
+	[ -x "$SLIDES/node_modules/.bin/marp" ] && [ -x "${CHROME_PATH:-/usr/bin/chromium}" ] &&
+		command -v pdfinfo >/dev/null ||
+		skip "Marp CLI, Chromium or pdfinfo missing: run make slides first (it installs them)"
+	export SLIDES_BUILD=$BATS_FILE_TMPDIR/build
+	local offline=
+	[ "$(id -u)" -eq 0 ] && offline="unshare --net"
+	$offline make -s -C "$SLIDES" BUILD="$SLIDES_BUILD" \
+		>"$BATS_FILE_TMPDIR/make.out" 2>&1
+	echo $? >"$BATS_FILE_TMPDIR/make.status"
+}
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+decks() {
+	for md in "$SLIDES"/[0-9][0-9]-*.md; do basename "$md" .md; done
+}
+
+# Slides in a Marp file: the `---` lines outside code blocks, less the two
+# of the front matter, plus one.
+slides_in() {
+	awk '/^```/ { code = !code } !code && /^---$/ { n++ } END { print n - 1 }' "$1"
+}
+
+@test "slides: make slides renders every deck to HTML and PDF without network" {
+	run cat "$BATS_FILE_TMPDIR/make.out"
+	[ "$(cat "$BATS_FILE_TMPDIR/make.status")" -eq 0 ] || fail "make slides failed: $output"
+	[ "$(decks | wc -l)" -ge 2 ] || fail "fewer than two decks in slides/"
+	for deck in $(decks); do
+		[ -s "$SLIDES_BUILD/$deck.html" ] || fail "no $deck.html"
+		[ -s "$SLIDES_BUILD/$deck.pdf" ] || fail "no $deck.pdf"
+	done
+	for svg in "$SLIDES"/img/*.svg; do
+		cmp -s "$svg" "$SLIDES_BUILD/img/${svg##*/}" || fail "img/${svg##*/} not beside the HTML"
+	done
+	[ ! -e "$SLIDES_BUILD/.tmp" ] || fail "Marp's Chromium profile was left behind"
+}
+
+@test "slides: in headless Chromium every slide shows, every image loads, every link resolves" {
+	local offline=
+	[ "$(id -u)" -eq 0 ] && offline="unshare --net"
+	run env TMPDIR="$TEST_TMP" $offline node "$SLIDES/check-render.mjs" "$SLIDES_BUILD"/*.html
+	assert_success
+	for deck in $(decks); do
+		assert_line --regexp "^$deck.html: $(slides_in "$SLIDES/$deck.md") slides, "
+	done
+}
+
+@test "slides: each PDF has one page per slide of its Markdown" {
+	for deck in $(decks); do
+		run pdfinfo "$SLIDES_BUILD/$deck.pdf"
+		assert_success
+		assert_line --regexp "^Pages: +$(slides_in "$SLIDES/$deck.md")$"
+	done
+}
+
+@test "slides: every section anchor of slides/README.md exists, and every section is listed" {
+	run grep -ohE '`s[0-9]+-[0-9]+`' "$SLIDES/README.md"
+	assert_success
+	local listed=$output anchor deck n=0
+	for anchor in $listed; do
+		anchor=${anchor//\`/}
+		grep -lq "id=\"$anchor\"" "$SLIDES_BUILD"/*.html || fail "README lists $anchor: no slide has it"
+		n=$((n + 1))
+	done
+	for deck in $(decks); do
+		for anchor in $(grep -oE '^## [0-9]+\.[0-9]+ ' "$SLIDES/$deck.md" | sed -E 's/## ([0-9]+)\.([0-9]+) /s\1-\2/'); do
+			grep -q "id=\"$anchor\"" "$SLIDES_BUILD/$deck.html" || fail "$deck: no anchor $anchor"
+			[[ " $(echo $listed | tr -d '`') " == *" $anchor "* ]] || fail "$deck: $anchor not in slides/README.md"
+		done
+	done
+	[ "$n" -ge 20 ] || fail "only $n sections listed"
+}
+
+@test "slides: every diagram of slides/img appears on a slide" {
+	for svg in "$SLIDES"/img/*.svg; do
+		grep -q "img/${svg##*/}" "$SLIDES"/[0-9][0-9]-*.md || fail "img/${svg##*/} is on no slide"
+	done
+}
+
+@test "slides: part 2 maps every minidock tool and every TP step" {
+	local part2=$SLIDES/02-conteneur.md
+	for tool in img-unpack ns-enter cg-limit net-bridge run; do
+		grep -q "\`$tool" "$part2" || fail "part 2 never names $tool"
+	done
+	for step in 0 1 2 3 4 5 6 7; do
+		grep -q "TP, étape $step" "$part2" || fail "part 2 never points at TP step $step"
+	done
+}
