@@ -221,6 +221,15 @@ static int open_nofollow(const char *path)
 	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
 }
 
+/* close(2) after a failure: the caller wants the failure's errno. */
+static void close_keep_errno(int fd)
+{
+	int e = errno;
+
+	close(fd);
+	errno = e;
+}
+
 /* 1 if FD lies on a filesystem of type MAGIC, 0 if not, -1 on error. */
 static int fd_on_fs(int fd, long magic)
 {
@@ -235,10 +244,10 @@ static int fd_on_fs(int fd, long magic)
  * container has none there (nothing of the host to hide then). */
 static int fresh_fs_at(const char *path, long magic)
 {
-	int fd = open_nofollow(path);
-	int on;
+	int fd, on;
 
 	step("open %s", path);
+	fd = open_nofollow(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	on = fd_on_fs(fd, magic);
@@ -264,7 +273,7 @@ static int open_dev_null(void)
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0) {
-		close(fd);
+		close_keep_errno(fd);
 		return -1;
 	}
 	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
@@ -288,7 +297,7 @@ static int open_kernel_path(const char *path)
 		return -1;
 	on = fd_on_fs(fd, magic);
 	if (on != 1) {
-		close(fd);
+		close_keep_errno(fd);
 		if (on == 0)
 			errno = EXDEV;
 		return -1;
@@ -306,7 +315,7 @@ static int mask_path(const char *path, int null_fd)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) < 0) {
-		close(fd);
+		close_keep_errno(fd);
 		return -1;
 	}
 	fd_path(target, sizeof(target), fd);
@@ -319,7 +328,7 @@ static int mask_path(const char *path, int null_fd)
 		fd_path(source, sizeof(source), null_fd);
 		rc = mount(source, target, NULL, MS_BIND, NULL);
 	}
-	close(fd);
+	close_keep_errno(fd);
 	if (rc < 0)
 		return -1;
 	vlog("%s", last_step);
@@ -353,7 +362,7 @@ static int readonly_path(const char *path)
 	fd_path(target, sizeof(target), fd);
 	step("mount(\"%s\", \"%s\", MS_BIND)", path, path);
 	rc = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
-	close(fd);
+	close_keep_errno(fd);
 	if (rc < 0)
 		return -1;
 	vlog("%s", last_step);
@@ -362,7 +371,7 @@ static int readonly_path(const char *path)
 	if (fd < 0)
 		return -1;
 	rc = set_readonly(fd, path, AT_RECURSIVE);
-	close(fd);
+	close_keep_errno(fd);
 	return rc;
 }
 
@@ -377,7 +386,7 @@ static int readonly_sys(void)
 	if (fd < 0)
 		return -1;
 	rc = set_readonly(fd, "/sys", AT_RECURSIVE);
-	close(fd);
+	close_keep_errno(fd);
 	return rc;
 }
 
@@ -402,10 +411,7 @@ int security_mask_paths(const struct md_security *s)
 		if (!(p[1] == 'p' ? have_proc : have_sys))
 			continue;
 		if (mask_path(p, null_fd) < 0) {
-			int e = errno;
-
-			close(null_fd);
-			errno = e;
+			close_keep_errno(null_fd);
 			return -1;
 		}
 	}
