@@ -559,8 +559,8 @@ static int load_seccomp(uint64_t keep)
 	rules = seccomp_load_default(keep);
 	if (rules < 0)
 		return -1;
-	vlog("seccomp(SECCOMP_SET_MODE_FILTER): seccomp: loaded %d rules, "
-	     "EPERM for mount, unshare, init_module, keyctl, bpf, ...", rules);
+	vlog("seccomp(SECCOMP_SET_MODE_FILTER): loaded %d rules "
+	     "(EPERM for mount, unshare, init_module, keyctl, bpf...)", rules);
 	return 0;
 }
 

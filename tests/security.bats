@@ -100,7 +100,7 @@ SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE"
 	assert_success
 	assert_line "NoNewPrivs:	1"
 	assert_line "Seccomp:	2"
-	assert_output --regexp "seccomp: loaded [0-9]+ rules"
+	assert_output --regexp "seccomp\(SECCOMP_SET_MODE_FILTER\): loaded [0-9]+ rules"
 	assert_output --partial "prctl(PR_SET_NO_NEW_PRIVS, 1)"
 	assert_output --partial "capset("
 
