@@ -137,7 +137,8 @@ static const char *config_str(const struct container *c, const char *key)
 static const char *state_of(const struct container *c, char *buf, size_t size)
 {
 	if (c->chain)
-		snprintf(buf, size, "running");
+		snprintf(buf, size, "%s", container_command_started(c->chain) ? "running"
+										: "starting");
 	else if (c->exited)
 		snprintf(buf, size, "exited (%d)", c->exit_code);
 	else if (!c->started)
@@ -281,13 +282,21 @@ static int cmd_ls(int argc, char **argv)
 
 /* ---- exec ---- */
 
+/* The host PID of the container's PID 1; while the chain is still being
+ * set up (the network, the root...), wait for it a little. */
 static pid_t init_of(const struct container *c)
 {
-	pid_t init = c->chain ? container_init(c->chain) : 0;
+	struct timespec ms = { 0, 1000 * 1000 };
+	int i;
 
-	if (!init)
-		die_x("%s: not running (see: container ls)", c->name);
-	return init;
+	for (i = 0; c->chain && i < 5000; i++) {
+		if (container_command_started(c->chain))
+			return container_init(c->chain);
+		if (kill(c->chain, 0) < 0)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	die_x("%s: not running (see: container ls)", c->name);
 }
 
 static int cmd_exec(int argc, char **argv)

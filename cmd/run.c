@@ -1086,8 +1086,9 @@ static void start_chain(char *const chain[], pid_t parent, int stdin_fd, int tty
 	exec_command(chain);
 }
 
-/* Poll until the container's init exists (the chain is set up) or the
- * chain has ended.  1 when started; 0 with *WSTATUS when it ended. */
+/* Poll until the container's COMMAND runs (the chain is set up and its
+ * execve(2) worked) or the chain has ended.  1 when it runs; 0 with
+ * *WSTATUS when the chain ended. */
 static int wait_started(pid_t chain, int *wstatus)
 {
 	struct timespec ms = { 0, 1000 * 1000 };
@@ -1098,7 +1099,7 @@ static int wait_started(pid_t chain, int *wstatus)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			die("waitpid");
-		if (container_init(chain) > 0)
+		if (container_command_started(chain))
 			return 1;
 		nanosleep(&ms, NULL);
 	}
@@ -1169,11 +1170,18 @@ static int supervise_chain(const char *name, const struct options *o,
 		char ok = 0;
 		if (!wait_started(pid, &wstatus)) {
 			code = exit_code_of(wstatus);
+			char *log = state_file(name, "log"), *text;
 			if (master >= 0)
 				pty_drain(master, STDOUT_FILENO);
+			/* The status, then the log: the error to show. */
+			write_all(report, &code, sizeof(code));
+			text = read_file(log, NULL);
+			if (text)
+				write_all(report, text, strlen(text));
+			close(report);
+			free(text);
+			free(log);
 			finish(name, o->rm, code);
-			/* The log of a failed start is the error to show. */
-			write_all(report, (char *)&code, sizeof(code));
 			free(pidfile);
 			free(supfile);
 			return code;
@@ -1230,21 +1238,23 @@ static int run_detached(const char *name, const struct options *o, char *const c
 	close(sync[1]);
 	keep_state = 1;  /* the supervisor owns it now */
 	n = read(sync[0], &code, sizeof(code));
-	close(sync[0]);
-	if (n == 1) {
+	if (n != 1 && n != sizeof(code))
+		die_x("%s: the supervisor died before the container started", name);
+	/* Started, or ran and already ended by itself (`run -d busybox true`):
+	 * as docker, print the name; only a failed start is an error. */
+	if (n == 1 || code < EXIT_TOOL_FAILED) {
 		printf("%s\n", name);
+		close(sync[0]);
 		free(log);
 		return 0;
 	}
-	if (n != sizeof(code))
-		die_x("%s: the supervisor died before the container started", name);
 	/* It failed to start: show why (its log), as docker run -d does. */
 	{
-		char *text = read_file(log, NULL);
-		if (text)
-			fputs(text, stderr);
-		free(text);
+		char buf[4096];
+		while ((n = read(sync[0], buf, sizeof(buf))) > 0)
+			write_all(STDERR_FILENO, buf, (size_t)n);
 	}
+	close(sync[0]);
 	free(log);
 	return code;
 }

@@ -211,6 +211,23 @@ static char *pid_ns_of(pid_t pid)
 	return xstrdup(buf);
 }
 
+/* The parent of PID (field 4 of /proc/PID/stat), or 0. */
+static pid_t parent_of(pid_t pid)
+{
+	char *path = xasprintf("/proc/%d/stat", (int)pid);
+	char *stat = read_file(path, NULL), *p;
+	int ppid = 0;
+
+	free(path);
+	if (!stat)
+		return 0;
+	p = strrchr(stat, ')');
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		ppid = 0;
+	free(stat);
+	return ppid;
+}
+
 /* The first child of PID (the chain's tools each have one), or 0. */
 static pid_t first_child(pid_t pid)
 {
@@ -247,6 +264,46 @@ pid_t container_init(pid_t chain)
 	}
 	free(ours);
 	return found;
+}
+
+/* The target of /proc/PID/exe: which program PID runs. */
+static char *exe_of(pid_t pid)
+{
+	char *path = xasprintf("/proc/%d/exe", (int)pid), *buf = xmalloc(PATH_MAX);
+	ssize_t n = readlink(path, buf, PATH_MAX - 1);
+
+	free(path);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Whether A and B run different programs (both must be alive). */
+static int runs_other_program(pid_t a, pid_t b)
+{
+	char *ea = exe_of(a), *eb = exe_of(b);
+	int other = ea && eb && strcmp(ea, eb) != 0;
+
+	free(ea);
+	free(eb);
+	return other;
+}
+
+int container_command_started(pid_t chain)
+{
+	pid_t init = container_init(chain), child;
+
+	if (!init)
+		return 0;
+	/* Without an init, PID 1 is COMMAND itself once it has exec'd. */
+	if (runs_other_program(init, parent_of(init)))
+		return 1;
+	/* With ns-enter's init, COMMAND is its child, once exec'd. */
+	child = first_child(init);
+	return child > 0 && runs_other_program(init, child);
 }
 
 int wait_gone(pid_t pid, int timeout_ms)

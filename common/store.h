@@ -58,6 +58,10 @@ pid_t read_live_pid(const char *path);
  */
 pid_t container_init(pid_t chain);
 
+/* 1 once the container's COMMAND runs (its execve(2) succeeded: it runs
+ * another program than ns-enter's init), 0 before (or never). */
+int container_command_started(pid_t chain);
+
 /* Wait up to TIMEOUT_MS for PID to end (pidfd_open + poll, so it works for
  * a process that is not our child).  0 when gone, -1/ETIMEDOUT otherwise. */
 int wait_gone(pid_t pid, int timeout_ms);

@@ -1,0 +1,395 @@
+#!/usr/bin/env bats
+# run.bats - `run` and `container`, end to end on the teaching images: the
+# chain cg-limit -> net-bridge -> ns-enter over an overlayfs of the image's
+# layers, and the life of a container (ls, exec, logs, stop, rm, prune).
+#
+# Tests with --network none run here; every bridged test runs inside a
+# throwaway "host" (a network and mount namespace held by a sleep(1) that
+# setup starts; hns runs a command there), so the machine's links, routes,
+# nftables and ip_forward are never touched.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+RUN=$MINIDOCK_BIN/run
+C=$MINIDOCK_BIN/container
+
+setup() {
+	require_root
+	common_setup
+	export MINIDOCK_NETNS_DIR=$TEST_TMP/netns
+	export MINIDOCK_IMAGES=$IMAGES
+	[ -f "$IMAGES/busybox.tar" ] || skip "no teaching image (make images)"
+	# Short names (veth-NAME must fit in 15 characters), unique on the
+	# machine: cgroups are not private to this test.
+	N=r$(printf %04x $((RANDOM % 65536)))
+	N2=s${N#r}
+	HOLDER=
+}
+
+teardown() {
+	local n
+	# A failed test may leave containers: remove them the way a user would.
+	for n in $("$C" ls -q 2>/dev/null); do
+		if [ -n "$HOLDER" ]; then hns "$C" rm -f "$n"; else "$C" rm -f "$n"; fi
+	done >/dev/null 2>&1
+	if [ -n "$HOLDER" ]; then
+		kill -9 "$HOLDER" 2>/dev/null
+		wait "$HOLDER" 2>/dev/null
+	fi
+	common_teardown
+}
+
+# The throwaway host, for tests with a bridge.
+throwaway_host() {
+	unshare --net --mount --propagation private sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+	HOLDER=$!
+	for _ in $(seq 100); do
+		[ "$(cat /proc/$HOLDER/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.02
+	done
+	[ "$(readlink /proc/$HOLDER/ns/net)" != "$(readlink /proc/self/ns/net)" ] ||
+		fail "the throwaway host namespace was not created"
+	hns ip link set lo up
+}
+hns() { nsenter -t "$HOLDER" -n -m -- "$@"; }
+
+# Nothing of container NAME is left: state directory, mount, cgroup, and
+# (in the throwaway host) veth, namespace file, nft rule.
+assert_nothing_left() {
+	local name=$1 mountinfo
+	[ ! -e "$MINIDOCK_RUN_DIR/$name" ] || fail "state directory $MINIDOCK_RUN_DIR/$name left"
+	if [ -n "$HOLDER" ]; then
+		mountinfo=$(hns cat /proc/self/mountinfo)
+	else
+		mountinfo=$(cat /proc/self/mountinfo)
+	fi
+	! grep -q -- "$MINIDOCK_RUN_DIR" <<<"$mountinfo" || fail "a mount is left: $(grep -- "$MINIDOCK_RUN_DIR" <<<"$mountinfo")"
+	[ -z "$(find /sys/fs/cgroup -type d -name "$name" 2>/dev/null)" ] ||
+		fail "cgroup left: $(find /sys/fs/cgroup -type d -name "$name")"
+	if [ -n "$HOLDER" ]; then
+		run hns ip -o link show
+		refute_output --partial veth
+		run hns nft list ruleset
+		assert_output ""
+		run ls -A "$MINIDOCK_NETNS_DIR"
+		[ "$status" -ne 0 ] || assert_output ""
+	fi
+}
+
+# ---- the basics ----
+
+@test "run: busybox echo hi; the exit status is the container's; --rm leaves nothing" {
+	run "$RUN" --rm --network none --name "$N" busybox echo hi
+	assert_success
+	assert_output hi
+	assert_nothing_left "$N"
+	run "$RUN" --rm --network none busybox sh -c 'exit 3'
+	assert_equal "$status" 3
+	run -127 "$RUN" --rm --network none busybox no-such-command
+	assert_equal "$status" 127
+	run "$RUN" --rm --network none busybox /etc/passwd
+	assert_equal "$status" 126
+	run "$RUN" --rm --network none busybox sh -c 'kill -TERM $$'
+	assert_equal "$status" 143
+	run "$C" ls -q
+	assert_output ""
+}
+
+@test "run: the image's Env, Cmd and WorkingDir apply; COMMAND, -e, -w, --entrypoint override them as in docker" {
+	# layers.tar: Env LAYERS=3, Cmd /opt/app/hello.sh, WorkingDir /opt/app
+	run "$RUN" --rm --network none "$IMAGES/layers.tar"
+	assert_success
+	assert_output "hello from layer 2"
+	run "$RUN" --rm --network none layers sh -c 'echo "$LAYERS $PWD $HOSTNAME"; echo "${HOME:-nohome} ${TEST_TMP:-clean}"'
+	assert_success
+	assert_line --index 0 --regexp '^3 /opt/app [a-z]+_[a-z]+_[0-9]+$'
+	# the user's environment does not leak into the container
+	assert_line --index 1 --regexp 'clean$'
+	run "$RUN" --rm --network none -e LAYERS=4 -e NEW=x -w /tmp layers sh -c 'echo "$LAYERS $NEW $PWD"'
+	assert_output "4 x /tmp"
+	run "$RUN" --rm --network none --entrypoint /bin/echo layers from entrypoint
+	assert_output "from entrypoint"
+	run "$RUN" --rm --network none -u www-data busybox id
+	assert_output --partial "uid=33(www-data) gid=33(www-data)"
+	# /etc/hostname and /etc/hosts name the container
+	run "$RUN" --rm --network none --name "$N" --hostname web1 busybox sh -c 'hostname; cat /etc/hostname; grep web1 /etc/hosts'
+	assert_line --index 0 web1
+	assert_line --index 1 web1
+	assert_line --index 2 --regexp 'web1$'
+}
+
+@test "run: --memory past its limit is killed by the OOM killer: cg-limit's message, exit 137" {
+	run "$RUN" --rm --network none --name "$N" --memory 32M busybox dd if=/dev/zero of=/dev/null bs=64M count=1
+	assert_equal "$status" 137
+	assert_output --partial "cg-limit: $N: killed by the OOM killer (memory limit 32M)"
+	assert_nothing_left "$N"
+}
+
+@test "run: --pids-limit refuses forks past the limit, as cg-limit reports" {
+	# The shell starts sleeps until a fork is refused (busybox sh then
+	# exits with status 2); the chain's own processes count too.
+	run "$RUN" --rm --network none --name "$N" --pids-limit 8 busybox sh -c \
+		'for i in $(seq 20); do sleep 5 & echo "started $i"; done'
+	assert_equal "$status" 2
+	assert_output --partial "can't fork"
+	assert_line --regexp "^cg-limit: $N: the pids limit \(8\) refused [0-9]+ forks?$"
+	last=$(grep -c '^started' <<<"$output")
+	[ "$last" -ge 1 ] && [ "$last" -lt 8 ] || fail "$last sleeps started under --pids-limit 8"
+	assert_nothing_left "$N"
+}
+
+@test "run: --network none has only lo; --network host shares the host's" {
+	run "$RUN" --rm --network none busybox ip -o link
+	assert_success
+	assert_line --regexp '^1: lo:'
+	assert_equal "${#lines[@]}" 1
+	throwaway_host
+	hns ip link add mdtest0 type bridge
+	run hns "$RUN" --rm --network host busybox ip -o link
+	assert_output --partial mdtest0
+}
+
+@test "run: -v bind-mounts a host directory (ro with :ro); --read-only makes the root read-only" {
+	mkdir "$TEST_TMP/vol"
+	echo from-host >"$TEST_TMP/vol/in"
+	run "$RUN" --rm --network none -v "$TEST_TMP/vol:/data" busybox sh -c 'cat /data/in; echo from-container >/data/out'
+	assert_success
+	assert_output from-host
+	assert_equal "$(cat "$TEST_TMP/vol/out")" from-container
+	run "$RUN" --rm --network none -v "$TEST_TMP/vol:/data:ro" busybox sh -c 'echo x >/data/x'
+	assert_failure
+	assert_output --partial "Read-only file system"
+	run "$RUN" --rm --network none --read-only busybox sh -c 'echo x >/tmp/ok && echo tmp-ok; echo x >/etc/x'
+	assert_failure
+	assert_line tmp-ok
+	assert_output --partial "Read-only file system"
+}
+
+# ---- layers and copy-on-write ----
+
+@test "run: a second container unpacks nothing and does not see what the first one wrote" {
+	run "$RUN" --network none --name "$N" busybox sh -c 'echo mine >/etc/mine; rm /etc/os-release; cat /etc/mine'
+	assert_success
+	assert_output mine
+	layers=$(cat "$MINIDOCK_LIB_DIR/images/busybox/layers")
+	before=$(stat -c '%i %Y' $layers; ls "$MINIDOCK_LIB_DIR/layers/sha256")
+	run "$RUN" --rm --network none --verbose busybox sh -c 'cat /etc/mine; cat /etc/os-release >/dev/null && echo still-there'
+	assert_output --partial "nothing to unpack"
+	refute_output --partial "img-unpack:"
+	assert_line still-there
+	assert_line --partial "can't open '/etc/mine'"
+	after=$(stat -c '%i %Y' $layers; ls "$MINIDOCK_LIB_DIR/layers/sha256")
+	assert_equal "$after" "$before"
+	# the write went to the first container's own layer, not the image's
+	[ -f "$MINIDOCK_RUN_DIR/$N/upper/etc/mine" ]
+	[ ! -e "$layers/etc/mine" ]
+	[ -e "$layers/etc/os-release" ]
+	run "$C" rm "$N"
+	assert_success
+	assert_nothing_left "$N"
+}
+
+@test "run: without overlayfs (MINIDOCK_STORAGE=copy) a private copy of the image is used" {
+	MINIDOCK_STORAGE=copy run "$RUN" --rm --network none --name "$N" busybox sh -c 'echo x >/etc/x; cat /etc/hostname'
+	assert_success
+	assert_output "$N"
+	assert_nothing_left "$N"
+}
+
+# ---- the chain ----
+
+@test "run: --dry-run prints the chain, one tool a line; pasted into sh it runs the same container" {
+	run --separate-stderr "$RUN" --dry-run --name "$N" --memory 64M --pids-limit 20 --network none busybox sh -c 'echo "it'\''s $(hostname)"; ls /'
+	assert_success
+	assert_line --index 0 --regexp "cg-limit --name $N --memory 64M --pids 20 -- \\\\$"
+	assert_line --index 1 --regexp "^  [^ ]*ns-enter --all --hostname $N --root [^ ]*/$N/rootfs .* -- \\\\$"
+	assert_line --index 2 "  sh -c 'echo \"it'\\''s \$(hostname)\"; ls /'"
+	printf '%s\n' "${lines[@]}" >"$TEST_TMP/chain.sh"
+	run sh "$TEST_TMP/chain.sh"
+	assert_success
+	direct=$("$RUN" --rm --network none --hostname "$N" busybox sh -c 'echo "it'\''s $(hostname)"; ls /')
+	assert_output "$direct"
+	assert_line "it's $N"
+	run "$C" rm "$N"
+	assert_success
+	assert_nothing_left "$N"
+	# --verbose goes to every tool
+	run --separate-stderr "$RUN" --dry-run --verbose --name "$N" busybox true
+	assert_equal "$(grep -c -- '--verbose -- \\$' <<<"$output")" 3
+	"$C" rm "$N"
+}
+
+@test "run: bad input is refused with a clear error, exit 125, and nothing is created" {
+	bad() {
+		run "$RUN" "$@"
+		assert_equal "$status" 125
+		assert_output --partial "$expect"
+		run ls -A "$MINIDOCK_RUN_DIR"
+		[ "$status" -ne 0 ] || assert_output ""
+	}
+	expect="image nosuchimage: unknown; import it" bad --network none nosuchimage true
+	expect="make images" bad --network none nosuchimage true
+	expect="--memory 64X: expected a size" bad --memory 64X busybox true
+	expect="--cpus 0: expected a positive number" bad --cpus 0 busybox true
+	expect="--pids-limit -1: expected a positive number" bad --pids-limit -1 busybox true
+	expect="--network foo: expected bridge, none or host" bad --network foo busybox true
+	expect="--publish 80: expected" bad -p 80 busybox true
+	expect="--publish 8080:70000: expected" bad -p 8080:70000 busybox true
+	expect="--volume $TEST_TMP/nothere:/x: $TEST_TMP/nothere: No such file" bad -v "$TEST_TMP/nothere:/x" busybox true
+	expect="--name a/b: use 1 to 64 of" bad --name a/b busybox true
+	expect="no IMAGE given" bad
+	expect="unrecognized option" bad --no-such-option busybox true
+	# a name in use
+	run "$RUN" --network none --name "$N" busybox true
+	assert_success
+	run "$RUN" --network none --name "$N" busybox echo second
+	assert_equal "$status" 125
+	assert_output --partial "name $N: already in use"
+	refute_output --partial second
+	"$C" rm "$N"
+}
+
+# ---- detached containers ----
+
+@test "run -d, container ls, logs, exec, stop, rm" {
+	run "$RUN" -d --network none --name "$N" busybox sh -c 'echo hello; trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done'
+	assert_success
+	assert_output "$N"
+	run "$C" ls
+	assert_line --index 0 --regexp '^NAME +IMAGE +COMMAND +STATE +UPTIME +ADDRESS +PORTS$'
+	assert_line --index 1 --regexp "^$N +busybox +sh -c echo hello.* +running +[0-9]+s "
+	run "$C" exec "$N" sh -c 'hostname; ps -o pid,comm | grep -c sleep >/dev/null && echo sees-sleep; exit 4'
+	assert_equal "$status" 4
+	assert_line --index 0 "$N"
+	assert_line sees-sleep
+	run "$C" exec "$N" cat /proc/1/cmdline
+	assert_success
+	for _ in $(seq 50); do grep -q hello "$MINIDOCK_RUN_DIR/$N/log" && break; sleep 0.05; done
+	run "$C" logs "$N"
+	assert_output hello
+	run "$C" rm "$N"
+	assert_equal "$status" 125
+	assert_output --partial "still running"
+	run "$C" stop -t 5 "$N"
+	assert_success
+	run "$C" logs "$N"
+	assert_output "hello
+bye"
+	run "$C" ls
+	assert_line --index 1 --regexp "^$N .* exited \(0\) "
+	run "$C" exec "$N" true
+	assert_equal "$status" 125
+	assert_output --partial "not running"
+	run "$C" rm "$N"
+	assert_success
+	assert_nothing_left "$N"
+	run "$C" ls -q
+	assert_output ""
+}
+
+@test "run -d: logs -f follows until the container stops; stop sends SIGKILL after -t; a failed start is reported" {
+	"$RUN" -d --network none --name "$N" busybox sh -c 'trap "" TERM; for i in 1 2 3; do echo line$i; sleep 0.1; done; while :; do sleep 0.1; done' >/dev/null
+	( sleep 0.6; "$C" stop -t 1 "$N" >/dev/null ) &
+	start=$(date +%s%N)
+	run timeout 10 "$C" logs -f "$N"
+	assert_success
+	assert_output "line1
+line2
+line3"
+	wait
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$elapsed" -ge 1400 ] || fail "stop did not wait for -t 1 before SIGKILL (${elapsed} ms)"
+	run "$C" ls
+	assert_line --index 1 --regexp "^$N .* exited \(137\) "
+	"$C" rm "$N"
+	run -127 "$RUN" -d --network none --name "$N" busybox no-such-command
+	assert_output --partial "no-such-command"
+	"$C" rm "$N"
+}
+
+@test "run -t: a terminal inside (window size, TERM); -it: Ctrl-C reaches the container's job, Ctrl-D ends the shell" {
+	command -v script >/dev/null || skip "script (util-linux) not installed"
+	run script -qec "stty rows 33 cols 77; $RUN --rm -t --network none busybox sh -c 'stty size; echo \$TERM; test -t 0 && echo tty-in'" /dev/null
+	assert_success
+	assert_output --partial "33 77"
+	assert_output --partial xterm
+	assert_output --partial tty-in
+	command -v tmux >/dev/null || skip "tmux not installed"
+	sock=$TEST_TMP/tmux
+	tmux -S "$sock" new-session -d -x 90 -y 20 "$RUN --rm -it --network none --name $N busybox sh; echo EXIT=\$? >$TEST_TMP/exit; sleep 30"
+	screen() { tmux -S "$sock" capture-pane -p; }
+	wait_screen() { for _ in $(seq 100); do screen | grep -q -- "$1" && return 0; sleep 0.05; done; screen; return 1; }
+	wait_screen '# *$'
+	tmux -S "$sock" send-keys 'stty size' Enter
+	wait_screen '^[0-9][0-9]* 90 *$'
+	tmux -S "$sock" send-keys 'sleep 30; echo after-sleep' Enter
+	sleep 0.3
+	tmux -S "$sock" send-keys C-c
+	tmux -S "$sock" send-keys 'echo still-here' Enter
+	wait_screen '^still-here'
+	run screen
+	refute_line after-sleep
+	tmux -S "$sock" send-keys C-d
+	for _ in $(seq 100); do [ -s "$TEST_TMP/exit" ] && break; sleep 0.05; done
+	tmux -S "$sock" kill-server
+	assert_equal "$(cat "$TEST_TMP/exit")" "EXIT=0"
+	assert_nothing_left "$N"
+}
+
+# ---- bridged containers, in a throwaway host ----
+
+@test "run: two bridged containers talk; -p reaches busybox httpd from the host side; container ls shows address and ports" {
+	throwaway_host
+	run hns "$RUN" -d --name "$N" -p 8080:80 busybox httpd -f -p 80 -h /www
+	assert_success
+	run hns "$C" ls
+	assert_line --regexp "^$N +busybox +httpd -f -p 80 -h /www +running +[0-9]+s +10\.[0-9.]+ +8080:80$"
+	addr=$(grep "^$N " <<<"$output" | grep -o ' 10\.[0-9.]*' | tr -d ' ')
+	for _ in $(seq 50); do hns "$C" exec "$N" netstat -ltn | grep -q ':80 ' && break; sleep 0.05; done
+	run hns "$RUN" --rm --name "$N2" busybox sh -c "timeout 5 wget -q -O - http://$addr/; ping -c1 -W2 $addr >/dev/null && echo ping-ok"
+	assert_success
+	assert_line "<h1>Hello from a minidock container</h1>"
+	assert_line ping-ok
+	run hns timeout 5 busybox wget -q -O - http://127.0.0.1:8080/
+	assert_output "<h1>Hello from a minidock container</h1>"
+	run hns "$C" stop -t 1 "$N"
+	assert_success
+	run hns "$C" rm "$N"
+	assert_success
+	assert_nothing_left "$N"
+	assert_nothing_left "$N2"
+}
+
+@test "run: --rm with a bridge leaves no mount, cgroup, veth, namespace file, nft rule or state directory" {
+	throwaway_host
+	run hns "$RUN" --rm --name "$N" -p 8081:80 --memory 64M busybox sh -c 'ip -4 -o addr show eth0; cat /etc/resolv.conf; grep -c . /etc/hosts'
+	assert_success
+	assert_output --regexp 'eth0 +inet 10\.'
+	assert_output --partial nameserver
+	assert_nothing_left "$N"
+}
+
+@test "run: kill -9 of run mid-way, then container rm -f (or prune), leaves nothing" {
+	throwaway_host
+	hns "$RUN" --name "$N" -p 8082:80 --memory 64M busybox sleep 60 &
+	runpid=$!
+	for _ in $(seq 100); do hns "$C" ls | grep -q "^$N .* running" && break; sleep 0.05; done
+	hns "$C" exec "$N" true || fail "the container did not start"
+	kill -9 "$runpid"
+	wait "$runpid" || true
+	run hns "$C" rm -f "$N"
+	assert_success
+	assert_nothing_left "$N"
+	# the same with prune, and a detached container whose supervisor dies
+	run hns "$RUN" -d --name "$N2" busybox sleep 60
+	assert_success
+	kill -9 "$(cut -d' ' -f1 "$MINIDOCK_RUN_DIR/$N2/supervisor")"
+	for _ in $(seq 100); do hns "$C" ls | grep -q "^$N2 .* dead" && break; sleep 0.05; done
+	run hns "$C" ls
+	assert_line --regexp "^$N2 .* dead "
+	run hns "$C" prune
+	assert_success
+	assert_output "$N2"
+	assert_nothing_left "$N2"
+}
