@@ -892,29 +892,43 @@ static int nft_run(const char *cmds, char **out)
 	return 0;
 }
 
-static int nft_table_exists(void)
+/* "nft -a list table ip minidock" into *OUT ("" when there is no table). */
+static int nft_list(char **out)
 {
-	char *out = NULL;
-	int ret = nft_run("list tables ip", &out) == 0 && strstr(out, "table ip minidock\n");
+	char *tables = NULL;
+	int ret = nft_run("list tables ip", &tables);
 
-	free(out);
+	*out = NULL;
+	if (ret == 0 && strstr(tables, "table ip minidock\n"))
+		ret = nft_run("list table " NFT_TABLE, out);
+	if (ret == 0 && !*out)
+		*out = xstrdup("");
+	free(tables);
 	return ret;
 }
 
-/* Every rule carries comment "NAME": delete those of one container, by
- * the handle nft prints after "# handle". */
-static int nft_delete_rules_of(const char *name)
+static char *append(char *s, char *t)
 {
-	char *list = NULL, *line, *save, *cmds = xstrdup(""), *want, *chain = NULL;
-	int ret = 0;
+	char *r = xasprintf("%s%s", s, t);
 
-	if (!nft_table_exists())
+	free(s);
+	free(t);
+	return r;
+}
+
+/*
+ * Every rule carries a comment: "NAME" for one container's, "bridge BR"
+ * for those a whole bridge shares.  Delete the rules tagged TAG, by the
+ * handle nft prints after "# handle".  No rule, no commit.
+ */
+static int nft_delete_tagged(const char *tag)
+{
+	char *list, *line, *save, *cmds = xstrdup(""), *want, *chain = NULL;
+	int ret = nft_list(&list);
+
+	if (ret < 0)
 		goto out;
-	if (nft_run("list table " NFT_TABLE, &list) < 0) {
-		ret = -1;
-		goto out;
-	}
-	want = xasprintf("comment \"%s\" # handle ", name);
+	want = xasprintf("comment \"%s\" # handle ", tag);
 	for (line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *p = line + strspn(line, "\t "), *h;
 
@@ -923,10 +937,8 @@ static int nft_delete_rules_of(const char *name)
 			chain = xstrdup(p + 6);
 			chain[strcspn(chain, " {")] = '\0';
 		} else if (chain && (h = strstr(p, want))) {
-			char *t = xasprintf("%sdelete rule " NFT_TABLE " %s handle %s\n",
-					    cmds, chain, h + strlen(want));
-			free(cmds);
-			cmds = t;
+			cmds = append(cmds, xasprintf("delete rule " NFT_TABLE " %s handle %s\n",
+						      chain, h + strlen(want)));
 		}
 	}
 	free(want);
@@ -939,7 +951,7 @@ out:
 	return ret;
 }
 
-/* The table and its three NAT base chains; "add" is idempotent. */
+/* The table and its NAT base chains, and a filter chain for the guard. */
 static const char nft_table_cmds[] =
 	"add table " NFT_TABLE "\n"
 	"add chain " NFT_TABLE " prerouting { type nat hook prerouting priority dstnat; }\n"
@@ -947,33 +959,40 @@ static const char nft_table_cmds[] =
 	"add chain " NFT_TABLE " postrouting { type nat hook postrouting priority srcnat; }\n"
 	"add chain " NFT_TABLE " guard { type filter hook prerouting priority raw; }\n";
 
-static char *append(char *s, char *t)
-{
-	char *r = xasprintf("%s%s", s, t);
-
-	free(s);
-	free(t);
-	return r;
-}
-
+/*
+ * The rules of one new container.  The bridge's own rules (masquerade of
+ * its subnet, the guard) are added with its first container only, so most
+ * containers need no nftables change at all, only a look at the table.
+ */
 static int nft_add_rules(const struct lease *l, const struct options *o)
 {
-	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], *cmds = xstrdup(nft_table_cmds);
+	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], *list, *cmds, *rule;
 	int ret;
 	size_t i;
 
+	if (nft_list(&list) < 0)
+		return -1;
+	cmds = xstrdup(*list ? "" : nft_table_cmds);
 	ip_str(l->addr, a);
 	ip_str(l->addr & mask_of(l->prefix), net);
 	/* route_localnet is on for the bridge: refuse what a container
 	 * itself sends to 127.0.0.0/8 (CVE-2020-8558). */
-	cmds = append(cmds, xasprintf(
-		"add rule " NFT_TABLE " guard iifname \"%s\" ip daddr 127.0.0.0/8 drop comment \"%s\"\n",
-		l->bridge, l->name));
-	if (o->nat)
-		/* Leaving through anything but its own bridge: take the host's
-		 * address, so the answers find their way back. */
+	rule = xasprintf("iifname \"%s\" ip daddr 127.0.0.0/8 drop comment \"bridge %s\"",
+			 l->bridge, l->bridge);
+	if (!strstr(list, rule))
+		cmds = append(cmds, xasprintf("add rule " NFT_TABLE " guard %s\n", rule));
+	free(rule);
+	/* Leaving through anything but its bridge, a container takes the
+	 * host's address, so that the answers find their way back. */
+	rule = xasprintf("ip saddr %s/%d oifname != \"%s\" masquerade comment \"bridge %s\"",
+			 net, l->prefix, l->bridge, l->bridge);
+	if (o->nat && !strstr(list, rule))
+		cmds = append(cmds, xasprintf("add rule " NFT_TABLE " postrouting %s\n", rule));
+	free(rule);
+	if (!o->nat)
+		/* Ahead of the subnet's masquerade, present or to come. */
 		cmds = append(cmds, xasprintf(
-			"add rule " NFT_TABLE " postrouting ip saddr %s oifname != \"%s\" masquerade comment \"%s\"\n",
+			"insert rule " NFT_TABLE " postrouting ip saddr %s oifname != \"%s\" accept comment \"%s\"\n",
 			a, l->bridge, l->name));
 	for (i = 0; i < l->npub; i++) {
 		const struct publish *p = &l->pub[i];
@@ -996,8 +1015,9 @@ static int nft_add_rules(const struct lease *l, const struct options *o)
 		cmds = append(cmds, xasprintf(
 			"add rule " NFT_TABLE " postrouting ct status dnat ip daddr %s ip saddr { 127.0.0.0/8, %s/%d } masquerade comment \"%s\"\n",
 			a, net, l->prefix, l->name));
-	ret = nft_run(cmds, NULL);
+	ret = *cmds ? nft_run(cmds, NULL) : 0;
 	free(cmds);
+	free(list);
 	return ret;
 }
 
@@ -1220,7 +1240,7 @@ static int teardown(struct leases *L, const char *name)
 	int ret = 0;
 	size_t i;
 
-	if (nft_delete_rules_of(name) < 0)
+	if (nft_delete_tagged(name) < 0)
 		ret = -1;
 	if (rtnl_open(&r) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
@@ -1238,6 +1258,12 @@ static int teardown(struct leases *L, const char *name)
 
 		for (i = 0; i < L->n; i++)
 			used |= !strcmp(L->v[i].bridge, bridge);
+		if (!used) {
+			char *tag = xasprintf("bridge %s", bridge);
+			if (nft_delete_tagged(tag) < 0)
+				ret = -1;
+			free(tag);
+		}
 		/* The bridge goes with its last container, if we made it. */
 		if (!used && access(marker, F_OK) == 0) {
 			if (rtnl_del_link(&r, bridge) < 0 && errno != ENODEV) {
@@ -1249,8 +1275,10 @@ static int teardown(struct leases *L, const char *name)
 		free(marker);
 	}
 	if (L->n == 0) {
-		if (nft_table_exists() && nft_run("delete table " NFT_TABLE, NULL) < 0)
+		char *list;
+		if (nft_list(&list) < 0 || (*list && nft_run("delete table " NFT_TABLE, NULL) < 0))
 			ret = -1;
+		free(list);
 		restore_forwarding();
 	}
 	rtnl_close(&r);

@@ -82,7 +82,7 @@ assert_nothing_left() {
 	run hns "$NB" --name web --publish 8080:80 -- nsenter --net=/proc/$HOLDER/ns/net nft list ruleset
 	assert_success
 	assert_output --partial 'table ip minidock {'
-	assert_output --regexp 'ip saddr 10\.213\.0\.2 oifname != "minidock0" masquerade comment "web"'
+	assert_output --partial 'ip saddr 10.213.0.0/16 oifname != "minidock0" masquerade comment "bridge minidock0"'
 	assert_output --regexp 'tcp dport 8080 dnat to 10\.213\.0\.2:80 comment "web"'
 	run grep -c '^table' <<<"$output"
 	assert_output 1
@@ -94,6 +94,45 @@ assert_nothing_left() {
 	assert_success
 	assert_line --index 0 1
 	refute_output --partial masquerade
+	assert_output --partial 'ip saddr 10.213.0.2 oifname != "minidock0" accept comment "web"'
+	assert_nothing_left
+}
+
+@test "net-bridge: NAT: a container reaches a host beyond the gateway (not with --no-nat), and that host reaches a published port" {
+	# "Outside": one more namespace behind the throwaway host, 192.0.2.0/24,
+	# with no route back to the containers' subnet.
+	nsenter -t "$HOLDER" -n -m -- unshare --net -- sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+	OUT=$!
+	BG_PIDS+=($OUT)
+	for _ in $(seq 100); do
+		[ "$(cat /proc/$OUT/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.02
+	done
+	hns ip link add out0 type veth peer name eth0 netns "$OUT"
+	hns ip addr add 192.0.2.1/24 dev out0
+	hns ip link set out0 up
+	nsenter -t "$OUT" -n ip addr add 192.0.2.2/24 dev eth0
+	nsenter -t "$OUT" -n ip link set eth0 up
+	nsenter -t "$OUT" -n ip link set lo up
+
+	run hns "$NB" --name nat -- busybox ping -c1 -W2 192.0.2.2
+	assert_success
+	run hns "$NB" --name nonat --no-nat -- busybox ping -c1 -W1 192.0.2.2
+	assert_failure
+
+	mkdir -p "$TEST_TMP/www"
+	echo "hello from web" >"$TEST_TMP/www/index.html"
+	run hns "$NB" --name web --publish 8080:80 --create
+	assert_success
+	nsenter -t "$HOLDER" -n -m -- nsenter --net="$MINIDOCK_NETNS_DIR/web" -- \
+		busybox httpd -f -p 80 -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 3>&- &
+	BG_PIDS+=($!)
+	for _ in $(seq 50); do cns web busybox netstat -ltn | grep -q ':80 ' && break; sleep 0.05; done
+	run nsenter -t "$OUT" -n timeout 5 busybox wget -q -O - http://192.0.2.1:8080/
+	assert_output "hello from web"
+	run hns "$NB" --name web --delete
+	assert_success
+	hns ip link del out0
 	assert_nothing_left
 }
 
@@ -300,7 +339,7 @@ assert_nothing_left() {
 	run hns "$NB" --name a --publish 8080:80 --create
 	assert_success
 	hns nft list ruleset >"$TEST_TMP/rules.before"
-	hns ip -o link show >"$TEST_TMP/links.before"
+	hns ip -o link show | awk '{print $2}' >"$TEST_TMP/links.before"
 	cp "$MINIDOCK_RUN_DIR/net/leases" "$TEST_TMP/leases.before"
 	run hns "$NB" --name a -- true
 	assert_equal "$status" 125
@@ -314,13 +353,13 @@ assert_nothing_left() {
 	hns ip link add d0 type bridge
 	hns ip link set d0 up
 	hns ip addr add 10.99.0.1/16 dev d0
-	hns ip -o link show >"$TEST_TMP/links.before"
+	hns ip -o link show | awk '{print $2}' >"$TEST_TMP/links.before"
 	run hns "$NB" --name b --subnet 10.99.128.0/17 --bridge md-b -- true
 	assert_equal "$status" 125
 	assert_output --partial 'overlaps the host'"'"'s route 10.99.0.0/16 dev d0'
 	run hns nft list ruleset
 	assert_output "$(cat "$TEST_TMP/rules.before")"
-	run hns ip -o link show
+	run sh -c "nsenter -t $HOLDER -n ip -o link show | awk '{print \$2}'"
 	assert_output "$(cat "$TEST_TMP/links.before")"
 	run cat "$MINIDOCK_RUN_DIR/net/leases"
 	assert_output "$(cat "$TEST_TMP/leases.before")"
