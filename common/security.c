@@ -390,13 +390,42 @@ static int readonly_sys(void)
 	return rc;
 }
 
+/*
+ * A device node shipped in the image (a copy of the host's /dev/vda, say)
+ * must not open: the root mount gets MOUNT_ATTR_NODEV.  Only the root
+ * mount itself: /dev, with its few harmless devices, is a mount of its
+ * own, and so is every volume.  Docker relies on the devices cgroup for
+ * this; a mount flag holds whatever the cgroup setup.
+ */
+static int root_nodev(void)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV };
+	int fd, rc;
+
+	step("open /");
+	fd = open_nofollow("/");
+	if (fd < 0)
+		return -1;
+	step("mount_setattr(\"/\", MOUNT_ATTR_NODEV)");
+	rc = mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+	close_keep_errno(fd);
+	if (rc < 0)
+		return -1;
+	vlog("%s", last_step);
+	return 0;
+}
+
 int security_mask_paths(const struct md_security *s)
 {
 	int have_proc, have_sys, null_fd;
 	size_t i;
 
 	last_step[0] = '\0';
-	if (s->privileged || !s->mask_paths)
+	if (s->privileged)
+		return 0;
+	if (root_nodev() < 0)
+		return -1;
+	if (!s->mask_paths)
 		return 0;
 	have_proc = fresh_fs_at("/proc", PROC_SUPER_MAGIC);
 	have_sys = fresh_fs_at("/sys", SYSFS_MAGIC);

@@ -38,7 +38,8 @@ int security_parse_cap(const char *name, uint64_t *mask);
  * -1/EINVAL otherwise (seccomp=PROFILE.json is not supported). */
 int security_parse_opt(struct md_security *s, const char *opt);
 /* Hide /proc/kcore and friends, make /proc/sys & co and the whole /sys
- * tree read-only.  Called in the container's mount namespace with / being
+ * tree read-only, and the root mount nodev (device nodes of the image
+ * do not open; /dev is a mount of its own).  Called in the container's mount namespace with / being
  * the container's root, /proc a fresh procfs and /sys a fresh sysfs (a
  * path that is missing is skipped; one that is reached through a symlink
  * or lies on another filesystem is refused). */

@@ -267,6 +267,18 @@ SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE"
 	refute_output --partial "mknod:"
 }
 
+@test "escape: a device node shipped in the image does not open (nodev root)" {
+	# /dev/null's numbers: harmless if it ever opened, like /dev/vda would not be.
+	mknod "$SEC_ROOT/opt/node.$$" c 1 3
+	in_container -- sh -c "echo x > /opt/node.$$"
+	local denied=$status out=$output
+	in_container --privileged -- sh -c "echo x > /opt/node.$$"
+	rm -f "$SEC_ROOT/opt/node.$$"
+	assert_success
+	[ "$denied" -ne 0 ] || fail "the image's device node opened"
+	[[ "$out" == *"Permission denied"* ]] || fail "$out"
+}
+
 @test "escape: ptrace of a host process is refused" {
 	start_host_process
 	# Not even visible from the container's pid namespace...
