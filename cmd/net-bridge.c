@@ -1142,9 +1142,11 @@ static void delete_netns(const char *path)
 
 /* ---- resolv.conf and hosts for run to bind-mount ---- */
 
-static char *host_nameservers(void)
+/* The nameserver, search and options lines of FILE, without 127.x
+ * nameservers (the host's own resolver: unreachable from inside). */
+static char *usable_resolv_lines(const char *file)
 {
-	char *text = read_file("/etc/resolv.conf", NULL), *line, *save;
+	char *text = read_file(file, NULL), *line, *save;
 	char *out = xstrdup("");
 
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
@@ -1152,7 +1154,6 @@ static char *host_nameservers(void)
 		char addr[64];
 		uint32_t a;
 
-		/* 127.x is the host's own resolver: unreachable from inside. */
 		if (sscanf(line, " nameserver %63s", addr) == 1 &&
 		    parse_ip(addr, &a) == 0 && (a >> 24) != 127)
 			out = append(out, xasprintf("nameserver %s\n", addr));
@@ -1160,6 +1161,19 @@ static char *host_nameservers(void)
 			out = append(out, xasprintf("%s\n", line));
 	}
 	free(text);
+	return out;
+}
+
+static char *host_nameservers(void)
+{
+	char *out = usable_resolv_lines("/etc/resolv.conf");
+
+	/* With systemd-resolved, /etc/resolv.conf names 127.0.0.53; the
+	 * servers it forwards to are listed here. */
+	if (!strstr(out, "nameserver")) {
+		free(out);
+		out = usable_resolv_lines("/run/systemd/resolve/resolv.conf");
+	}
 	if (!strstr(out, "nameserver"))
 		/* What Docker falls back to as well. */
 		out = append(out, xstrdup("nameserver 8.8.8.8\nnameserver 8.8.4.4\n"));
@@ -1545,43 +1559,64 @@ static int disconnect_container(const char *name, pid_t owner)
 
 /* ---- --list ---- */
 
+static const char *owner_of(const struct lease *l, char buf[16])
+{
+	if (l->pid == 0)
+		return "kept";
+	if (!owner_alive(l))
+		return "dead";
+	snprintf(buf, 16, "%d", (int)l->pid);
+	return buf;
+}
+
+static void print_text(const struct lease *l)
+{
+	char a[INET_ADDRSTRLEN], addr[32], owner[16], p[64];
+	size_t j;
+
+	snprintf(addr, sizeof(addr), "%s/%d", ip_str(l->addr, a), l->prefix);
+	printf("%-16s %-18s %-12s %-8s", l->name, addr, l->bridge, owner_of(l, owner));
+	for (j = 0; j < l->npub; j++) {
+		publish_str(&l->pub[j], p, sizeof(p));
+		printf("%s%s", j ? "," : " ", p);
+	}
+	printf("\n");
+}
+
+/* Names, bridges and ports are checked when parsed: nothing to escape. */
+static void print_json(const struct lease *l, int first)
+{
+	char a[INET_ADDRSTRLEN], owner[16], p[64], *ns = netns_path(l->name);
+	size_t j;
+
+	printf("%s  {\"name\": \"%s\", \"address\": \"%s\", \"prefix\": %d, "
+	       "\"bridge\": \"%s\", \"veth\": \"%s\", \"netns\": \"%s\", "
+	       "\"owner\": \"%s\", \"publish\": [",
+	       first ? "" : ",\n", l->name, ip_str(l->addr, a), l->prefix,
+	       l->bridge, l->veth, ns, owner_of(l, owner));
+	for (j = 0; j < l->npub; j++) {
+		publish_str(&l->pub[j], p, sizeof(p));
+		printf("%s\"%s\"", j ? ", " : "", p);
+	}
+	printf("]}");
+	free(ns);
+}
+
 static int list_networks(const struct options *o)
 {
 	struct leases L;
-	size_t i, j;
+	size_t i;
 
 	lock_leases(&L, LOCK_SH);
-	if (!o->json)
-		printf("%-16s %-18s %-12s %-8s %s\n", "NAME", "ADDRESS", "BRIDGE", "OWNER", "PUBLISH");
+	if (o->json)
+		printf("[\n");
 	else
-		printf("[");
+		printf("%-16s %-18s %-12s %-8s %s\n", "NAME", "ADDRESS", "BRIDGE", "OWNER", "PUBLISH");
 	for (i = 0; i < L.n; i++) {
-		const struct lease *l = &L.v[i];
-		char a[INET_ADDRSTRLEN], addr[32], owner[32], p[64];
-		char *ns = netns_path(l->name);
-
-		snprintf(addr, sizeof(addr), "%s/%d", ip_str(l->addr, a), l->prefix);
-		if (l->pid == 0)
-			strcpy(owner, "kept");
-		else if (owner_alive(l))
-			snprintf(owner, sizeof(owner), "%d", (int)l->pid);
+		if (o->json)
+			print_json(&L.v[i], i == 0);
 		else
-			strcpy(owner, "dead");
-		if (o->json) {
-			printf("%s\n {\"name\": \"%s\", \"address\": \"%s\", \"prefix\": %d, "
-			       "\"bridge\": \"%s\", \"veth\": \"%s\", \"netns\": \"%s\", "
-			       "\"pid\": %d, \"alive\": %s, \"publish\": [",
-			       i ? "," : "", l->name, a, l->prefix, l->bridge, l->veth, ns,
-			       (int)l->pid, owner_alive(l) ? "true" : "false");
-		} else {
-			printf("%-16s %-18s %-12s %-8s", l->name, addr, l->bridge, owner);
-		}
-		for (j = 0; j < l->npub; j++) {
-			publish_str(&l->pub[j], p, sizeof(p));
-			printf(o->json ? "%s\"%s\"" : "%s%s", j ? (o->json ? ", " : ",") : (o->json ? "" : " "), p);
-		}
-		printf(o->json ? "]}" : "\n");
-		free(ns);
+			print_text(&L.v[i]);
 	}
 	if (o->json)
 		printf("%s]\n", L.n ? "\n" : "");

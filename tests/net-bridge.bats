@@ -241,6 +241,20 @@ assert_nothing_left() {
 	assert_nothing_left
 }
 
+@test "net-bridge: SIGTERM to net-bridge reaches COMMAND, whose status comes back, and everything is removed" {
+	nsenter -t "$HOLDER" -n -m -- "$NB" --name t -- \
+		sh -c "trap 'kill \$!; exit 7' TERM; sleep 30 & echo \$\$ > $TEST_TMP/pid; wait" \
+		</dev/null >/dev/null 2>&1 3>&- &
+	BG_PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$TEST_TMP/pid" ] && break; sleep 0.05; done
+	[ -s "$TEST_TMP/pid" ] || fail "COMMAND never started"
+	kill -TERM "${BG_PIDS[0]}"
+	local st=0
+	wait "${BG_PIDS[0]}" || st=$?
+	assert_equal "$st" 7
+	assert_nothing_left
+}
+
 @test "net-bridge: resolv.conf and hosts are written, and only they are removed" {
 	run hns "$NB" --name web --dns 192.0.2.53 --ip 10.213.0.7 --create
 	assert_success
@@ -282,12 +296,13 @@ assert_nothing_left() {
 	run hns "$NB" --list
 	assert_success
 	assert_line --regexp '^a +10\.213\.0\.2/16 +minidock0 +kept +0\.0\.0\.0:8080:80/udp$'
+	assert_line --index 0 --regexp '^NAME +ADDRESS +BRIDGE +OWNER +PUBLISH$'
 	run hns "$NB" --list --json
 	assert_success
 	assert_output --partial '"name": "a", "address": "10.213.0.2", "prefix": 16'
 	assert_output --partial '"publish": ["0.0.0.0:8080:80/udp"]'
 	if command -v python3 >/dev/null; then
-		echo "$output" | python3 -c 'import json,sys; assert json.load(sys.stdin)[0]["name"] == "a"'
+		echo "$output" | python3 -c 'import json,sys; n = json.load(sys.stdin)[0]; assert n["name"] == "a" and n["owner"] == "kept", n'
 	fi
 	run hns "$NB" --name a --delete
 	assert_success
