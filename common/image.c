@@ -1507,9 +1507,12 @@ static la_ssize_t read_plain_cb(struct archive *ar, void *arg, const void **buf)
 	l->plain += size;
 	if (l->a->max_size && l->plain > l->a->max_size) {
 		/* A few KB of gzip can expand to terabytes: stop at a bound. */
-		archive_set_error(ar, EFBIG, "uncompressed layer larger than %llu bytes "
-				  "(--max-size): a decompression bomb?",
-				  (unsigned long long)l->a->max_size);
+		char msg[128];
+
+		/* (archive_set_error() knows only a few printf formats.) */
+		snprintf(msg, sizeof(msg), "uncompressed layer larger than %llu bytes "
+			 "(--max-size): a decompression bomb?", (unsigned long long)l->a->max_size);
+		archive_set_error(ar, EFBIG, "%s", msg);
 		return -1;
 	}
 	return (la_ssize_t)size;
