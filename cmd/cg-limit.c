@@ -29,7 +29,8 @@
  *      cgroup.subtree_control of the parents);
  *   2. write the limits: memory.max / memory.limit_in_bytes, memory.swap.max
  *      / memory.memsw.limit_in_bytes, cpu.max / cpu.cfs_quota_us, cpuset.cpus,
- *      pids.max (and devices.deny, devices.allow with --devices on v1);
+ *      pids.max; with --devices, v1's devices.deny and devices.allow, or on
+ *      v2 a BPF_PROG_TYPE_CGROUP_DEVICE program attached with bpf(2);
  *   3. fork: the child writes its own PID into cgroup.procs, then execs
  *      COMMAND, so COMMAND is limited from its first instruction;
  *   4. forward signals, wait, then read memory.events / memory.oom_control
@@ -42,12 +43,16 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <linux/bpf.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,9 +176,10 @@ static void usage(FILE *out)
 		"  -c, --cpus N.N           CPU time, in CPUs: 0.5 is half of one CPU\n"
 		"      --cpuset LIST        the CPUs COMMAND may run on: 0-1,3\n"
 		"  -p, --pids N             at most N processes and threads\n"
-		"      --parent PATH        create the cgroup in PATH (below the hierarchy's\n"
-		"                           root) instead of OWN_CGROUP/minidock\n"
-		"      --devices container  allow only docker's default devices (cgroup v1)\n"
+		"      --parent PATH        create the cgroup in PATH instead of\n"
+		"                           OWN_CGROUP/minidock: /PATH from the root,\n"
+		"                           PATH from the caller's own cgroup\n"
+		"      --devices container  allow only docker's default devices\n"
 		"      --stats [--json]     print the usage of cgroup NAME\n"
 		"      --delete             kill what is left in cgroup NAME and remove it\n"
 		"      --info               the host's cgroup layout and where cgroups go\n"
@@ -370,9 +376,9 @@ static void parse_options(int argc, char **argv, struct request *r)
 	if (r->name && !valid_name(r->name))
 		die_x("--name %s: use 1 to 64 of A-Z a-z 0-9 _ . - (not first . or -)",
 		      r->name);
-	if (r->parent && (r->parent[0] != '/' || strstr(r->parent, "..")))
-		die_x("--parent %s: give an absolute cgroup path, such as /minidock",
-		      r->parent);
+	if (r->parent && (!r->parent[0] || strstr(r->parent, "..")))
+		die_x("--parent %s: give a cgroup path: /from/the/root, or "
+		      "from/your/own/cgroup", r->parent);
 	if (memory)
 		r->memory = parse_size_option("--memory", memory);
 	if (swap) {
@@ -568,8 +574,10 @@ static int holds_processes(const char *dir)
 
 /*
  * v2: a cgroup holding processes (ours, at least) cannot give controllers
- * to a child, so go up to the first ancestor without processes; the root
- * is exempt from the rule.
+ * to a child, so go up to the first ancestor without processes.  The root
+ * cgroup, the only one without a cgroup.type file, is exempt from the rule.
+ * Inside a cgroup namespace "/" may not be the root: then there is no
+ * going up, and enable_v2_controllers() explains the kernel's refusal.
  */
 static char *v2_usable_parent(struct layout *L, const char *own)
 {
@@ -577,10 +585,12 @@ static char *v2_usable_parent(struct layout *L, const char *own)
 
 	for (;;) {
 		char *dir = path_join(L->unified, cg), *slash;
-		int busy = strcmp(cg, "/") != 0 && holds_processes(dir);
+		char *type = path_join(dir, "cgroup.type");
+		int busy = access(type, F_OK) == 0 && holds_processes(dir);
 
+		free(type);
 		free(dir);
-		if (!busy)
+		if (!busy || !strcmp(cg, "/"))
 			return cg;
 		if (!L->busy_own)
 			L->busy_own = xstrdup(cg);
@@ -640,15 +650,15 @@ static void find_layout(struct layout *L, const struct request *r)
 
 	for (i = 0; i < L->n; i++) {
 		struct hierarchy *h = &L->h[i];
-		if (r->parent) {
+		if (r->parent && r->parent[0] == '/') {
 			h->parent = path_join(h->mount, r->parent);
-		} else {
+		} else {        /* below our own cgroup: in "minidock" or PARENT */
 			char *own = L->version == 2 ? v2_usable_parent(L, h->own) : xstrdup(h->own);
 			char *base = path_join(h->mount, own);
-			h->parent = path_join(base, DEFAULT_GROUP);
+			h->parent = path_join(base, r->parent ? r->parent : DEFAULT_GROUP);
 			free(base);
 			free(own);
-			L->default_parent = 1;
+			L->default_parent = !r->parent;
 		}
 		if (L->version == 2) {  /* what the parent can get from above */
 			char *above = xstrdup(h->parent), *slash = strrchr(above, '/');
@@ -810,8 +820,14 @@ static void enable_v2_controllers(const struct layout *L, const char *dir)
 				continue;
 			plus = xasprintf("+%s", ctrl);
 			vlog("write %s = %s", file, plus);
-			if (write_file(file, plus) < 0)
+			if (write_file(file, plus) < 0) {
+				if (errno == EBUSY)
+					die_x("write %s = %s: refused, as that cgroup holds "
+					      "processes (cgroup v2); move them to a leaf cgroup "
+					      "first, or use --parent (see cg-limit --info)",
+					      file, plus);
 				die("write %s = %s", file, plus);
+			}
 			free(plus);
 			free(sub);
 			sub = read_file(file, NULL);
@@ -905,6 +921,129 @@ static void create_cgroup(struct layout *L, const char *name)
 	}
 }
 
+/* ---------------------------------------------------------------- */
+/* --devices on cgroup v2: a small BPF program instead of two files. */
+
+/*
+ * cgroup v2 has no devices.allow file: at each open(2) or mknod(2) of a
+ * device node, the kernel runs the BPF_PROG_TYPE_CGROUP_DEVICE programs
+ * attached to the cgroup, and refuses (EPERM) unless they return 1.  The
+ * program reads struct bpf_cgroup_dev_ctx: the device type and the access
+ * wanted (in access_type), the major and the minor.  cg-limit turns each
+ * rule of the v1 syntax into one test, so both versions share one list:
+ *
+ *     r2 = type, r3 = access, r4 = major, r5 = minor
+ *     "c 1:3 rwm":  if r2 != CHAR goto next
+ *                   r0 = r3 & ~(READ|WRITE|MKNOD); if r0 != 0 goto next
+ *                   if r4 != 1 goto next; if r5 != 3 goto next; return 1
+ *     next: ...     after the last rule: return 0
+ *
+ * See bpf(2), and "Device controller" in cgroup-v2.rst.
+ */
+struct program {
+	struct bpf_insn *insn;
+	size_t n;
+};
+
+static size_t emit(struct program *p, uint8_t code, uint8_t dst, uint8_t src,
+		   int16_t off, int32_t imm)
+{
+	p->insn = xrealloc(p->insn, (p->n + 1) * sizeof(*p->insn));
+	p->insn[p->n] = (struct bpf_insn){
+		.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm,
+	};
+	return p->n++;
+}
+
+/* "*" -> -1, "136" -> 136, advancing *S. */
+static long parse_device_number(const char **s)
+{
+	char *end;
+	long v;
+
+	if (**s == '*') {
+		(*s)++;
+		return -1;
+	}
+	v = strtol(*s, &end, 10);
+	*s = end;
+	return v;
+}
+
+static void emit_device_rule(struct program *p, const char *rule)
+{
+	const char *s = rule + 2;       /* after "c " */
+	long major, minor;
+	int access = 0;
+	size_t next[4], n = 0;
+
+	major = parse_device_number(&s);
+	s++;                            /* ':' */
+	minor = parse_device_number(&s);
+	for (s++; *s; s++)              /* after ' ': "rwm" */
+		access |= *s == 'r' ? BPF_DEVCG_ACC_READ :
+			  *s == 'w' ? BPF_DEVCG_ACC_WRITE : BPF_DEVCG_ACC_MKNOD;
+	if (rule[0] != 'a')
+		next[n++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, 2, 0, 0, rule[0] == 'c'
+				 ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK);
+	emit(p, BPF_ALU64 | BPF_MOV | BPF_X, 0, 3, 0, 0);
+	emit(p, BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, ~access & 7);
+	next[n++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, 0);
+	if (major >= 0)
+		next[n++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, 4, 0, 0, (int32_t)major);
+	if (minor >= 0)
+		next[n++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, 5, 0, 0, (int32_t)minor);
+	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
+	emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	for (size_t i = 0; i < n; i++)  /* jumps count from the next instruction */
+		p->insn[next[i]].off = (int16_t)(p->n - next[i] - 1);
+}
+
+static void attach_device_program(const struct layout *L)
+{
+	struct program p = { NULL, 0 };
+	union bpf_attr attr;
+	int prog, cg;
+
+	emit(&p, BPF_LDX | BPF_MEM | BPF_W, 2, 1, offsetof(struct bpf_cgroup_dev_ctx, access_type), 0);
+	emit(&p, BPF_ALU | BPF_AND | BPF_K, 2, 0, 0, 0xffff);
+	emit(&p, BPF_LDX | BPF_MEM | BPF_W, 3, 1, offsetof(struct bpf_cgroup_dev_ctx, access_type), 0);
+	emit(&p, BPF_ALU | BPF_RSH | BPF_K, 3, 0, 0, 16);
+	emit(&p, BPF_LDX | BPF_MEM | BPF_W, 4, 1, offsetof(struct bpf_cgroup_dev_ctx, major), 0);
+	emit(&p, BPF_LDX | BPF_MEM | BPF_W, 5, 1, offsetof(struct bpf_cgroup_dev_ctx, minor), 0);
+	for (size_t i = 0; i < sizeof(container_devices) / sizeof(*container_devices); i++)
+		emit_device_rule(&p, container_devices[i]);
+	emit(&p, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+	emit(&p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	attr.insns = (uint64_t)(uintptr_t)p.insn;
+	attr.insn_cnt = (uint32_t)p.n;
+	attr.license = (uint64_t)(uintptr_t)"GPL";
+	vlog("bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, %zu instructions)", p.n);
+	prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	free(p.insn);
+	if (prog < 0)
+		die("bpf(BPF_PROG_LOAD) of the device filter");
+
+	cg = open(L->h[0].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0)
+		die("open %s", L->h[0].dir);
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)cg;
+	attr.attach_bpf_fd = (uint32_t)prog;
+	attr.attach_type = BPF_CGROUP_DEVICE;
+	/* MULTI: run after, not instead of, the programs of the parents */
+	attr.attach_flags = BPF_F_ALLOW_MULTI;
+	vlog("bpf(BPF_PROG_ATTACH, %s, BPF_CGROUP_DEVICE)", L->h[0].dir);
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0)
+		die("bpf(BPF_PROG_ATTACH) to %s", L->h[0].dir);
+	/* The cgroup now holds the program; it goes with the cgroup. */
+	close(prog);
+	close(cg);
+}
+
 static void write_limits(const struct layout *L, const struct request *r)
 {
 	if (r->memory)
@@ -932,8 +1071,7 @@ static void write_limits(const struct layout *L, const struct request *r)
 		write_knob_u64(L, PIDS_MAX, r->pids);
 	if (r->devices) {
 		if (L->version == 2) {
-			warn_x("--devices: on cgroup v2 this needs a BPF_CGROUP_DEVICE "
-			       "program, not written yet: devices are not restricted");
+			attach_device_program(L);
 		} else {
 			write_knob(L, DEVICES_DENY, "a");
 			for (size_t i = 0; i < sizeof(container_devices) / sizeof(*container_devices); i++)
@@ -1266,6 +1404,10 @@ int main(int argc, char **argv)
 		       "child (cgroup v2): using %s instead (see cg-limit --info)",
 		       L.busy_own, L.h[0].parent);
 
+	/* From here a signal must not kill us between mkdir and rmdir: it
+	 * waits, and supervise() passes it on to COMMAND. */
+	if (block_forwarded_signals() < 0)
+		die("sigprocmask");
 	create_cgroup(&L, r.name);
 	write_limits(&L, &r);
 	code = supervise(start_command(&L, r.command));

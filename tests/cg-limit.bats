@@ -24,7 +24,9 @@ setup() {
 	common_setup
 	require_root
 	CG=$MINIDOCK_BIN/cg-limit
-	NAME=cgtest-$$-$BATS_TEST_NUMBER
+	# unique even between machines' sessions that share PID numbers
+	TOKEN=${TEST_TMP##*.}
+	NAME=cgtest-$TOKEN-$BATS_TEST_NUMBER
 	BG_PID=
 	PRIVATE=
 }
@@ -211,15 +213,41 @@ wait_for_cgroup() {
 	mem=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { print $5; exit }' /proc/self/mountinfo)
 	[ -n "$mem" ] || skip "no v1 memory hierarchy"
 	own=$(own_cgroup memory)
-	PRIVATE=$mem${own%/}/cgtest-private-$$
+	PRIVATE=$mem${own%/}/cgtest-private-$TOKEN
 	mkdir "$PRIVATE"
 	# A shell moves itself into a private cgroup, then runs cg-limit there.
 	run sh -c "echo \$\$ > $PRIVATE/cgroup.procs && exec $CG --name $NAME -- cat /proc/self/cgroup"
 	assert_success
-	assert_line --regexp "^[0-9]+:memory:${own%/}/cgtest-private-$$/minidock/$NAME\$"
+	assert_line --regexp "^[0-9]+:memory:${own%/}/cgtest-private-$TOKEN/minidock/$NAME\$"
 	cpu_own=$(own_cgroup cpu)
 	assert_line --regexp "^[0-9]+:cpu(,cpuacct)?:${cpu_own%/}/minidock/$NAME\$"
 	[ ! -e "$PRIVATE/minidock" ] || fail "empty minidock group left in $PRIVATE"
+	assert_gone
+}
+
+@test "cg-limit: --devices container allows /dev/null, refuses /dev/kmsg (docker's list)" {
+	[ -c /dev/kmsg ] || skip "no /dev/kmsg on this host"
+	run "$CG" --name "$NAME" -- sh -c ': < /dev/kmsg && echo kmsg-open'
+	assert_success
+	assert_output "kmsg-open"
+	run "$CG" --name "$NAME" --devices container -- \
+		sh -c 'echo x > /dev/null && echo null-ok; : < /dev/kmsg && echo kmsg-open'
+	refute_line "kmsg-open"
+	assert_line "null-ok"
+	assert_output --partial "/dev/kmsg: Operation not permitted"
+	assert_gone
+}
+
+@test "cg-limit: --parent puts the cgroup there, and removes the parent it made" {
+	host_is_v2 && skip "v2 host: the test's cgroup holds processes (the VM test covers v2)"
+	# a relative PATH starts from the caller's own cgroup in each hierarchy
+	own=$(own_cgroup memory) pids_own=$(own_cgroup pids)
+	run "$CG" --name "$NAME" --parent "cgtest-parent-$TOKEN" -- cat /proc/self/cgroup
+	assert_success
+	assert_line --regexp "^[0-9]+:memory:${own%/}/cgtest-parent-$TOKEN/$NAME\$"
+	assert_line --regexp "^[0-9]+:pids:${pids_own%/}/cgtest-parent-$TOKEN/$NAME\$"
+	[ -z "$(find /sys/fs/cgroup -type d -name "cgtest-parent-$TOKEN" 2>/dev/null)" ] ||
+		fail "--parent directory left behind"
 	assert_gone
 }
 
@@ -264,7 +292,7 @@ wait_for_cgroup() {
 	bad "--cpuset 1-0: not a CPU list" --cpuset 1-0
 	bad "--cpuset x: not a CPU list" --cpuset x
 	bad "--devices all: the only policy" --devices all
-	bad "--parent minidock: give an absolute cgroup path" --parent minidock
+	bad "--parent ../up: give a cgroup path" --parent ../up
 	run "$CG" --name ../escape -- true
 	assert_equal "$status" 125
 	assert_output --partial "--name ../escape: use"
@@ -345,6 +373,17 @@ vm_output() {
 	assert_line "cg-limit: write memory.swap.max = 33554432"
 	assert_line "cg-limit: write /sys/fs/cgroup/minidock/cgroup.subtree_control = +memory"
 	assert_line "cg-limit: rmdir /sys/fs/cgroup/minidock/set"
+}
+
+@test "v2 VM: --devices container is a BPF program: /dev/null yes, /dev/kmsg no" {
+	vm_output devices
+	assert_line "kmsg-open"   # without --devices
+	assert_line --regexp "^cg-limit: bpf\(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, [0-9]+ instructions\)$"
+	assert_line --regexp "^cg-limit: bpf\(BPF_PROG_ATTACH, /sys/fs/cgroup/minidock/cg-[0-9]+, BPF_CGROUP_DEVICE\)$"
+	assert_line "null-ok"
+	assert_line "sh: can't open /dev/kmsg: Operation not permitted"
+	[ "${#lines[@]}" -gt 0 ] && [ "$(grep -c '^kmsg-open$' <<< "$output")" -eq 1 ] ||
+		fail "/dev/kmsg opened with --devices container"
 }
 
 @test "v2 VM: --stats --json with real numbers, --delete" {

@@ -17,7 +17,9 @@ work=$1
 cache=$repo/images/build/vm
 
 sh "$here/fetch-kernel.sh" "$cache"
-make -s -C "$repo" static >/dev/null
+# flock: other checkouts' tests may build the same tree at the same time
+mkdir -p "$repo/build-static"
+flock "$repo/build-static/.lock" make -s -C "$repo" static >/dev/null
 sh "$here/mkinitramfs.sh" "$work/initramfs.cpio"
 
 accel=tcg
