@@ -17,8 +17,8 @@
  *                  +---------+---------+   veths are plugged in too)
  *                            |  routing, ip_forward = 1
  *             nftables table "ip minidock" (nft(8)):
- *               prerouting/output: dnat HOSTPORT -> 10.213.0.2:PORT
- *               postrouting:       masquerade 10.213.0.2 -> host's address
+ *               prerouting, output: dnat HOSTPORT -> 10.213.0.2:PORT
+ *               postrouting: masquerade 10.213.0.0/16 -> the host's address
  *                            |
  *                          eth0 of the host -> other hosts
  *
@@ -39,7 +39,6 @@
  * network_namespaces(7), nft(8), bridge(8), setns(2), unshare(2).
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -416,6 +415,9 @@ static int parse_lease(char *line, struct lease *l)
 		if (!f[i])
 			return -1;
 	}
+	/* Names become paths and interface names: never trust the file. */
+	if (!valid_name(f[0]) || !valid_name(f[2]) || !valid_name(f[3]))
+		return -1;
 	slash = strchr(f[1], '/');
 	if (!slash)
 		return -1;
@@ -918,36 +920,57 @@ static char *append(char *s, char *t)
 
 /*
  * Every rule carries a comment: "NAME" for one container's, "bridge BR"
- * for those a whole bridge shares.  Delete the rules tagged TAG, by the
- * handle nft prints after "# handle".  No rule, no commit.
+ * for those a whole bridge shares.  Delete the rules tagged TAG (and TAG2,
+ * unless NULL) in one transaction, by the handle nft prints after
+ * "# handle".  No rule, no commit.
  */
-static int nft_delete_tagged(const char *tag)
+static int nft_delete_tagged(const char *tag, const char *tag2)
 {
-	char *list, *line, *save, *cmds = xstrdup(""), *want, *chain = NULL;
+	char *list, *line, *save, *cmds = xstrdup(""), *want, *want2, *chain = NULL;
 	int ret = nft_list(&list);
 
 	if (ret < 0)
 		goto out;
 	want = xasprintf("comment \"%s\" # handle ", tag);
+	want2 = tag2 ? xasprintf("comment \"%s\" # handle ", tag2) : NULL;
 	for (line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *p = line + strspn(line, "\t "), *h;
+		char *p = line + strspn(line, "\t "), *h = NULL;
 
 		if (!strncmp(p, "chain ", 6)) {
 			free(chain);
 			chain = xstrdup(p + 6);
 			chain[strcspn(chain, " {")] = '\0';
-		} else if (chain && (h = strstr(p, want))) {
-			cmds = append(cmds, xasprintf("delete rule " NFT_TABLE " %s handle %s\n",
-						      chain, h + strlen(want)));
+			continue;
 		}
+		if (!chain)
+			continue;
+		if ((h = strstr(p, want)))
+			h += strlen(want);
+		else if (want2 && (h = strstr(p, want2)))
+			h += strlen(want2);
+		if (h)
+			cmds = append(cmds, xasprintf("delete rule " NFT_TABLE " %s handle %s\n",
+						      chain, h));
 	}
 	free(want);
+	free(want2);
 	if (*cmds)
 		ret = nft_run(cmds, NULL);
 out:
 	free(chain);
 	free(list);
 	free(cmds);
+	return ret;
+}
+
+static int nft_delete_table(void)
+{
+	char *list;
+	int ret = nft_list(&list);
+
+	if (ret == 0 && *list)
+		ret = nft_run("delete table " NFT_TABLE, NULL);
+	free(list);
 	return ret;
 }
 
@@ -1249,13 +1272,25 @@ static int teardown(struct leases *L, const char *name)
 {
 	struct lease *l = find_lease(L, name);
 	char *path = netns_path(name), *veth = l ? xstrdup(l->veth) : veth_name(name);
-	char *bridge = l ? xstrdup(l->bridge) : NULL;
+	char *bridge = l ? xstrdup(l->bridge) : NULL, *tag = NULL;
 	struct rtnl r = { 0 };
-	int ret = 0;
+	int ret = 0, others = 0, bridge_used = 0;
 	size_t i;
 
-	if (nft_delete_tagged(name) < 0)
+	for (i = 0; i < L->n; i++) {
+		if (&L->v[i] == l)
+			continue;
+		others++;
+		if (bridge && !strcmp(L->v[i].bridge, bridge))
+			bridge_used = 1;
+	}
+	/* nftables first: the kernel's grace period after this commit then
+	 * passes while the links go.  The last container takes the table. */
+	if (bridge && !bridge_used)
+		tag = xasprintf("bridge %s", bridge);
+	if ((others ? nft_delete_tagged(name, tag) : nft_delete_table()) < 0)
 		ret = -1;
+	free(tag);
 	if (rtnl_open(&r) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
 	/* Deleting one end of a veth pair deletes both. */
@@ -1266,20 +1301,11 @@ static int teardown(struct leases *L, const char *name)
 	delete_netns(path);
 	remove_dns_files(name);
 	drop_lease(L, name);
-	if (bridge) {
+	if (bridge && !bridge_used) {
 		char *marker = bridge_marker(bridge);
-		int used = 0;
 
-		for (i = 0; i < L->n; i++)
-			used |= !strcmp(L->v[i].bridge, bridge);
-		if (!used) {
-			char *tag = xasprintf("bridge %s", bridge);
-			if (nft_delete_tagged(tag) < 0)
-				ret = -1;
-			free(tag);
-		}
 		/* The bridge goes with its last container, if we made it. */
-		if (!used && access(marker, F_OK) == 0) {
+		if (access(marker, F_OK) == 0) {
 			if (rtnl_del_link(&r, bridge) < 0 && errno != ENODEV) {
 				warn_errno("RTM_DELLINK %s", bridge);
 				ret = -1;
@@ -1288,13 +1314,8 @@ static int teardown(struct leases *L, const char *name)
 		}
 		free(marker);
 	}
-	if (L->n == 0) {
-		char *list;
-		if (nft_list(&list) < 0 || (*list && nft_run("delete table " NFT_TABLE, NULL) < 0))
-			ret = -1;
-		free(list);
+	if (!others)
 		restore_forwarding();
-	}
 	rtnl_close(&r);
 	free(bridge);
 	free(veth);

@@ -184,7 +184,15 @@ assert_nothing_left() {
 	run cns nb timeout 5 busybox wget -q -O - http://10.213.0.1:8080/
 	assert_output "hello from web"
 	kill "${BG_PIDS[0]}"
-	for n in web client nb; do
+	# The published port goes with its container; the others' rules stay.
+	run hns "$NB" --name web --delete
+	assert_success
+	run hns nft list ruleset
+	refute_output --partial 'dport 8080'
+	assert_output --partial 'comment "bridge minidock0"'
+	run hns timeout 5 busybox wget -q -O - http://127.0.0.1:8080/
+	assert_failure
+	for n in client nb; do
 		run hns "$NB" --name $n --delete
 		assert_success
 	done
