@@ -201,12 +201,18 @@ assert_nothing_left() {
 
 @test "net-bridge: 20 concurrent net-bridge get 20 distinct addresses, and leave nothing" {
 	mkdir -p "$TEST_TMP/ips"
+	# Each holds its address until all 20 have one (the "go" file).
 	for i in $(seq 20); do
-		hns "$NB" --name c$i -- sh -c "echo \$MINIDOCK_IP > $TEST_TMP/ips/c$i; sleep 1" \
-			</dev/null >"$TEST_TMP/ips/log$i" 2>&1 3>&- &
+		hns "$NB" --name c$i -- sh -c "echo \$MINIDOCK_IP > $TEST_TMP/ips/c$i.tmp; mv $TEST_TMP/ips/c$i.tmp $TEST_TMP/ips/c$i; while [ ! -e $TEST_TMP/go ]; do sleep 0.05; done" \
+			</dev/null >"$TEST_TMP/log$i" 2>&1 3>&- &
 		BG_PIDS+=($!)
 	done
-	for p in "${BG_PIDS[@]}"; do wait "$p" || fail "a net-bridge failed: $(cat "$TEST_TMP"/ips/log*)"; done
+	for _ in $(seq 400); do
+		[ "$(ls "$TEST_TMP/ips" | grep -cv tmp)" -eq 20 ] && break
+		sleep 0.05
+	done
+	touch "$TEST_TMP/go"
+	for p in "${BG_PIDS[@]}"; do wait "$p" || fail "a net-bridge failed: $(cat "$TEST_TMP"/log*)"; done
 	BG_PIDS=()
 	run sh -c "cat $TEST_TMP/ips/c* | sort -u | wc -l"
 	assert_output 20
