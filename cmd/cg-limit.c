@@ -692,7 +692,7 @@ static int controller_usable(const struct layout *L, const char *controller)
 
 	if (!h)
 		return 0;
-	/* v2: the root cgroup's cpu.stat always exists, cpu or not */
+	/* v2: usable when the parent can receive it from above */
 	return L->version == 1 || has_word(h->controllers, controller, ' ');
 }
 
@@ -1101,7 +1101,7 @@ static int kill_procs(const char *dir, int log)
 		if (pid > 0) {
 			if (log)
 				vlog("kill(%ld, SIGKILL)", pid);
-			kill((pid_t)pid, SIGKILL);
+			kill((pid_t)pid, SIGKILL);      /* ESRCH: gone already */
 			found++;
 		}
 		p = end + (*end == '\n');

@@ -123,12 +123,15 @@ wait_for_cgroup() {
 	sleep 1.5
 	u2=$(json_number usage_usec) t2=$EPOCHREALTIME
 	throttled=$(json_number throttled_usec)
+	quota=$(json_number quota_usec)
 	ratio=$(awk -v u1="$u1" -v u2="$u2" -v t1="$t1" -v t2="$t2" \
 		'BEGIN { printf "%.3f", (u2 - u1) / 1e6 / (t2 - t1) }')
 	echo "# CPU share $ratio, throttled ${throttled} us" >&3
-	awk -v r="$ratio" 'BEGIN { exit !(r > 0.05 && r < 0.35) }' ||
+	assert_equal "$quota" 20000
+	# At most 0.2 (with a margin); the lower bound only says it ran, as a
+	# busy host may give the loop less than its quota.
+	awk -v r="$ratio" 'BEGIN { exit !(r > 0.02 && r < 0.3) }' ||
 		fail "busy loop used $ratio of a CPU, not about 0.2"
-	[ "$throttled" -gt 0 ] || fail "never throttled"
 	# SIGTERM reaches COMMAND through cg-limit: 128 + 15
 	kill -TERM "$BG_PID"
 	status=0
@@ -356,10 +359,10 @@ vm_output() {
 	ratio=$(awk -v u1="$u1" -v u2="$u2" -v t1="$t1" -v t2="$t2" \
 		'BEGIN { printf "%.3f", (u2 - u1) / 1e6 / (t2 - t1) }')
 	echo "# CPU share in the VM: $ratio" >&3
-	awk -v r="$ratio" 'BEGIN { exit !(r > 0.05 && r < 0.35) }' ||
+	awk -v r="$ratio" 'BEGIN { exit !(r > 0.02 && r < 0.3) }' ||
 		fail "busy loop used $ratio of a CPU, not about 0.2"
 	vm_output "cpu json"
-	assert_output --regexp '"throttled_usec":[1-9][0-9]*'
+	assert_output --regexp '"quota_usec":20000,"period_usec":100000'
 	vm_output "cpu status"
 	assert_output 143
 }
