@@ -642,27 +642,48 @@ static int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 	return ret < 0 ? -1 : 0;
 }
 
-static int link_index_cb(const struct nlmsghdr *nlh, void *data)
+struct link_info {
+	int index;
+	char kind[16];          /* IFLA_INFO_KIND: "bridge", "veth"... or "" */
+};
+
+static int link_info_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct link_info *info = data;
+	const struct nlattr *a, *b;
 
-	*(int *)data = ifi->ifi_index;
+	info->index = ifi->ifi_index;
+	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+		if (mnl_attr_get_type(a) != IFLA_LINKINFO)
+			continue;
+		mnl_attr_for_each_nested(b, a)
+			if (mnl_attr_get_type(b) == IFLA_INFO_KIND)
+				snprintf(info->kind, sizeof(info->kind), "%s",
+					 mnl_attr_get_str(b));
+	}
 	return MNL_CB_OK;
 }
 
-/* RTM_GETLINK by name: the interface index, or -1 (ENODEV: no such link). */
-static int rtnl_link_index(struct rtnl *r, const char *name)
+/* RTM_GETLINK by name: the interface's index and kind; -1 with errno
+ * ENODEV when there is no such link. */
+static int rtnl_link_info(struct rtnl *r, const char *name, struct link_info *info)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = rtnl_request(buf, RTM_GETLINK, 0);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	int index = 0;
 
+	memset(info, 0, sizeof(*info));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	if (rtnl_talk(r, nlh, link_index_cb, &index) < 0)
-		return -1;
-	return index;
+	return rtnl_talk(r, nlh, link_info_cb, info);
+}
+
+static int rtnl_link_index(struct rtnl *r, const char *name)
+{
+	struct link_info info;
+
+	return rtnl_link_info(r, name, &info) < 0 ? -1 : info.index;
 }
 
 /* ip link add NAME type bridge */
@@ -1477,7 +1498,8 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 	struct leases L;
 	struct rtnl host = { 0 }, inside = { 0 };
 	struct lease l;
-	char found[64], *path = netns_path(o->name);
+	char found[64], *path = netns_path(o->name), *veth = veth_name(o->name);
+	struct link_info br;
 	int bridge, nsfd = -1;
 
 	lock_leases(&L, LOCK_EX);
@@ -1485,8 +1507,13 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 	check_free(&L, o);
 	if (rtnl_open(&host) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
-	bridge = rtnl_link_index(&host, o->bridge);
-	if (check_routes(&host, o->net, o->prefix, bridge > 0 ? bridge : 0, found) < 0)
+	if (rtnl_link_info(&host, o->bridge, &br) == 0 && strcmp(br.kind, "bridge"))
+		die_x("--bridge %s: this interface is not a bridge (it is a %s)", o->bridge,
+		      br.kind[0] ? br.kind : "a device");
+	if (rtnl_link_index(&host, veth) >= 0)
+		die_x("--name %s: an interface %s already exists", o->name, veth);
+	bridge = br.index;
+	if (check_routes(&host, o->net, o->prefix, bridge, found) < 0)
 		die("RTM_GETROUTE");
 	if (found[0])
 		die_x("--subnet %s overlaps the host's route %s; choose another with --subnet",
@@ -1495,7 +1522,7 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 	memset(&l, 0, sizeof(l));
 	l.name = xstrdup(o->name);
 	l.bridge = xstrdup(o->bridge);
-	l.veth = veth_name(o->name);
+	l.veth = veth;
 	l.addr = choose_address(&L, o);
 	l.prefix = o->prefix;
 	l.pid = owner;

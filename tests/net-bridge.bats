@@ -379,6 +379,13 @@ assert_nothing_left() {
 	run hns "$NB" --name b --publish 8080:81 -- true
 	assert_equal "$status" 125
 	assert_output --partial 'host port 8080/tcp is already published by a'
+	run hns "$NB" --name b --bridge lo -- true
+	assert_equal "$status" 125
+	assert_output --partial '--bridge lo: this interface is not a bridge'
+	hns ip link add veth-zz type veth peer name zz-peer
+	run hns "$NB" --name zz -- true
+	assert_equal "$status" 125
+	assert_output --partial 'an interface veth-zz already exists'
 	hns ip link add d0 type bridge
 	hns ip link set d0 up
 	hns ip addr add 10.99.0.1/16 dev d0
