@@ -634,6 +634,7 @@ static void find_layout(struct layout *L, const struct request *r)
 		struct hierarchy *h = &L->h[L->n++];
 		h->mount = xstrdup(L->unified);
 		h->own = own_cgroup("");
+		/* the top's: create_cgroup() enables them all the way down */
 		h->controllers = v2_controllers(L->unified);
 	} else if (*names) {
 		L->version = 1;
@@ -660,13 +661,6 @@ static void find_layout(struct layout *L, const struct request *r)
 			free(own);
 			L->default_parent = !r->parent;
 		}
-		if (L->version == 2) {  /* what the parent can get from above */
-			char *above = xstrdup(h->parent), *slash = strrchr(above, '/');
-			*slash = '\0';
-			free(h->controllers);
-			h->controllers = v2_controllers(above);
-			free(above);
-		}
 		if (r->name)
 			h->dir = path_join(h->parent, r->name);
 	}
@@ -692,7 +686,6 @@ static int controller_usable(const struct layout *L, const char *controller)
 
 	if (!h)
 		return 0;
-	/* v2: usable when the parent can receive it from above */
 	return L->version == 1 || has_word(h->controllers, controller, ' ');
 }
 

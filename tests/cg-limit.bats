@@ -406,6 +406,9 @@ vm_output() {
 	vm_output nest
 	assert_line "cg-limit: your cgroup /shell holds processes and cannot give controllers to a child (cgroup v2): using /sys/fs/cgroup/minidock instead (see cg-limit --info)"
 	assert_line "0::/minidock/nest"
+	vm_output "nest info"
+	assert_line "note:         your cgroup /shell holds processes, so it cannot give"
+	assert_line --partial "mkdir /sys/fs/cgroup/shell/leaf"
 	vm_output leftover
 	assert_output ""
 }
