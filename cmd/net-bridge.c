@@ -785,6 +785,22 @@ static int rtnl_add_addr(struct rtnl *r, int index, const char *name,
 	return rtnl_talk(r, nlh, NULL, NULL);
 }
 
+/* ip addr del ADDR/PREFIX dev NAME */
+static int rtnl_del_addr(struct rtnl *r, int index, const char *name,
+			 uint32_t addr, int prefix)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], a[INET_ADDRSTRLEN];
+	struct nlmsghdr *nlh = rtnl_request(buf, RTM_DELADDR, 0);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_index = (unsigned)index;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, htonl(addr));
+	vlog("RTM_DELADDR %s/%d dev %s", ip_str(addr, a), prefix, name);
+	return rtnl_talk(r, nlh, NULL, NULL);
+}
+
 /* ip route add default via GATEWAY dev NAME */
 static int rtnl_add_default_route(struct rtnl *r, int index, const char *name,
 				  uint32_t gateway)
@@ -1278,12 +1294,50 @@ static void remove_dns_files(const char *name)
 
 /* ---- taking down one container's network ---- */
 
+/* BR.ours: net-bridge created the bridge BR, and removes it with its last
+ * container.  BR.gateway: net-bridge gave the gateway address to a bridge
+ * of the host's, and takes it back then. */
 static char *bridge_marker(const char *bridge)
 {
 	char *dir = net_dir(), *m = xasprintf("%s/%s.ours", dir, bridge);
 
 	free(dir);
 	return m;
+}
+
+static char *gateway_marker(const char *bridge)
+{
+	char *dir = net_dir(), *m = xasprintf("%s/%s.gateway", dir, bridge);
+
+	free(dir);
+	return m;
+}
+
+static int bridge_is_ours(const char *bridge)
+{
+	char *marker = bridge_marker(bridge);
+	int ours = access(marker, F_OK) == 0;
+
+	free(marker);
+	return ours;
+}
+
+/* ip addr del GATEWAY/PREFIX dev BRIDGE, if BR.gateway says we added it. */
+static int give_back_gateway(struct rtnl *r, const char *bridge)
+{
+	char *marker = gateway_marker(bridge), *cidr = read_file(marker, NULL);
+	uint32_t net;
+	int prefix, index, ret = 0;
+	const char *why;
+
+	if (cidr && parse_cidr(cidr, &net, &prefix, &why) == 0 &&
+	    (index = rtnl_link_index(r, bridge)) > 0)
+		ret = rtnl_del_addr(r, index, bridge, net + 1, prefix);
+	if (cidr)
+		unlink(marker);
+	free(cidr);
+	free(marker);
+	return ret;
 }
 
 /* Undo everything of container NAME (lease L, or NULL after a crash left
@@ -1332,6 +1386,9 @@ static int teardown(struct leases *L, const char *name)
 				ret = -1;
 			}
 			unlink(marker);
+		} else if (give_back_gateway(&r, bridge) < 0 && errno != EADDRNOTAVAIL) {
+			warn_errno("RTM_DELADDR on %s", bridge);
+			ret = -1;
 		}
 		free(marker);
 	}
@@ -1444,8 +1501,13 @@ static int ensure_bridge(struct rtnl *r, const struct options *o)
 		warn_errno("RTM_GETLINK %s", o->bridge);
 		return -1;
 	}
-	/* REPLACE: the gateway may already be there (a bridge kept by others). */
-	if (rtnl_add_addr(r, index, o->bridge, o->net + 1, o->prefix, NLM_F_REPLACE) < 0) {
+	if (rtnl_add_addr(r, index, o->bridge, o->net + 1, o->prefix, NLM_F_EXCL) == 0) {
+		/* On a bridge of the host's, remember to take it back. */
+		marker = gateway_marker(o->bridge);
+		if (!bridge_is_ours(o->bridge) && write_file(marker, o->subnet) < 0)
+			warn_errno("write %s", marker);
+		free(marker);
+	} else if (errno != EEXIST) {
 		warn_errno("RTM_NEWADDR on %s", o->bridge);
 		return -1;
 	}

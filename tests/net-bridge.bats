@@ -89,6 +89,23 @@ assert_nothing_left() {
 	assert_nothing_left
 }
 
+@test "net-bridge: a bridge of the host's is used, then left as it was found" {
+	hns ip link add br-host type bridge
+	hns ip addr add 10.50.0.1/24 dev br-host
+	run hns "$NB" --name a --bridge br-host -- \
+		nsenter --net=/proc/$HOLDER/ns/net ip -4 -o addr show br-host
+	assert_success
+	assert_output --partial 'inet 10.213.0.1/16'
+	run hns "$NB" --name b --bridge br-host --subnet 10.50.0.0/24 -- ip -4 -o addr show eth0
+	assert_success
+	assert_output --partial 'inet 10.50.0.2/24'
+	run hns ip -4 -o addr show br-host
+	assert_output --partial 'inet 10.50.0.1/24'
+	refute_output --partial '10.213.0.1'
+	hns ip link del br-host
+	assert_nothing_left
+}
+
 @test "net-bridge: --no-nat adds no masquerade rule; ip_forward is on while running" {
 	run hns "$NB" --name web --no-nat -- nsenter --net=/proc/$HOLDER/ns/net sh -c 'cat /proc/sys/net/ipv4/ip_forward; nft list ruleset'
 	assert_success
