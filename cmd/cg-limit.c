@@ -341,6 +341,7 @@ static void parse_options(int argc, char **argv, struct request *r)
 
 	memset(r, 0, sizeof(*r));
 	r->mode = CHAIN;
+	opterr = 0;     /* our own message, in the "cg-limit: ..." form */
 	while ((c = getopt_long(argc, argv, "+n:m:c:p:vhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'n': r->name = optarg; break;
@@ -367,8 +368,8 @@ static void parse_options(int argc, char **argv, struct request *r)
 		case 'h': usage(stdout); exit(0);
 		case 'V': print_version(); exit(0);
 		default:
-			fprintf(stderr, "Try 'cg-limit --help'.\n");
-			exit(EXIT_TOOL_FAILED);
+			die_x("%s: unknown option, or its value is missing "
+			      "(try 'cg-limit --help')", argv[optind - 1]);
 		}
 	}
 	r->command = argv + optind;

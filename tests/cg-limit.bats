@@ -271,6 +271,17 @@ wait_for_cgroup() {
 	fi
 }
 
+@test "cg-limit --info: without the empty cgroup2 mount, the same host is plain v1" {
+	host_is_v2 && skip "v2 host"
+	mountpoint -q /sys/fs/cgroup/unified || skip "no hybrid cgroup2 mount here"
+	# in a private mount namespace: the host keeps its mount
+	run unshare -m sh -c "umount /sys/fs/cgroup/unified && $CG --info"
+	assert_success
+	assert_line --regexp '^layout: +cgroup v1 \(legacy\): .*memory'
+	assert_line "cg-limit uses: cgroup v1"
+	mountpoint -q /sys/fs/cgroup/unified
+}
+
 @test "cg-limit: bad values are refused with exit 125 before anything is created" {
 	bad() {  # bad MESSAGE-PART OPTION...
 		local want=$1
@@ -310,6 +321,13 @@ wait_for_cgroup() {
 	assert_output --partial "$NAME: no such cgroup"
 	run "$CG" --json --name "$NAME" -- true
 	assert_equal "$status" 125
+	assert_gone
+	run "$CG" --name "$NAME" --memory
+	assert_equal "$status" 125
+	assert_output "cg-limit: --memory: unknown option, or its value is missing (try 'cg-limit --help')"
+	run "$CG" --name "$NAME" --swap 1G -- true
+	assert_equal "$status" 125
+	assert_output --partial "cg-limit: --swap: unknown option"
 	assert_gone
 }
 
