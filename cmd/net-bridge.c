@@ -676,6 +676,7 @@ static int rtnl_link_info(struct rtnl *r, const char *name, struct link_info *in
 	memset(info, 0, sizeof(*info));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	vlog("RTM_GETLINK %s", name);
 	return rtnl_talk(r, nlh, link_info_cb, info);
 }
 
@@ -1473,13 +1474,12 @@ static uint32_t choose_address(struct leases *L, const struct options *o)
 	die_x("--subnet %s: no free address left", ip_str(o->net, s));
 }
 
-/* The bridge, up, with the gateway address (and created if missing). */
-static int ensure_bridge(struct rtnl *r, const struct options *o)
+/* The bridge, up, with the gateway address; created if INDEX is 0. */
+static int ensure_bridge(struct rtnl *r, const struct options *o, int index)
 {
-	int index = rtnl_link_index(r, o->bridge);
 	char *marker, *knob;
 
-	if (index < 0 && errno == ENODEV) {
+	if (index == 0) {
 		if (rtnl_new_bridge(r, o->bridge) < 0) {
 			warn_errno("RTM_NEWLINK %s type bridge", o->bridge);
 			return -1;
@@ -1606,7 +1606,7 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 	 * while we build links (see nft_release). */
 	if (nft_add_rules(&l, o) < 0)
 		goto fail;
-	bridge = ensure_bridge(&host, o);
+	bridge = ensure_bridge(&host, o, bridge);
 	if (bridge < 0)
 		goto fail;
 	if (share_netns_dir(md_netns_dir()) < 0) {
