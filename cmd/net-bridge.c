@@ -1455,6 +1455,35 @@ static void check_free(struct leases *L, struct options *o)
 	}
 }
 
+/* A port a program of the host listens on would silently be taken from
+ * it by our DNAT: bind(2) it once to see (SO_REUSEADDR: a connection in
+ * TIME_WAIT is not a listener). */
+static void check_host_ports(const struct options *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->npub; i++) {
+		const struct publish *p = &o->pub[i];
+		struct sockaddr_in sa = {
+			.sin_family = AF_INET,
+			.sin_port = htons((uint16_t)p->hostport),
+			.sin_addr.s_addr = htonl(p->hostip),
+		};
+		int one = 1, fd, busy;
+
+		fd = socket(AF_INET, (strcmp(p->proto, "udp") ? SOCK_STREAM : SOCK_DGRAM) |
+			    SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die("socket");
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		busy = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == EADDRINUSE;
+		close(fd);
+		if (busy)
+			die_x("--publish: host port %u/%s is in use by a program of the host",
+			      p->hostport, p->proto);
+	}
+}
+
 /* The next address after the gateway that no lease holds. */
 static uint32_t choose_address(struct leases *L, const struct options *o)
 {
@@ -1567,6 +1596,7 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 	lock_leases(&L, LOCK_EX);
 	reclaim_dead(&L);
 	check_free(&L, o);
+	check_host_ports(o);
 	if (rtnl_open(&host) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
 	if (rtnl_link_info(&host, o->bridge, &br) == 0 && strcmp(br.kind, "bridge"))

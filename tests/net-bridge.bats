@@ -396,6 +396,12 @@ assert_nothing_left() {
 	run hns "$NB" --name b --publish 8080:81 -- true
 	assert_equal "$status" 125
 	assert_output --partial 'host port 8080/tcp is already published by a'
+	nsenter -t "$HOLDER" -n -m -- busybox nc -l -p 9090 </dev/null >/dev/null 2>&1 3>&- &
+	BG_PIDS+=($!)
+	for _ in $(seq 50); do hns busybox netstat -ltn | grep -q ':9090 ' && break; sleep 0.05; done
+	run hns "$NB" --name b --publish 9090:80 -- true
+	assert_equal "$status" 125
+	assert_output --partial 'host port 9090/tcp is in use by a program of the host'
 	run hns "$NB" --name b --bridge lo -- true
 	assert_equal "$status" 125
 	assert_output --partial '--bridge lo: this interface is not a bridge'
