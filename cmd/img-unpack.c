@@ -173,8 +173,9 @@ static void remove_partial(void)
 }
 
 /*
- * Ctrl-C while unpacking must still remove the half-made DEST: the signals
- * are blocked, and checked between chunks (die() then cleans up).
+ * Ctrl-C while unpacking must still remove the half-made DEST: once there
+ * is something to remove, the signals are blocked, and checked between
+ * chunks (die() then cleans up).
  */
 static sigset_t stop_signals;
 
@@ -412,10 +413,11 @@ static void unpack_to_dest(struct img_source *src, const struct img_image *img,
 	if (mkdir(o->dest, 0755) < 0 && !(errno == EEXIST && partial_existed))
 		die("mkdir %s", o->dest);
 	vlog("mkdir(\"%s\")", o->dest);
-	partial = xstrdup(o->dest);
 	rootfd = open(o->dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0)
 		die("open %s", o->dest);
+	partial = xstrdup(o->dest);
+	block_stop_signals();
 	for (size_t i = 0; i < img->nlayers; i++)
 		apply_layer(src, img, i, rootfd, 0, o, diff_id);
 	close(rootfd);
@@ -479,6 +481,7 @@ static void unpack_to_store(struct img_source *src, const struct img_image *img,
 
 	if (mkdir_p(sub, 0755) < 0)
 		die("mkdir -p %s", sub);
+	block_stop_signals();
 	free(sub);
 	store = realpath(o->store, NULL);
 	if (!store)
@@ -506,7 +509,6 @@ int main(int argc, char **argv)
 	check_dest(&o);
 	if (atexit(remove_partial) != 0)
 		die_x("atexit: failed");
-	block_stop_signals();
 
 	src = open_image(&o, &img);
 	if (o.inspect) {

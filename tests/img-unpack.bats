@@ -302,6 +302,16 @@ print("\n".join(x[7:] for x in c["rootfs"]["diff_ids"]))' "$IMAGES/layers-oci")
 	assert_equal "$output" "$(cd "$SRC/layers" && find . -mindepth 1 -printf '%P|%y|%l\n' | sort)"
 }
 
+@test "--layers: two runs at once store each layer once, and agree" {
+	local store=$TEST_TMP/store
+	"$IU" --layers "$store" "$IMAGES/layers-oci.tar" > "$TEST_TMP/a" 2>&1 &
+	local pid=$!
+	run -0 "$IU" --layers "$store" "$IMAGES/layers.tar"
+	wait "$pid" || fail "the other run failed: $(cat "$TEST_TMP/a")"
+	assert_equal "$output" "$(cat "$TEST_TMP/a")"
+	assert_equal "$(ls -A "$store/sha256" | wc -l)" 3    # no .tmp-* left
+}
+
 @test "--layers refuses unsafe entries too, and leaves no temporary directory" {
 	mkimage oci "$TEST_TMP/img" '[[["file", "../escape", "x"]]]'
 	run -125 "$IU" --layers "$TEST_TMP/store" "$TEST_TMP/img"
