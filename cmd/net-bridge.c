@@ -1601,7 +1601,7 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
 	if (rtnl_link_info(&host, o->bridge, &br) == 0 && strcmp(br.kind, "bridge"))
 		die_x("--bridge %s: this interface is not a bridge (it is a %s)", o->bridge,
-		      br.kind[0] ? br.kind : "a device");
+		      br.kind[0] ? br.kind : "device");
 	if (rtnl_link_index(&host, veth) >= 0)
 		die_x("--name %s: an interface %s already exists", o->name, veth);
 	bridge = br.index;
