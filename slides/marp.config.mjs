@@ -23,5 +23,8 @@ export default {
 		// Offline: no emoji images and no math fonts fetched from a CDN.
 		emoji: { shortcode: false, unicode: false },
 		math: false,
+		// A line break in the source is not one on the slide: paragraphs
+		// are wrapped at 80 columns in the Markdown.
+		markdown: { breaks: false },
 	},
 }
