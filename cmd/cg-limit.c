@@ -1142,9 +1142,7 @@ static void remove_cgroup(struct layout *L)
 	}
 	for (size_t i = 0; i < L->n; i++) {
 		const char *dir = L->h[i].dir;
-		int tries = 0;
-
-		int ret;
+		int tries = 0, ret;
 
 		/* The last processes may still be exiting: EBUSY for a moment. */
 		while ((ret = rmdir(dir)) < 0 && errno == EBUSY && tries++ < 200)
@@ -1352,6 +1350,32 @@ static void print_info(const struct layout *L)
 	}
 }
 
+/* OPTION was given: the controller of knob K must be usable. */
+static void need_controller(const struct layout *L, int given, enum knob k,
+			    const char *option)
+{
+	const char *ctrl = file_of(L, k)->controller;
+
+	if (given && !controller_usable(L, ctrl))
+		die_x("%s: the %s controller is not available (see cg-limit --info)",
+		      option, ctrl);
+}
+
+/* Before creating anything: can the host apply what was asked? */
+static void check_controllers(const struct layout *L, const struct request *r)
+{
+	need_controller(L, r->memory > 0, MEM_MAX, "--memory");
+	need_controller(L, r->cpu_quota > 0, CPU_QUOTA, "--cpus");
+	need_controller(L, r->cpuset != NULL, CPUSET_CPUS, "--cpuset");
+	need_controller(L, r->pids > 0, PIDS_MAX, "--pids");
+	/* v2 needs no controller for devices: BPF programs attach to any cgroup */
+	need_controller(L, r->devices && L->version == 1, DEVICES_ALLOW, "--devices");
+	if (L->busy_own && !r->parent)
+		warn_x("your cgroup %s holds processes and cannot give controllers to a "
+		       "child (cgroup v2): using %s instead (see cg-limit --info)",
+		       L->busy_own, L->h[0].parent);
+}
+
 /* ---------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -1385,19 +1409,7 @@ int main(int argc, char **argv)
 		break;
 	}
 
-	if (r.memory && !controller_usable(&L, "memory"))
-		die_x("--memory: the memory controller is not available (see --info)");
-	if (r.cpu_quota && !controller_usable(&L, "cpu"))
-		die_x("--cpus: the cpu controller is not available (see --info)");
-	if (r.cpuset && !controller_usable(&L, "cpuset"))
-		die_x("--cpuset: the cpuset controller is not available (see --info)");
-	if (r.pids && !controller_usable(&L, "pids"))
-		die_x("--pids: the pids controller is not available (see --info)");
-	if (L.busy_own && !r.parent)
-		warn_x("your cgroup %s holds processes and cannot give controllers to a "
-		       "child (cgroup v2): using %s instead (see cg-limit --info)",
-		       L.busy_own, L.h[0].parent);
-
+	check_controllers(&L, &r);
 	/* From here a signal must not kill us between mkdir and rmdir: it
 	 * waits, and supervise() passes it on to COMMAND. */
 	if (block_forwarded_signals() < 0)
