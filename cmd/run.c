@@ -365,7 +365,7 @@ static void import_image(const char *path, const char *name)
 		die("image %s", path);
 	if (mkdir_p(imgdir, 0755) < 0 || mkdir_p(layers_store, 0755) < 0)
 		die("mkdir %s", imgdir);
-	strv_push(&argv, tool_path("img-unpack"));
+	strv_push(&argv, "img-unpack");
 	free(argv.v[0]);
 	argv.v[0] = tool_path("img-unpack");
 	strv_push(&argv, "--layers");
@@ -632,7 +632,6 @@ static void copy_image(const char *name, const struct image *img, const char *ro
 	/* img-unpack wants to create DEST itself. */
 	if (rmdir(rootfs) < 0)
 		die("rmdir %s", rootfs);
-	argv.v = NULL;
 	strv_push(&argv, "img-unpack");
 	free(argv.v[0]);
 	argv.v[0] = tool_path("img-unpack");
