@@ -344,6 +344,11 @@ assert_nothing_left() {
 	run -127 hns "$NB" --name web -- /no/such/command
 	assert_equal "$status" 127
 	run -143 hns "$NB" --name web -- sh -c 'kill -TERM $$'
+	# Without --name, the namespace is named after net-bridge's PID.
+	run hns "$NB" -- sh -c 'echo "$MINIDOCK_NETNS"; ip -4 -o addr show eth0'
+	assert_success
+	assert_output --regexp "$MINIDOCK_NETNS_DIR/nb-[0-9]+"
+	assert_output --partial 'inet 10.213.0.2/16'
 	assert_nothing_left
 }
 
