@@ -254,6 +254,19 @@ wait_for_cgroup() {
 	assert_gone
 }
 
+@test "cg-limit: a refusal half-way (mkdir in the 2nd hierarchy) removes what was made" {
+	host_is_v2 && skip "v2 host: one hierarchy"
+	own=$(own_cgroup memory) cpu_own=$(own_cgroup cpu)
+	[ "$own" != "$cpu_own" ] || skip "same cgroup in the memory and cpu hierarchies"
+	# exists in the memory hierarchy, not in the cpu one
+	run "$CG" --name "$NAME" --parent "${own%/}/cgtest-half-$TOKEN" -- true
+	assert_equal "$status" 125
+	assert_output --regexp "^cg-limit: mkdir /sys/fs/cgroup/cpu.*/cgtest-half-$TOKEN: No such file or directory\$"
+	[ -z "$(find /sys/fs/cgroup -type d -name "cgtest-half-$TOKEN" 2>/dev/null)" ] ||
+		fail "half-made cgroup left behind"
+	assert_gone
+}
+
 @test "cg-limit --info: the layout, the usable controllers, where cgroups go" {
 	run "$CG" --info
 	assert_success
