@@ -114,7 +114,18 @@ cni_ms=$(time_rounds cni_round)
 ipc=$(time_rounds ip_round)
 printf '%-34s %8s ms\n' "net-bridge --create/--delete" "$nb" \
 	"CNI bridge + host-local ADD/DEL" "$cni_ms" "ip + nft commands" "$ipc"
+# What the kernel alone costs: deleting a network device waits for an RCU
+# barrier (netdev_run_todo), creating a network namespace registers its
+# sysctls and loopback.  No tool can go below this floor.
+floor_round() {
+	unshare --net true
+	ip link add fl$1 type veth peer name fp$1
+	ip link del fl$1
+}
+floor=$(time_rounds floor_round)
+printf '%-34s %8s ms\n' "floor: unshare -n; veth add; del" "$floor"
 printf 'ratio net-bridge / CNI:  %s   (target <= 0.3)\n' "$(echo "scale=2; $nb / $cni_ms" | bc)"
+printf 'ratio floor / CNI:       %s\n' "$(echo "scale=2; $floor / $cni_ms" | bc)"
 printf 'ratio net-bridge / ip:   %s\n' "$(echo "scale=2; $nb / $ipc" | bc)"
 cni DEL 0 && ip netns del c0
 
