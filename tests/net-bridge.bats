@@ -144,7 +144,7 @@ assert_nothing_left() {
 	nsenter -t "$HOLDER" -n -m -- nsenter --net="$MINIDOCK_NETNS_DIR/web" -- \
 		busybox httpd -f -p 80 -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 3>&- &
 	BG_PIDS+=($!)
-	for _ in $(seq 50); do cns web busybox netstat -ltn | grep -q ':80 ' && break; sleep 0.05; done
+	for _ in $(seq 100); do cns web busybox netstat -ltn | grep -q ':80 ' && break; sleep 0.05; done
 	run nsenter -t "$OUT" -n timeout 5 busybox wget -q -O - http://192.0.2.1:8080/
 	assert_output "hello from web"
 	run hns "$NB" --name web --delete
@@ -182,7 +182,7 @@ assert_nothing_left() {
 	nsenter -t "$HOLDER" -n -m -- nsenter --net="$MINIDOCK_NETNS_DIR/web" -- \
 		busybox httpd -f -p 80 -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 3>&- &
 	BG_PIDS+=($!)
-	for _ in $(seq 50); do cns web busybox netstat -ltn | grep -q ':80 ' && break; sleep 0.05; done
+	for _ in $(seq 100); do cns web busybox netstat -ltn | grep -q ':80 ' && break; sleep 0.05; done
 	# From the host itself: the bridge address and the loopback.
 	run hns timeout 5 busybox wget -q -O - http://10.213.0.1:8080/
 	assert_output "hello from web"
@@ -403,7 +403,7 @@ assert_nothing_left() {
 	assert_output --partial 'host port 8080/tcp is already published by a'
 	nsenter -t "$HOLDER" -n -m -- busybox nc -l -p 9090 </dev/null >/dev/null 2>&1 3>&- &
 	BG_PIDS+=($!)
-	for _ in $(seq 50); do hns busybox netstat -ltn | grep -q ':9090 ' && break; sleep 0.05; done
+	for _ in $(seq 100); do hns busybox netstat -ltn | grep -q ':9090 ' && break; sleep 0.05; done
 	run hns "$NB" --name b --publish 9090:80 -- true
 	assert_equal "$status" 125
 	assert_output --partial 'host port 9090/tcp is in use by a program of the host'
