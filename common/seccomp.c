@@ -108,6 +108,15 @@ static const unsigned long ns_flags[] = {
 };
 
 /*
+ * Device nodes: with CAP_MKNOD, root of the container could make the
+ * host's /dev/vda or /dev/input/event0 and open them.  Docker lets mknod
+ * through and denies the open in the devices cgroup; we refuse the node
+ * itself (fifos and sockets stay allowed), which holds whatever the
+ * cgroup setup.
+ */
+static const unsigned long device_types[] = { S_IFBLK, S_IFCHR };
+
+/*
  * personality(2) flags that weaken the kernel's own protections: no
  * address randomisation, executable data, a mapping at address 0.
  * 0xffffffff only asks the current value, so bit 31 must be clear for the
@@ -186,14 +195,9 @@ static int add_rules(scmp_filter_ctx ctx, uint64_t caps, int *rules)
 		if (add(ctx, eperm, SCMP_SYS(personality), 1, &has_flag, rules) < 0)
 			return -1;
 	}
-	/* Device nodes: with CAP_MKNOD, root of the container could make
-	 * /dev/vda or /dev/input/event0 of the host and open them.  Docker
-	 * lets mknod through and denies the open in the devices cgroup; we
-	 * refuse the node itself, which holds whatever the cgroup setup. */
-	static const unsigned long dev_types[] = { S_IFBLK, S_IFCHR };
-	for (i = 0; i < 2; i++) {
-		struct scmp_arg_cmp mknod_type = arg_cmp(1, SCMP_CMP_MASKED_EQ, S_IFMT, dev_types[i]);
-		struct scmp_arg_cmp mknodat_type = arg_cmp(2, SCMP_CMP_MASKED_EQ, S_IFMT, dev_types[i]);
+	for (i = 0; i < sizeof(device_types) / sizeof(device_types[0]); i++) {
+		struct scmp_arg_cmp mknod_type = arg_cmp(1, SCMP_CMP_MASKED_EQ, S_IFMT, device_types[i]);
+		struct scmp_arg_cmp mknodat_type = arg_cmp(2, SCMP_CMP_MASKED_EQ, S_IFMT, device_types[i]);
 
 		if (add(ctx, eperm, SCMP_SYS(mknod), 1, &mknod_type, rules) < 0 ||
 		    add(ctx, eperm, SCMP_SYS(mknodat), 1, &mknodat_type, rules) < 0)
@@ -201,8 +205,10 @@ static int add_rules(scmp_filter_ctx ctx, uint64_t caps, int *rules)
 	}
 	/* TIOCSTI pushes characters into a terminal's input: a container
 	 * sharing the host's terminal could type commands into the host's
-	 * shell after it exits (CVE-2017-5226). */
-	struct scmp_arg_cmp tiocsti = arg_cmp(1, SCMP_CMP_EQ, TIOCSTI, 0);
+	 * shell after it exits (CVE-2017-5226).  The kernel reads the
+	 * request as 32 bits: compare only those, or TIOCSTI with a high
+	 * bit set would slip through. */
+	struct scmp_arg_cmp tiocsti = arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCSTI);
 	return add(ctx, eperm, SCMP_SYS(ioctl), 1, &tiocsti, rules);
 }
 

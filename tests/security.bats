@@ -396,10 +396,14 @@ SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE"
 	# script(1) gives the container a terminal, as an interactive shell has.
 	run script -qec "$MINIDOCK_BIN/ns-enter --all --root $SEC_ROOT -- /bin/probe tiocsti" /dev/null
 	assert_output --partial "ioctl(TIOCSTI): Operation not permitted"
+	run script -qec "$MINIDOCK_BIN/ns-enter --all --root $SEC_ROOT -- /bin/probe tiocsti-high" /dev/null
+	assert_output --partial "ioctl(TIOCSTI | 1 << 32): Operation not permitted"
 	[ "$(cat /proc/sys/dev/tty/legacy_tiocsti 2>/dev/null)" = 1 ] ||
 		skip "the kernel refuses TIOCSTI anyway (dev.tty.legacy_tiocsti=0)"
 	run script -qec "$MINIDOCK_BIN/ns-enter --all --security-opt seccomp=unconfined --root $SEC_ROOT -- /bin/probe tiocsti" /dev/null
 	assert_output --partial "ioctl(TIOCSTI): ok"
+	run script -qec "$MINIDOCK_BIN/ns-enter --all --security-opt seccomp=unconfined --root $SEC_ROOT -- /bin/probe tiocsti-high" /dev/null
+	assert_output --partial "ioctl(TIOCSTI | 1 << 32): ok"
 }
 
 # ---- the same protections on every way in ----

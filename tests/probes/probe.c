@@ -134,6 +134,17 @@ static int try_tiocsti(char **argv)
 	return result("ioctl(TIOCSTI)", ioctl(0, TIOCSTI, &c));
 }
 
+/* The same request with bit 32 set: the kernel reads only 32 bits of it,
+ * so a filter comparing all 64 would let it through. */
+static int try_tiocsti_high(char **argv)
+{
+	char c = '\n';
+
+	(void)argv;
+	return result("ioctl(TIOCSTI | 1 << 32)",
+		      (int)syscall(SYS_ioctl, 0, (unsigned long)TIOCSTI | 1UL << 32, &c));
+}
+
 /* Set the clock to what it reads: harmless if it ever got through. */
 static int try_settime(char **argv)
 {
@@ -244,6 +255,7 @@ static const struct {
 	{ "drop", drop },
 	{ "euid", euid },
 	{ "tiocsti", try_tiocsti },
+	{ "tiocsti-high", try_tiocsti_high },
 	{ "settime", try_settime },
 	{ "mknod-disk", try_mknod_disk },
 	{ "open-by-handle", try_open_by_handle },
