@@ -64,8 +64,12 @@
 #include "minidock.h"
 
 #define DEFAULT_BRIDGE "minidock0"
-/* Rarely used in labs and homes (Docker takes 172.17+, boxes 192.168.x). */
+/* Rarely used in labs and homes (Docker takes 172.17+, boxes 192.168.x);
+ * without --subnet, the first of these that no host route overlaps. */
 #define DEFAULT_SUBNET "10.213.0.0/16"
+static const char *const fallback_subnets[] = {
+	DEFAULT_SUBNET, "172.29.0.0/16", "192.168.213.0/24",
+};
 #define NFT_TABLE "ip minidock"
 
 /* ---- what the command line asks for ---- */
@@ -85,7 +89,7 @@ struct options {
 	size_t npub;
 	char **dns;
 	size_t ndns;
-	int nat, json;
+	int nat, json, subnet_given;
 	char **command;
 	/* derived by check_options */
 	uint32_t net, want_ip;  /* host byte order */
@@ -188,7 +192,9 @@ static void usage(FILE *out)
 "\n"
 "  -n, --name NAME          namespace /run/netns/NAME (default: nb-PID)\n"
 "  -b, --bridge BR          bridge to plug into (default: " DEFAULT_BRIDGE ")\n"
-"  -s, --subnet CIDR        the bridge's subnet (default: " DEFAULT_SUBNET ");\n"
+"  -s, --subnet CIDR        the bridge's subnet (default: that of the bridge's\n"
+"                           containers, else " DEFAULT_SUBNET " or, if a host\n"
+"                           route overlaps it, 172.29.0.0/16, 192.168.213.0/24);\n"
 "                           the gateway is its first address\n"
 "      --ip ADDR            this address instead of the next free one\n"
 "  -p, --publish [HOSTIP:]HOSTPORT:PORT[/tcp|/udp]\n"
@@ -293,7 +299,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'n': o->name = optarg; break;
 		case 'b': o->bridge = optarg; break;
-		case 's': o->subnet = optarg; break;
+		case 's': o->subnet = optarg; o->subnet_given = 1; break;
 		case OPT_IP: o->ip = optarg; break;
 		case 'p':
 			o->pub = xrealloc(o->pub, (o->npub + 1) * sizeof(*o->pub));
@@ -1424,6 +1430,46 @@ static void reclaim_dead(struct leases *L)
 
 /* ---- setting one up ---- */
 
+static void use_subnet(struct options *o, const char *cidr)
+{
+	const char *why;
+
+	if (parse_cidr(cidr, &o->net, &o->prefix, &why) < 0)
+		die_x("%s: %s", cidr, why);
+	o->subnet = cidr;
+}
+
+/* Without --subnet (nor --ip): the subnet the bridge's containers already
+ * use, else the first fallback that no host route overlaps. */
+static void choose_subnet(struct leases *L, struct options *o, struct rtnl *r, int bridge)
+{
+	static char cidr[32];
+	char a[INET_ADDRSTRLEN], found[64];
+	size_t i;
+
+	if (o->subnet_given || o->ip)
+		return;
+	for (i = 0; i < L->n; i++) {
+		const struct lease *l = &L->v[i];
+
+		if (!strcmp(l->bridge, o->bridge)) {
+			snprintf(cidr, sizeof(cidr), "%s/%d",
+				 ip_str(l->addr & mask_of(l->prefix), a), l->prefix);
+			use_subnet(o, cidr);
+			return;
+		}
+	}
+	for (i = 0; i < sizeof(fallback_subnets) / sizeof(fallback_subnets[0]); i++) {
+		use_subnet(o, fallback_subnets[i]);
+		if (check_routes(r, o->net, o->prefix, bridge, found) < 0)
+			die("RTM_GETROUTE");
+		if (!found[0])
+			return;
+		vlog("%s overlaps the host's route %s: next", o->subnet, found);
+	}
+	use_subnet(o, DEFAULT_SUBNET);   /* and check_routes says why not */
+}
+
 static void check_free(struct leases *L, struct options *o)
 {
 	char *path = netns_path(o->name), a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
@@ -1595,16 +1641,17 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 
 	lock_leases(&L, LOCK_EX);
 	reclaim_dead(&L);
-	check_free(&L, o);
-	check_host_ports(o);
 	if (rtnl_open(&host) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
 	if (rtnl_link_info(&host, o->bridge, &br) == 0 && strcmp(br.kind, "bridge"))
 		die_x("--bridge %s: this interface is not a bridge (it is a %s)", o->bridge,
 		      br.kind[0] ? br.kind : "device");
+	bridge = br.index;
+	choose_subnet(&L, o, &host, bridge);
+	check_free(&L, o);
+	check_host_ports(o);
 	if (rtnl_link_index(&host, veth) >= 0)
 		die_x("--name %s: an interface %s already exists", o->name, veth);
-	bridge = br.index;
 	if (check_routes(&host, o->net, o->prefix, bridge, found) < 0)
 		die("RTM_GETROUTE");
 	if (found[0])

@@ -106,6 +106,20 @@ assert_nothing_left() {
 	assert_nothing_left
 }
 
+@test "net-bridge: without --subnet, a host route over 10.213.0.0/16 makes it take the next default subnet" {
+	hns ip link add lan0 type bridge
+	hns ip addr add 10.0.0.1/8 dev lan0
+	hns ip link set lan0 up
+	run hns "$NB" --name a -- ip -4 -o addr show eth0
+	assert_success
+	assert_output --partial 'inet 172.29.0.2/16'
+	run hns "$NB" --name a --subnet 10.213.0.0/16 -- true
+	assert_equal "$status" 125
+	assert_output --partial "overlaps the host's route 10.0.0.0/8 dev lan0"
+	hns ip link del lan0
+	assert_nothing_left
+}
+
 @test "net-bridge: --no-nat adds no masquerade rule; ip_forward is on while running" {
 	run hns "$NB" --name web --no-nat -- nsenter --net=/proc/$HOLDER/ns/net sh -c 'cat /proc/sys/net/ipv4/ip_forward; nft list ruleset'
 	assert_success
