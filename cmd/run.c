@@ -672,14 +672,20 @@ static const char *prepare_rootfs(const char *name, const struct image *img)
 }
 
 /*
- * Create an empty file at PATH inside ROOT (to mount something on it),
- * resolving PATH as the container would: RESOLVE_IN_ROOT keeps a hostile
- * image's symlinks (/etc -> /host/etc) inside ROOT.  See openat2(2).
+ * Create an empty file at PATH inside ROOT (to mount something on it) when
+ * the image has none, resolving PATH as the container would:
+ * RESOLVE_IN_ROOT keeps a hostile image's symlinks (/etc -> /host/etc)
+ * inside ROOT.  An O_PATH look first: opening an image's file for writing
+ * would copy it up into the container's layer for nothing.  See openat2(2).
  */
 static void ensure_file_in_root(const char *root, const char *path)
 {
-	struct open_how how = {
-		.flags = O_WRONLY | O_CREAT | O_CLOEXEC,
+	struct open_how look = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT,
+	};
+	struct open_how create = {
+		.flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		.mode = 0644,
 		.resolve = RESOLVE_IN_ROOT,
 	};
@@ -687,7 +693,9 @@ static void ensure_file_in_root(const char *root, const char *path)
 
 	if (dirfd < 0)
 		die("open %s", root);
-	fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	fd = (int)syscall(SYS_openat2, dirfd, path, &look, sizeof(look));
+	if (fd < 0 && errno == ENOENT)
+		fd = (int)syscall(SYS_openat2, dirfd, path, &create, sizeof(create));
 	/* An image without /etc, or a read-only one: ns-enter will say. */
 	if (fd >= 0)
 		close(fd);

@@ -150,7 +150,9 @@ char *state_file(const char *name, const char *file)
 }
 
 /* Field 22 of /proc/PID/stat: when the process started, in clock ticks
- * since boot.  With the PID it names one process, even after PID reuse. */
+ * since boot.  With the PID it names one process, even after PID reuse.
+ * 0 for a zombie (field 3 is 'Z'): it has ended, only its parent has not
+ * read its status yet. */
 static unsigned long long start_time(pid_t pid)
 {
 	char *path = xasprintf("/proc/%d/stat", (int)pid);
@@ -163,6 +165,8 @@ static unsigned long long start_time(pid_t pid)
 		return 0;
 	/* The command name (field 2) may hold spaces: count after its ')'. */
 	p = strrchr(stat, ')');
+	if (p && p[1] == ' ' && p[2] == 'Z')
+		p = NULL;
 	for (field = 2; p && field < 22; field++)
 		p = strchr(p + 1, ' ');
 	if (p)

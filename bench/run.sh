@@ -1,0 +1,186 @@
+#!/bin/bash
+# bench/run.sh - how fast is a whole container, and how many can we keep?
+# Side by side, in one run, on the same busybox image/rootfs:
+#
+#   no network   run --rm --network none busybox /bin/true
+#                runc run (default `runc spec`, terminal off)
+#                bwrap --unshare-all --proc /proc --dev /dev --bind ROOTFS /
+#   bridge       run --rm busybox /bin/true
+#                runc run + the CNI bridge plugin (host-local IPAM):
+#                ip netns add; CNI ADD; runc run in it; CNI DEL; ip netns del
+#
+# then 100 detached `sleep` containers with bridge networking: total start
+# time, start time of the 100th against the 1st, memory the host spends per
+# container beyond the sleeping process itself, and all 100 removed with
+# nothing left.  Targets (issue 6): run <= 0.25x runc with no network,
+# <= 0.3x runc+CNI with a bridge; under 1 MB per container; the 100th
+# start <= 1.5x the 1st.
+#
+# Everything happens in a throwaway network and mount namespace (the
+# host's links, routes, nftables and /run/netns are never touched), with
+# minidock's state in temporary directories.  Not part of make check.
+#
+#   sudo bench/run.sh                  (RUNS=100 timed runs each by default)
+set -euo pipefail
+
+RUNS=${RUNS:-100}
+COUNT=${COUNT:-100}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${MINIDOCK_BIN:-$REPO/bin}
+ROOTFS=$REPO/images/build/busybox/rootfs
+
+[ "$(id -u)" -eq 0 ] || { echo "bench/run.sh: needs root" >&2; exit 1; }
+
+if [ -z "${RUN_BENCH_INSIDE:-}" ]; then
+	# Bench-only packages (not in the Makefile's DEB_PACKAGES).
+	missing=
+	for p in runc bubblewrap hyperfine containernetworking-plugins iproute2 bc; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+			missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		echo "installing:$missing"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	fi
+	for t in run container cg-limit net-bridge ns-enter img-unpack; do
+		[ -x "$BIN/$t" ] || make -s -C "$REPO" "bin/$t"
+	done
+	[ -f "$REPO/images/build/busybox.tar" ] || make -s -C "$REPO" images
+	RUN_BENCH_INSIDE=1 exec unshare --net --mount --propagation private "$0" "$@"
+fi
+
+# ---- inside the throwaway namespace ----
+TMP=$(mktemp -d /tmp/run-bench.XXXXXX)
+cleanup() {
+	"$BIN/container" prune >/dev/null 2>&1 || true
+	umount "$TMP/run" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns   # private to this namespace
+mkdir -p "$TMP/run" "$TMP/lib" && mount -t tmpfs tmpfs "$TMP/run"
+ip link set lo up
+export MINIDOCK_RUN_DIR=$TMP/run MINIDOCK_LIB_DIR=$TMP/lib MINIDOCK_NETNS_DIR=/run/netns
+export MINIDOCK_IMAGES=$REPO/images/build
+RUN=$BIN/run
+CTR=$BIN/container
+CNI=/usr/lib/cni
+now() { echo "${EPOCHREALTIME/./}"; }      # microseconds, no fork
+
+"$RUN" --rm --network none busybox true     # imports the image once
+
+# ---- a runc bundle on the same rootfs, and its CNI network ----
+mkdir -p "$TMP/bundle" "$TMP/bundle-net"
+(cd "$TMP/bundle" && runc spec)
+sed -i -e 's/"terminal": true/"terminal": false/' \
+	-e "s|\"path\": \"rootfs\"|\"path\": \"$ROOTFS\"|" \
+	-e 's|"sh"$|"/bin/true"|' "$TMP/bundle/config.json"
+# The same, joining the namespace CNI set up instead of an empty one.
+sed -e 's|"type": "network"$|"type": "network", "path": "/run/netns/cnibench"|' \
+	"$TMP/bundle/config.json" >"$TMP/bundle-net/config.json"
+grep -q cnibench "$TMP/bundle-net/config.json" || { echo "cannot edit runc's config.json" >&2; exit 1; }
+cat >"$TMP/cni.json" <<EOF
+{ "cniVersion": "1.0.0", "name": "bench", "type": "bridge", "bridge": "cni0",
+  "isGateway": true, "ipMasq": true,
+  "ipam": { "type": "host-local", "subnet": "10.88.0.0/16", "dataDir": "$TMP/ipam" } }
+EOF
+cat >"$TMP/runc-cni.sh" <<EOF
+#!/bin/sh
+set -e
+cni() { CNI_COMMAND=\$1 CNI_CONTAINERID=cnibench CNI_NETNS=/run/netns/cnibench CNI_IFNAME=eth0 \\
+	CNI_PATH=$CNI $CNI/bridge <$TMP/cni.json >/dev/null; }
+ip netns add cnibench
+cni ADD
+runc run --bundle $TMP/bundle-net cnibench
+cni DEL
+ip netns del cnibench
+EOF
+chmod +x "$TMP/runc-cni.sh"
+
+median_of() {  # "NAME<tab>median ms" for each command of hyperfine's json
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for r in d["results"]: print("%s\t%.3f" % (r["command"], r["median"]*1000))' "$1"
+}
+
+echo "# start + stop of /bin/true, median of $RUNS runs (ms)"
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$TMP/nonet.json" \
+	-n "run --network none" "$RUN --rm --network none busybox /bin/true" \
+	-n "runc" "runc run --bundle $TMP/bundle runbench" \
+	-n "bwrap" "bwrap --unshare-all --proc /proc --dev /dev --bind $ROOTFS / /bin/true" >/dev/null
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$TMP/net.json" \
+	-n "run (bridge)" "$RUN --rm busybox /bin/true" \
+	-n "runc + CNI bridge" "sh $TMP/runc-cni.sh" >/dev/null
+median_of "$TMP/nonet.json" >"$TMP/m"
+median_of "$TMP/net.json" >>"$TMP/m"
+awk -F'\t' '{ printf "  %-28s %8.2f\n", $1, $2 }' "$TMP/m"
+get() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' "$TMP/m"; }
+printf 'run / runc        = %s   (target <= 0.25)\n' "$(echo "scale=2; $(get 'run --network none') / $(get runc)" | bc)"
+printf 'run / bwrap       = %s\n' "$(echo "scale=2; $(get 'run --network none') / $(get bwrap)" | bc)"
+printf 'run / runc + CNI  = %s   (target <= 0.3, bridge)\n' \
+	"$(echo "scale=2; $(get 'run (bridge)') / $(get 'runc + CNI bridge')" | bc)"
+
+echo "# $COUNT detached sleep containers, bridge networking"
+avail() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
+sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+mem0=$(avail)
+t_all=$(now)
+for i in $(seq "$COUNT"); do
+	t0=$(now)
+	"$RUN" -d --name "b$i" busybox sleep 3600 >/dev/null
+	echo $(( $(now) - t0 ))
+done >"$TMP/starts"
+t_all=$(( $(now) - t_all ))
+sleep 1
+mem1=$(avail)
+running=$("$CTR" ls | grep -c ' running ' || true)
+# The sleeping processes' own memory, and the chain's (every process of
+# each container but the sleep: run's supervisor, cg-limit, net-bridge,
+# ns-enter and its init), as PSS: shared pages split between their users.
+pss() { awk '/^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+sleep_kb=0; chain_kb=0
+for i in $(seq "$COUNT"); do
+	sup=$(cut -d' ' -f1 "$MINIDOCK_RUN_DIR/b$i/supervisor")
+	# walk the chain down from the supervisor
+	p=$sup
+	while [ -n "$p" ]; do
+		if [ "$(cat /proc/$p/comm)" = sleep ]; then
+			sleep_kb=$((sleep_kb + $(pss $p)))
+		else
+			chain_kb=$((chain_kb + $(pss $p)))
+		fi
+		p=$(cut -d' ' -f1 "/proc/$p/task/$p/children" 2>/dev/null || true)
+	done
+done
+first=$(head -n5 "$TMP/starts" | awk '{ s += $1 } END { printf "%.2f", s / NR / 1000 }')
+last=$(tail -n5 "$TMP/starts" | awk '{ s += $1 } END { printf "%.2f", s / NR / 1000 }')
+printf '  running:                     %d of %d\n' "$running" "$COUNT"
+printf '  total start time:            %.2f s\n' "$(echo "scale=3; $t_all / 1000000" | bc)"
+printf '  start, first 5 (mean):       %s ms\n' "$first"
+printf '  start, last 5 (mean):        %s ms\n' "$last"
+printf '  ratio last / first:          %s   (target <= 1.5)\n' "$(echo "scale=2; $last / $first" | bc)"
+printf '  host memory used, per container (MemAvailable): %d kB\n' $(( (mem0 - mem1) / COUNT ))
+printf '  of which the sleep itself (PSS):                %d kB\n' $(( sleep_kb / COUNT ))
+printf '  of which the chain processes (PSS):             %d kB\n' $(( chain_kb / COUNT ))
+printf '  beyond the sleeping process:                    %d kB   (target < 1024)\n' \
+	$(( (mem0 - mem1 - sleep_kb) / COUNT ))
+
+t0=$(now)
+for i in $(seq "$COUNT"); do "$CTR" rm -f "b$i" >/dev/null; done
+printf '  all removed in:              %.2f s\n' "$(echo "scale=3; ($(now) - $t0) / 1000000" | bc)"
+# The kernel removes a deleted namespace's veth asynchronously: give it
+# a moment before looking.
+for _ in $(seq 50); do ip -o link show | grep -q veth || break; sleep 0.1; done
+left=$(
+	"$CTR" ls -q
+	ip -o link show | grep -c veth || true
+	ls /run/netns
+	nft list tables | grep -c 'table ip minidock' || true   # (CNI leaves its iptables nat table)
+	find /sys/fs/cgroup -type d -name 'b[0-9]*' 2>/dev/null | grep minidock || true
+	grep -c "$MINIDOCK_RUN_DIR/" /proc/self/mountinfo || true
+)
+if [ "$(echo "$left" | tr -d '0\n')" = "" ]; then
+	echo "  nothing left: no container, veth, netns file, minidock nft table, cgroup or mount"
+else
+	echo "  LEFT BEHIND:"; echo "$left" | sed 's/^/    /'
+fi
