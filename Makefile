@@ -88,8 +88,8 @@ check: deps all images san slides static
 
 demo: deps all images
 	@if [ -t 0 ] && [ -t 1 ]; then \
-		echo "A shell in a busybox container: try hostname, ps, ip link, ls /; exit to leave."; \
-		bin/ns-enter --all --hostname minidock --root images/build/busybox/rootfs -- /bin/sh; \
+		echo "A shell in a busybox container: try hostname, ps, ip addr, ls /; exit to leave."; \
+		bin/run --rm -it --hostname minidock busybox sh; \
 	else \
 		sh images/demo.sh; \
 	fi
