@@ -603,6 +603,37 @@ static char *v2_usable_parent(struct layout *L, const char *own)
 	}
 }
 
+/* The cgroup's directory in each hierarchy: PARENT/NAME. */
+static void set_name(struct layout *L, const char *name)
+{
+	for (size_t i = 0; i < L->n; i++) {
+		free(L->h[i].dir);
+		L->h[i].dir = path_join(L->h[i].parent, name);
+	}
+}
+
+static int exists_somewhere(const struct layout *L)
+{
+	for (size_t i = 0; i < L->n; i++)
+		if (access(L->h[i].dir, F_OK) == 0)
+			return 1;
+	return 0;
+}
+
+/* cg-PID; cg-PID-2... when a process of another PID namespace, sharing
+ * this cgroup filesystem, has used cg-PID already. */
+static char *generate_name(struct layout *L)
+{
+	for (int i = 1; ; i++) {
+		char *name = i == 1 ? xasprintf("cg-%d", (int)getpid())
+				    : xasprintf("cg-%d-%d", (int)getpid(), i);
+		set_name(L, name);
+		if (!exists_somewhere(L))
+			return name;
+		free(name);
+	}
+}
+
 static void find_layout(struct layout *L, const struct request *r)
 {
 	char **v1_mount, **v1_opts;
@@ -662,9 +693,9 @@ static void find_layout(struct layout *L, const struct request *r)
 			free(own);
 			L->default_parent = !r->parent;
 		}
-		if (r->name)
-			h->dir = path_join(h->parent, r->name);
 	}
+	if (r->name)
+		set_name(L, r->name);
 }
 
 static void free_layout(struct layout *L)
@@ -878,10 +909,9 @@ static void remove_at_exit(void)
 
 static void create_cgroup(struct layout *L, const char *name)
 {
-	for (size_t i = 0; i < L->n; i++)
-		if (access(L->h[i].dir, F_OK) == 0)
-			die_x("%s: a cgroup of that name exists (%s); remove it with: "
-			      "cg-limit --name %s --delete", name, L->h[i].dir, name);
+	if (exists_somewhere(L))
+		die_x("%s: a cgroup of that name exists (in %s); remove it with: "
+		      "cg-limit --name %s --delete", name, L->h[0].parent, name);
 	created = L;
 	creator = getpid();
 	if (atexit(remove_at_exit) != 0)
@@ -1222,9 +1252,8 @@ static void report_fate(const struct layout *L, const struct request *r, int cod
 
 static void require_existing(const struct layout *L, const char *name)
 {
-	for (size_t i = 0; i < L->n; i++)
-		if (access(L->h[i].dir, F_OK) == 0)
-			return;
+	if (exists_somewhere(L))
+		return;
 	die_x("%s: no such cgroup (looked in %s)", name, L->h[0].parent);
 }
 
@@ -1387,9 +1416,9 @@ int main(int argc, char **argv)
 
 	md_init("cg-limit");
 	parse_options(argc, argv, &r);
-	if (r.mode == CHAIN && !r.name)
-		r.name = generated = xasprintf("cg-%d", (int)getpid());
 	find_layout(&L, &r);
+	if (r.mode == CHAIN && !r.name)
+		r.name = generated = generate_name(&L);
 
 	switch (r.mode) {
 	case INFO:

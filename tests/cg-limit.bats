@@ -78,12 +78,30 @@ wait_for_cgroup() {
 	run -127 "$CG" --name "$NAME" -- /no/such/command
 	assert_equal "$status" 127
 	assert_gone
-	# without --name, a generated name, removed too
-	run "$CG" -- sh -c 'grep -o "minidock/cg-[0-9]*" /proc/self/cgroup | head -n1'
+	# without --name, a generated name (cg-PID), removed too
+	run "$CG" --verbose -- true
 	assert_success
-	generated=${output#minidock/}
-	[ -n "$generated" ] || fail "no generated name in: $output"
-	[ -z "$(find /sys/fs/cgroup -type d -name "$generated" 2>/dev/null)" ]
+	made=$(sed -n 's|^cg-limit: mkdir \(.*/minidock/cg-[0-9-]*\)$|\1|p' <<< "$output")
+	[ -n "$made" ] || fail "no cgroup made: $output"
+	for dir in $made; do
+		[ ! -e "$dir" ] || fail "$dir left behind"
+	done
+	# a name in use is refused, and the cgroup left as it was
+	"$CG" --name "$NAME" -- sleep 10 3>&- &
+	BG_PID=$!
+	wait_for_cgroup
+	run "$CG" --name "$NAME" -- true
+	assert_equal "$status" 125
+	assert_output --partial "cg-limit: $NAME: a cgroup of that name exists"
+	run "$CG" --name "$NAME" --stats
+	assert_success
+	assert_line --regexp '^pids.current +1$'
+	kill -TERM "$BG_PID"
+	status=0
+	wait "$BG_PID" || status=$?
+	BG_PID=
+	assert_equal "$status" 143
+	assert_gone
 }
 
 @test "cg-limit: past --memory the OOM killer kills COMMAND: message and exit 137" {
