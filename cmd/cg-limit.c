@@ -32,10 +32,15 @@
  *      pids.max; with --devices, v1's devices.deny and devices.allow, or on
  *      v2 a BPF_PROG_TYPE_CGROUP_DEVICE program attached with bpf(2);
  *   3. fork: the child writes its own PID into cgroup.procs, then execs
- *      COMMAND, so COMMAND is limited from its first instruction;
+ *      COMMAND, so COMMAND is limited from its first instruction (v2 can
+ *      also start a child directly inside: clone3(2) CLONE_INTO_CGROUP;
+ *      writing cgroup.procs works on both versions);
  *   4. forward signals, wait, then read memory.events / memory.oom_control
  *      and pids.events to tell about OOM kills and refused forks;
  *   5. kill what is left (cgroup.kill on v2), rmdir the cgroup.
+ *
+ * Limits in a hierarchy nest, and nothing is lost by a crash: --stats
+ * prints a cgroup's usage, --delete removes what a killed chain left.
  *
  * Read cgroups(7), and in the kernel sources
  * Documentation/admin-guide/cgroup-v2.rst and
