@@ -20,7 +20,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,8 @@
 /* ------------------------------------------------------------------ */
 /* errors                                                              */
 
-static char errbuf[1024];
+/* Per thread: a layer is decompressed by a thread of its own. */
+static __thread char errbuf[1024];
 
 const char *img_error(void)
 {
@@ -1461,6 +1464,15 @@ struct dirtime {
 	struct timespec ts[2];
 };
 
+/*
+ * Decompressing (and hashing) a layer takes as long as writing its files,
+ * so, as `tar -xzf` runs gzip in a process of its own, a thread decompresses
+ * while the main thread writes: it fills these slots, the tar reader
+ * empties them in order.
+ */
+#define NSLOTS 16
+#define SLOT_SIZE (256 << 10)
+
 struct layer {
 	struct img_apply *a;
 	struct img_reader *in;
@@ -1468,6 +1480,18 @@ struct layer {
 	struct archive *tar;    /* the tar stream read from dec */
 	EVP_MD_CTX *diff;       /* sha256 of the uncompressed tar: the diff_id */
 	uint64_t plain;         /* uncompressed bytes so far */
+	/* between the decompressing thread and the tar reader */
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	char *slot[NSLOTS];
+	size_t slot_len[NSLOTS];
+	size_t first, filled;   /* filled slots: first, first + 1, ... */
+	int held;               /* the tar reader still uses slot first */
+	int done, stop;         /* thread: all sent; reader: stop sending */
+	char error[1024];       /* the thread's failure, or "" */
+	atomic_uint_least64_t blob_bytes;   /* for the progress line */
 	int root;               /* euid 0: owners and device nodes */
 	char *cache_path;       /* the last parent directory resolved... */
 	int cache_fd;           /* ...and its descriptor */
@@ -1485,37 +1509,151 @@ static la_ssize_t read_blob_cb(struct archive *ar, void *arg, const void **buf)
 
 	if (n < 0)
 		archive_set_error(ar, EIO, "%s", img_error());
-	else if (l->a->progress)
-		l->a->progress(img_reader_bytes(l->in), l->a->progress_arg);
+	atomic_store(&l->blob_bytes, img_reader_bytes(l->in));
 	return n;
 }
 
+/* In the decompressing thread: record why it stops. */
+static void *thread_failed(struct layer *l, const char *why)
+{
+	pthread_mutex_lock(&l->lock);
+	snprintf(l->error, sizeof(l->error), "%s", why ? why : "decompression failed");
+	pthread_cond_broadcast(&l->changed);
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+/* Hand N bytes at P to the tar reader, waiting for a free slot. */
+static int send_bytes(struct layer *l, const char *p, size_t n)
+{
+	while (n > 0) {
+		size_t i, len = n < SLOT_SIZE ? n : SLOT_SIZE;
+		int stop;
+
+		pthread_mutex_lock(&l->lock);
+		while (l->filled == NSLOTS && !l->stop)
+			pthread_cond_wait(&l->changed, &l->lock);
+		i = (l->first + l->filled) % NSLOTS;
+		stop = l->stop;
+		pthread_mutex_unlock(&l->lock);
+		if (stop)
+			return -1;
+		/* Slot i is not visible to the reader until "filled" counts it. */
+		memcpy(l->slot[i], p, len);
+		l->slot_len[i] = len;
+		pthread_mutex_lock(&l->lock);
+		l->filled++;
+		pthread_cond_broadcast(&l->changed);
+		pthread_mutex_unlock(&l->lock);
+		p += len;
+		n -= len;
+	}
+	return 0;
+}
+
+/* The decompressing thread: blob -> libarchive filters -> slots, hashing
+ * the uncompressed bytes (the diff_id) on the way. */
+static void *decompress(void *arg)
+{
+	struct layer *l = arg;
+	const void *p;
+	size_t size;
+	la_int64_t off;
+	ssize_t n;
+	int r;
+
+	while ((r = archive_read_data_block(l->dec, &p, &size, &off)) != ARCHIVE_EOF) {
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			return thread_failed(l, archive_error_string(l->dec));
+		EVP_DigestUpdate(l->diff, p, size);
+		l->plain += size;
+		if (l->a->max_size && l->plain > l->a->max_size) {
+			/* A few KB of gzip can expand to terabytes: stop at a bound. */
+			char msg[128];
+			snprintf(msg, sizeof(msg), "uncompressed layer larger than %llu bytes "
+				 "(--max-size): a decompression bomb?",
+				 (unsigned long long)l->a->max_size);
+			return thread_failed(l, msg);
+		}
+		if (send_bytes(l, p, size) < 0)
+			return NULL;
+	}
+	/* The blob may go on after the compressed stream (padding): read it
+	 * all, so that its digest covers every byte. */
+	while ((n = img_reader_next(l->in, &p)) > 0)
+		;
+	if (n < 0)
+		return thread_failed(l, img_error());
+	pthread_mutex_lock(&l->lock);
+	l->done = 1;
+	pthread_cond_broadcast(&l->changed);
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+/* The tar reader's input: the next filled slot.  libarchive uses the
+ * buffer until its next call, so the slot is given back only then. */
 static la_ssize_t read_plain_cb(struct archive *ar, void *arg, const void **buf)
 {
 	struct layer *l = arg;
-	size_t size;
-	la_int64_t off;
-	int r = archive_read_data_block(l->dec, buf, &size, &off);
+	la_ssize_t n = 0;
 
-	if (r == ARCHIVE_EOF)
-		return 0;
-	if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-		archive_set_error(ar, EIO, "%s", archive_error_string(l->dec));
-		return -1;
+	pthread_mutex_lock(&l->lock);
+	if (l->held) {
+		l->first = (l->first + 1) % NSLOTS;
+		l->filled--;
+		l->held = 0;
+		pthread_cond_broadcast(&l->changed);
 	}
-	EVP_DigestUpdate(l->diff, *buf, size);
-	l->plain += size;
-	if (l->a->max_size && l->plain > l->a->max_size) {
-		/* A few KB of gzip can expand to terabytes: stop at a bound. */
-		char msg[128];
+	while (l->filled == 0 && !l->done && !l->error[0])
+		pthread_cond_wait(&l->changed, &l->lock);
+	if (l->filled > 0) {
+		l->held = 1;
+		*buf = l->slot[l->first];
+		n = (la_ssize_t)l->slot_len[l->first];
+	} else if (l->error[0]) {
+		archive_set_error(ar, EIO, "%s", l->error);
+		n = -1;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (l->a->progress)
+		l->a->progress(atomic_load(&l->blob_bytes), l->a->progress_arg);
+	return n;
+}
 
-		/* (archive_set_error() knows only a few printf formats.) */
-		snprintf(msg, sizeof(msg), "uncompressed layer larger than %llu bytes "
-			 "(--max-size): a decompression bomb?", (unsigned long long)l->a->max_size);
-		archive_set_error(ar, EFBIG, "%s", msg);
-		return -1;
+static int start_decompressing(struct layer *l)
+{
+	int e;
+
+	for (int i = 0; i < NSLOTS; i++)
+		l->slot[i] = xmalloc(SLOT_SIZE);
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->changed, NULL);
+	e = pthread_create(&l->thread, NULL, decompress, l);
+	if (e) {
+		errno = e;
+		return fail_errno("%s: pthread_create", l->a->what);
 	}
-	return (la_ssize_t)size;
+	l->started = 1;
+	return 0;
+}
+
+static void stop_decompressing(struct layer *l)
+{
+	if (l->started) {
+		pthread_mutex_lock(&l->lock);
+		l->stop = 1;
+		pthread_cond_broadcast(&l->changed);
+		pthread_mutex_unlock(&l->lock);
+		pthread_join(l->thread, NULL);
+		pthread_mutex_destroy(&l->lock);
+		pthread_cond_destroy(&l->changed);
+		l->started = 0;
+	}
+	for (int i = 0; i < NSLOTS; i++) {
+		free(l->slot[i]);
+		l->slot[i] = NULL;
+	}
 }
 
 /* ---- paths: names in a layer, resolved below the root only ---- */
@@ -2073,6 +2211,7 @@ static int set_dir_times(struct layer *l)
 
 static void layer_free(struct layer *l)
 {
+	stop_decompressing(l);
 	forget_parent(l);
 	if (l->tar)
 		archive_read_free(l->tar);
@@ -2113,6 +2252,8 @@ int img_apply_layer(struct img_reader *r, struct img_apply *a)
 	}
 	snprintf(a->compression, sizeof(a->compression), "%s",
 		 archive_filter_count(l.dec) > 1 ? archive_filter_name(l.dec, 0) : "none");
+	if (start_decompressing(&l) < 0)
+		goto bad;
 	archive_read_support_format_tar(l.tar);
 	if (archive_read_open(l.tar, &l, NULL, read_plain_cb, NULL) != ARCHIVE_OK) {
 		fail("%s: not a tar archive: %s", a->what, archive_error_string(l.tar));
@@ -2131,7 +2272,7 @@ int img_apply_layer(struct img_reader *r, struct img_apply *a)
 	}
 	if (set_dir_times(&l) < 0)
 		goto bad;
-	/* Read both streams to their ends (tar padding, gzip trailer) so the
+	/* Read the stream to its end (tar padding, gzip trailer) so that the
 	 * digests cover every byte. */
 	while ((n = read_plain_cb(l.tar, &l, &p)) > 0)
 		;
@@ -2139,10 +2280,7 @@ int img_apply_layer(struct img_reader *r, struct img_apply *a)
 		fail("%s: %s", a->what, archive_error_string(l.tar));
 		goto bad;
 	}
-	while ((n = img_reader_next(r, &p)) > 0)
-		;
-	if (n < 0)
-		goto bad;
+	stop_decompressing(&l);     /* it is done: this only joins it */
 	sha256_hex(l.diff, a->diff_id);
 	img_reader_digest(r, a->digest);
 	layer_free(&l);
