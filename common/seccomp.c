@@ -90,7 +90,9 @@ static const struct denied denied[] = {
 	{ "keyctl", NONE, "use the kernel keyring" },
 	{ "add_key", NONE, "use the kernel keyring" },
 	{ "request_key", NONE, "use the kernel keyring" },
-	/* other processes' memory */
+	/* other processes' memory (ptrace(2) itself stays allowed, as in
+	 * Docker since kernel 4.8: without CAP_SYS_PTRACE it reaches only
+	 * the container's own processes, and debuggers need it) */
 	{ "process_vm_readv", CAP_SYS_PTRACE, "read another process's memory" },
 	{ "process_vm_writev", CAP_SYS_PTRACE, "write another process's memory" },
 	{ "kcmp", CAP_SYS_PTRACE, "compare kernel objects of processes" },

@@ -31,15 +31,21 @@ decode_caps() { # decode_caps HEX: "(N) NAME NAME..." of a capability mask
 	echo "($n)$names"
 }
 
-echo "== namespaces (this process, and PID 1 of the pid namespace it sees)"
+echo "== namespaces"
+# The kernel numbers its initial (host) namespaces 0xEFFFFFF8..0xEFFFFFFF;
+# before 6.18, mnt and net had no fixed number.
 for ns in cgroup ipc mnt net pid time user uts; do
-	mine=$(readlink /proc/self/ns/$ns 2>/dev/null) || continue
-	init=$(readlink /proc/1/ns/$ns 2>/dev/null) || init="(not readable: PID 1 is not dumpable, or not ours)"
-	if [ "$mine" = "$init" ]; then
-		printf '%-7s %-24s same as PID 1\n' "$ns" "$mine"
+	link=$(readlink /proc/self/ns/$ns 2>/dev/null) || continue
+	ino=${link#*[}
+	ino=${ino%]}
+	if [ "$ino" -ge 4026531832 ] && [ "$ino" -le 4026531839 ]; then
+		who="the host's (initial)"
+	elif [ $ns = mnt ] || [ $ns = net ]; then
+		who="its own (unsure before Linux 6.18)"
 	else
-		printf '%-7s %-24s PID 1: %s\n' "$ns" "$mine" "$init"
+		who="its own"
 	fi
+	printf '%-7s %-22s %s\n' "$ns" "$link" "$who"
 done
 echo "processes visible: $(ls -d /proc/[0-9]* | wc -l)"
 # The initial user namespace maps all 2^32 ids onto themselves.

@@ -128,6 +128,8 @@ SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE"
 @test "security: isolation reports the container's protections (the TP's command)" {
 	in_container -- isolation
 	assert_success
+	assert_output --regexp "pid +pid:\[[0-9]+\] +its own"
+	assert_output --regexp "user +user:\[[0-9]+\] +the host's \(initial\)"
 	assert_output --regexp "effective +\(14\) CHOWN DAC_OVERRIDE"
 	assert_line "seccomp: filter (1 loaded)"
 	assert_line "no_new_privs: 1"
