@@ -39,8 +39,8 @@
  *      and pids.events to tell about OOM kills and refused forks;
  *   5. kill what is left (cgroup.kill on v2), rmdir the cgroup.
  *
- * Limits in a hierarchy nest, and nothing is lost by a crash: --stats
- * prints a cgroup's usage, --delete removes what a killed chain left.
+ * --stats prints a running cgroup's usage; --delete removes what a chain
+ * killed by SIGKILL (which no program can catch) could not.
  *
  * Read cgroups(7), and in the kernel sources
  * Documentation/admin-guide/cgroup-v2.rst and
