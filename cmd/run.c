@@ -67,6 +67,7 @@ struct options {
 	const char *memory, *cpus, *pids;
 	const char *network;                    /* bridge, none or host */
 	struct strv publish, volumes, env;
+	struct strv security;                   /* passed as is to ns-enter */
 	const char *hostname, *user, *workdir, *entrypoint;
 	char **command;                         /* after IMAGE, may be empty */
 };
@@ -110,6 +111,8 @@ static const char usage_text[] =
 "                          /etc/passwd)                     -> ns-enter\n"
 "  -w, --workdir DIR       working directory                -> ns-enter\n"
 "      --entrypoint CMD    replace the image's Entrypoint\n"
+"      --privileged, --cap-add CAP, --cap-drop CAP, --security-opt OPT\n"
+"                          relax a protection (see README) -> ns-enter\n"
 "      --dry-run           prepare the container, print the chain instead\n"
 "                          of running it (remove it with: container rm NAME)\n"
 "      --verbose           every step of every tool, naming the system call\n"
@@ -131,7 +134,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_NAME = 256, OPT_RM, OPT_CPUS, OPT_PIDS, OPT_NETWORK,
 	       OPT_READ_ONLY, OPT_ENTRYPOINT, OPT_DRY_RUN, OPT_VERBOSE,
-	       OPT_HELP, OPT_VERSION };
+	       OPT_HELP, OPT_VERSION, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
+	       OPT_SECURITY_OPT };
 	static const struct option longopts[] = {
 		{ "name",        required_argument, NULL, OPT_NAME },
 		{ "rm",          no_argument,       NULL, OPT_RM },
@@ -152,6 +156,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "workdir",     required_argument, NULL, 'w' },
 		{ "entrypoint",  required_argument, NULL, OPT_ENTRYPOINT },
 		{ "dry-run",     no_argument,       NULL, OPT_DRY_RUN },
+		{ "privileged",  no_argument,       NULL, OPT_PRIVILEGED },
+		{ "cap-add",     required_argument, NULL, OPT_CAP_ADD },
+		{ "cap-drop",    required_argument, NULL, OPT_CAP_DROP },
+		{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 		{ "verbose",     no_argument,       NULL, OPT_VERBOSE },
 		{ "help",        no_argument,       NULL, OPT_HELP },
 		{ "version",     no_argument,       NULL, OPT_VERSION },
@@ -181,6 +189,19 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'w':            o->workdir = optarg; break;
 		case OPT_ENTRYPOINT: o->entrypoint = optarg; break;
 		case OPT_DRY_RUN:    o->dry_run = 1; break;
+		case OPT_PRIVILEGED: strv_push(&o->security, "--privileged"); break;
+		case OPT_CAP_ADD:
+			strv_push(&o->security, "--cap-add");
+			strv_push(&o->security, optarg);
+			break;
+		case OPT_CAP_DROP:
+			strv_push(&o->security, "--cap-drop");
+			strv_push(&o->security, optarg);
+			break;
+		case OPT_SECURITY_OPT:
+			strv_push(&o->security, "--security-opt");
+			strv_push(&o->security, optarg);
+			break;
 		case OPT_VERBOSE:    md_verbose = 1; break;
 		case OPT_HELP:       usage(); break;
 		case OPT_VERSION:    print_version(); exit(0);
@@ -995,6 +1016,8 @@ static void build_chain(const struct options *o, const struct chain_args *a,
 		strv_push(chain, "--user");
 		strv_push(chain, a->user);
 	}
+	for (i = 0; i < o->security.n; i++)
+		strv_push(chain, o->security.v[i]);
 	if (md_verbose)
 		strv_push(chain, "--verbose");
 	strv_push(chain, "--");
@@ -1323,6 +1346,7 @@ int main(int argc, char **argv)
 	strv_free(&o.publish);
 	strv_free(&o.volumes);
 	strv_free(&o.env);
+	strv_free(&o.security);
 	free_image(&img);
 	free(user);
 	free(rootfs);

@@ -175,6 +175,16 @@ assert_nothing_left() {
 	assert_output --partial "Read-only file system"
 }
 
+@test "run: --cap-drop and --cap-add reach ns-enter" {
+	run "$RUN" --rm --network none --cap-drop ALL busybox grep CapEff /proc/self/status
+	assert_output --regexp 'CapEff:[[:space:]]+0000000000000000$'
+	run "$RUN" --rm --network none busybox sh -c 'hostname other 2>&1; hostname'
+	assert_output --partial "Operation not permitted"
+	run "$RUN" --rm --network none --cap-add SYS_ADMIN busybox sh -c 'hostname other && hostname'
+	assert_success
+	assert_output other
+}
+
 # ---- layers and copy-on-write ----
 
 @test "run: a second container unpacks nothing and does not see what the first one wrote" {
@@ -277,6 +287,8 @@ assert_nothing_left() {
 	for _ in $(seq 50); do grep -q hello "$MINIDOCK_RUN_DIR/$N/log" && break; sleep 0.05; done
 	run "$C" logs "$N"
 	assert_output hello
+	run script -qec "$C exec -it $N sh -c 'test -t 0 && echo tty-in; stty size'" /dev/null
+	assert_output --partial tty-in
 	run leakcheck "$C" rm "$N"
 	assert_equal "$status" 125
 	assert_output --partial "still running"
@@ -332,6 +344,11 @@ line3"
 	wait_screen '# *$'
 	tmux -S "$sock" send-keys 'stty size' Enter
 	wait_screen '^[0-9][0-9]* 90 *$'
+	# the window grows: SIGWINCH, and the pty follows
+	tmux -S "$sock" resize-window -x 101
+	sleep 0.2
+	tmux -S "$sock" send-keys 'stty size' Enter
+	wait_screen '^[0-9][0-9]* 101 *$'
 	tmux -S "$sock" send-keys 'sleep 30; echo after-sleep' Enter
 	sleep 0.3
 	tmux -S "$sock" send-keys C-c
