@@ -9,7 +9,8 @@
 # (pure emulation) boots this one in a few seconds, faster still from the
 # uncompressed vmlinux (fetch-kernel.sh).  -M pc: microvm hangs under TCG.
 # panic=-1 and -no-reboot turn a kernel panic into QEMU's exit, and
-# timeout(1) stops a VM that hangs anyway.
+# timeout(1) stops a VM that hangs anyway.  loglevel=2: kernel messages
+# (the OOM killer's) would interleave with the lines the test reads.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,4 +35,4 @@ exec timeout "${VM_TIMEOUT:-120}" qemu-system-x86_64 \
 	-M pc -accel "$accel" -smp 2 -m 256 \
 	-nodefaults -display none -serial stdio -monitor none -no-reboot \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 quiet" </dev/null
+	-append "console=ttyS0 panic=-1 quiet loglevel=2" </dev/null
