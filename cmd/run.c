@@ -366,18 +366,31 @@ static char *name_of_path(const char *path)
 	return name;
 }
 
+/* Write TEXT to PATH through a temporary file and rename(2), so that a
+ * run reading PATH at the same time sees the old file or the new one. */
+static int replace_file(const char *path, const char *tmp, const char *text)
+{
+	if (text && write_file(tmp, text) < 0)
+		return -1;
+	return rename(tmp, path);
+}
+
 /*
  * img-unpack --layers: store what is missing of IMAGE's layers (each one
  * once, by digest), and record the image under NAME: the list of its layer
- * directories, lowest first, and its config.
+ * directories, lowest first (written last: it says the image is there),
+ * its config, and the file it came from.
  */
 static void import_image(const char *path, const char *name)
 {
-	char *dir = images_dir(), *imgdir = xasprintf("%s/%s", dir, name);
+	char *imgdir = xasprintf("%s/images/%s", md_lib_dir(), name);
 	char *layers_store = xasprintf("%s/layers", md_lib_dir());
 	char *config = xasprintf("%s/config.json", imgdir);
 	char *layers_file = xasprintf("%s/layers", imgdir);
 	char *source = xasprintf("%s/source", imgdir);
+	char *tmp_config = xasprintf("%s.%d", config, (int)getpid());
+	char *tmp_layers = xasprintf("%s.%d", layers_file, (int)getpid());
+	char *tmp_source = xasprintf("%s.%d", source, (int)getpid());
 	char *abs = realpath(path, NULL), *out = NULL;
 	struct strv argv = { 0 };
 	int code;
@@ -392,31 +405,34 @@ static void import_image(const char *path, const char *name)
 	strv_push(&argv, "--layers");
 	strv_push(&argv, layers_store);
 	strv_push(&argv, "--config");
-	strv_push(&argv, config);
+	strv_push(&argv, tmp_config);
 	if (md_verbose)
 		strv_push(&argv, "--verbose");
 	strv_push(&argv, abs);
 	vlog("importing %s as image %s: img-unpack --layers %s", abs, name, layers_store);
 	code = run_tool(argv.v, &out, 0);
-	if (code != 0) {
-		rm_rf(imgdir);
-		die_x("image %s: img-unpack failed (exit %d)", path, code);
-	}
-	if (!out[0]) {
-		rm_rf(imgdir);
+	if (code != 0 || !out[0]) {
+		unlink(tmp_config);
+		rmdir(imgdir);  /* only when it is new, so empty */
+		if (code != 0)
+			die_x("image %s: img-unpack failed (exit %d)", path, code);
 		die_x("image %s: img-unpack --layers printed no layer", path);
 	}
-	if (write_file(layers_file, out) < 0 || write_file(source, abs) < 0)
+	if (replace_file(config, tmp_config, NULL) < 0 ||
+	    replace_file(source, tmp_source, abs) < 0 ||
+	    replace_file(layers_file, tmp_layers, out) < 0)
 		die("write %s", layers_file);
 	free(out);
 	strv_free(&argv);
 	free(abs);
+	free(tmp_source);
+	free(tmp_layers);
+	free(tmp_config);
 	free(source);
 	free(layers_file);
 	free(config);
 	free(layers_store);
 	free(imgdir);
-	free(dir);
 }
 
 /* Where `make images` leaves the teaching images, next to our bin/. */
@@ -488,7 +504,11 @@ static void resolve_image(const char *ref, struct image *img)
 		import_image(ref, name);
 	} else {
 		char *dir = images_dir();
+		size_t len = strlen(ref);
 		name = xstrdup(ref);
+		/* busybox:latest is busybox: the store keeps one tag a name. */
+		if (len > 7 && !strcmp(ref + len - 7, ":latest"))
+			name[len - 7] = '\0';
 		if (!valid_name(name))
 			die_x("image %s: not a valid image name", ref);
 		recorded = xasprintf("%s/%s/layers", dir, name);
@@ -624,6 +644,17 @@ static int mount_overlay(const char *name, const struct image *img, const char *
 
 	for (i = 0; i < img->layers.n; i++)
 		len += strlen(img->layers.v[i]) + 1;
+	/* The options are one string of at most a page, and ':' and ','
+	 * separate its fields. */
+	if (len > 4000)
+		die_x("image %s: too many layers for one overlayfs mount (%zu)",
+		      img->name, img->layers.n);
+	for (i = 0; i < img->layers.n; i++)
+		if (strpbrk(img->layers.v[i], ":,"))
+			die_x("layer %s: overlayfs cannot take a path with ':' or ','",
+			      img->layers.v[i]);
+	if (strpbrk(upper, ":,"))
+		die_x("%s: overlayfs cannot take a path with ':' or ','", upper);
 	opts = p = xmalloc(len);
 	p += sprintf(p, "lowerdir=");
 	for (i = img->layers.n; i-- > 0; )
@@ -681,7 +712,9 @@ static const char *prepare_rootfs(const char *name, const struct image *img)
 		copy_image(name, img, rootfs);
 		kind = "copy";
 	} else if (mount_overlay(name, img, rootfs) < 0) {
-		if (errno != ENODEV && errno != EINVAL && errno != EPERM)
+		if (errno == EPERM)
+			die("mount overlay on %s (run needs root: sudo)", rootfs);
+		if (errno != ENODEV && errno != EINVAL)
 			die("mount overlay on %s", rootfs);
 		warn_errno("mount overlay on %s: overlayfs unavailable, copying the image instead",
 			   rootfs);
