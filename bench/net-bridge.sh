@@ -129,23 +129,21 @@ printf 'ratio floor / CNI:       %s\n' "$(echo "scale=2; $floor / $cni_ms" | bc)
 printf 'ratio net-bridge / ip:   %s\n' "$(echo "scale=2; $nb / $ipc" | bc)"
 cni DEL 0 && ip netns del c0
 
-echo "# setup alone (ms): with 1 network existing, then the 101st with 100"
+M=${M:-15}
+echo "# setup alone (ms, median of $M): with 1 network existing, then the 101st with 100"
 setup_one() { "$NB" --name s$1 --create >/dev/null; }
 delete_one() { "$NB" --name s$1 --delete; }
-t0=$(now); setup_one first; first=$(( $(now) - t0 )); delete_one first
+# median of the setup times of container NAME, M times (deleted after each)
+median_setup() {
+	local r t0
+	for r in $(seq "$M"); do
+		t0=$(now); setup_one "$1"; echo $(( $(now) - t0 )); delete_one "$1"
+	done | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] / 1000 }'
+}
+first=$(median_setup first)
 for i in $(seq 2 100); do setup_one "$i"; done     # with anchor: 100 exist
-t0=$(now); setup_one 101; last=$(( $(now) - t0 ))
-# One sample each is noisy: average 5 more of each.
-for r in 1 2 3 4 5; do
-	delete_one 101
-	t0=$(now); setup_one 101; last=$((last + $(now) - t0))
-done
-for i in $(seq 2 101); do delete_one "$i"; done
-for r in 1 2 3 4 5; do
-	t0=$(now); setup_one first; first=$((first + $(now) - t0)); delete_one first
-done
-first=$(echo "scale=2; $first / 6 / 1000" | bc)
-last=$(echo "scale=2; $last / 6 / 1000" | bc)
+last=$(median_setup 101)
+for i in $(seq 2 100); do delete_one "$i"; done
 printf '%-34s %8s ms\n' "setup, 1 other exists" "$first" "setup, 100 others exist (101st)" "$last"
 printf 'ratio 101st / first:     %s   (target <= 1.5)\n' "$(echo "scale=2; $last / $first" | bc)"
 "$NB" --name anchor --delete
