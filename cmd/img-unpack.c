@@ -345,7 +345,7 @@ struct progress {
 	const char *what;
 	int64_t total;
 	uint64_t shown;
-	int on;
+	int on, printed;
 };
 
 static void show_progress(uint64_t done, void *arg)
@@ -353,13 +353,23 @@ static void show_progress(uint64_t done, void *arg)
 	struct progress *p = arg;
 
 	check_stop_signals();
-	if (!p->on || (done - p->shown < (1 << 20) && done != (uint64_t)p->total))
+	if (!p->on || (p->printed && (done == p->shown ||
+	    (done - p->shown < (1 << 20) && done != (uint64_t)p->total))))
 		return;
+	p->printed = 1;
 	p->shown = done;
-	if (p->total > 0)
-		fprintf(stderr, "\r%s: %s  %5.1f / %.1f MB  %3d%%", md_tool, p->what,
-			done / 1e6, p->total / 1e6, (int)(100.0 * done / p->total));
-	else
+	if (p->total > 0) {
+		int width = 30, full = (int)((double)width * done / p->total);
+		char bar[32];
+
+		if (full > width)
+			full = width;
+		memset(bar, '#', (size_t)full);
+		memset(bar + full, '.', (size_t)(width - full));
+		bar[width] = '\0';
+		fprintf(stderr, "\r%s: %s [%s] %5.1f / %.1f MB %3d%%", md_tool, p->what,
+			bar, done / 1e6, p->total / 1e6, (int)(100.0 * done / p->total));
+	} else
 		fprintf(stderr, "\r%s: %s  %5.1f MB", md_tool, p->what, done / 1e6);
 }
 
@@ -369,7 +379,7 @@ static void apply_layer(struct img_source *src, const struct img_image *img, siz
 {
 	const struct img_desc *d = &img->layers[i];
 	char *what = xasprintf("layer %zu/%zu", i + 1, img->nlayers);
-	struct progress p = { what, layer_size(src, d), 0, o->progress };
+	struct progress p = { what, layer_size(src, d), 0, o->progress, 0 };
 	struct img_apply a = {
 		.rootfd = rootfd, .overlay = overlay, .max_size = o->max_size,
 		.what = what, .progress = show_progress, .progress_arg = &p,
