@@ -182,6 +182,10 @@ SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE"
 	in_container --privileged -- /bin/probe mount
 	assert_success
 	assert_output "mount: ok"
+	# As in Docker, the filter lets mount through when CAP_SYS_ADMIN is given.
+	in_container --cap-add SYS_ADMIN -- /bin/probe mount
+	assert_success
+	assert_output "mount: ok"
 }
 
 @test "escape: pivot_root is refused, and chroot does not lead back out" {
