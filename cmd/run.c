@@ -671,14 +671,13 @@ static int mount_overlay(const char *name, const struct image *img, const char *
 }
 
 /* Without overlayfs: a private copy of the image, unpacked again. */
-static void copy_image(const char *name, const struct image *img, const char *rootfs)
+static void copy_image(const struct image *img, const char *rootfs)
 {
 	char *source_file = xasprintf("%s/images/%s/source", md_lib_dir(), img->name);
 	char *source = read_file(source_file, NULL);
 	struct strv argv = { 0 };
 	int code;
 
-	(void)name;
 	if (!source)
 		die("image %s: %s", img->name, source_file);
 	/* img-unpack wants to create DEST itself. */
@@ -709,7 +708,7 @@ static const char *prepare_rootfs(const char *name, const struct image *img)
 		die("mkdir %s", rootfs);
 	if (storage && !strcmp(storage, "copy")) {
 		vlog("MINIDOCK_STORAGE=copy: a private copy of the image");
-		copy_image(name, img, rootfs);
+		copy_image(img, rootfs);
 		kind = "copy";
 	} else if (mount_overlay(name, img, rootfs) < 0) {
 		if (errno == EPERM)
@@ -718,7 +717,7 @@ static const char *prepare_rootfs(const char *name, const struct image *img)
 			die("mount overlay on %s", rootfs);
 		warn_errno("mount overlay on %s: overlayfs unavailable, copying the image instead",
 			   rootfs);
-		copy_image(name, img, rootfs);
+		copy_image(img, rootfs);
 		kind = "copy";
 	}
 	free(rootfs);
