@@ -51,9 +51,12 @@ try {
 			const shown = []
 			for (let n = 0; n < slides.length; n++) {
 				location.hash = `#${n + 1}`
-				await frame(); await frame()
 				const s = slides[n]
 				const svg = s.closest('svg')
+				// bespoke.js switches slides on hashchange: give it up to ~1 s.
+				for (let f = 0; f < 60 && !svg.classList.contains('bespoke-marp-active'); f++)
+					await frame()
+				await frame()
 				const box = svg.getBoundingClientRect()
 				shown.push({
 					active: svg.classList.contains('bespoke-marp-active'),
