@@ -104,6 +104,24 @@ wait_for_cgroup() {
 	assert_gone
 }
 
+@test "cg-limit: Ctrl-C (SIGINT) reaches COMMAND, and the cgroup still goes" {
+	# COMMAND leaves a process behind in the cgroup, cg-limit kills it.
+	"$CG" --name "$NAME" -- sh -c 'sleep 60 & sleep 60' 3>&- &
+	BG_PID=$!
+	wait_for_cgroup
+	for _ in $(seq 50); do
+		[ "$(json_number current | tail -n1)" = 3 ] && break
+		sleep 0.1
+	done
+	assert_equal "$(json_number current | tail -n1)" 3   # sh and two sleeps
+	kill -INT "$BG_PID"
+	status=0
+	wait "$BG_PID" || status=$?
+	BG_PID=
+	assert_equal "$status" 130
+	assert_gone
+}
+
 @test "cg-limit: past --memory the OOM killer kills COMMAND: message and exit 137" {
 	# dd's 64M buffer fits without a limit...
 	run "$CG" --name "$NAME" -- dd if=/dev/zero of=/dev/null bs=64M count=1
