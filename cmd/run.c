@@ -955,6 +955,7 @@ static char *chain_tool(const char *tool, int for_print)
 
 struct chain_args {
 	const char *name, *hostname, *rootfs, *user;
+	const char *console;    /* the pty's slave, for /dev/console */
 	const struct strv *cmd, *env;
 };
 
@@ -1032,6 +1033,12 @@ static void build_chain(const struct options *o, const struct chain_args *a,
 	strv_pushf(chain, "%s/%s/resolv.conf:/etc/resolv.conf:ro", md_run_dir(), a->name);
 	strv_push(chain, "--volume");
 	strv_pushf(chain, "%s/%s/hostname:/etc/hostname:ro", md_run_dir(), a->name);
+	if (a->console) {
+		/* As runc: the container's terminal is also its /dev/console,
+		 * so tty(1) inside names it. */
+		strv_push(chain, "--volume");
+		strv_pushf(chain, "%s:/dev/console", a->console);
+	}
 	for (i = 0; i < o->volumes.n; i++) {
 		strv_push(chain, "--volume");
 		strv_push(chain, o->volumes.v[i]);
@@ -1186,18 +1193,16 @@ static void finish(const char *name, int rm, int code)
 }
 
 /*
- * Fork the chain and wait for it.  REPORT (detached mode) is where to say
- * that the container started (a byte) or failed (its log, then a status).
+ * Fork the chain and wait for it.  MASTER and SLAVE are the pty of -t (or
+ * -1).  REPORT (detached mode) is where to say that the container started
+ * (a byte) or failed (a status, then its log).
  */
 static int supervise_chain(const char *name, const struct options *o,
-			   char *const chain[], int report)
+			   char *const chain[], int master, int slave, int report)
 {
-	int slave = -1, master = -1, stdin_fd = -1, code, wstatus;
+	int stdin_fd = -1, code, wstatus;
 	char *pidfile = state_file(name, "pid"), *supfile = state_file(name, "supervisor");
 	pid_t self = getpid(), pid;
-
-	if (o->tty && (master = pty_open(&slave)) < 0)
-		die("posix_openpt: a pty for the container");
 	if (!o->interactive || o->detach) {
 		/* Without -i the container reads nothing, as with docker. */
 		stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -1271,7 +1276,8 @@ static int supervise_chain(const char *name, const struct options *o,
  * caller waits until the container has started, prints its name, and
  * leaves.
  */
-static int run_detached(const char *name, const struct options *o, char *const chain[])
+static int run_detached(const char *name, const struct options *o, char *const chain[],
+			int master, int slave)
 {
 	int sync[2], code;
 	char *log = state_file(name, "log");
@@ -1295,9 +1301,13 @@ static int run_detached(const char *name, const struct options *o, char *const c
 		if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
 			die("dup2 %s", log);
 		close(fd);
-		exit(supervise_chain(name, o, chain, sync[1]));
+		exit(supervise_chain(name, o, chain, master, slave, sync[1]));
 	}
 	close(sync[1]);
+	if (master >= 0) {
+		close(master);
+		close(slave);
+	}
 	keep_state = 1;  /* the supervisor owns it now */
 	n = read(sync[0], &code, sizeof(code));
 	if (n != 1 && n != sizeof(code))
@@ -1331,7 +1341,8 @@ int main(int argc, char **argv)
 	char *name, *rootfs, *user = NULL;
 	const char *hostname, *image_user;
 	size_t ends[3], nends = 0;
-	int code;
+	int code, master = -1, slave = -1;
+	char *console = NULL;
 
 	md_init("run");
 	parse_options(argc, argv, &o);
@@ -1356,8 +1367,13 @@ int main(int argc, char **argv)
 	ensure_file_in_root(rootfs, "etc/hostname");
 	write_config(name, &o, cmd.v, hostname, env.v, kind);
 
+	if (o.tty && !o.dry_run) {
+		if ((master = pty_open(&slave)) < 0)
+			die("posix_openpt: a pty for the container");
+		console = xstrdup(ptsname(master));
+	}
 	a = (struct chain_args){ .name = name, .hostname = hostname, .rootfs = rootfs,
-				 .user = user, .cmd = &cmd, .env = &env };
+				 .user = user, .console = console, .cmd = &cmd, .env = &env };
 	build_chain(&o, &a, o.dry_run, &chain, ends, &nends);
 
 	if (o.dry_run) {
@@ -1367,9 +1383,9 @@ int main(int argc, char **argv)
 			name, name);
 		code = 0;
 	} else if (o.detach) {
-		code = run_detached(name, &o, chain.v);
+		code = run_detached(name, &o, chain.v, master, slave);
 	} else {
-		code = supervise_chain(name, &o, chain.v, -1);
+		code = supervise_chain(name, &o, chain.v, master, slave, -1);
 	}
 
 	strv_free(&chain);
@@ -1380,6 +1396,7 @@ int main(int argc, char **argv)
 	strv_free(&o.env);
 	strv_free(&o.security);
 	free_image(&img);
+	free(console);
 	free(user);
 	free(rootfs);
 	return pass_on(code);

@@ -331,8 +331,9 @@ line3"
 
 @test "run -t: a terminal inside (window size, TERM); -it: Ctrl-C reaches the container's job, Ctrl-D ends the shell" {
 	command -v script >/dev/null || skip "script (util-linux) not installed"
-	run script -qec "stty rows 33 cols 77; $RUN --rm -t --network none busybox sh -c 'stty size; echo \$TERM; test -t 0 && echo tty-in'" /dev/null
+	run script -qec "stty rows 33 cols 77; $RUN --rm -t --network none busybox sh -c 'stty size; echo \$TERM; test -t 0 && echo tty-in; tty'" /dev/null
 	assert_success
+	assert_output --partial /dev/console
 	assert_output --partial "33 77"
 	assert_output --partial xterm
 	assert_output --partial tty-in
