@@ -230,6 +230,29 @@ assert_nothing_left() {
 	assert_nothing_left
 }
 
+@test "net-bridge: --publish HOSTPORT:PORT/udp forwards datagrams to the container" {
+	command -v python3 >/dev/null || skip "python3 not installed (make deps)"
+	run hns "$NB" --name dns --publish 5353:53/udp --create
+	assert_success
+	nsenter -t "$HOLDER" -n -m -- nsenter --net="$MINIDOCK_NETNS_DIR/dns" -- python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 53))
+s.settimeout(10)
+for _ in range(2):
+    print(s.recv(100).decode().strip(), flush=True)' </dev/null >"$TEST_TMP/got" 2>&1 3>&- &
+	BG_PIDS+=($!)
+	for _ in $(seq 100); do cns dns busybox netstat -lun | grep -q ':53 ' && break; sleep 0.05; done
+	hns bash -c 'echo via-loopback >/dev/udp/127.0.0.1/5353; echo via-bridge >/dev/udp/10.213.0.1/5353'
+	wait "${BG_PIDS[0]}"
+	run cat "$TEST_TMP/got"
+	assert_output "via-loopback
+via-bridge"
+	run hns "$NB" --name dns --delete
+	assert_success
+	assert_nothing_left
+}
+
 @test "net-bridge: 20 concurrent net-bridge get 20 distinct addresses, and leave nothing" {
 	mkdir -p "$TEST_TMP/ips"
 	# Each holds its address until all 20 have one (the "go" file).
