@@ -768,13 +768,15 @@ struct img_source *img_source_open(const char *path)
 	} else if (stat(path, &st) < 0) {
 		ok = fail_errno("%s", path);
 	} else if (S_ISDIR(st.st_mode)) {
+		/* An OCI layout (index.json), or an unpacked docker save. */
+		ok = 0;
 		src->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (src->dirfd < 0)
 			ok = fail_errno("open %s", path);
 		else if (faccessat(src->dirfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			src->kind = IMG_OCI, ok = 0;
+			src->kind = IMG_OCI;
 		else if (faccessat(src->dirfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			src->kind = IMG_DOCKER, ok = 0;
+			src->kind = IMG_DOCKER;
 		else
 			ok = fail("%s: not an image: a directory without index.json or manifest.json", path);
 	} else {
