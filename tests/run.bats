@@ -347,8 +347,11 @@ line3"
 	wait_screen '^[0-9][0-9]* 90 *$'
 	# the window grows: SIGWINCH, and the pty follows
 	tmux -S "$sock" resize-window -x 101
-	sleep 0.2
-	tmux -S "$sock" send-keys 'stty size' Enter
+	for _ in $(seq 20); do
+		tmux -S "$sock" send-keys 'stty size' Enter
+		sleep 0.1
+		screen | grep -q '^[0-9][0-9]* 101 *$' && break
+	done
 	wait_screen '^[0-9][0-9]* 101 *$'
 	tmux -S "$sock" send-keys 'sleep 30; echo after-sleep' Enter
 	sleep 0.3
