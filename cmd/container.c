@@ -466,7 +466,7 @@ static void stop_container(struct container *c, int timeout, int sig)
 	pid_t init = container_init(c->chain), last = last_process(c);
 	pid_t target = init ? init : c->chain;
 
-	vlog("kill(%d, %s): %s of %s", (int)target, strsignal(sig),
+	vlog("kill(%d, SIG%s): %s of %s", (int)target, sigabbrev_np(sig),
 	     init ? "the container's PID 1" : "the chain", c->name);
 	if (kill(target, sig) < 0 && errno != ESRCH)
 		die("%s: kill %d", c->name, (int)target);
