@@ -40,6 +40,9 @@ teardown() {
 	for n in $("$C" ls -q 2>/dev/null); do
 		if [ -n "$HOLDER" ]; then hns "$C" rm -f "$n"; else "$C" rm -f "$n"; fi
 	done >/dev/null 2>&1
+	if [ -S "$TEST_TMP/tmux" ]; then
+		tmux -S "$TEST_TMP/tmux" kill-server 2>/dev/null || true
+	fi
 	if [ -n "$HOLDER" ]; then
 		kill -9 "$HOLDER" 2>/dev/null
 		wait "$HOLDER" 2>/dev/null
