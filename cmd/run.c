@@ -756,10 +756,16 @@ static void ensure_file_in_root(const char *root, const char *path)
 }
 
 /* /etc/hostname always; /etc/hosts and /etc/resolv.conf too unless
- * net-bridge writes them (with --network bridge). */
-static void write_etc_files(const char *name, const char *network, const char *hostname)
+ * net-bridge writes them (with --network bridge): files of the state
+ * directory that ns-enter bind-mounts over the image's. */
+static void provide_etc_files(const char *name, const char *rootfs, const char *network,
+			      const char *hostname)
 {
 	char *path = state_file(name, "hostname"), *text = xasprintf("%s\n", hostname);
+
+	ensure_file_in_root(rootfs, "etc/hosts");
+	ensure_file_in_root(rootfs, "etc/resolv.conf");
+	ensure_file_in_root(rootfs, "etc/hostname");
 
 	if (write_file(path, text) < 0)
 		die("write %s", path);
@@ -1361,10 +1367,7 @@ int main(int argc, char **argv)
 	image_user = o.user ? o.user : config_string(&img, "User");
 	if (image_user)
 		user = resolve_user(rootfs, image_user);
-	write_etc_files(name, o.network, hostname);
-	ensure_file_in_root(rootfs, "etc/hosts");
-	ensure_file_in_root(rootfs, "etc/resolv.conf");
-	ensure_file_in_root(rootfs, "etc/hostname");
+	provide_etc_files(name, rootfs, o.network, hostname);
 	write_config(name, &o, cmd.v, hostname, env.v, kind);
 
 	if (o.tty && !o.dry_run) {
