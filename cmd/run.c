@@ -29,7 +29,7 @@
  * companion tool `container` lists, enters, stops and removes containers.
  *
  * Read: overlayfs (Documentation/filesystems/overlayfs.rst), mount(2),
- * pty(7), termios(3), setsid(2), prctl(2) PR_SET_PDEATHSIG, signalfd(2).
+ * setsid(2), prctl(2) PR_SET_PDEATHSIG, and console.h for -t (pty(7)).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,20 +39,16 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
