@@ -69,6 +69,14 @@ try {
 						.filter((e) => e.scrollWidth - e.clientWidth > 2)
 						.map((e) => e.tagName.toLowerCase()),
 					images: s.querySelectorAll('img').length,
+					// Marp shrinks a code block too wide for the slide (an SVG
+					// in the shadow DOM of <marp-pre>): below 80 % it is hard to read.
+					shrunk: [...s.querySelectorAll('marp-pre')].map((pre) => {
+						const svg = pre.shadowRoot?.querySelector('marp-auto-scaling')
+							?.shadowRoot?.querySelector('svg[data-marp-auto-scaling-svg]')
+						const natural = svg?.viewBox.baseVal.width
+						return natural ? svg.getBoundingClientRect().width / natural : 1
+					}).filter((scale) => scale < 0.8).map((scale) => Math.round(scale * 100)),
 				})
 			}
 			return {
@@ -88,6 +96,7 @@ try {
 			if (s.text === 0 && s.images === 0) report(`slide ${i + 1}: empty`)
 			if (s.overflow > 2) report(`slide ${i + 1}: ${s.overflow}px of content cut off at the bottom`)
 			for (const tag of s.wide) report(`slide ${i + 1}: ${tag} too wide, cut off on the right`)
+			for (const pct of s.shrunk) report(`slide ${i + 1}: a code block shrunk to ${pct}% to fit: shorten its lines`)
 		})
 		for (const img of seen.images) {
 			if (!img.url.startsWith('file:')) report(`image ${img.src}: not a local file`)
