@@ -50,16 +50,17 @@ const char *img_error(void)
 /* Record "message" (and errno's text when WITH_ERRNO) and return -1. */
 static int __attribute__((format(printf, 2, 3))) fail_as(int with_errno, const char *fmt, ...)
 {
+	char msg[sizeof(errbuf)];   /* the arguments may be errbuf itself */
 	int e = errno;
 	va_list ap;
-	size_t n;
 
 	va_start(ap, fmt);
-	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	n = strlen(errbuf);
-	if (with_errno && n < sizeof(errbuf))
-		snprintf(errbuf + n, sizeof(errbuf) - n, ": %s", strerror(e));
+	/* (A message too long is cut: snprintf's result is not needed.) */
+	if (snprintf(errbuf, sizeof(errbuf), with_errno ? "%s: %s" : "%s", msg,
+		     strerror(e)) < 0)
+		errbuf[0] = '\0';
 	errno = e;
 	return -1;
 }
@@ -1490,6 +1491,8 @@ struct layer {
 	char *slot[NSLOTS];
 	size_t slot_len[NSLOTS];
 	size_t first, filled;   /* filled slots: first, first + 1, ... */
+	size_t fill, fill_len;  /* the thread's slot being filled */
+	int filling;
 	int held;               /* the tar reader still uses slot first */
 	int done, stop;         /* thread: all sent; reader: stop sending */
 	char error[1024];       /* the thread's failure, or "" */
@@ -1525,30 +1528,49 @@ static void *thread_failed(struct layer *l, const char *why)
 	return NULL;
 }
 
-/* Hand N bytes at P to the tar reader, waiting for a free slot. */
-static int send_bytes(struct layer *l, const char *p, size_t n)
+/*
+ * Copy N bytes at P into the slot being filled; a full slot (or the last
+ * one, when FLUSH) is handed to the tar reader.  Waits for a free slot.
+ */
+static int send_bytes(struct layer *l, const char *p, size_t n, int flush)
 {
-	while (n > 0) {
-		size_t i, len = n < SLOT_SIZE ? n : SLOT_SIZE;
-		int stop;
+	while (n > 0 || (flush && l->fill_len > 0)) {
+		size_t len;
 
-		pthread_mutex_lock(&l->lock);
-		while (l->filled == NSLOTS && !l->stop)
-			pthread_cond_wait(&l->changed, &l->lock);
-		i = (l->first + l->filled) % NSLOTS;
-		stop = l->stop;
-		pthread_mutex_unlock(&l->lock);
-		if (stop)
-			return -1;
-		/* Slot i is not visible to the reader until "filled" counts it. */
-		memcpy(l->slot[i], p, len);
-		l->slot_len[i] = len;
-		pthread_mutex_lock(&l->lock);
-		l->filled++;
-		pthread_cond_broadcast(&l->changed);
-		pthread_mutex_unlock(&l->lock);
-		p += len;
-		n -= len;
+		if (!l->filling) {
+			int stop;
+
+			pthread_mutex_lock(&l->lock);
+			while (l->filled == NSLOTS && !l->stop)
+				pthread_cond_wait(&l->changed, &l->lock);
+			/* first + filled does not move while the reader
+			 * empties slots: it is the next free one. */
+			l->fill = (l->first + l->filled) % NSLOTS;
+			stop = l->stop;
+			pthread_mutex_unlock(&l->lock);
+			if (stop)
+				return -1;
+			l->filling = 1;
+			l->fill_len = 0;
+		}
+		len = n < SLOT_SIZE - l->fill_len ? n : SLOT_SIZE - l->fill_len;
+		if (len) {
+			memcpy(l->slot[l->fill] + l->fill_len, p, len);
+			l->fill_len += len;
+			p += len;
+			n -= len;
+		}
+		if (l->fill_len == SLOT_SIZE || (flush && n == 0)) {
+			/* Slot fill is the reader's from the moment "filled"
+			 * counts it, not before. */
+			pthread_mutex_lock(&l->lock);
+			l->slot_len[l->fill] = l->fill_len;
+			l->filled++;
+			pthread_cond_broadcast(&l->changed);
+			pthread_mutex_unlock(&l->lock);
+			l->filling = 0;
+			l->fill_len = 0;
+		}
 	}
 	return 0;
 }
@@ -1577,9 +1599,11 @@ static void *decompress(void *arg)
 				 (unsigned long long)l->a->max_size);
 			return thread_failed(l, msg);
 		}
-		if (send_bytes(l, p, size) < 0)
+		if (send_bytes(l, p, size, 0) < 0)
 			return NULL;
 	}
+	if (send_bytes(l, NULL, 0, 1) < 0)
+		return NULL;
 	/* The blob may go on after the compressed stream (padding): read it
 	 * all, so that its digest covers every byte. */
 	while ((n = img_reader_next(l->in, &p)) > 0)
@@ -2258,7 +2282,12 @@ int img_apply_layer(struct img_reader *r, struct img_apply *a)
 		goto bad;
 	archive_read_support_format_tar(l.tar);
 	if (archive_read_open(l.tar, &l, NULL, read_plain_cb, NULL) != ARCHIVE_OK) {
-		fail("%s: not a tar archive: %s", a->what, archive_error_string(l.tar));
+		pthread_mutex_lock(&l.lock);
+		if (l.error[0])     /* the thread failed: that is the reason */
+			fail("%s: %s", a->what, l.error);
+		else
+			fail("%s: not a tar archive: %s", a->what, archive_error_string(l.tar));
+		pthread_mutex_unlock(&l.lock);
 		goto bad;
 	}
 	while ((st = archive_read_next_header(l.tar, &e)) != ARCHIVE_EOF) {
