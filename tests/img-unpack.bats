@@ -169,6 +169,13 @@ print(m["layers"][int(sys.argv[2])]["digest"][7:])' "$1" "$2"
 	[ ! -e "$D/etc/.wh.motd" ] && [ ! -e "$D/opt/app/old/.wh..wh..opq" ]
 }
 
+@test "an opaque whiteout hides the layers below, not what its own layer put before it" {
+	mkimage oci "$TEST_TMP/img" '[[["file", "d/old", "1"], ["file", "d/sub/old", "1"]],
+		[["file", "d/new", "2"], ["file", "d/.wh..wh..opq", ""], ["file", "d/later", "2"]]]'
+	run -0 "$IU" "$TEST_TMP/img" "$D"
+	assert_equal "$(cd "$D/d" && ls -A | tr '\n' ' ')" "later new "
+}
+
 @test "layers keep owners, modes, symlinks, hard links, device nodes and xattrs" {
 	require_root
 	run -0 "$IU" "$IMAGES/layers.tar" "$D"
