@@ -90,28 +90,31 @@ fi
 du -sh --apparent-size "$W/rootfs" | sed 's/\t.*/ the tree/'
 ls -l "$W/layer1.tar.gz" | awk '{printf "%.0f MB layer 1 (gzip)\n", $5 / 1e6}'
 
-# time_it NAME COMMAND...: the best of $RUNS runs, and its peak RSS.
+# time_it NAME COMMAND...: the best of $RUNS runs (wall clock), with the
+# CPU time it used (user + system, children included: tar's gzip) and its
+# peak RSS.  On a busy machine, compare the CPU times.
 T=$W/t
 time_it() {
-	local name=$1 best= rss= i e m
+	local name=$1 best= cpu= rss= i e u s m
 	shift
 	for i in $(seq "$RUNS"); do
 		rm -rf "$T" && mkdir -p "$T"
 		sync
-		/usr/bin/time -f '%e %M' -o "$W/time.out" "$@" >/dev/null 2>"$W/err.out" ||
+		/usr/bin/time -f '%e %U %S %M' -o "$W/time.out" "$@" >/dev/null 2>"$W/err.out" ||
 			{ echo "$name failed:"; cat "$W/err.out"; exit 1; }
-		read -r e m < "$W/time.out"
+		read -r e u s m < "$W/time.out"
 		if [ -z "$best" ] || awk -v a="$e" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=$e; rss=$m
+			best=$e; rss=$m; cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
 		fi
 	done
 	rm -rf "$T"
-	awk -v n="$name" -v t="$best" -v m="$rss" 'BEGIN { printf "%-36s %6.2f s  %7.1f MB peak RSS\n", n, t, m / 1024 }'
+	awk -v n="$name" -v t="$best" -v c="$cpu" -v m="$rss" \
+		'BEGIN { printf "%-36s %6.2f s  (cpu %5.2f s)  %6.1f MB peak RSS\n", n, t, c, m / 1024 }'
 	RESULT=$best
 }
 
 echo
-echo "best of $RUNS runs, warm page cache:"
+echo "best of $RUNS runs, warm page cache; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg):"
 time_it "zcat layer1 > /dev/null (floor)" sh -c "zcat '$W/layer1.tar.gz' > /dev/null"; floor=$RESULT
 time_it "tar -xzf layer1" tar -xzf "$W/layer1.tar.gz" -C "$T"; tar=$RESULT
 time_it "umoci unpack (2 layers)" umoci unpack --image "$W/oci:latest" "$T/bundle"; umoci=$RESULT
