@@ -1007,6 +1007,67 @@ static int same_namespace(int fd, const char *file)
 }
 
 /*
+ * setns(2) into a pid namespace only decides where the caller's children
+ * go: the supervisor joins the target's for the fork, then steps back into
+ * its own, so that it stays on the host.  FDS are the target's namespace
+ * files (-1: already ours); the ones joined here are closed and set to -1.
+ * Returns in the child only.
+ */
+static void spawn_in_target_pid_namespace(pid_t target, int fds[])
+{
+	const struct namespace *pid_ns = namespace_of(CLONE_NEWPID);
+	const struct namespace *user_ns = namespace_of(CLONE_NEWUSER);
+	size_t p = (size_t)(pid_ns - namespaces), u = (size_t)(user_ns - namespaces);
+	int own = -1;
+	char path[64];
+	pid_t child;
+
+	if (fds[p] >= 0) {
+		own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (own < 0)
+			die("open /proc/self/ns/pid");
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)target);
+		vlog("setns(\"%s\", CLONE_NEWPID)", path);
+		if (setns(fds[p], CLONE_NEWPID) < 0) {
+			/* An unprivileged caller has rights over the pid
+			 * namespace only from inside the user namespace that
+			 * owns it: join that first, as nsenter(1) does. */
+			if (errno != EPERM || fds[u] < 0)
+				die("setns %s (CLONE_NEWPID)", path);
+			vlog("setns: EPERM, the user namespace first");
+			snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)target);
+			join_namespace(fds[u], user_ns, path);
+			close(fds[u]);
+			fds[u] = -1;
+			snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)target);
+			join_namespace(fds[p], pid_ns, path);
+		}
+		close(fds[p]);
+		fds[p] = -1;
+	}
+	child = spawn(0);
+	if (child == 0) {
+		if (own >= 0)
+			close(own);
+		return;
+	}
+	/* Back home.  From inside the container's user namespace this is
+	 * refused: any later child would be born in the container.  There
+	 * is none but LeakSanitizer's helper, which exit(3) starts: leave
+	 * with _exit(2) instead. */
+	if (own >= 0 && setns(own, CLONE_NEWPID) < 0) {
+		int code;
+		vlog("setns back to our pid namespace: %s", strerror(errno));
+		code = supervise(child);
+		if (code < 0)
+			die("waitpid %d", (int)child);
+		fflush(NULL);
+		_exit(code);
+	}
+	supervise_and_exit(child);
+}
+
+/*
  * Like nsenter -a: open every namespace file and the root and working
  * directory of PID first (once in its mount namespace, our /proc is
  * gone), then join them.  The supervisor joins only the pid namespace,
@@ -1015,11 +1076,9 @@ static int same_namespace(int fd, const char *file)
  */
 static void enter_target(struct options *o)
 {
-	int fds[N_NAMESPACES], root, cwd, own_pid_ns;
-	const struct namespace *pid_ns = namespace_of(CLONE_NEWPID);
-	size_t i, p = (size_t)(pid_ns - namespaces);
+	int fds[N_NAMESPACES], root, cwd;
 	char path[64];
-	pid_t child;
+	size_t i;
 
 	for (i = 0; i < N_NAMESPACES; i++) {
 		snprintf(path, sizeof(path), "ns/%s", namespaces[i].file);
@@ -1032,26 +1091,7 @@ static void enter_target(struct options *o)
 	root = open_or_die_target(o->target, "root", O_RDONLY | O_DIRECTORY);
 	cwd = open_or_die_target(o->target, "cwd", O_RDONLY | O_DIRECTORY);
 
-	if (fds[p] >= 0) {
-		own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-		if (own_pid_ns < 0)
-			die("open /proc/self/ns/pid");
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)o->target);
-		join_namespace(fds[p], pid_ns, path);
-		child = spawn(0);
-		if (child > 0) {
-			join_namespace(own_pid_ns, pid_ns, "/proc/self/ns/pid");
-			supervise_and_exit(child);
-		}
-		close(own_pid_ns);
-		close(fds[p]);
-		fds[p] = -1;
-	} else {
-		child = spawn(0);
-		if (child > 0)
-			supervise_and_exit(child);
-	}
-
+	spawn_in_target_pid_namespace(o->target, fds);
 	for (i = 0; i < N_NAMESPACES; i++) {
 		if (fds[i] < 0)
 			continue;

@@ -353,6 +353,24 @@ y"
 	assert_output "ns-enter: --target $init: no such process"
 }
 
+@test "target: an unprivileged user enters its own --userns container" {
+	command -v setpriv >/dev/null || skip "no setpriv (util-linux)"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$NS" --userns --all --hostname user-box --root "$ROOTFS" -- \
+		/bin/sh -c 'echo ready; exec sleep 60' >"$TEST_TMP/out" 3>&- &
+	pid=$!
+	wait_for "$TEST_TMP/out" ready
+	# PID 2 (sleep): the init is not dumpable, so not open to its own user.
+	command=$(pgrep -P "$(pgrep -P "$pid")")
+	run as_nobody "$NS" --target "$command" -- /bin/sh -c 'hostname; id -u; ps -o pid,comm'
+	assert_success
+	assert_line "user-box"
+	assert_line "0"
+	assert_line --regexp '^ +2 sleep$'
+	kill "$pid"
+	wait "$pid" || true
+}
+
 # ---- nothing is left behind ----
 
 @test "cleanup: no mount, process or namespace is left on the host" {
