@@ -104,6 +104,12 @@ assert_nothing_left() {
 	assert_equal "$status" 126
 	run "$RUN" --rm --network none busybox sh -c 'kill -TERM $$'
 	assert_equal "$status" 143
+	# -i passes standard input on; without it the container reads nothing
+	run sh -c "echo piped | '$RUN' -i --rm --network none busybox cat"
+	assert_output piped
+	run sh -c "echo piped | '$RUN' --rm --network none busybox cat"
+	assert_success
+	assert_output ""
 	run "$C" ls -q
 	assert_output ""
 }
