@@ -406,6 +406,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->net_file = optarg;
 			break;
 		case OPT_ROOT:
+			free(o->root);
 			o->root = realpath(optarg, NULL);
 			if (!o->root)
 				die("--root %s", optarg);
