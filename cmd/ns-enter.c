@@ -40,10 +40,10 @@
  * The child is born in its namespaces (clone3(2) with CLONE_NEW* flags),
  * while the supervisor stays in the host's: its mounts, its root (which
  * pivot_root(2) would change for every process of the mount namespace),
- * its pid namespace.  Only a user namespace is entered by the supervisor
- * itself, so that the child's namespaces belong to it.  Without --pid nor
- * --time there is nothing to supervise: ns-enter unshare(2)s and becomes
- * COMMAND with execve(2).
+ * its pid namespace.  It enters only a --net=FILE (while it still has the
+ * host's privileges) and a user namespace (so that the child's namespaces
+ * belong to it).  Without --pid nor --time there is nothing to
+ * supervise: ns-enter unshare(2)s and becomes COMMAND with execve(2).
  *
  * Read along: namespaces(7), unshare(2), setns(2), pivot_root(2),
  * mount_namespaces(7), pid_namespaces(7), user_namespaces(7).
