@@ -459,6 +459,8 @@ struct img_member {
 	char *name;
 	int64_t size;
 	char *data;     /* kept in memory, or NULL */
+	char *link;     /* a link to another member (docker save links a
+			 * layer.tar that two images share): its name */
 };
 
 #define KEEP_MAX (1 << 20)        /* a member this small may be kept... */
@@ -542,6 +544,45 @@ static int image_like(const char *name)
 	return n == 69 && is_hex64(name, 64) && !strncmp(name + 64, ".json", 5);
 }
 
+/* The member a link named NAME points to: TARGET is relative to NAME's
+ * directory (a symlink) or to the top (a hard link, ABSOLUTE).  NULL if it
+ * climbs above the top. */
+static char *link_target(const char *name, const char *target, int absolute)
+{
+	const char *slash = strrchr(name, '/');
+	char *joined, *out, *tok, *save = NULL;
+	size_t w = 0;
+
+	if (absolute || target[0] == '/' || !slash)
+		joined = xstrdup(target);
+	else
+		joined = xasprintf("%.*s/%s", (int)(slash - name), name, target);
+	out = xmalloc(strlen(joined) + 1);
+	for (tok = strtok_r(joined, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			if (w == 0) {
+				free(joined);
+				free(out);
+				return NULL;
+			}
+			while (w > 0 && out[w - 1] != '/')
+				w--;
+			if (w > 0)
+				w--;
+			continue;
+		}
+		if (w)
+			out[w++] = '/';
+		memcpy(out + w, tok, strlen(tok));
+		w += strlen(tok);
+	}
+	out[w] = '\0';
+	free(joined);
+	return out;
+}
+
 static int worth_keeping(const char *name, int64_t size)
 {
 	size_t len = strlen(name);
@@ -610,7 +651,12 @@ static int scan_archive(struct img_source *src)
 		m->name = name;
 		m->size = size;
 		m->data = NULL;
-		if (archive_entry_filetype(e) == AE_IFREG && worth_keeping(name, size) &&
+		m->link = NULL;
+		if (archive_entry_hardlink(e))
+			m->link = link_target(name, archive_entry_hardlink(e), 1);
+		else if (archive_entry_filetype(e) == AE_IFLNK && archive_entry_symlink(e))
+			m->link = link_target(name, archive_entry_symlink(e), 0);
+		if (archive_entry_filetype(e) == AE_IFREG && !m->link && worth_keeping(name, size) &&
 		    src->kept + (size_t)size <= KEEP_BUDGET) {
 			m->data = xmalloc((size_t)size + 1);
 			if (archive_read_data(a, m->data, (size_t)size) != size) {
@@ -798,6 +844,7 @@ void img_source_close(struct img_source *src)
 	for (size_t i = 0; i < src->nmembers; i++) {
 		free(src->members[i].name);
 		free(src->members[i].data);
+		free(src->members[i].link);
 	}
 	free(src->members);
 	if (src->dirfd >= 0)
@@ -809,11 +856,19 @@ void img_source_close(struct img_source *src)
 	free(src);
 }
 
+/* Member NAME, following links (a few hops: a loop is not found). */
 static struct img_member *find_member(struct img_source *src, const char *name)
 {
-	for (size_t i = 0; i < src->nmembers; i++)
-		if (!strcmp(src->members[i].name, name))
-			return &src->members[i];
+	for (int hops = 0; hops < 8; hops++) {
+		struct img_member *m = NULL;
+
+		for (size_t i = 0; i < src->nmembers && !m; i++)
+			if (!strcmp(src->members[i].name, name))
+				m = &src->members[i];
+		if (!m || !m->link)
+			return m;
+		name = m->link;
+	}
 	return NULL;
 }
 
@@ -916,7 +971,7 @@ struct img_reader *img_reader_open(struct img_source *src, const char *name)
 			       st == ARCHIVE_WARN) {
 				char *n = normalize_name(xstrdup(archive_entry_pathname(e) ?
 								 archive_entry_pathname(e) : ""));
-				int found = !strcmp(n, name);
+				int found = !strcmp(n, m->name);
 				free(n);
 				if (found)
 					break;

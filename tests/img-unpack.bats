@@ -122,6 +122,29 @@ print(m["layers"][int(sys.argv[2])]["digest"][7:])' "$1" "$2"
 	assert_same_tree "$D" "$SRC/busybox"
 }
 
+@test "docker save whose layer.tar is a symlink or a hard link to another (shared layers)" {
+	mkdir "$TEST_TMP/x"
+	tar -xf "$IMAGES/busybox.tar" -C "$TEST_TMP/x"
+	local id other third
+	id=$(cd "$TEST_TMP/x" && ls -d */ | head -1 | tr -d /)
+	other=$(printf 'a%.0s' $(seq 64))     # layer ids are 64 hex digits
+	third=$(printf 'b%.0s' $(seq 64))
+	mkdir "$TEST_TMP/x/$other" "$TEST_TMP/x/$third"
+	ln -s "../$id/layer.tar" "$TEST_TMP/x/$other/layer.tar"
+	sed -i "s|$id/layer.tar|$other/layer.tar|" "$TEST_TMP/x/manifest.json"
+	tar -cf "$TEST_TMP/sym.tar" -C "$TEST_TMP/x" .
+	run -0 "$IU" "$TEST_TMP/sym.tar" "$D"
+	assert_same_tree "$D" "$SRC/busybox"
+	ln "$TEST_TMP/x/$id/layer.tar" "$TEST_TMP/x/$third/layer.tar"
+	sed -i "s|$other/layer.tar|$third/layer.tar|" "$TEST_TMP/x/manifest.json"
+	tar -cf "$TEST_TMP/hard.tar" -C "$TEST_TMP/x" .
+	tar -tvf "$TEST_TMP/hard.tar" | grep -q "^h.*$third/layer.tar link to" ||
+		tar -tvf "$TEST_TMP/hard.tar" | grep -q "^h.*$id/layer.tar link to" ||
+		fail "tar wrote no hard link"
+	run -0 "$IU" "$TEST_TMP/hard.tar" "$TEST_TMP/d2"
+	assert_same_tree "$TEST_TMP/d2" "$SRC/busybox"
+}
+
 @test "docker save of Docker 25 (OCI layout, nested image index of containerd): the busybox tree" {
 	run -0 "$IU" --verbose "$IMAGES/busybox-docker25.tar" "$D"
 	assert_output --partial "image index"
