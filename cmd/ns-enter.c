@@ -894,11 +894,14 @@ static void exec_in_container(struct options *o)
 	for (i = 0; i < o->n_env; i++)
 		if (putenv(o->env[i]) < 0)
 			die("--env %s", o->env[i]);
-	if (o->set_user)
-		switch_user(o);
+	/* Capabilities first, while we are still root: once setuid(2) has
+	 * made us an ordinary user, the bounding set can no longer shrink. */
 	vlog("security_apply()");
 	if (security_apply(&o->security) < 0)
-		die("applying capabilities, no_new_privs and seccomp");
+		die("applying capabilities, no_new_privs and seccomp: %s",
+		    security_last_step());
+	if (o->set_user)
+		switch_user(o);
 	vlog("execvp(\"%s\")", o->command[0]);
 	exec_command(o->command);
 }
