@@ -26,14 +26,6 @@ setup() {
 	[ -x "$MINIDOCK_BIN/ns-enter" ] || skip "ns-enter not built yet"
 	common_setup
 	HOST_PID=
-	# The sanitized ns-enter --pid cannot run LeakSanitizer at exit: its
-	# tracer thread would be cloned into the container's pid namespace,
-	# whose init is gone by then (clone fails, ENOMEM).  Leaks are checked
-	# by ns-enter's own suite; here only what a container can do matters.
-	# (LeakSanitizer does work under the seccomp filter: ptrace is allowed.)
-	if [ -n "${MINIDOCK_SAN:-}" ]; then
-		export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-	fi
 }
 
 teardown() {
