@@ -62,13 +62,13 @@ json_number() {
 	"$CG" --name "$NAME" --stats --json | grep -o "\"$1\":[0-9a-z]*" | cut -d: -f2
 }
 
-# Wait (at most 5 s) until cgroup $NAME exists.
-wait_for_cgroup() {
+# Wait (at most 5 s) until cgroup $NAME holds N processes.
+wait_for_pids() {
 	for _ in $(seq 50); do
-		"$CG" --name "$NAME" --stats >/dev/null 2>&1 && return 0
+		[ "$(json_number current 2>/dev/null | tail -n1)" = "$1" ] && return 0
 		sleep 0.1
 	done
-	fail "cgroup $NAME never appeared"
+	fail "cgroup $NAME never held $1 processes"
 }
 
 @test "cg-limit: COMMAND runs in the new cgroup, its status is passed on, nothing is left" {
@@ -90,7 +90,7 @@ wait_for_cgroup() {
 	# a name in use is refused, and the cgroup left as it was
 	"$CG" --name "$NAME" -- sleep 10 3>&- &
 	BG_PID=$!
-	wait_for_cgroup
+	wait_for_pids 1
 	run "$CG" --name "$NAME" -- true
 	assert_equal "$status" 125
 	assert_output --partial "cg-limit: $NAME: a cgroup of that name exists"
@@ -110,12 +110,7 @@ wait_for_cgroup() {
 	# the cgroup: cg-limit must kill it.
 	"$CG" --name "$NAME" -- sh -c 'sleep 60 & exec sleep 60' 3>&- &
 	BG_PID=$!
-	wait_for_cgroup
-	for _ in $(seq 50); do
-		[ "$(json_number current | tail -n1)" = 2 ] && break
-		sleep 0.1
-	done
-	assert_equal "$(json_number current | tail -n1)" 2
+	wait_for_pids 2
 	kill -INT "$BG_PID"
 	status=0
 	wait "$BG_PID" || status=$?
@@ -155,7 +150,7 @@ wait_for_cgroup() {
 @test "cg-limit: --cpus 0.2 keeps a busy loop near 20% of one CPU (cgroup's own counters)" {
 	"$CG" --name "$NAME" --cpus 0.2 -- sh -c 'while :; do :; done' 3>&- &
 	BG_PID=$!
-	wait_for_cgroup
+	wait_for_pids 1
 	sleep 0.3
 	u1=$(json_number usage_usec) t1=$EPOCHREALTIME
 	sleep 1.5
@@ -181,7 +176,7 @@ wait_for_cgroup() {
 
 @test "cg-limit: --stats and --json report real usage; --delete kills and removes" {
 	"$CG" --name "$NAME" --memory 64M --pids 16 -- \
-		sh -c "head -c 16M /dev/zero > $TEST_TMP/fill && touch $TEST_TMP/ready && { sleep 30 & wait; }" 3>&- &
+		sh -c "head -c 16M /dev/zero > $TEST_TMP/fill && { sleep 30 & : > $TEST_TMP/ready; wait; }" 3>&- &
 	BG_PID=$!
 	for _ in $(seq 50); do [ -e "$TEST_TMP/ready" ] && break; sleep 0.1; done
 	[ -e "$TEST_TMP/ready" ] || fail "COMMAND did not start"
