@@ -1404,7 +1404,7 @@ static void check_controllers(const struct layout *L, const struct request *r)
 	need_controller(L, r->pids > 0, PIDS_MAX, "--pids");
 	/* v2 needs no controller for devices: BPF programs attach to any cgroup */
 	need_controller(L, r->devices && L->version == 1, DEVICES_ALLOW, "--devices");
-	if (L->busy_own && !r->parent)
+	if (L->busy_own)
 		warn_x("your cgroup %s holds processes and cannot give controllers to a "
 		       "child (cgroup v2): using %s instead (see cg-limit --info)",
 		       L->busy_own, L->h[0].parent);
