@@ -151,7 +151,7 @@ enum mode { CHAIN, STATS, DELETE, INFO };
 struct request {
 	enum mode mode;
 	const char *name;
-	const char *parent;             /* --parent, below each hierarchy's root */
+	const char *parent;             /* --parent: /from/the/root or from/own/cgroup */
 	uint64_t memory, memory_swap;   /* bytes, 0: no limit */
 	uint64_t cpu_quota;             /* microseconds per CPU_PERIOD_US, 0: none */
 	const char *cpus, *cpuset;
