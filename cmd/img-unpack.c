@@ -157,7 +157,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 /* ---- what to undo if anything fails (die() exits: atexit runs this) ---- */
 
 static char *partial;           /* a directory to remove on failure */
-static int partial_existed;     /* DEST was there (empty): keep it, empty */
+static int partial_existed;     /* DEST was there (empty): put it back, empty */
+static struct stat dest_before;
 
 static void remove_partial(void)
 {
@@ -166,8 +167,11 @@ static void remove_partial(void)
 	vlog("rm -rf %s (unlinkat(2) below it): nothing half-written is left", partial);
 	if (rm_rf(partial) < 0)
 		warn_errno("removing %s", partial);
-	else if (partial_existed && mkdir(partial, 0755) < 0)
-		warn_errno("mkdir %s", partial);
+	else if (partial_existed &&
+		 (mkdir(partial, dest_before.st_mode & 07777) < 0 ||
+		  chmod(partial, dest_before.st_mode & 07777) < 0 ||
+		  chown(partial, dest_before.st_uid, dest_before.st_gid) < 0))
+		warn_errno("putting back the empty %s", partial);
 	free(partial);
 	partial = NULL;
 }
@@ -213,6 +217,8 @@ static void check_dest(const struct options *o)
 	if (empty == 0)
 		die_x("%s: not empty (refusing to unpack over something)", o->dest);
 	partial_existed = empty == 1;
+	if (partial_existed && lstat(o->dest, &dest_before) < 0)
+		die("%s", o->dest);
 }
 
 /* ---- the image ---- */

@@ -584,9 +584,15 @@ with gzip.open(sys.argv[1], "wb", compresslevel=1) as g:
 	mkdir "$D"
 	run -0 "$IU" "$IMAGES/busybox-oci" "$D"
 	assert_same_tree "$D" "$SRC/busybox"
-	rm -rf "$D" && mkdir "$D"
-	run -125 "$IU" --tag nope "$IMAGES/two.tar" "$D"
-	[ -d "$D" ] && assert_equal "$(ls -A "$D")" ""
+	rm -rf "$D" && mkdir -m 700 "$D"
+	chown 33:33 "$D" 2>/dev/null || true
+	local before
+	before=$(stat -c '%a %u:%g' "$D")
+	mkimage tgz "$TEST_TMP/evil.tgz" '[[["file", "a", "x"], ["file", "../x", "x"]]]'
+	run -125 "$IU" "$TEST_TMP/evil.tgz" "$D"
+	[ -d "$D" ] || fail "DEST was removed"
+	assert_equal "$(ls -A "$D")" ""
+	assert_equal "$(stat -c '%a %u:%g' "$D")" "$before"
 }
 
 # ---- the JSON parsers under libFuzzer ----
