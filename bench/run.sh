@@ -52,8 +52,13 @@ fi
 
 # ---- inside the throwaway namespace ----
 TMP=$(mktemp -d /tmp/run-bench.XXXXXX)
+MEMCG=
 cleanup() {
 	"$BIN/container" prune >/dev/null 2>&1 || true
+	if [ -n "$MEMCG" ] && [ -d "$MEMCG" ]; then
+		echo $$ >"$(dirname "$MEMCG")/cgroup.procs" 2>/dev/null
+		rmdir "$MEMCG" 2>/dev/null
+	fi
 	umount "$TMP/run" 2>/dev/null || true
 	rm -rf "$TMP"
 }
@@ -121,7 +126,27 @@ printf 'run / runc + CNI  = %s   (target <= 0.3, bridge)\n' \
 	"$(echo "scale=2; $(get 'run (bridge)') / $(get 'runc + CNI bridge')" | bc)"
 
 echo "# $COUNT detached sleep containers, bridge networking"
-avail() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
+# Memory: what a memory cgroup of our own is charged (the processes, and
+# the kernel objects they allocate: namespaces, veths, cgroups, mounts),
+# below the cgroup we run in, so every container's cgroup nests in it.
+# MemAvailable of the whole machine instead when there is no such cgroup
+# (noisy on a shared machine).
+MEMCG=
+own=$(awk -F: '{ n = split($2, c, ","); for (i = 1; i <= n; i++) if (c[i] == "memory") print $3 }' /proc/self/cgroup)
+if [ -n "$own" ] && [ -d "/sys/fs/cgroup/memory$own" ]; then
+	MEMCG=/sys/fs/cgroup/memory$own/run-bench-$$; USAGE=memory.usage_in_bytes
+elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+	own=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+	MEMCG=/sys/fs/cgroup$own/run-bench-$$; USAGE=memory.current
+fi
+if [ -n "$MEMCG" ] && mkdir "$MEMCG" 2>/dev/null && echo $$ >"$MEMCG/cgroup.procs" 2>/dev/null; then
+	avail() { echo $(( $(cat "$MEMCG/$USAGE") / -1024 )); }   # minus: "used" grows
+	memhow="memory cgroup $MEMCG"
+else
+	MEMCG=
+	avail() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
+	memhow="MemAvailable"
+fi
 sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
 mem0=$(avail)
 t_all=$(now)
@@ -159,7 +184,7 @@ printf '  total start time:            %.2f s\n' "$(echo "scale=3; $t_all / 1000
 printf '  start, first 5 (mean):       %s ms\n' "$first"
 printf '  start, last 5 (mean):        %s ms\n' "$last"
 printf '  ratio last / first:          %s   (target <= 1.5)\n' "$(echo "scale=2; $last / $first" | bc)"
-printf '  host memory used, per container (MemAvailable): %d kB\n' $(( (mem0 - mem1) / COUNT ))
+printf '  host memory used, per container:                %d kB   (%s)\n' $(( (mem0 - mem1) / COUNT )) "$memhow"
 printf '  of which the sleep itself (PSS):                %d kB\n' $(( sleep_kb / COUNT ))
 printf '  of which the chain processes (PSS):             %d kB\n' $(( chain_kb / COUNT ))
 printf '  beyond the sleeping process:                    %d kB   (target < 1024)\n' \
@@ -167,6 +192,10 @@ printf '  beyond the sleeping process:                    %d kB   (target < 1024
 
 t0=$(now)
 for i in $(seq "$COUNT"); do "$CTR" rm -f "b$i" >/dev/null; done
+if [ -n "$MEMCG" ]; then
+	echo $$ >"$(dirname "$MEMCG")/cgroup.procs"
+	rmdir "$MEMCG" 2>/dev/null || true
+fi
 printf '  all removed in:              %.2f s\n' "$(echo "scale=3; ($(now) - $t0) / 1000000" | bc)"
 # The kernel removes a deleted namespace's veth asynchronously: give it
 # a moment before looking.
