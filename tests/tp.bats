@@ -37,10 +37,12 @@ setup() {
 teardown() {
 	# Cgroups a failed step may have left (the names the TP uses).
 	if [ -x "$MINIDOCK_BIN/cg-limit" ]; then
-		for name in tp-mem tp-pids tp-cpu tp-web tp-stats web tp-a tp-b; do
+		for name in tp-mem tp-pids tp-cpu tp-stats tp-vm tp-ct web tp-chaine; do
 			"$MINIDOCK_BIN/cg-limit" --name "$name" --delete >/dev/null 2>&1 || true
 		done
 	fi
+	# Step 2 copies ns-enter there for the user nobody (and removes it).
+	rm -f /tmp/ns-enter
 	common_teardown
 }
 
