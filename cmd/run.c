@@ -59,7 +59,7 @@
 /* What the command line asked for. */
 struct options {
 	const char *name, *image;
-	int rm, detach, interactive, tty, read_only, dry_run;
+	int rm, detach, interactive, tty, read_only, dry_run, privileged;
 	const char *memory, *cpus, *pids;
 	const char *network;                    /* bridge, none or host */
 	struct strv publish, volumes, env;
@@ -185,7 +185,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'w':            o->workdir = optarg; break;
 		case OPT_ENTRYPOINT: o->entrypoint = optarg; break;
 		case OPT_DRY_RUN:    o->dry_run = 1; break;
-		case OPT_PRIVILEGED: strv_push(&o->security, "--privileged"); break;
+		case OPT_PRIVILEGED:
+			o->privileged = 1;
+			strv_push(&o->security, "--privileged");
+			break;
 		case OPT_CAP_ADD:
 			strv_push(&o->security, "--cap-add");
 			strv_push(&o->security, optarg);
@@ -986,6 +989,12 @@ static void build_chain(const struct options *o, const struct chain_args *a,
 	if (o->pids) {
 		strv_push(chain, "--pids");
 		strv_push(chain, o->pids);
+	}
+	/* As docker: only the harmless devices may be opened (the devices
+	 * cgroup); --privileged gives them all. */
+	if (!o->privileged) {
+		strv_push(chain, "--devices");
+		strv_push(chain, "container");
 	}
 	if (md_verbose)
 		strv_push(chain, "--verbose");

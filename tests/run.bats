@@ -194,6 +194,30 @@ assert_nothing_left() {
 	assert_output other
 }
 
+@test "run: only docker's harmless devices open (cg-limit --devices container); --privileged lifts it" {
+	run "$RUN" --rm --network none busybox sh -c 'echo x >/dev/null && echo null-ok; head -c 8 /dev/urandom | wc -c'
+	assert_success
+	assert_output "null-ok
+8"
+	# seccomp refuses mknod already: without it, the node is made, and
+	# the devices cgroup still refuses to open it (/dev/kmsg: c 1:11)
+	run "$RUN" --rm --network none --security-opt seccomp=unconfined busybox sh -c \
+		'mknod /dev/kmsg c 1 11 && echo mknod-ok; : </dev/kmsg && echo open-ok'
+	assert_failure
+	assert_line mknod-ok
+	assert_output --partial "can't open /dev/kmsg: Operation not permitted"
+	refute_line open-ok
+	run "$RUN" --rm --network none --privileged busybox sh -c \
+		'mknod /dev/kmsg c 1 11 && echo mknod-ok; : </dev/kmsg && echo open-ok'
+	assert_success
+	assert_line open-ok
+	run --separate-stderr leakcheck "$RUN" --dry-run --name "$N" --network none busybox true
+	assert_line --index 0 --regexp "cg-limit --name $N --devices container -- "
+	run --separate-stderr leakcheck "$RUN" --dry-run --privileged --name "$N2" --network none busybox true
+	refute_output --partial -- "--devices"
+	leakcheck "$C" rm "$N" "$N2" >/dev/null
+}
+
 # ---- layers and copy-on-write ----
 
 @test "run: a second container unpacks nothing and does not see what the first one wrote" {
@@ -230,7 +254,7 @@ assert_nothing_left() {
 @test "run: --dry-run prints the chain, one tool a line; pasted into sh it runs the same container" {
 	run --separate-stderr leakcheck "$RUN" --dry-run --name "$N" --memory 64M --pids-limit 20 --network none busybox sh -c 'echo "it'\''s $(hostname)"; ls /'
 	assert_success
-	assert_line --index 0 --regexp "cg-limit --name $N --memory 64M --pids 20 -- \\\\$"
+	assert_line --index 0 --regexp "cg-limit --name $N --memory 64M --pids 20 --devices container -- \\\\$"
 	assert_line --index 1 --regexp "^  [^ ]*ns-enter --all --hostname $N --root [^ ]*/$N/rootfs .* -- \\\\$"
 	assert_line --index 2 "  sh -c 'echo \"it'\\''s \$(hostname)\"; ls /'"
 	printf '%s\n' "${lines[@]}" >"$TEST_TMP/chain.sh"
