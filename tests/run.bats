@@ -22,13 +22,6 @@ setup() {
 	[ -f "$IMAGES/busybox.tar" ] || skip "no teaching image (make images)"
 	# Short names (veth-NAME must fit in 15 characters), unique on the
 	# machine: cgroups are not private to this test.
-	# The sanitized ns-enter --pid cannot run LeakSanitizer at exit (its
-	# tracer would be cloned into the container's pid namespace, whose init
-	# is gone): leaks are checked where no container starts (leakcheck).
-	LEAKS_ON=$ASAN_OPTIONS
-	if [ -n "${MINIDOCK_SAN:-}" ]; then
-		export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-	fi
 	N=r$(printf %04x $((RANDOM % 65536)))
 	N2=s${N#r}
 	HOLDER=
@@ -63,8 +56,6 @@ throwaway_host() {
 	hns ip link set lo up
 }
 hns() { nsenter -t "$HOLDER" -n -m -- "$@"; }
-# With LeakSanitizer on (sanitized pass): for what starts no container.
-leakcheck() { ASAN_OPTIONS=$LEAKS_ON "$@"; }
 
 # Nothing of container NAME is left: state directory, mount, cgroup, and
 # (in the throwaway host) veth, namespace file, nft rule.
@@ -211,11 +202,11 @@ assert_nothing_left() {
 		'mknod /dev/kmsg c 1 11 && echo mknod-ok; : </dev/kmsg && echo open-ok'
 	assert_success
 	assert_line open-ok
-	run --separate-stderr leakcheck "$RUN" --dry-run --name "$N" --network none busybox true
+	run --separate-stderr "$RUN" --dry-run --name "$N" --network none busybox true
 	assert_line --index 0 --regexp "cg-limit --name $N --devices container -- "
-	run --separate-stderr leakcheck "$RUN" --dry-run --privileged --name "$N2" --network none busybox true
+	run --separate-stderr "$RUN" --dry-run --privileged --name "$N2" --network none busybox true
 	refute_output --partial -- "--devices"
-	leakcheck "$C" rm "$N" "$N2" >/dev/null
+	"$C" rm "$N" "$N2" >/dev/null
 }
 
 # ---- layers and copy-on-write ----
@@ -237,7 +228,7 @@ assert_nothing_left() {
 	[ -f "$MINIDOCK_RUN_DIR/$N/upper/etc/mine" ]
 	[ ! -e "$layers/etc/mine" ]
 	[ -e "$layers/etc/os-release" ]
-	run leakcheck "$C" rm "$N"
+	run "$C" rm "$N"
 	assert_success
 	assert_nothing_left "$N"
 }
@@ -252,7 +243,7 @@ assert_nothing_left() {
 # ---- the chain ----
 
 @test "run: --dry-run prints the chain, one tool a line; pasted into sh it runs the same container" {
-	run --separate-stderr leakcheck "$RUN" --dry-run --name "$N" --memory 64M --pids-limit 20 --network none busybox sh -c 'echo "it'\''s $(hostname)"; ls /'
+	run --separate-stderr "$RUN" --dry-run --name "$N" --memory 64M --pids-limit 20 --network none busybox sh -c 'echo "it'\''s $(hostname)"; ls /'
 	assert_success
 	assert_line --index 0 --regexp "cg-limit --name $N --memory 64M --pids 20 --devices container -- \\\\$"
 	assert_line --index 1 --regexp "^  [^ ]*ns-enter --all --hostname $N --root [^ ]*/$N/rootfs .* -- \\\\$"
@@ -263,18 +254,18 @@ assert_nothing_left() {
 	direct=$("$RUN" --rm --network none --hostname "$N" busybox sh -c 'echo "it'\''s $(hostname)"; ls /')
 	assert_output "$direct"
 	assert_line "it's $N"
-	run leakcheck "$C" rm "$N"
+	run "$C" rm "$N"
 	assert_success
 	assert_nothing_left "$N"
 	# --verbose goes to every tool
-	run --separate-stderr leakcheck "$RUN" --dry-run --verbose --name "$N" busybox true
+	run --separate-stderr "$RUN" --dry-run --verbose --name "$N" busybox true
 	assert_equal "$(grep -c -- '--verbose -- \\$' <<<"$output")" 3
-	leakcheck "$C" rm "$N"
+	"$C" rm "$N"
 }
 
 @test "run: bad input is refused with a clear error, exit 125, and nothing is created" {
 	bad() {
-		run leakcheck "$RUN" "$@"
+		run "$RUN" "$@"
 		assert_equal "$status" 125
 		assert_output --partial "$expect"
 		run ls -A "$MINIDOCK_RUN_DIR"
@@ -308,7 +299,7 @@ assert_nothing_left() {
 	run "$RUN" -d --network none --name "$N" busybox sh -c 'echo hello; trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done'
 	assert_success
 	assert_output "$N"
-	run leakcheck "$C" ls
+	run "$C" ls
 	assert_line --index 0 --regexp '^NAME +IMAGE +COMMAND +STATE +UPTIME +ADDRESS +PORTS$'
 	assert_line --index 1 --regexp "^$N +busybox +sh -c echo hello.* +running +[0-9]+s "
 	run "$C" exec "$N" sh -c 'hostname; ps -o pid,comm | grep -c sleep >/dev/null && echo sees-sleep; exit 4'
@@ -322,7 +313,7 @@ assert_nothing_left() {
 	assert_output hello
 	run script -qec "$C exec -it $N sh -c 'test -t 0 && echo tty-in; stty size'" /dev/null
 	assert_output --partial tty-in
-	run leakcheck "$C" rm "$N"
+	run "$C" rm "$N"
 	assert_equal "$status" 125
 	assert_output --partial "still running"
 	run "$C" stop -t 5 "$N"
@@ -330,15 +321,15 @@ assert_nothing_left() {
 	run "$C" logs "$N"
 	assert_output "hello
 bye"
-	run leakcheck "$C" ls
+	run "$C" ls
 	assert_line --index 1 --regexp "^$N .* exited \(0\) "
 	run "$C" exec "$N" true
 	assert_equal "$status" 125
 	assert_output --partial "not running"
-	run leakcheck "$C" rm "$N"
+	run "$C" rm "$N"
 	assert_success
 	assert_nothing_left "$N"
-	run leakcheck "$C" ls -q
+	run "$C" ls -q
 	assert_output ""
 }
 
@@ -354,7 +345,7 @@ line3"
 	wait
 	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 	[ "$elapsed" -ge 1400 ] || fail "stop did not wait for -t 1 before SIGKILL (${elapsed} ms)"
-	run leakcheck "$C" ls
+	run "$C" ls
 	assert_line --index 1 --regexp "^$N .* exited \(137\) "
 	"$C" rm "$N"
 	run -127 "$RUN" -d --network none --name "$N" busybox no-such-command
