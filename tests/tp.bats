@@ -219,6 +219,15 @@ tp_step() {
 	assert_output --partial "→"
 }
 
+@test "tp: tp/verifier 4 sees a network namespace the student left behind" {
+	# A throwaway /run, so the leftover is seen by the verifier only.
+	run unshare --mount --propagation private sh -c \
+		'mount -t tmpfs tmpfs /run && mkdir /run/netns && touch /run/netns/tp-a && "$1" 4' sh "$TP/verifier"
+	assert_equal "$status" 1
+	assert_output --partial "✘ aucun namespace tp-* n'est resté"
+	assert_output --partial "→ net-bridge --name NOM --delete"
+}
+
 @test "tp: étape 0, préparation" { tp_step 0; }
 @test "tp: étape 1, un conteneur est un système de fichiers" { tp_step 1; }
 @test "tp: étape 2, isoler" { tp_step 2; }
