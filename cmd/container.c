@@ -11,8 +11,10 @@
  *               start time, so a reused PID does not fool us)
  *   exec        find the container's PID 1 (the first process of the chain
  *               that lives in another PID namespace, see
- *               /proc/PID/ns/pid) and run `ns-enter --target PID -- CMD`,
- *               which setns(2) into each of its namespaces
+ *               /proc/PID/ns/pid), join its cgroups (write our PID to
+ *               cgroup.procs, as docker exec) and run
+ *               `ns-enter --target PID -- CMD`, which setns(2) into each
+ *               of its namespaces
  *   logs        print the log file of a detached container
  *   stop        kill(2) SIGTERM to its PID 1, then SIGKILL after a
  *               timeout; the chain then unwinds, each tool undoing its step
@@ -23,7 +25,8 @@
  *               the cgroup (cg-limit --delete), the network
  *               (net-bridge --delete) and the state directory
  *
- * Read: proc(5), pid_namespaces(7), pidfd_open(2), kill(2), setns(2).
+ * Read: proc(5), pid_namespaces(7), cgroups(7), pidfd_open(2), kill(2),
+ * setns(2).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -299,8 +302,123 @@ static pid_t init_of(const struct container *c)
 	die_x("%s: not running (see: container ls)", c->name);
 }
 
+/*
+ * The mount point of the cgroup hierarchy that /proc/PID/cgroup calls
+ * "ID:CONTROLLERS": the cgroup2 mount for "0:" (CONTROLLERS empty), else
+ * the v1 mount whose options name every controller of CONTROLLERS
+ * ("memory", "cpu,cpuacct", "name=systemd").  From /proc/self/mountinfo
+ * (proc(5)): "... ROOT MOUNTPOINT ... - FSTYPE SOURCE OPTIONS".  NULL
+ * when it is not mounted here, or mounted from another root than "/".
+ */
+static char *cgroup_mount(const char *controllers)
+{
+	char *text = read_file("/proc/self/mountinfo", NULL), *line, *save = NULL;
+	char *found = NULL;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char root[4096], point[4096], type[32], opts[1024];
+		char *sep = strstr(line, " - "), *want, *c, *wsave = NULL;
+		int all = 1;
+
+		if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2 ||
+		    sscanf(sep + 3, "%31s %*s %1023s", type, opts) != 2 || strcmp(root, "/"))
+			continue;
+		if (!controllers[0]) {
+			if (!strcmp(type, "cgroup2"))
+				found = xstrdup(point);
+			continue;
+		}
+		if (strcmp(type, "cgroup"))
+			continue;
+		want = xstrdup(controllers);
+		for (c = strtok_r(want, ",", &wsave); c && all; c = strtok_r(NULL, ",", &wsave)) {
+			char *o, *osave = NULL, *have = xstrdup(opts);
+			int in = 0;
+			for (o = strtok_r(have, ",", &osave); o && !in; o = strtok_r(NULL, ",", &osave))
+				in = !strcmp(o, c);
+			all = in;
+			free(have);
+		}
+		free(want);
+		if (all)
+			found = xstrdup(point);
+	}
+	free(text);
+	return found;
+}
+
+/* The line of /proc/PID/cgroup (TEXT) for hierarchy "ID:CONTROLLERS:". */
+static const char *cgroup_line(const char *text, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, prefix, n))
+			return p;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+/*
+ * As docker exec: the new process goes into the container's cgroups, so
+ * that its limits (memory, pids, devices...) hold it too.  For each
+ * hierarchy where the container's PID 1 is in another cgroup than we are,
+ * write our PID to that cgroup's cgroup.procs (cgroups(7)); ns-enter and
+ * COMMAND, exec'd next, stay there.  Our /proc/PID/cgroup paths are read
+ * from our own cgroup namespace, the host's: they name real directories.
+ */
+static void join_cgroups(pid_t init)
+{
+	char *path = xasprintf("/proc/%d/cgroup", (int)init);
+	char *theirs = read_file(path, NULL), *ours = read_file("/proc/self/cgroup", NULL);
+	char *line, *save = NULL;
+
+	if (!theirs || !ours)
+		die("read %s", theirs ? "/proc/self/cgroup" : path);
+	/* "4:memory:/minidock/web": ID, controllers, path. */
+	for (line = strtok_r(theirs, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		const char *mine;
+		char *prefix, *mount, *procs, *pid;
+		size_t plen;
+
+		if (!c2)
+			continue;
+		plen = (size_t)(c2 - line) + 1;
+		prefix = xasprintf("%.*s", (int)plen, line);
+		mine = cgroup_line(ours, prefix);
+		if (mine && !strncmp(mine + plen, c2 + 1, strlen(c2 + 1)) &&
+		    (mine[plen + strlen(c2 + 1)] == '\n' || !mine[plen + strlen(c2 + 1)])) {
+			free(prefix);
+			continue;       /* the same cgroup already */
+		}
+		*c2 = '\0';
+		mount = cgroup_mount(c1 + 1);
+		free(prefix);
+		if (!mount)
+			continue;
+		procs = xasprintf("%s%s/cgroup.procs", mount, c2 + 1);
+		pid = xasprintf("%d", (int)getpid());
+		vlog("write %s = %s", procs, pid);
+		if (write_file(procs, pid) < 0)
+			die("joining the container's cgroup: write %s", procs);
+		free(pid);
+		free(procs);
+		free(mount);
+	}
+	free(ours);
+	free(theirs);
+	free(path);
+}
+
 static int cmd_exec(int argc, char **argv)
 {
+	pid_t init;
 	struct strv args = { 0 }, env = { 0 };
 	const char *workdir = NULL, *user = NULL;
 	int tty = 0, interactive = 0, c, code;
@@ -326,7 +444,8 @@ static int cmd_exec(int argc, char **argv)
 	free(args.v[0]);
 	args.v[0] = tool_path("ns-enter");
 	strv_push(&args, "--target");
-	strv_pushf(&args, "%d", (int)init_of(&ct));
+	init = init_of(&ct);
+	strv_pushf(&args, "%d", (int)init);
 	/* The container's environment (as run gave it), then -e. */
 	json_array_foreach(json_object_get(ct.config, "env"), i, v) {
 		strv_push(&args, "--env");
@@ -370,6 +489,7 @@ static int cmd_exec(int argc, char **argv)
 		if (pid == 0) {
 			if (pty_make_controlling(slave) < 0)
 				die("setsid/TIOCSCTTY");
+			join_cgroups(init);
 			exec_command(args.v);
 		}
 		close(slave);
@@ -382,6 +502,7 @@ static int cmd_exec(int argc, char **argv)
 			die("open /dev/null");
 		/* Nothing to undo afterwards: ns-enter takes our place. */
 		fflush(stdout);
+		join_cgroups(init);
 		exec_command(args.v);
 	}
 	strv_free(&env);

@@ -333,6 +333,22 @@ bye"
 	assert_output ""
 }
 
+@test "container exec: the new process joins the container's cgroups, as docker exec" {
+	run "$RUN" -d --network none --name "$N" --memory 64M --pids-limit 50 busybox sleep 60
+	assert_success
+	run "$C" exec "$N" sh -c 'cat /proc/1/cgroup; echo ---; cat /proc/self/cgroup'
+	assert_success
+	init=$(sed '/^---$/,$d' <<<"$output")
+	exec=$(sed '1,/^---$/d' <<<"$output")
+	# in the container's cgroup namespace its own cgroup is "/"; a process
+	# left in the caller's cgroup would show a path like /../..
+	assert_equal "$exec" "$init"
+	if grep -q ':memory:' <<<"$init"; then
+		assert_line --regexp '^[0-9]+:memory:/$'
+	fi
+	"$C" rm -f "$N" >/dev/null
+}
+
 @test "run -d: logs -f follows until the container stops; stop sends SIGKILL after -t; a failed start is reported" {
 	"$RUN" -d --network none --name "$N" busybox sh -c 'trap "" TERM; for i in 1 2 3; do echo line$i; sleep 0.1; done; while :; do sleep 0.1; done' >/dev/null
 	( sleep 0.6; "$C" stop -t 1 "$N" >/dev/null ) &
