@@ -90,38 +90,45 @@ fi
 du -sh --apparent-size "$W/rootfs" | sed 's/\t.*/ the tree/'
 ls -l "$W/layer1.tar.gz" | awk '{printf "%.0f MB layer 1 (gzip)\n", $5 / 1e6}'
 
-# time_it NAME COMMAND...: the best of $RUNS runs (wall clock), with the
-# CPU time it used (user + system, children included: tar's gzip) and its
-# peak RSS.  On a busy machine, compare the CPU times.
+# The contenders, run in turns (one run of each, $RUNS times) so that a
+# busy moment of the machine does not fall on one of them only.  Kept per
+# contender: the best wall clock time, with the CPU time of that run (user
+# + system, children included: tar's gzip) and its peak RSS.
 T=$W/t
-time_it() {
-	local name=$1 best= cpu= rss= i e u s m
-	shift
-	for i in $(seq "$RUNS"); do
+names=("zcat layer1 > /dev/null (floor)" "tar -xzf layer1" "umoci unpack (2 layers)"
+	"img-unpack (2 layers, verified)" "img-unpack --no-verify" "img-unpack --layers (overlay form)")
+run_one() {
+	case $1 in
+	0) sh -c "zcat '$W/layer1.tar.gz' > /dev/null" ;;
+	1) tar -xzf "$W/layer1.tar.gz" -C "$T" ;;
+	2) umoci unpack --image "$W/oci:latest" "$T/bundle" ;;
+	3) "$IU" "$W/oci" "$T/rootfs" ;;
+	4) "$IU" --no-verify "$W/oci" "$T/rootfs" ;;
+	5) "$IU" --layers "$T/store" "$W/oci" ;;
+	esac
+}
+declare -a best cpu rss
+for round in $(seq "$RUNS"); do
+	for k in "${!names[@]}"; do
 		rm -rf "$T" && mkdir -p "$T"
 		sync
-		/usr/bin/time -f '%e %U %S %M' -o "$W/time.out" "$@" >/dev/null 2>"$W/err.out" ||
-			{ echo "$name failed:"; cat "$W/err.out"; exit 1; }
+		/usr/bin/time -f '%e %U %S %M' -o "$W/time.out" bash -c "$(declare -f run_one); W='$W' T='$T' IU='$IU' run_one $k" \
+			>/dev/null 2>"$W/err.out" || { echo "${names[$k]} failed:"; cat "$W/err.out"; exit 1; }
 		read -r e u s m < "$W/time.out"
-		if [ -z "$best" ] || awk -v a="$e" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=$e; rss=$m; cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
+		if [ -z "${best[$k]:-}" ] || awk -v a="$e" -v b="${best[$k]}" 'BEGIN { exit !(a < b) }'; then
+			best[$k]=$e; rss[$k]=$m; cpu[$k]=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
 		fi
 	done
-	rm -rf "$T"
-	awk -v n="$name" -v t="$best" -v c="$cpu" -v m="$rss" \
-		'BEGIN { printf "%-36s %6.2f s  (cpu %5.2f s)  %6.1f MB peak RSS\n", n, t, c, m / 1024 }'
-	RESULT=$best
-}
+done
+rm -rf "$T"
 
 echo
-echo "best of $RUNS runs, warm page cache; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg):"
-time_it "zcat layer1 > /dev/null (floor)" sh -c "zcat '$W/layer1.tar.gz' > /dev/null"; floor=$RESULT
-time_it "tar -xzf layer1" tar -xzf "$W/layer1.tar.gz" -C "$T"; tar=$RESULT
-time_it "umoci unpack (2 layers)" umoci unpack --image "$W/oci:latest" "$T/bundle"; umoci=$RESULT
-time_it "img-unpack (2 layers, verified)" "$IU" "$W/oci" "$T/rootfs"; iu=$RESULT
-time_it "img-unpack --no-verify" "$IU" --no-verify "$W/oci" "$T/rootfs"
-time_it "img-unpack --layers (overlay form)" "$IU" --layers "$T/store" "$W/oci"
-
+echo "best of $RUNS runs in turns, warm page cache; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg):"
+for k in "${!names[@]}"; do
+	awk -v n="${names[$k]}" -v t="${best[$k]}" -v c="${cpu[$k]}" -v m="${rss[$k]}" \
+		'BEGIN { printf "%-36s %6.2f s  (cpu %5.2f s)  %6.1f MB peak RSS\n", n, t, c, m / 1024 }'
+done
+floor=${best[0]} tar=${best[1]} umoci=${best[2]} iu=${best[3]}
 echo
 awk -v iu="$iu" -v tar="$tar" -v umoci="$umoci" -v floor="$floor" 'BEGIN {
 	printf "img-unpack / umoci = %.2fx (target <= 0.5x)\n", iu / umoci

@@ -2137,10 +2137,6 @@ static int apply_node(struct layer *l, struct archive_entry *e, const char *raw,
 			return make_dir(l, pfd, name, path, e, raw);
 		if (remove_at(pfd, name) < 0)
 			return fail_errno("%s: %s: removing what was there", l->a->what, raw);
-		if (S_ISDIR(st.st_mode))
-			forget_parent(l), pfd = parent_fd(l, dir);
-		if (pfd < 0)
-			return fail_errno("%s: %s: directory \"%s\"", l->a->what, raw, dir);
 	} else if (errno != ENOENT) {
 		return fail_errno("%s: %s: fstatat", l->a->what, raw);
 	}
