@@ -436,9 +436,15 @@ print(m["config"]["digest"][7:])' "$TEST_TMP/img")
 	assert_output --partial "it would replace the root directory"
 	assert_outside_untouched
 	assert_no_dest
-	mkimage tar "$TEST_TMP/evil2.tar" "[[[\"sym\", \"./\", \"$OUT\"], [\"file\", \"./pwned\", \"x\"]]]"
-	run -125 "$IU" "$TEST_TMP/evil2.tar" "$D"
-	assert_outside_untouched
+	local name
+	for name in ./ /. .//. ; do
+		mkimage tar "$TEST_TMP/evil2.tar" "[[[\"sym\", \"$name\", \"$OUT\"], [\"file\", \"./pwned\", \"x\"]]]"
+		tar -tvf "$TEST_TMP/evil2.tar" | grep -q "^l.* $name -> $OUT" || fail "no symlink $name in the tar"
+		run -125 "$IU" "$TEST_TMP/evil2.tar" "$D"
+		assert_outside_untouched
+		assert_no_dest
+		rm "$TEST_TMP/evil2.tar"
+	done
 }
 
 @test "hostile: a hard link to a file outside is refused" {
