@@ -6,12 +6,15 @@
  *   1. parsing the JSON documents (index, manifest, config): pure functions;
  *   2. finding files in an image (a directory, a tar archive, a pipe) and
  *      following index -> manifest -> config to one image;
- *   3. applying a layer: a tar stream read through libarchive, every
- *      entry created with *at() calls relative to the destination, every
- *      path resolved by openat2(2) with RESOLVE_IN_ROOT, so that no name
- *      and no symlink in a hostile layer can reach outside.
- * Read openat2(2), symlink(7), archive_read(3), and the OCI image spec's
- * image-layout.md, manifest.md, config.md and layer.md.
+ *   3. applying a layer: a tar stream read through libarchive (a thread
+ *      decompresses and hashes, the main thread writes), every entry
+ *      created with *at() calls relative to the destination, every path
+ *      resolved by openat2(2) with RESOLVE_IN_ROOT, so that no name and
+ *      no symlink in a hostile layer can reach outside.
+ * Nothing is ever held whole in memory but the small JSON files: a layer
+ * flows through in 256 KB pieces, whatever its size.
+ * Read openat2(2), symlink(7), archive_read(3), pthread_cond_wait(3), and
+ * the OCI image spec's image-layout.md, manifest.md, config.md, layer.md.
  */
 #include <archive.h>
 #include <archive_entry.h>
