@@ -564,6 +564,41 @@ with gzip.open(sys.argv[1], "wb", compresslevel=1) as g:
 	umount "$TEST_TMP/small"
 }
 
+@test "a 128 MB layer flows through: peak memory stays under 64 MB" {
+	[ -z "${MINIDOCK_SAN:-}" ] || skip "AddressSanitizer's shadow memory inflates RSS"
+	python3 -c '
+import gzip, io, sys, tarfile
+with gzip.open(sys.argv[1], "wb", compresslevel=1) as g:
+    with tarfile.open(fileobj=g, mode="w") as t:
+        ti = tarfile.TarInfo("big"); ti.size = 128 << 20
+        t.addfile(ti, io.BytesIO(bytes(128 << 20)))' "$TEST_TMP/big.tar.gz"
+	run -0 python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$IU" "$TEST_TMP/big.tar.gz" "$D"
+	[ "$(stat -c %s "$D/big")" -eq $((128 << 20)) ]
+	[ "$output" -lt 64 ] || fail "peak RSS $output MB"
+}
+
+@test "SIGTERM while unpacking: exit 125, DEST removed" {
+	mkfifo "$TEST_TMP/fifo"
+	"$IU" - "$D" < "$TEST_TMP/fifo" > "$TEST_TMP/err" 2>&1 &
+	local pid=$! i status=0
+	exec 8> "$TEST_TMP/fifo"     # (fd 3 is bats's own)
+	gzip -dc "$IMAGES/busybox-rootfs.tar.gz" | head -c 1500000 >&8
+	for i in $(seq 100); do [ -e "$D/bin" ] && break; sleep 0.1; done
+	if ! [ -e "$D/bin" ]; then
+		kill "$pid"; exec 8>&-
+		fail "img-unpack did not start: $(cat "$TEST_TMP/err")"
+	fi
+	kill -TERM "$pid"
+	exec 8>&-
+	wait "$pid" || status=$?
+	assert_equal "$status" 125
+	assert_equal "$(cat "$TEST_TMP/err")" "img-unpack: interrupted"
+	assert_no_dest
+}
+
 # ---- bad arguments ----
 
 @test "bad arguments: missing image, not an image, DEST not empty, wrong count" {
