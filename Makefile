@@ -24,6 +24,15 @@ LIBS_net-bridge = -lmnl -lnftables
 LIBS_run        = -ljansson
 LIBS_container  = -ljansson
 
+# The tools that start every container and then wait beside it are linked
+# statically, where Debian ships the .a files (not for libmnl, libnftables):
+# no ld.so mapping and relocating libraries at each start (about 0.5 ms a
+# tool here), fewer private pages per waiting process.  -static-pie keeps
+# the load address random.  AddressSanitizer cannot link statically, nor
+# may a build that already asks for -static (make static).
+STATIC_TOOLS = cg-limit ns-enter run container
+LINK_STATIC  = $(if $(findstring -fsanitize,$(CFLAGS))$(findstring -static,$(LDFLAGS)),,-static-pie)
+
 # Debian packages: to build, to test, to run the demo.
 DEB_PACKAGES = gcc make clang pkg-config \
 	libarchive-dev libjansson-dev libssl-dev zlib1g-dev libzstd-dev \
@@ -42,7 +51,7 @@ all: $(TOOLS:%=$(BIN)/%)
 
 $(BIN)/%: $(BUILD)/cmd/%.o $(BUILD)/libminidock.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_$*)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(if $(filter $*,$(STATIC_TOOLS)),$(LINK_STATIC)) -o $@ $^ $(LIBS_$*)
 
 $(BUILD)/libminidock.a: $(COMMON_OBJ)
 	$(AR) rcs $@ $^
