@@ -39,6 +39,7 @@
  * network_namespaces(7), nft(8), bridge(8), setns(2), unshare(2).
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <fcntl.h>
@@ -888,18 +889,81 @@ static int check_routes(struct rtnl *r, uint32_t net, int prefix, int bridge,
 /* ---- nftables through libnftables ---- */
 
 /*
- * One libnftables context for the whole run, freed last: each commit
- * leaves the kernel a grace period to wait before it frees the old rules,
- * and closing the context's socket waits for it.  Freed at the end, that
- * wait has passed meanwhile.
+ * libnftables is loaded with dlopen(3) while net-bridge talks to nftables
+ * and unloaded after (dlclose), rather than linked: the supervisor then
+ * waits for the whole life of the container without libnftables and the
+ * libraries it pulls in (libnftnl, libxtables, libjansson, libgmp) mapped.
+ * Their relocated data alone are ~100 kB of private pages per running
+ * container.  The calls are the usual ones of <nftables/libnftables.h>,
+ * through pointers that dlsym(3) fills (__typeof__ keeps their types).
+ */
+static struct {
+	void *handle;
+	__typeof__(nft_ctx_new) *ctx_new;
+	__typeof__(nft_ctx_free) *ctx_free;
+	__typeof__(nft_ctx_buffer_output) *buffer_output;
+	__typeof__(nft_ctx_buffer_error) *buffer_error;
+	__typeof__(nft_ctx_output_set_flags) *output_set_flags;
+	__typeof__(nft_run_cmd_from_buffer) *run_cmd_from_buffer;
+	__typeof__(nft_ctx_get_output_buffer) *get_output_buffer;
+	__typeof__(nft_ctx_get_error_buffer) *get_error_buffer;
+} libnft;
+
+/* dlsym(3) returns a void *; POSIX guarantees it converts to a function
+ * pointer, which ISO C leaves undefined: hence the memcpy. */
+static int nft_symbol(const char *name, void *fn, size_t size)
+{
+	void *sym = dlsym(libnft.handle, name);
+
+	if (!sym) {
+		warn_x("libnftables: %s", dlerror());
+		return -1;
+	}
+	memcpy(fn, &sym, size);
+	return 0;
+}
+
+static int nft_load(void)
+{
+	if (libnft.handle)
+		return 0;
+	libnft.handle = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!libnft.handle) {
+		warn_x("dlopen libnftables.so.1: %s", dlerror());
+		return -1;
+	}
+#define SYMBOL(field, name) nft_symbol(#name, &libnft.field, sizeof(libnft.field))
+	if (SYMBOL(ctx_new, nft_ctx_new) < 0 || SYMBOL(ctx_free, nft_ctx_free) < 0 ||
+	    SYMBOL(buffer_output, nft_ctx_buffer_output) < 0 ||
+	    SYMBOL(buffer_error, nft_ctx_buffer_error) < 0 ||
+	    SYMBOL(output_set_flags, nft_ctx_output_set_flags) < 0 ||
+	    SYMBOL(run_cmd_from_buffer, nft_run_cmd_from_buffer) < 0 ||
+	    SYMBOL(get_output_buffer, nft_ctx_get_output_buffer) < 0 ||
+	    SYMBOL(get_error_buffer, nft_ctx_get_error_buffer) < 0) {
+		dlclose(libnft.handle);
+		libnft.handle = NULL;
+		return -1;
+	}
+#undef SYMBOL
+	return 0;
+}
+
+/*
+ * One libnftables context for the whole setup (or teardown), freed last:
+ * each commit leaves the kernel a grace period to wait before it frees the
+ * old rules, and closing the context's socket waits for it.  Freed at the
+ * end, that wait has passed meanwhile.  The library goes with it.
  */
 static struct nft_ctx *nft;
 
 static void nft_release(void)
 {
 	if (nft)
-		nft_ctx_free(nft);
+		libnft.ctx_free(nft);
 	nft = NULL;
+	if (libnft.handle)
+		dlclose(libnft.handle);
+	libnft.handle = NULL;
 }
 
 /* Run nft(8) commands (one per line); OUT, if given, receives what a
@@ -910,14 +974,18 @@ static int nft_run(const char *cmds, char **out)
 	int ret;
 
 	if (!nft) {
-		nft = nft_ctx_new(NFT_CTX_DEFAULT);
+		if (nft_load() < 0) {
+			errno = ENOENT;
+			return -1;
+		}
+		nft = libnft.ctx_new(NFT_CTX_DEFAULT);
 		if (!nft) {
 			errno = ENOMEM;
 			return -1;
 		}
-		nft_ctx_buffer_output(nft);
-		nft_ctx_buffer_error(nft);
-		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_HANDLE);
+		libnft.buffer_output(nft);
+		libnft.buffer_error(nft);
+		libnft.output_set_flags(nft, NFT_CTX_OUTPUT_HANDLE);
 	}
 	for (p = cmds; md_verbose && *p; ) {
 		const char *nl = strchr(p, '\n');
@@ -925,12 +993,12 @@ static int nft_run(const char *cmds, char **out)
 		vlog("nft %.*s", len, p);
 		p += len + (nl ? 1 : 0);
 	}
-	ret = nft_run_cmd_from_buffer(nft, cmds);
+	ret = libnft.run_cmd_from_buffer(nft, cmds);
 	/* Reading a buffer empties it for the next command. */
-	text = nft_ctx_get_output_buffer(nft);
+	text = libnft.get_output_buffer(nft);
 	if (out)
 		*out = xstrdup(ret == 0 && text ? text : "");
-	text = nft_ctx_get_error_buffer(nft);
+	text = libnft.get_error_buffer(nft);
 	if (ret != 0) {
 		warn_x("nft: %.*s", text ? (int)strcspn(text, "\n") : 0, text ? text : "");
 		errno = EINVAL;
