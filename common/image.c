@@ -2184,6 +2184,8 @@ static int apply_whiteout(struct layer *l, struct archive_entry *e, const char *
 		if (fd < 0)
 			return fail_errno("%s: %s: directory \"%s\"", l->a->what, raw, dir);
 		if (l->a->overlay) {
+			vlog("%s: %s: fsetxattr(\"/%s\", \"trusted.overlay.opaque\", \"y\")",
+			     l->a->what, raw, dir);
 			r = fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);
 			if (r < 0)
 				fail_errno("%s: %s: fsetxattr(trusted.overlay.opaque)", l->a->what, raw);
@@ -2215,6 +2217,8 @@ static int apply_whiteout(struct layer *l, struct archive_entry *e, const char *
 			return fail_errno("%s: %s: directory \"%s\"", l->a->what, raw, dir);
 		if (remove_at(fd, name) < 0)
 			return fail_errno("%s: %s: removing \"%s\"", l->a->what, raw, name);
+		vlog("%s: %s: mknodat(\"%s\", S_IFCHR, 0:0), an overlayfs whiteout",
+		     l->a->what, raw, name);
 		if (mknodat(fd, name, S_IFCHR | 0, makedev(0, 0)) < 0)
 			return fail_errno("%s: %s: mknodat(%s, S_IFCHR, 0:0)", l->a->what, raw, name);
 		return 0;
@@ -2223,6 +2227,8 @@ static int apply_whiteout(struct layer *l, struct archive_entry *e, const char *
 	if (fd < 0)     /* no such directory below: nothing to delete */
 		return errno == ENOENT || errno == ENOTDIR ? 0 :
 		       fail_errno("%s: %s: directory \"%s\"", l->a->what, raw, dir);
+	vlog("%s: %s: whiteout, unlinkat(\"%s\") (a directory with all it holds)",
+	     l->a->what, raw, name);
 	forget_parent(l);
 	r = fstat(fd, &st);
 	if (r == 0)
