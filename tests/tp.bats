@@ -204,6 +204,15 @@ tp_step() {
 	done
 }
 
+@test "tp: every slide section a step points at exists (slides/README.md)" {
+	[ -f "$REPO/slides/README.md" ] || skip "no slides/README.md"
+	for ref in $(grep -ohE '§ [0-9]+\.[0-9]+|#s[0-9]+-[0-9]+' "$TP"/*/README.md | tr -d '§ #' | sort -u); do
+		num=${ref#s}; num=${num/-/.}
+		grep -q "^| $num | \`s${num/./-}\` |" "$REPO/slides/README.md" ||
+			fail "the TP points at slide section $ref, not in slides/README.md"
+	done
+}
+
 @test "tp: tp/verifier without a step, or with a bad one, says how to use it" {
 	run "$TP/verifier"
 	assert_equal "$status" 2
