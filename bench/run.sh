@@ -20,7 +20,8 @@
 # host's links, routes, nftables and /run/netns are never touched), with
 # minidock's state in temporary directories.  Not part of make check.
 #
-#   sudo bench/run.sh                  (RUNS=100 timed runs each by default)
+#   sudo bench/run.sh                  (RUNS=100 timed runs each by default,
+#                                       in ROUNDS=5 turns)
 set -euo pipefail
 
 RUNS=${RUNS:-100}
@@ -104,28 +105,44 @@ ip netns del cnibench
 EOF
 chmod +x "$TMP/runc-cni.sh"
 
-median_of() {  # "NAME<tab>median ms" for each command of hyperfine's json
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
-for r in d["results"]: print("%s\t%.3f" % (r["command"], r["median"]*1000))' "$1"
+# The contenders take turns: ROUNDS rounds of RUNS/ROUNDS runs each, so a
+# busy moment of a shared machine does not fall on one of them only; the
+# median is over every run of every round.
+ROUNDS=${ROUNDS:-5}
+PER_ROUND=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+in_turns() {  # in_turns NAME hyperfine-arguments...: $TMP/NAME-1.json ...
+	local name=$1 r
+	shift
+	for r in $(seq "$ROUNDS"); do
+		hyperfine -N --warmup 3 --runs "$PER_ROUND" --export-json "$TMP/$name-$r.json" "$@" >/dev/null
+	done
+}
+median_of() {  # "NAME<tab>median ms" for each command, over every round's json
+	python3 -c 'import json, statistics, sys
+times = {}
+for f in sys.argv[1:]:
+    for r in json.load(open(f))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+for c, t in times.items(): print("%s\t%.3f" % (c, statistics.median(t) * 1000))' "$@"
 }
 
-echo "# start + stop of /bin/true, median of $RUNS runs (ms)"
-hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$TMP/nonet.json" \
+echo "# start + stop of /bin/true, median of $((PER_ROUND * ROUNDS)) runs in $ROUNDS turns (ms)"
+in_turns nonet \
 	-n "run --network none" "$RUN --rm --network none busybox /bin/true" \
 	-n "runc" "runc run --bundle $TMP/bundle runbench" \
-	-n "bwrap" "bwrap --unshare-all --proc /proc --dev /dev --bind $ROOTFS / /bin/true" >/dev/null
+	-n "bwrap" "bwrap --unshare-all --proc /proc --dev /dev --bind $ROOTFS / /bin/true"
 # The same work on both sides: the CNI plugin creates cni0 at its first
 # ADD and never deletes it, and docker0 stays too; net-bridge deletes
 # minidock0 with its last container.  A container network kept aside
 # (--create) keeps minidock0 up during the runs, as cni0 is after the
 # warm-up, so each run times one container's network, not the bridge's.
 "$BIN/net-bridge" --name bench-anchor --create >/dev/null
-hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$TMP/net.json" \
+in_turns net \
 	-n "run (bridge)" "$RUN --rm busybox /bin/true" \
-	-n "runc + CNI bridge" "sh $TMP/runc-cni.sh" >/dev/null
+	-n "runc + CNI bridge" "sh $TMP/runc-cni.sh"
 "$BIN/net-bridge" --name bench-anchor --delete
-median_of "$TMP/nonet.json" >"$TMP/m"
-median_of "$TMP/net.json" >>"$TMP/m"
+median_of "$TMP"/nonet-*.json >"$TMP/m"
+median_of "$TMP"/net-*.json >>"$TMP/m"
 awk -F'\t' '{ printf "  %-28s %8.2f\n", $1, $2 }' "$TMP/m"
 get() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' "$TMP/m"; }
 printf 'run / runc        = %s   (target <= 0.25)\n' "$(echo "scale=2; $(get 'run --network none') / $(get runc)" | bc)"
