@@ -10,7 +10,7 @@
 # at most 0.2x runc.  Uses hyperfine when installed, else a plain loop.
 #
 #   sudo sh bench/ns-enter.sh            (RUNS=200 by default)
-#   sudo RUNS=50 sh bench/ns-enter.sh
+#   sudo RUNS=50 sh bench/ns-enter.sh   (in ROUNDS=5 turns of RUNS/5 each)
 #
 # bubblewrap, runc and hyperfine are only needed here (not by make check):
 # as root with apt-get, the script installs what is missing; otherwise it
@@ -66,10 +66,24 @@ done
 
 # --- timing: median milliseconds of each, in the order above ---
 if command -v hyperfine >/dev/null; then
-	hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$BUNDLE/times.json" \
-		-n ns-enter "$CMD_NS" -n bwrap "$CMD_BWRAP" -n runc "$CMD_RUNC" >&2
-	medians=$(grep -o '"median": *[0-9.e+-]*' "$BUNDLE/times.json" |
-		sed 's/.*: *//' | awk '{ printf "%.3f ", $1 * 1000 }')
+	# In turns: ROUNDS rounds of RUNS/ROUNDS runs of each, so that a busy
+	# moment of a shared machine does not fall on one tool only; the
+	# median is over the runs of every round.
+	ROUNDS=${ROUNDS:-5}
+	r=1
+	while [ "$r" -le "$ROUNDS" ]; do
+		hyperfine -N --warmup 3 --runs $(( (RUNS + ROUNDS - 1) / ROUNDS )) \
+			--export-json "$BUNDLE/times-$r.json" \
+			-n ns-enter "$CMD_NS" -n bwrap "$CMD_BWRAP" -n runc "$CMD_RUNC" >/dev/null
+		r=$((r + 1))
+	done
+	medians=$(python3 -c 'import json, statistics, sys
+times = {}
+for f in sys.argv[1:]:
+    for r in json.load(open(f))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+for n in ("ns-enter", "bwrap", "runc"): print("%.3f" % (statistics.median(times[n]) * 1000), end=" ")' \
+		"$BUNDLE"/times-*.json)
 else
 	say "ns-enter.sh: no hyperfine, timing a loop of $RUNS runs"
 	median_ms() {
