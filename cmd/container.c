@@ -445,7 +445,14 @@ static int cmd_exec(int argc, char **argv)
 	args.v[0] = tool_path("ns-enter");
 	strv_push(&args, "--target");
 	init = init_of(&ct);
-	strv_pushf(&args, "%d", (int)init);
+	/* Rootless, the init is out of our reach: it is not dumpable, and
+	 * its memory belongs to the host's user namespace, so its
+	 * /proc/PID/ns files need CAP_SYS_PTRACE there (proc(5)).  COMMAND,
+	 * its child, lives in the same namespaces, root and cgroups. */
+	if (store_rootless() && first_child(init) > 0)
+		strv_pushf(&args, "%d", (int)first_child(init));
+	else
+		strv_pushf(&args, "%d", (int)init);
 	/* The container's environment (as run gave it), then -e. */
 	json_array_foreach(json_object_get(ct.config, "env"), i, v) {
 		strv_push(&args, "--env");
@@ -647,8 +654,10 @@ static void remove_container(struct container *c)
 {
 	char *dir = state_dir(c->name);
 
-	if (c->started && !c->exited) {
-		/* Dead: run (and maybe the tools) were killed mid-way. */
+	/* Dead: run (and maybe the tools) were killed mid-way.  A rootless
+	 * chain had no cgroup nor network to leave behind. */
+	if (c->started && !c->exited &&
+	    !json_is_true(json_object_get(c->config, "rootless"))) {
 		delete_with("cg-limit", c->name);
 		if (!strcmp(config_str(c, "network"), "bridge"))
 			delete_with("net-bridge", c->name);
@@ -747,6 +756,9 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		die_x("expected a verb: ls, exec, logs, stop, rm or prune (see --help)");
+	/* An ordinary user's containers are in its own directories (store.h). */
+	if (store_rootless())
+		store_user_dirs();
 	for (v = verbs; v->name; v++)
 		if (!strcmp(v->name, argv[optind]))
 			break;

@@ -60,6 +60,7 @@
 struct options {
 	const char *name, *image;
 	int rm, detach, interactive, tty, read_only, dry_run, privileged;
+	int rootless;                           /* an ordinary user: see store.h */
 	const char *memory, *cpus, *pids;
 	const char *network;                    /* bridge, none or host */
 	struct strv publish, volumes, env;
@@ -163,7 +164,6 @@ static void parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	o->network = "bridge";
 	/* Leading '+': options stop at IMAGE, the rest is the command. */
 	while ((c = getopt_long(argc, argv, "+ditm:p:v:e:h:u:w:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -209,6 +209,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			exit(EXIT_TOOL_FAILED);
 		}
 	}
+	/* Rootless, there is no bridge to join: none, as with podman's
+	 * --network none (it needs no root). */
+	if (!o->network)
+		o->network = o->rootless ? "none" : "bridge";
 	if (optind >= argc)
 		die_x("no IMAGE given (try: run --rm busybox echo hello)");
 	o->image = argv[optind];
@@ -281,6 +285,31 @@ static char *check_volume(const char *spec)
 	return out;
 }
 
+/*
+ * What an ordinary user cannot have: cgroups and the bridge belong to the
+ * host, and only root may change them (cg-limit writes the host's cgroup
+ * tree; net-bridge creates links and nftables rules).
+ */
+static void check_rootless(const struct options *o)
+{
+	static const char limits[] = "resource limits need root (cg-limit writes "
+		"the host's cgroups); rootless containers run without limits";
+	static const char bridge[] = "needs root (net-bridge creates a bridge, a veth "
+		"pair and NAT rules on the host); rootless containers get "
+		"--network none (the default) or --network host";
+
+	if (o->memory)
+		die_x("--memory %s: %s", o->memory, limits);
+	if (o->cpus)
+		die_x("--cpus %s: %s", o->cpus, limits);
+	if (o->pids)
+		die_x("--pids-limit %s: %s", o->pids, limits);
+	if (!strcmp(o->network, "bridge"))
+		die_x("--network bridge %s", bridge);
+	if (o->publish.n)
+		die_x("--publish %s %s", o->publish.v[0], bridge);
+}
+
 static void check_options(struct options *o)
 {
 	unsigned long long n;
@@ -328,6 +357,8 @@ static void check_options(struct options *o)
 		die_x("--detach and --dry-run: choose one");
 	if (o->tty && !o->detach && !isatty(STDIN_FILENO) && o->interactive)
 		die_x("-it: standard input is not a terminal (drop -t)");
+	if (o->rootless)
+		check_rootless(o);
 }
 
 /* ---- image: the store of layers ---- */
@@ -375,12 +406,43 @@ static int replace_file(const char *path, const char *tmp, const char *text)
 }
 
 /*
+ * Rootless, layers cannot be stored in overlayfs form (a whiteout is a
+ * device node, an opaque directory a trusted.* attribute: both need root),
+ * and an overlayfs would have to be mounted inside the container's user
+ * namespace, by ns-enter.  So the image is only recorded: its config, from
+ * img-unpack --inspect, written to CONFIG; each container then gets a copy
+ * of its own (copy_image).  Returns img-unpack's exit code.
+ */
+static int inspect_config(const char *path, const char *config)
+{
+	char *argv[] = { tool_path("img-unpack"), (char *)"--inspect", (char *)"--json",
+			 (char *)path, NULL };
+	char *out = NULL;
+	json_t *all = NULL;
+	int code;
+
+	vlog("rootless: no layers stored; img-unpack --inspect %s for its config", path);
+	code = run_tool(argv, &out, 0);
+	if (code == 0) {
+		all = json_loads(out, 0, NULL);
+		if (!json_is_object(json_object_get(all, "runtime")) ||
+		    json_dump_file(json_object_get(all, "runtime"), config, JSON_INDENT(2)) < 0)
+			code = EXIT_TOOL_FAILED;
+	}
+	json_decref(all);
+	free(out);
+	free(argv[0]);
+	return code;
+}
+
+/*
  * img-unpack --layers: store what is missing of IMAGE's layers (each one
  * once, by digest), and record the image under NAME: the list of its layer
  * directories, lowest first (written last: it says the image is there),
- * its config, and the file it came from.
+ * its config, and the file it came from.  Rootless, the list is empty
+ * (see inspect_config).
  */
-static void import_image(const char *path, const char *name)
+static void import_image(const char *path, const char *name, int rootless)
 {
 	char *imgdir = xasprintf("%s/images/%s", md_lib_dir(), name);
 	char *layers_store = xasprintf("%s/layers", md_lib_dir());
@@ -396,7 +458,7 @@ static void import_image(const char *path, const char *name)
 
 	if (!abs)
 		die("image %s", path);
-	if (mkdir_p(imgdir, 0755) < 0 || mkdir_p(layers_store, 0755) < 0)
+	if (mkdir_p(imgdir, 0755) < 0 || (!rootless && mkdir_p(layers_store, 0755) < 0))
 		die("mkdir %s", imgdir);
 	strv_push(&argv, "img-unpack");
 	free(argv.v[0]);
@@ -408,9 +470,14 @@ static void import_image(const char *path, const char *name)
 	if (md_verbose)
 		strv_push(&argv, "--verbose");
 	strv_push(&argv, abs);
-	vlog("importing %s as image %s: img-unpack --layers %s", abs, name, layers_store);
-	code = run_tool(argv.v, &out, 0);
-	if (code != 0 || !out[0]) {
+	if (rootless) {
+		code = inspect_config(abs, tmp_config);
+		out = xstrdup("");
+	} else {
+		vlog("importing %s as image %s: img-unpack --layers %s", abs, name, layers_store);
+		code = run_tool(argv.v, &out, 0);
+	}
+	if (code != 0 || (!out[0] && !rootless)) {
 		unlink(tmp_config);
 		rmdir(imgdir);  /* only when it is new, so empty */
 		if (code != 0)
@@ -492,7 +559,7 @@ static void load_image(struct image *img, const char *name)
 }
 
 /* A name in the store, a path to import, or the teaching image. */
-static void resolve_image(const char *ref, struct image *img)
+static void resolve_image(const char *ref, struct image *img, int rootless)
 {
 	char *name, *recorded;
 
@@ -500,7 +567,7 @@ static void resolve_image(const char *ref, struct image *img)
 		name = name_of_path(ref);
 		if (!valid_name(name))
 			die_x("image %s: cannot name it after its file (%s)", ref, name);
-		import_image(ref, name);
+		import_image(ref, name, rootless);
 	} else {
 		char *dir = images_dir();
 		size_t len = strlen(ref);
@@ -518,7 +585,7 @@ static void resolve_image(const char *ref, struct image *img)
 				      "(run ./%s.tar ..., a docker save archive, an OCI "
 				      "layout or a rootfs tarball), or build the teaching "
 				      "image with: make images", ref, name);
-			import_image(teach, name);
+			import_image(teach, name, rootless);
 			free(teach);
 		} else {
 			vlog("image %s: already in %s, nothing to unpack", name, dir);
@@ -623,6 +690,7 @@ static void write_config(const char *name, const struct options *o,
 	json_object_set_new(c, "workdir", o->workdir ? json_string(o->workdir) : json_null());
 	json_object_set_new(c, "rm", json_boolean(o->rm));
 	json_object_set_new(c, "rootfs", json_string(rootfs_kind));
+	json_object_set_new(c, "rootless", json_boolean(o->rootless));
 	if (json_dump_file(c, path, JSON_INDENT(2)) < 0)
 		die_x("write %s", path);
 	json_decref(c);
@@ -697,7 +765,7 @@ static void copy_image(const struct image *img, const char *rootfs)
 	free(source_file);
 }
 
-static const char *prepare_rootfs(const char *name, const struct image *img)
+static const char *prepare_rootfs(const char *name, const struct image *img, int rootless)
 {
 	char *rootfs = state_file(name, "rootfs");
 	const char *storage = getenv("MINIDOCK_STORAGE");
@@ -705,7 +773,11 @@ static const char *prepare_rootfs(const char *name, const struct image *img)
 
 	if (mkdir(rootfs, 0755) < 0)
 		die("mkdir %s", rootfs);
-	if (storage && !strcmp(storage, "copy")) {
+	if (rootless) {
+		vlog("rootless: a private copy of the image (no overlayfs, see inspect_config)");
+		copy_image(img, rootfs);
+		kind = "copy";
+	} else if (storage && !strcmp(storage, "copy")) {
 		vlog("MINIDOCK_STORAGE=copy: a private copy of the image");
 		copy_image(img, rootfs);
 		kind = "copy";
@@ -928,6 +1000,14 @@ static char *resolve_user(const char *rootfs, const char *spec)
 	return out;
 }
 
+/* "0" or "0:0": the only user a single-ID user namespace has. */
+static int only_root(const char *uid_gid)
+{
+	const char *gid = strchr(uid_gid, ':');
+
+	return atoi(uid_gid) == 0 && (!gid || atoi(gid + 1) == 0);
+}
+
 /* ---- the chain ---- */
 
 /* The tool's path, or just its name when $PATH finds the same file, so
@@ -964,16 +1044,12 @@ struct chain_args {
 	const struct strv *cmd, *env;
 };
 
-/* cg-limit ... -- [net-bridge ... --] ns-enter ... -- COMMAND.  The "--"
- * entries split it into one tool a line for --dry-run. */
-static void build_chain(const struct options *o, const struct chain_args *a,
-			int for_print, struct strv *chain, size_t ends[3], size_t *nends)
+/* cg-limit NAME [limits] --devices container: the cgroup step. */
+static void push_cg_limit(const struct options *o, const struct chain_args *a,
+			  int for_print, struct strv *chain)
 {
-	char *netns = xasprintf("%s/%s", md_netns_dir(), a->name);
-	char *tool;
-	size_t i;
+	char *tool = chain_tool("cg-limit", for_print);
 
-	tool = chain_tool("cg-limit", for_print);
 	strv_push(chain, tool);
 	free(tool);
 	strv_push(chain, "--name");
@@ -999,7 +1075,23 @@ static void build_chain(const struct options *o, const struct chain_args *a,
 	if (md_verbose)
 		strv_push(chain, "--verbose");
 	strv_push(chain, "--");
-	ends[(*nends)++] = chain->n - 1;
+}
+
+/* cg-limit ... -- [net-bridge ... --] ns-enter ... -- COMMAND, or rootless
+ * ns-enter --userns ... -- COMMAND alone.  The "--" entries split it into
+ * one tool a line for --dry-run. */
+static void build_chain(const struct options *o, const struct chain_args *a,
+			int for_print, struct strv *chain, size_t ends[3], size_t *nends)
+{
+	char *netns = xasprintf("%s/%s", md_netns_dir(), a->name);
+	char *tool;
+	size_t i;
+
+	/* Rootless: no cgroup of our own to make (check_rootless). */
+	if (!o->rootless) {
+		push_cg_limit(o, a, for_print, chain);
+		ends[(*nends)++] = chain->n - 1;
+	}
 
 	if (!strcmp(o->network, "bridge")) {
 		tool = chain_tool("net-bridge", for_print);
@@ -1020,6 +1112,10 @@ static void build_chain(const struct options *o, const struct chain_args *a,
 	tool = chain_tool("ns-enter", for_print);
 	strv_push(chain, tool);
 	free(tool);
+	/* Rootless: a user namespace where the caller is root, the one ID
+	 * an ordinary user may map (ns-enter(1), user_namespaces(7)). */
+	if (o->rootless)
+		strv_push(chain, "--userns");
 	if (!strcmp(o->network, "host")) {
 		/* Every namespace of --all but the network one. */
 		strv_push(chain, "--pid");
@@ -1356,10 +1452,13 @@ int main(int argc, char **argv)
 	char *console = NULL;
 
 	md_init("run");
+	o.rootless = store_rootless();
 	parse_options(argc, argv, &o);
 	check_options(&o);
+	if (o.rootless)
+		store_user_dirs();
 
-	resolve_image(o.image, &img);
+	resolve_image(o.image, &img, o.rootless);
 	container_command(&o, &img, &cmd);
 	name = claim_name(o.name);
 	hostname = o.hostname ? o.hostname : name;
@@ -1367,11 +1466,14 @@ int main(int argc, char **argv)
 	if (!o.workdir)
 		o.workdir = config_string(&img, "WorkingDir");
 
-	kind = prepare_rootfs(name, &img);
+	kind = prepare_rootfs(name, &img, o.rootless);
 	rootfs = state_file(name, "rootfs");
 	image_user = o.user ? o.user : config_string(&img, "User");
 	if (image_user)
 		user = resolve_user(rootfs, image_user);
+	if (o.rootless && user && !only_root(user))
+		die_x("--user %s: rootless, the user namespace maps one ID, yours, "
+		      "to root: no other user exists inside", image_user);
 	provide_etc_files(name, rootfs, o.network, hostname);
 	write_config(name, &o, cmd.v, hostname, env.v, kind);
 

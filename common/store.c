@@ -22,6 +22,56 @@
 #include "minidock.h"
 #include "store.h"
 
+int store_rootless(void)
+{
+	return geteuid() != 0;
+}
+
+/* /tmp is everybody's: a directory there is ours only if we own it and
+ * nobody else may write in it (or another user could plant links). */
+static void check_own_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		die("mkdir %s", dir);
+	if (lstat(dir, &st) < 0)
+		die("stat %s", dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		die_x("%s: not a directory of yours that only you may write "
+		      "(set MINIDOCK_RUN_DIR)", dir);
+}
+
+void store_user_dirs(void)
+{
+	const char *data = getenv("XDG_DATA_HOME"), *runtime = getenv("XDG_RUNTIME_DIR");
+	const char *home = getenv("HOME");
+	char *dir;
+
+	if (!getenv("MINIDOCK_LIB_DIR") || !getenv("MINIDOCK_LIB_DIR")[0]) {
+		if (data && data[0] == '/')
+			dir = xasprintf("%s/minidock", data);
+		else if (home && home[0] == '/')
+			dir = xasprintf("%s/.local/share/minidock", home);
+		else
+			die_x("rootless: no $HOME nor $XDG_DATA_HOME for the images "
+			      "(set MINIDOCK_LIB_DIR)");
+		setenv("MINIDOCK_LIB_DIR", dir, 1);
+		free(dir);
+	}
+	if (!getenv("MINIDOCK_RUN_DIR") || !getenv("MINIDOCK_RUN_DIR")[0]) {
+		if (runtime && runtime[0] == '/') {
+			dir = xasprintf("%s/minidock", runtime);
+		} else {
+			dir = xasprintf("/tmp/minidock-%u", (unsigned)geteuid());
+			check_own_dir(dir);
+		}
+		setenv("MINIDOCK_RUN_DIR", dir, 1);
+		free(dir);
+	}
+	vlog("rootless: images in %s, state in %s", md_lib_dir(), md_run_dir());
+}
+
 void strv_push(struct strv *s, const char *str)
 {
 	if (s->n + 2 > s->cap) {
@@ -200,19 +250,28 @@ pid_t read_live_pid(const char *path)
 	return pid;
 }
 
-/* "pid:[4026531836]": which PID namespace PID lives in. */
-static char *pid_ns_of(pid_t pid)
+/*
+ * How deep PID's pid namespace is below the one of our /proc: the number
+ * of IDs on the "NSpid:" line of /proc/PID/status ("NSpid: 4242 1" for a
+ * container's PID 1 seen from the host: 2).  Unlike /proc/PID/ns/pid, any
+ * user may read it, even for a process that is not dumpable, as ns-enter's
+ * init is (a rootless container's init included).  0 when PID is gone.
+ */
+static int pid_ns_depth(pid_t pid)
 {
-	char *path = pid ? xasprintf("/proc/%d/ns/pid", (int)pid)
-			 : xstrdup("/proc/self/ns/pid");
-	char buf[64];
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	char *path = xasprintf("/proc/%d/status", (int)pid);
+	char *text = read_file(path, NULL), *line, *tok, *save = NULL;
+	int depth = 0;
 
 	free(path);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	return xstrdup(buf);
+	line = text ? strstr(text, "\nNSpid:") : NULL;
+	if (line) {
+		line[strcspn(line + 1, "\n") + 1] = '\0';
+		for (tok = strtok_r(line + 7, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+			depth++;
+	}
+	free(text);
+	return depth;
 }
 
 /* The parent of PID (field 4 of /proc/PID/stat), or 0. */
@@ -232,8 +291,7 @@ static pid_t parent_of(pid_t pid)
 	return ppid;
 }
 
-/* The first child of PID (the chain's tools each have one), or 0. */
-static pid_t first_child(pid_t pid)
+pid_t first_child(pid_t pid)
 {
 	char *path = xasprintf("/proc/%d/task/%d/children", (int)pid, (int)pid);
 	char *text = read_file(path, NULL);
@@ -249,25 +307,17 @@ static pid_t first_child(pid_t pid)
 
 pid_t container_init(pid_t chain)
 {
-	char *ours = pid_ns_of(0);
-	pid_t pid = chain, found = 0;
-	int depth;
+	int ours = pid_ns_depth(getpid()), step;
+	pid_t pid = chain;
 
 	/* cg-limit -> net-bridge -> ns-enter -> the container's init: a few
 	 * steps down at most; the bound only guards against a strange tree. */
-	for (depth = 0; ours && pid > 0 && depth < 16; depth++) {
-		char *ns = pid_ns_of(pid);
-		int other = ns && strcmp(ns, ours) != 0;
-
-		free(ns);
-		if (other) {
-			found = pid;
-			break;
-		}
+	for (step = 0; ours && pid > 0 && step < 16; step++) {
+		if (pid_ns_depth(pid) > ours)
+			return pid;
 		pid = first_child(pid);
 	}
-	free(ours);
-	return found;
+	return 0;
 }
 
 /* The target of /proc/PID/exe: which program PID runs. */
@@ -285,12 +335,33 @@ static char *exe_of(pid_t pid)
 	return buf;
 }
 
-/* Whether A and B run different programs (both must be alive). */
+/* /proc/PID/comm: the program's name, at most 15 characters. */
+static char *comm_of(pid_t pid)
+{
+	char *path = xasprintf("/proc/%d/comm", (int)pid), *text = read_file(path, NULL);
+
+	free(path);
+	return text;
+}
+
+/*
+ * Whether A and B run different programs (both must be alive).  By
+ * /proc/PID/exe; where that is refused (the init of a rootless container
+ * is not dumpable, and belongs to the host's user namespace: proc(5)
+ * wants ptrace rights for exe), by the name in /proc/PID/comm.
+ */
 static int runs_other_program(pid_t a, pid_t b)
 {
 	char *ea = exe_of(a), *eb = exe_of(b);
-	int other = ea && eb && strcmp(ea, eb) != 0;
+	int other;
 
+	if (!ea || !eb) {
+		free(ea);
+		free(eb);
+		ea = comm_of(a);
+		eb = comm_of(b);
+	}
+	other = ea && eb && strcmp(ea, eb) != 0;
 	free(ea);
 	free(eb);
 	return other;
@@ -337,8 +408,9 @@ int umount_rootfs(const char *name)
 	int ret = 0;
 
 	if (umount2(rootfs, UMOUNT_NOFOLLOW) < 0) {
-		/* EINVAL: not a mount point (a copy, or already unmounted). */
-		if (errno == EINVAL || errno == ENOENT) {
+		/* EINVAL: not a mount point (a copy, or already unmounted).
+		 * EPERM for an ordinary user: it could mount nothing there. */
+		if (errno == EINVAL || errno == ENOENT || (errno == EPERM && store_rootless())) {
 			ret = 0;
 		} else if (errno == EBUSY) {
 			/* Still used (a process of a crashed chain holds it):

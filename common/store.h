@@ -20,6 +20,20 @@
 
 #include <sys/types.h>
 
+/*
+ * Rootless mode: run by an ordinary user, a container gets a user
+ * namespace (ns-enter --userns), and its state and images go to the
+ * user's own directories, as podman's do:
+ *   images  $XDG_DATA_HOME/minidock (default ~/.local/share/minidock)
+ *   state   $XDG_RUNTIME_DIR/minidock (default /tmp/minidock-UID)
+ * unless MINIDOCK_LIB_DIR / MINIDOCK_RUN_DIR say otherwise.
+ * store_rootless() says whether we are an ordinary user;
+ * store_user_dirs() sets those two variables (so every tool of the chain
+ * agrees), or exits with a message when there is no home to use.
+ */
+int store_rootless(void);
+void store_user_dirs(void);
+
 /* A growing NULL-terminated vector of strings, for building argv. */
 struct strv {
 	char **v;
@@ -57,6 +71,9 @@ pid_t read_live_pid(const char *path);
  * ours.  0 when there is none (yet, or any more).
  */
 pid_t container_init(pid_t chain);
+
+/* The first child of PID (each process of a chain has one), or 0. */
+pid_t first_child(pid_t pid);
 
 /* 1 once the container's COMMAND runs (its execve(2) succeeded: it runs
  * another program than ns-enter's init), 0 before (or never). */

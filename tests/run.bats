@@ -25,10 +25,16 @@ setup() {
 	N=r$(printf %04x $((RANDOM % 65536)))
 	N2=s${N#r}
 	HOLDER=
+	ROOTLESS=
 }
 
 teardown() {
 	local n
+	if [ -n "$ROOTLESS" ]; then
+		for n in $(as_user "$TEST_TMP/bin/container" ls -q 2>/dev/null); do
+			as_user "$TEST_TMP/bin/container" rm -f "$n"
+		done >/dev/null 2>&1
+	fi
 	# A failed test may leave containers: remove them the way a user would.
 	for n in $("$C" ls -q 2>/dev/null); do
 		if [ -n "$HOLDER" ]; then hns "$C" rm -f "$n"; else "$C" rm -f "$n"; fi
@@ -56,6 +62,28 @@ throwaway_host() {
 	hns ip link set lo up
 }
 hns() { nsenter -t "$HOLDER" -n -m -- "$@"; }
+
+# An ordinary user (nobody, 65534) with a home in TEST_TMP, and copies of
+# the tools and the image it can read wherever the repository is.
+ROOTLESS_UID=65534
+as_user() {
+	setpriv --reuid=$ROOTLESS_UID --regid=$ROOTLESS_UID --clear-groups \
+		env -i HOME="$TEST_TMP/home" XDG_RUNTIME_DIR="$TEST_TMP/home/run" \
+		PATH=/usr/bin:/bin MINIDOCK_IMAGES="$TEST_TMP/images" \
+		ASAN_OPTIONS="$ASAN_OPTIONS" UBSAN_OPTIONS="$UBSAN_OPTIONS" "$@"
+}
+rootless_setup() {
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
+	chmod 711 "$TEST_TMP"
+	mkdir -p "$TEST_TMP/home" "$TEST_TMP/bin" "$TEST_TMP/images"
+	chown $ROOTLESS_UID:$ROOTLESS_UID "$TEST_TMP/home"
+	cp "$MINIDOCK_BIN"/{run,container,ns-enter,img-unpack} "$TEST_TMP/bin/"
+	cp "$IMAGES/busybox.tar" "$TEST_TMP/images/"
+	chmod -R a+rX "$TEST_TMP/bin" "$TEST_TMP/images"
+	ROOTLESS=1
+	as_user unshare --user --map-root-user true 2>/dev/null ||
+		skip "unprivileged user namespaces are disabled on this host"
+}
 
 # Nothing of container NAME is left: state directory, mount, cgroup, and
 # (in the throwaway host) veth, namespace file, nft rule.
@@ -405,6 +433,52 @@ line3"
 	tmux -S "$sock" kill-server
 	assert_equal "$(cat "$TEST_TMP/exit")" "EXIT=0"
 	assert_nothing_left "$N"
+}
+
+# ---- rootless ----
+
+@test "run as an ordinary user: a user namespace maps it to root; images and state in its own directories; limits and bridge refused" {
+	rootless_setup
+	R=$TEST_TMP/bin/run
+	run as_user "$R" --rm busybox id
+	assert_success
+	assert_output "uid=0(root) gid=0(root)"
+	# the single-ID map: root inside is the user outside
+	run as_user "$R" --rm --name "$N" busybox sh -c 'cat /proc/self/uid_map; hostname; ip -o link | wc -l'
+	assert_success
+	assert_line --index 0 --regexp "^ +0 +$ROOTLESS_UID +1$"
+	assert_line --index 1 "$N"
+	assert_line --index 2 1
+	[ -f "$TEST_TMP/home/.local/share/minidock/images/busybox/config.json" ] ||
+		fail "the image is not recorded under ~/.local/share/minidock"
+	run ls -A "$TEST_TMP/home/run/minidock"
+	assert_output ""
+	# what needs root is refused, with the reason
+	run as_user "$R" --rm --network bridge busybox true
+	assert_equal "$status" 125
+	assert_output --partial "--network bridge needs root"
+	run as_user "$R" --rm --memory 64M busybox true
+	assert_equal "$status" 125
+	assert_output --partial "--memory 64M: resource limits need root"
+	run as_user "$R" --rm -p 8080:80 busybox true
+	assert_equal "$status" 125
+	# the chain: ns-enter --userns alone
+	run --separate-stderr as_user "$R" --dry-run --name "$N" busybox true
+	assert_line --index 0 --regexp "ns-enter --userns --all --hostname $N "
+	refute_output --partial cg-limit
+	as_user "$TEST_TMP/bin/container" rm "$N" >/dev/null
+	# detached, then exec and rm, all as the user
+	run as_user "$R" -d --name "$N" busybox sleep 60
+	assert_success
+	run as_user "$TEST_TMP/bin/container" exec "$N" sh -c 'id -u; hostname; ps -o comm | grep -c sleep'
+	assert_success
+	assert_output "0
+$N
+1"
+	run as_user "$TEST_TMP/bin/container" rm -f "$N"
+	assert_success
+	run ls -A "$TEST_TMP/home/run/minidock"
+	assert_output ""
 }
 
 # ---- bridged containers, in a throwaway host ----
