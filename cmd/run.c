@@ -28,6 +28,11 @@
  * The state of a container lives in /run/minidock/NAME/ (see store.h); the
  * companion tool `container` lists, enters, stops and removes containers.
  *
+ * Rootless: for an ordinary user the chain is `ns-enter --userns ...`
+ * alone (user_namespaces(7): the caller becomes root of a namespace of its
+ * own), over a private copy of the image; what needs the host's root (a
+ * cgroup, a bridge) is refused with the reason (check_rootless).
+ *
  * Read: overlayfs (Documentation/filesystems/overlayfs.rst), mount(2),
  * setsid(2), prctl(2) PR_SET_PDEATHSIG, and console.h for -t (pty(7)).
  */
@@ -98,7 +103,7 @@ static const char usage_text[] =
 "  -m, --memory SIZE       memory limit (64M, 1g...)        -> cg-limit\n"
 "      --cpus N.N          CPU limit (0.5 = half a CPU)     -> cg-limit\n"
 "      --pids-limit N      at most N processes              -> cg-limit\n"
-"      --network MODE      bridge (default), none or host   -> net-bridge\n"
+"      --network MODE      bridge (default; rootless: none), none or host\n"
 "  -p, --publish [IP:]HOSTPORT:PORT[/tcp|/udp]              -> net-bridge\n"
 "  -v, --volume SRC:DST[:ro]  bind-mount a host path        -> ns-enter\n"
 "  -e, --env NAME[=VALUE]  set a variable                   -> ns-enter\n"
@@ -114,6 +119,14 @@ static const char usage_text[] =
 "                          of running it (remove it with: container rm NAME)\n"
 "      --verbose           every step of every tool, naming the system call\n"
 "      --help, --version\n"
+"\n"
+"As an ordinary user (rootless): a user namespace maps you to root inside\n"
+"(ns-enter --userns), each container gets a private copy of the image (no\n"
+"overlayfs), and the network is none by default.  Images go to\n"
+"$XDG_DATA_HOME/minidock (~/.local/share/minidock), state to\n"
+"$XDG_RUNTIME_DIR/minidock (or /tmp/minidock-UID).  These need root:\n"
+"--memory, --cpus, --pids-limit (cgroups), --network bridge and --publish\n"
+"(bridge, veth, NAT), --user with another user than root.\n"
 "\n"
 "Example: run --rm -it --memory 64M busybox sh\n"
 "         run -d --name web -p 8080:80 busybox httpd -f -p 80\n"
