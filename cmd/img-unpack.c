@@ -229,7 +229,7 @@ static struct img_source *open_image(const struct options *o, struct img_image *
 
 	if (!src)
 		die_x("%s", img_error());
-	vlog("%s: %s", o->image, img_kind_name(img_source_kind(src)));
+	vlog("%s: %s", o->image, img_source_format(src));
 	if (img_load(src, o->tag, o->verify, img) < 0) {
 		img_source_close(src);
 		die_x("%s", img_error());
@@ -291,7 +291,7 @@ static void inspect_json(struct img_source *src, const struct img_image *img, co
 			"path", d->path));
 	}
 	json_object_set_new(out, "image", json_string(image));
-	json_object_set_new(out, "format", json_string(img_kind_name(img_source_kind(src))));
+	json_object_set_new(out, "format", json_string(img_source_format(src)));
 	json_object_set_new(out, "tags", tags);
 	json_object_set_new(out, "tag", img->tag ? json_string(img->tag) : json_null());
 	json_object_set_new(out, "manifest", img->manifest.digest ?
@@ -312,7 +312,7 @@ static void inspect_text(struct img_source *src, const struct img_image *img, co
 {
 	json_t *rt = runtime_config(img);
 
-	printf("image:       %s (%s)\n", image, img_kind_name(img_source_kind(src)));
+	printf("image:       %s (%s)\n", image, img_source_format(src));
 	printf("tags:       ");
 	for (size_t i = 0; i < img->ntags; i++)
 		printf(" %s", img->tags[i]);

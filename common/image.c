@@ -481,16 +481,24 @@ struct img_source {
 	struct img_member *members;
 	size_t nmembers;
 	size_t kept;
+	int has_docker_manifest;    /* manifest.json, beside index.json or not */
 };
 
 const char *img_kind_name(enum img_kind kind)
 {
 	switch (kind) {
 	case IMG_OCI: return "OCI image layout";
-	case IMG_DOCKER: return "docker save archive (manifest.json)";
+	case IMG_DOCKER: return "docker save archive before Docker 25: manifest.json, <id>/layer.tar";
 	case IMG_ROOTFS: return "root filesystem tarball";
 	}
 	return "?";
+}
+
+const char *img_source_format(const struct img_source *src)
+{
+	if (src->kind == IMG_OCI && src->has_docker_manifest)
+		return "docker save archive of Docker 25+: an OCI image layout and manifest.json";
+	return img_kind_name(src->kind);
 }
 
 enum img_kind img_source_kind(const struct img_source *src)
@@ -683,6 +691,7 @@ static int scan_archive(struct img_source *src)
 	archive_read_free(a);
 	if (!seen)
 		return fail("%s: not an image: an empty archive", src->path);
+	src->has_docker_manifest = has_manifest;
 	if (has_index)
 		src->kind = IMG_OCI;
 	else if (has_manifest)
@@ -823,8 +832,11 @@ struct img_source *img_source_open(const char *path)
 		src->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (src->dirfd < 0)
 			ok = fail_errno("open %s", path);
-		else if (faccessat(src->dirfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		else if (faccessat(src->dirfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 			src->kind = IMG_OCI;
+			src->has_docker_manifest = faccessat(src->dirfd, "manifest.json", F_OK,
+							     AT_SYMLINK_NOFOLLOW) == 0;
+		}
 		else if (faccessat(src->dirfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 			src->kind = IMG_DOCKER;
 		else

@@ -93,6 +93,8 @@ struct img_source;
 struct img_source *img_source_open(const char *path);
 enum img_kind img_source_kind(const struct img_source *src);
 const char *img_kind_name(enum img_kind kind);
+/* The kind, in words, telling docker save of Docker 25+ from plain OCI. */
+const char *img_source_format(const struct img_source *src);
 void img_source_close(struct img_source *src);
 
 /* The whole member NAME, when at most MAX bytes (JSON files). */

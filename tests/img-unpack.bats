@@ -118,7 +118,8 @@ print(m["layers"][int(sys.argv[2])]["digest"][7:])' "$1" "$2"
 # ---- every format gives the tree the image was built from ----
 
 @test "docker save (legacy layout, manifest.json + <id>/layer.tar): the busybox tree" {
-	run -0 "$IU" "$IMAGES/busybox.tar" "$D"
+	run -0 "$IU" --verbose "$IMAGES/busybox.tar" "$D"
+	assert_output --partial "docker save archive before Docker 25"
 	assert_same_tree "$D" "$SRC/busybox"
 }
 
@@ -147,6 +148,7 @@ print(m["layers"][int(sys.argv[2])]["digest"][7:])' "$1" "$2"
 
 @test "docker save of Docker 25 (OCI layout, nested image index of containerd): the busybox tree" {
 	run -0 "$IU" --verbose "$IMAGES/busybox-docker25.tar" "$D"
+	assert_output --partial "docker save archive of Docker 25+"
 	assert_output --partial "image index"
 	assert_output --partial "sha256 verified"
 	assert_same_tree "$D" "$SRC/busybox"
