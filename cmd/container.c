@@ -654,6 +654,11 @@ static void remove_container(struct container *c)
 {
 	char *dir = state_dir(c->name);
 
+	/* The chain has ended, and its run is recording that (exit status,
+	 * unmount): let it finish rather than race it for the directory. */
+	if (c->supervisor && wait_gone(c->supervisor, 10000) < 0)
+		die_x("%s: its run (PID %d) is still busy", c->name, (int)c->supervisor);
+
 	/* Dead: run (and maybe the tools) were killed mid-way.  A rootless
 	 * chain had no cgroup nor network to leave behind. */
 	if (c->started && !c->exited &&

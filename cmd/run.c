@@ -1360,15 +1360,17 @@ static int supervise_chain(const char *name, const struct options *o,
 			char *log = state_file(name, "log"), *text;
 			if (master >= 0)
 				pty_drain(master, STDOUT_FILENO);
+			text = read_file(log, NULL);
+			/* Recorded before it is reported: once run -d has
+			 * returned, the user may remove the container. */
+			finish(name, o->rm, code);
 			/* The status, then the log: the error to show. */
 			write_all(report, &code, sizeof(code));
-			text = read_file(log, NULL);
 			if (text)
 				write_all(report, text, strlen(text));
 			close(report);
 			free(text);
 			free(log);
-			finish(name, o->rm, code);
 			free(pidfile);
 			free(supfile);
 			return code;
