@@ -364,15 +364,24 @@ static const char *cgroup_line(const char *text, const char *prefix)
 	return NULL;
 }
 
+/* Whether cgroup PATH is the one cg-limit --name NAME made: .../NAME. */
+static int named_after(const char *path, const char *name)
+{
+	const char *last = strrchr(path, '/');
+
+	return last && !strcmp(last + 1, name);
+}
+
 /*
  * As docker exec: the new process goes into the container's cgroups, so
  * that its limits (memory, pids, devices...) hold it too.  For each
- * hierarchy where the container's PID 1 is in another cgroup than we are,
- * write our PID to that cgroup's cgroup.procs (cgroups(7)); ns-enter and
- * COMMAND, exec'd next, stay there.  Our /proc/PID/cgroup paths are read
- * from our own cgroup namespace, the host's: they name real directories.
+ * hierarchy where the container's PID 1 is in the cgroup cg-limit made for
+ * it (named NAME) and we are not, write our PID to that cgroup's
+ * cgroup.procs (cgroups(7)); ns-enter and COMMAND, exec'd next, stay
+ * there.  Our /proc/PID/cgroup paths are read from our own cgroup
+ * namespace, the host's: they name real directories.
  */
-static void join_cgroups(pid_t init)
+static void join_cgroups(pid_t init, const char *name)
 {
 	char *path = xasprintf("/proc/%d/cgroup", (int)init);
 	char *theirs = read_file(path, NULL), *ours = read_file("/proc/self/cgroup", NULL);
@@ -387,7 +396,7 @@ static void join_cgroups(pid_t init)
 		char *prefix, *mount, *procs, *pid;
 		size_t plen;
 
-		if (!c2)
+		if (!c2 || !named_after(c2 + 1, name))
 			continue;
 		plen = (size_t)(c2 - line) + 1;
 		prefix = xasprintf("%.*s", (int)plen, line);
@@ -496,7 +505,7 @@ static int cmd_exec(int argc, char **argv)
 		if (pid == 0) {
 			if (pty_make_controlling(slave) < 0)
 				die("setsid/TIOCSCTTY");
-			join_cgroups(init);
+			join_cgroups(init, ct.name);
 			exec_command(args.v);
 		}
 		close(slave);
@@ -509,7 +518,7 @@ static int cmd_exec(int argc, char **argv)
 			die("open /dev/null");
 		/* Nothing to undo afterwards: ns-enter takes our place. */
 		fflush(stdout);
-		join_cgroups(init);
+		join_cgroups(init, ct.name);
 		exec_command(args.v);
 	}
 	strv_free(&env);
