@@ -236,7 +236,10 @@ wait_for() {
 	mkdir "$TEST_TMP/data"
 	echo from-host > "$TEST_TMP/data/in"
 	echo a-file > "$TEST_TMP/file"
-	run "$NS" --all --root "$ROOTFS" \
+	# Missing mount points are created in the root, as docker does: use a
+	# copy, so the shared teaching rootfs stays as it was built.
+	cp -a "$ROOTFS" "$TEST_TMP/rootfs"
+	run "$NS" --all --root "$TEST_TMP/rootfs" \
 		--volume "$TEST_TMP/data:/mnt/data" \
 		--volume "$TEST_TMP/file:/mnt/file:ro" -- /bin/sh -c '
 		cat /mnt/data/in /mnt/file
@@ -248,6 +251,8 @@ wait_for() {
 	assert_line "file-ro"
 	assert_equal "$(cat "$TEST_TMP/data/out")" "from-container"
 	assert_equal "$(cat "$TEST_TMP/file")" "a-file"
+	[ -d "$TEST_TMP/rootfs/mnt/data" ] && [ -f "$TEST_TMP/rootfs/mnt/file" ]
+	[ ! -e "$ROOTFS/mnt/data" ] && [ ! -e "$ROOTFS/mnt/file" ]
 }
 
 @test "root: --workdir, --env and --user apply to COMMAND" {
