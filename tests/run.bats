@@ -81,6 +81,8 @@ rootless_setup() {
 	cp "$IMAGES/busybox.tar" "$TEST_TMP/images/"
 	chmod -R a+rX "$TEST_TMP/bin" "$TEST_TMP/images"
 	ROOTLESS=1
+	as_user test -x "$TEST_TMP/bin/run" ||
+		skip "$TEST_TMP is out of an ordinary user's reach (set TMPDIR to /tmp)"
 	as_user unshare --user --map-root-user true 2>/dev/null ||
 		skip "unprivileged user namespaces are disabled on this host"
 }
