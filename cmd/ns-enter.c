@@ -293,6 +293,7 @@ static void xmount(const char *source, const char *target, const char *type,
 /* Make PATH inside the container, as a directory or an empty file. */
 static void make_mount_point(const char *path, int is_dir)
 {
+	struct stat st;
 	char *parent;
 	int fd;
 
@@ -301,6 +302,12 @@ static void make_mount_point(const char *path, int is_dir)
 			die("mkdir %s", path);
 		return;
 	}
+	/* A file that is there already is left alone: opening it for
+	 * writing would make overlayfs copy it up into the container's own
+	 * layer (run's /etc/hosts, /etc/resolv.conf, /etc/hostname: three
+	 * copies made at every start, and kept, only to be covered). */
+	if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+		return;
 	parent = xstrdup(path);
 	*strrchr(parent, '/') = '\0';
 	if (parent[0] && mkdir_p(parent, 0755) < 0)
