@@ -55,3 +55,33 @@ mounts_matching() {
 require_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (run: sudo make check)"
 }
+
+# A throwaway "host": a network and mount namespace held by a sleep (its
+# PID in HOLDER), so a test never touches the real host's links, routes,
+# nftables or ip_forward.  The caller's teardown must call
+# end_throwaway_host.  hns runs a command in it.
+throwaway_host() {
+	unshare --net --mount --propagation private sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+	HOLDER=$!
+	# Once it runs sleep, unshare has finished (propagation made private).
+	for _ in $(seq 100); do
+		[ "$(cat /proc/$HOLDER/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.02
+	done
+	[ "$(readlink /proc/$HOLDER/ns/net)" != "$(readlink /proc/self/ns/net)" ] ||
+		fail "the throwaway host namespace was not created"
+	hns ip link set lo up
+}
+
+# Run a command in the throwaway host.  (nsenter execs COMMAND: started in
+# the background, $! is COMMAND's own PID.)
+hns() { nsenter -t "$HOLDER" -n -m -- "$@"; }
+
+end_throwaway_host() {
+	if [ -n "${HOLDER:-}" ]; then
+		kill -9 "$HOLDER" 2>/dev/null
+		wait "$HOLDER" 2>/dev/null
+		HOLDER=
+	fi
+	return 0
+}

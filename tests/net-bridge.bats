@@ -15,28 +15,16 @@ setup() {
 	common_setup
 	export MINIDOCK_NETNS_DIR=$TEST_TMP/netns
 	BG_PIDS=()
-	unshare --net --mount --propagation private sleep 600 </dev/null >/dev/null 2>&1 3>&- &
-	HOLDER=$!
-	# Once it runs sleep, unshare has finished (propagation made private).
-	for _ in $(seq 100); do
-		[ "$(cat /proc/$HOLDER/comm 2>/dev/null)" = sleep ] && break
-		sleep 0.02
-	done
-	[ "$(readlink /proc/$HOLDER/ns/net)" != "$(readlink /proc/self/ns/net)" ] ||
-		fail "the throwaway host namespace was not created"
-	hns ip link set lo up
+	throwaway_host
 }
 
 teardown() {
 	local p
 	for p in "${BG_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	[ -n "${HOLDER:-}" ] && kill -9 "$HOLDER" 2>/dev/null && wait "$HOLDER" 2>/dev/null
+	end_throwaway_host
 	common_teardown
 }
 
-# Run a command in the throwaway host.  (nsenter execs COMMAND: started in
-# the background, $! is COMMAND's own PID.)
-hns() { nsenter -t "$HOLDER" -n -m -- "$@"; }
 # Run a command in container NAME's namespace (from the throwaway host).
 cns() { local n=$1; shift; hns nsenter --net="$MINIDOCK_NETNS_DIR/$n" -- "$@"; }
 

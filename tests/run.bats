@@ -42,26 +42,10 @@ teardown() {
 	if [ -S "$TEST_TMP/tmux" ]; then
 		tmux -S "$TEST_TMP/tmux" kill-server 2>/dev/null || true
 	fi
-	if [ -n "$HOLDER" ]; then
-		kill -9 "$HOLDER" 2>/dev/null
-		wait "$HOLDER" 2>/dev/null
-	fi
+	end_throwaway_host
 	common_teardown
 }
 
-# The throwaway host, for tests with a bridge.
-throwaway_host() {
-	unshare --net --mount --propagation private sleep 600 </dev/null >/dev/null 2>&1 3>&- &
-	HOLDER=$!
-	for _ in $(seq 100); do
-		[ "$(cat /proc/$HOLDER/comm 2>/dev/null)" = sleep ] && break
-		sleep 0.02
-	done
-	[ "$(readlink /proc/$HOLDER/ns/net)" != "$(readlink /proc/self/ns/net)" ] ||
-		fail "the throwaway host namespace was not created"
-	hns ip link set lo up
-}
-hns() { nsenter -t "$HOLDER" -n -m -- "$@"; }
 
 # An ordinary user (nobody, 65534) with a home in TEST_TMP, and copies of
 # the tools and the image it can read wherever the repository is.
