@@ -42,7 +42,9 @@
  * pivot_root(2) would change for every process of the mount namespace),
  * its pid namespace.  It enters only a --net=FILE (while it still has the
  * host's privileges) and a user namespace (so that the child's namespaces
- * belong to it).  Without --pid nor --time there is nothing to
+ * belong to it; for an ordinary user with a range of subordinate IDs, a
+ * short-lived helper writes its maps with newuidmap and newgidmap: see
+ * THE TWO MAPS).  Without --pid nor --time there is nothing to
  * supervise: ns-enter unshare(2)s and becomes COMMAND with execve(2).
  *
  * Read along: namespaces(7), unshare(2), setns(2), pivot_root(2),
@@ -70,6 +72,7 @@
 #include <grp.h>
 #include <linux/nsfs.h>
 #include <linux/sched.h>
+#include <sys/capability.h>
 
 #include "minidock.h"
 #include "security.h"
@@ -158,6 +161,7 @@ struct options {
 	uid_t uid;
 	gid_t gid;
 	int no_init;
+	int single_map;         /* --userns=single: never the subordinate range */
 	pid_t target;
 	struct md_security security;
 	char **command;
@@ -184,7 +188,7 @@ static const struct option long_options[] = {
 	{ "ipc",          no_argument,       NULL, OPT_IPC },
 	{ "net",          optional_argument, NULL, OPT_NET },
 	{ "cgroup",       no_argument,       NULL, OPT_CGROUP },
-	{ "userns",       no_argument,       NULL, OPT_USERNS },
+	{ "userns",       optional_argument, NULL, OPT_USERNS },
 	{ "time",         no_argument,       NULL, OPT_TIME },
 	{ "all",          no_argument,       NULL, OPT_ALL },
 	{ "root",         required_argument, NULL, OPT_ROOT },
@@ -210,7 +214,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage: ns-enter [--pid] [--mount] [--uts] [--ipc] [--net[=FILE]] [--cgroup]\n"
-"                [--userns] [--time] [--all]\n"
+"                [--userns[=single]] [--time] [--all]\n"
 "                [--root DIR] [--read-only] [--volume SRC:DST[:ro]]...\n"
 "                [--hostname NAME] [--workdir DIR] [--env NAME=VALUE]...\n"
 "                [--user UID[:GID]] [--no-init] [--verbose]\n"
@@ -228,7 +232,10 @@ static void usage(FILE *out)
 "  --net            network stack, with only lo (brought up)\n"
 "  --net=FILE       join the network namespace FILE (/run/netns/NAME)\n"
 "  --cgroup         cgroup view (COMMAND's cgroup appears as /)\n"
-"  --userns         user IDs: the caller is root inside (works unprivileged)\n"
+"  --userns         user IDs: the caller is root inside (works unprivileged);\n"
+"                   with a range in /etc/subuid and /etc/subgid, IDs 1..N\n"
+"                   map to it (newuidmap, newgidmap), else only root exists\n"
+"  --userns=single  the one-ID map \"0 UID 1\" even where a range exists\n"
 "  --time           monotonic and boot clocks\n"
 "  --all            pid, mount, uts, ipc, net and cgroup, like docker run\n"
 "\n"
@@ -403,7 +410,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_UTS:    o->flags |= CLONE_NEWUTS; break;
 		case OPT_IPC:    o->flags |= CLONE_NEWIPC; break;
 		case OPT_CGROUP: o->flags |= CLONE_NEWCGROUP; break;
-		case OPT_USERNS: o->flags |= CLONE_NEWUSER; break;
+		case OPT_USERNS:
+			o->flags |= CLONE_NEWUSER;
+			if (optarg && strcmp(optarg, "single"))
+				die_x("--userns=%s: expected --userns or --userns=single",
+				      optarg);
+			o->single_map = optarg != NULL;
+			break;
 		case OPT_TIME:   o->flags |= CLONE_NEWTIME; break;
 		case OPT_ALL:    o->flags |= ALL_NAMESPACES; break;
 		case OPT_NET:
@@ -523,17 +536,298 @@ static void write_id_map(const char *file, const char *text)
 }
 
 /*
- * A new user namespace where the caller is root: "0 UID 1" maps one ID,
- * which any user may do for itself (user_namespaces(7)).  setgroups(2)
- * must be denied first, or an unprivileged caller could drop a group
- * that was denying it access to a file.
+ * THE TWO MAPS.  A new user namespace starts with no ID mapped; a line
+ * "INSIDE OUTSIDE COUNT" of /proc/PID/uid_map (and gid_map) gives it some
+ * (user_namespaces(7)).  Any user may map one ID, its own: "0 UID 1", the
+ * single-ID map, where root inside is the caller and no other user exists.
+ * Mapping more takes CAP_SETUID over the IDs outside, which an ordinary
+ * user lacks; so the administrator grants it a range of subordinate IDs
+ * in /etc/subuid and /etc/subgid (subuid(5): "alice:100000:65536"), and
+ * the setuid-root helpers newuidmap(1) and newgidmap(1) write a map that
+ * uses only those, as podman and rootlesskit do:
+ *
+ *     0 UID 1           root inside is the caller
+ *     1 START COUNT     users 1..COUNT inside are START.. outside
  */
-static void enter_user_namespace(void)
-{
-	char map[64];
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
+struct id_range {
+	unsigned long start, count;
+};
 
+/* The caller's name, from the host's /etc/passwd itself: this binary is
+ * static, and getpwuid(3) would need NSS modules.  NULL: not listed (the
+ * range files are then matched by UID only). */
+static char *user_name(uid_t uid)
+{
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+	char *name = NULL;
+
+	if (!f)
+		return NULL;
+	while ((pw = fgetpwent(f)) != NULL) {
+		if (pw->pw_uid == uid) {
+			name = xstrdup(pw->pw_name);
+			break;
+		}
+	}
+	fclose(f);
+	return name;
+}
+
+/*
+ * The first "OWNER:START:COUNT" line of FILE whose OWNER is NAME or the
+ * number ID, as newuidmap reads it.  1: found; 0: none; -1: FILE cannot
+ * be read (errno).
+ */
+static int find_range(const char *file, const char *name, unsigned long id,
+		      struct id_range *r)
+{
+	FILE *f = fopen(file, "re");
+	char *line = NULL, *start, *count;
+	unsigned long long owner, v;
+	size_t cap = 0;
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (!found && getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!(start = strchr(line, ':')) || !(count = strchr(start + 1, ':')))
+			continue;
+		*start++ = '\0';
+		*count++ = '\0';
+		if (!(name && !strcmp(line, name)) &&
+		    !(parse_uint(line, UINT32_MAX, &owner) == 0 && owner == id))
+			continue;
+		if (parse_uint(start, UINT32_MAX - 1, &v) < 0)
+			continue;
+		r->start = (unsigned long)v;
+		/* The range must end below (uid_t)-1, which means "no ID". */
+		if (parse_uint(count, UINT32_MAX - 1 - r->start, &v) < 0 || v == 0)
+			continue;
+		r->count = (unsigned long)v;
+		found = 1;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* PATH's NAME, malloc'd, or NULL. */
+static char *find_program(const char *name)
+{
+	const char *env = getenv("PATH");
+	char *path = xstrdup(env ? env : "/usr/local/bin:/usr/bin:/bin");
+	char *dir, *save = NULL, *found = NULL;
+
+	for (dir = strtok_r(path, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *candidate = xasprintf("%s/%s", *dir ? dir : ".", name);
+		if (access(candidate, X_OK) == 0)
+			found = candidate;
+		else
+			free(candidate);
+	}
+	free(path);
+	return found;
+}
+
+/* The helpers and ranges of the full map, once every piece is found. */
+struct full_map {
+	char *newuidmap, *newgidmap;
+	struct id_range uids, gids;
+};
+
+static void free_full_map(struct full_map *m)
+{
+	free(m->newuidmap);
+	free(m->newgidmap);
+	m->newuidmap = m->newgidmap = NULL;
+}
+
+/*
+ * Can the caller have the full map?  NULL if so (M filled in), else why
+ * not, for --verbose and for a refused --user (a static string or *WHY
+ * made here, freed by the caller).
+ */
+static const char *full_map_refused(const struct options *o, struct full_map *m,
+				    char **why)
+{
+	cap_flag_value_t setuid_cap = CAP_CLEAR;
+	uid_t uid = geteuid();
+	char *name;
+	int u, g;
+	cap_t caps;
+
+	memset(m, 0, sizeof(*m));
+	*why = NULL;
+	if (o->single_map)
+		return "--userns=single";
+	/* CAP_SETUID lets a process write any map itself: root keeps the
+	 * map of itself it always had ("0 0 1"). */
+	caps = cap_get_proc();
+	if (!caps)
+		die("cap_get_proc");
+	if (cap_get_flag(caps, CAP_SETUID, CAP_EFFECTIVE, &setuid_cap) < 0)
+		die("cap_get_flag(CAP_SETUID)");
+	cap_free(caps);
+	if (setuid_cap == CAP_SET)
+		return "the caller has CAP_SETUID (root) and maps itself";
+	m->newuidmap = find_program("newuidmap");
+	m->newgidmap = find_program("newgidmap");
+	if (!m->newuidmap || !m->newgidmap) {
+		free_full_map(m);
+		return "no newuidmap or newgidmap in PATH (Debian package uidmap)";
+	}
+	name = user_name(uid);
+	u = find_range("/etc/subuid", name, uid, &m->uids);
+	g = u == 1 ? find_range("/etc/subgid", name, uid, &m->gids) : 0;
+	if (u != 1 || g != 1) {
+		const char *file = u != 1 ? "/etc/subuid" : "/etc/subgid";
+		if (u < 0 || g < 0)
+			*why = xasprintf("%s: %s", file, strerror(errno));
+		else if (name)
+			*why = xasprintf("no range for %s in %s", name, file);
+		else
+			*why = xasprintf("no range for UID %u in %s", (unsigned)uid, file);
+		free_full_map(m);
+	}
+	free(name);
+	return *why;
+}
+
+/*
+ * Refuse, before anything is created, a --user the map will not have:
+ * setuid(2) to an unmapped ID fails with a bare EINVAL much later.  (A GID
+ * taken from the image's /etc/passwd is only known inside: setgid(2)
+ * checks that one.)
+ */
+static void check_user_in_map(const struct options *o, const struct full_map *m,
+			      const char *single_why)
+{
+	unsigned long last;
+
+	if (!o->set_user)
+		return;
+	if (single_why && (o->uid != 0 || (o->set_group && o->gid != 0)))
+		die_x("--user %u: the user namespace maps one ID, yours, to root "
+		      "(single-id map: %s), so no other user exists inside; an "
+		      "administrator gives USER a range with: usermod "
+		      "--add-subuids 100000-165535 --add-subgids 100000-165535 USER",
+		      (unsigned)(o->uid ? o->uid : o->gid), single_why);
+	if (single_why)
+		return;
+	last = m->uids.count < m->gids.count ? m->uids.count : m->gids.count;
+	if (o->uid > last || (o->set_group && o->gid > last))
+		die_x("--user %u: outside the user namespace's map (IDs 0 to %lu "
+		      "inside, from /etc/subuid and /etc/subgid)",
+		      (unsigned)(o->uid > last ? o->uid : o->gid), last);
+}
+
+/* "newuidmap PID 0 UID 1 1 START COUNT": run HELPER and wait for it. */
+static void run_map_helper(const char *helper, pid_t pid, unsigned id,
+			   const struct id_range *r)
+{
+	char pid_s[16], id_s[16], start_s[24], count_s[24];
+	char *argv[] = { (char *)helper, pid_s, "0", id_s, "1",
+			 "1", start_s, count_s, NULL };
+	pid_t child;
+	int wstatus;
+
+	snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
+	snprintf(id_s, sizeof(id_s), "%u", id);
+	snprintf(start_s, sizeof(start_s), "%lu", r->start);
+	snprintf(count_s, sizeof(count_s), "%lu", r->count);
+	vlog("%s %s 0 %s 1 1 %s %s", strrchr(helper, '/') + 1, pid_s, id_s,
+	     start_s, count_s);
+	fflush(NULL);
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		execv(helper, argv);
+		warn_errno("execv %s", helper);
+		_exit(EXIT_CANNOT_EXEC);
+	}
+	if (waitpid(child, &wstatus, 0) < 0)
+		die("waitpid %s", helper);
+	if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+		die_x("%s %s: failed (exit %d): it said why above",
+		      helper, pid_s, exit_code_of(wstatus));
+}
+
+/*
+ * The setuid-helper protocol (util-linux unshare(1), podman): the maps of
+ * a process are written from outside its user namespace, and a setuid
+ * program started from inside would not be root (its owner, root, is not
+ * mapped there).  So a helper is forked first, in the caller's user
+ * namespace; it waits on a pipe until its parent has called unshare(2),
+ * runs newuidmap and newgidmap for the parent's PID, and exits.  Returns
+ * the helper's PID and the pipe's writing end in *GO.
+ */
+static pid_t fork_map_helper(const struct full_map *m, int *go)
+{
+	pid_t parent = getpid(), helper;
+	int fds[2];
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		die("pipe2");
+	fflush(NULL);
+	vlog("fork() a helper for newuidmap and newgidmap");
+	helper = fork();
+	if (helper < 0)
+		die("fork");
+	if (helper > 0) {
+		close(fds[0]);
+		*go = fds[1];
+		return helper;
+	}
+	close(fds[1]);
+	/* EOF without a byte: the parent failed to unshare; nothing to map. */
+	if (read(fds[0], &c, 1) != 1)
+		_exit(EXIT_TOOL_FAILED);
+	run_map_helper(m->newuidmap, parent, (unsigned)geteuid(), &m->uids);
+	run_map_helper(m->newgidmap, parent, (unsigned)getegid(), &m->gids);
+	fflush(NULL);
+	_exit(0);
+}
+
+/*
+ * A new user namespace where the caller is root, with the full map where
+ * the caller has a range, else the single-ID map.  For the single map,
+ * setgroups(2) must be denied first, or an unprivileged caller could drop
+ * a group that was denying it access to a file; with a range, newgidmap
+ * leaves setgroups allowed, as the administrator granted those groups.
+ */
+static void enter_user_namespace(const struct options *o)
+{
+	struct full_map m;
+	char *why_made, map[64];
+	const char *why = full_map_refused(o, &m, &why_made);
+	uid_t uid = geteuid();      /* read before unshare: then unmapped */
+	gid_t gid = getegid();
+	pid_t helper;
+	int go, wstatus;
+
+	check_user_in_map(o, &m, why);
+	if (!why) {
+		helper = fork_map_helper(&m, &go);
+		vlog("unshare(CLONE_NEWUSER)");
+		if (unshare(CLONE_NEWUSER) < 0)
+			die("unshare(CLONE_NEWUSER)");
+		if (write(go, "", 1) != 1)
+			die("write to the map helper");
+		close(go);
+		if (waitpid(helper, &wstatus, 0) < 0)
+			die("waitpid the map helper");
+		if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+			exit(EXIT_TOOL_FAILED);     /* it said why */
+		free_full_map(&m);
+		return;
+	}
+	vlog("single-id map: %s", why);
+	free(why_made);
 	vlog("unshare(CLONE_NEWUSER)");
 	if (unshare(CLONE_NEWUSER) < 0)
 		die("unshare(CLONE_NEWUSER)");
@@ -1160,7 +1454,7 @@ int main(int argc, char **argv)
 		o.flags &= ~CLONE_NEWNET;
 	}
 	if (o.flags & CLONE_NEWUSER)
-		enter_user_namespace();
+		enter_user_namespace(&o);
 	if (o.flags & CHILDREN_ONLY) {
 		pid_t child = spawn(o.flags & ~CLONE_NEWUSER);
 		if (child > 0)

@@ -30,7 +30,8 @@
  *
  * Rootless: for an ordinary user the chain is `ns-enter --userns ...`
  * alone (user_namespaces(7): the caller becomes root of a namespace of its
- * own), over a private copy of the image; what needs the host's root (a
+ * own, other users exist where /etc/subuid gives it a range), over a
+ * private copy of the image; what needs the host's root (a
  * cgroup, a bridge) is refused with the reason (check_rootless).
  *
  * Read: overlayfs (Documentation/filesystems/overlayfs.rst), mount(2),
@@ -126,7 +127,8 @@ static const char usage_text[] =
 "$XDG_DATA_HOME/minidock (~/.local/share/minidock), state to\n"
 "$XDG_RUNTIME_DIR/minidock (or /tmp/minidock-UID).  These need root:\n"
 "--memory, --cpus, --pids-limit (cgroups), --network bridge and --publish\n"
-"(bridge, veth, NAT), --user with another user than root.\n"
+"(bridge, veth, NAT); --user other than root needs a range of yours in\n"
+"/etc/subuid and /etc/subgid (then newuidmap maps users 1..N inside).\n"
 "\n"
 "Example: run --rm -it --memory 64M busybox sh\n"
 "         run -d --name web -p 8080:80 busybox httpd -f -p 80\n"
@@ -1013,14 +1015,6 @@ static char *resolve_user(const char *rootfs, const char *spec)
 	return out;
 }
 
-/* "0" or "0:0": the only user a single-ID user namespace has. */
-static int only_root(const char *uid_gid)
-{
-	const char *gid = strchr(uid_gid, ':');
-
-	return atoi(uid_gid) == 0 && (!gid || atoi(gid + 1) == 0);
-}
-
 /* ---- the chain ---- */
 
 /* The tool's path, or just its name when $PATH finds the same file, so
@@ -1125,8 +1119,9 @@ static void build_chain(const struct options *o, const struct chain_args *a,
 	tool = chain_tool("ns-enter", for_print);
 	strv_push(chain, tool);
 	free(tool);
-	/* Rootless: a user namespace where the caller is root, the one ID
-	 * an ordinary user may map (ns-enter(1), user_namespaces(7)). */
+	/* Rootless: a user namespace where the caller is root, and users
+	 * 1..N are the caller's subordinate range where /etc/subuid gives
+	 * one (ns-enter(1), user_namespaces(7)). */
 	if (o->rootless)
 		strv_push(chain, "--userns");
 	if (!strcmp(o->network, "host")) {
@@ -1294,13 +1289,43 @@ static int wait_started(pid_t chain, int *wstatus)
 	}
 }
 
+/*
+ * Rootless with a range (ns-enter(1), --userns), a user other than root
+ * inside may leave files in a directory of its own: they belong to a
+ * subordinate ID, which the caller may not remove on the host (EACCES),
+ * while root of a user namespace with the same map may (it holds
+ * CAP_DAC_OVERRIDE over every ID mapped there).  So when a rootless
+ * removal fails, what is left is removed from such a namespace:
+ * ns-enter --userns -- rm -rf DIR, the command run.1 gives for
+ * container rm.
+ */
+static int remove_state_inside(const char *name)
+{
+	char *argv[] = { tool_path("ns-enter"), (char *)"--userns", (char *)"--",
+			 (char *)"rm", (char *)"-rf", (char *)"--one-file-system",
+			 xasprintf("%s/%s", md_run_dir(), name), NULL };
+	int code;
+
+	vlog("rootless: %s --userns -- rm -rf %s (files of subordinate IDs)",
+	     argv[0], argv[6]);
+	code = run_tool(argv, NULL, 0);
+	free(argv[0]);
+	free(argv[6]);
+	return code == 0 ? 0 : -1;
+}
+
 /* After the chain: unmount the root; keep the exit status, or with --rm
  * remove everything. */
 static void finish(const char *name, int rm, int code)
 {
 	if (rm) {
-		if (remove_state(name) < 0)
-			warn_errno("remove %s/%s", md_run_dir(), name);
+		if (remove_state(name) < 0) {
+			int err = errno;
+			if (!store_rootless() || remove_state_inside(name) < 0) {
+				errno = err;
+				warn_errno("remove %s/%s", md_run_dir(), name);
+			}
+		}
 	} else {
 		char *path = state_file(name, "exit"), *text = xasprintf("%d\n", code);
 		if (umount_rootfs(name) < 0)
@@ -1486,9 +1511,9 @@ int main(int argc, char **argv)
 	image_user = o.user ? o.user : config_string(&img, "User");
 	if (image_user)
 		user = resolve_user(rootfs, image_user);
-	if (o.rootless && user && !only_root(user))
-		die_x("--user %s: rootless, the user namespace maps one ID, yours, "
-		      "to root: no other user exists inside", image_user);
+	/* Rootless, --user other than root needs the full map (a range in
+	 * /etc/subuid): ns-enter knows which map it makes, and refuses a user
+	 * outside it with the reason, before it creates anything. */
 	provide_etc_files(name, rootfs, o.network, hostname);
 	write_config(name, &o, cmd.v, hostname, env.v, kind);
 
