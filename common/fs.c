@@ -49,12 +49,19 @@ int mkdir_p(const char *path, mode_t mode)
 	return ret;
 }
 
-/* Empty the directory DIRFD (which it closes), one filesystem only. */
+static void keep_first_error(int *first_error)
+{
+	if (!*first_error)
+		*first_error = errno;
+}
+
+/* Empty the directory DIRFD (which it closes), one filesystem only.
+ * Goes on after a failure, and reports the first one's errno. */
 static int empty_dir_at(int dirfd, dev_t dev)
 {
 	DIR *d = fdopendir(dirfd);
 	struct dirent *de;
-	int ret = 0;
+	int first_error = 0;
 
 	if (!d) {
 		close(dirfd);
@@ -66,7 +73,7 @@ static int empty_dir_at(int dirfd, dev_t dev)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			ret = -1;
+			keep_first_error(&first_error);
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
@@ -74,27 +81,24 @@ static int empty_dir_at(int dirfd, dev_t dev)
 			if (st.st_dev != dev) {
 				/* A mount point: never delete into another fs. */
 				errno = EBUSY;
-				ret = -1;
+				keep_first_error(&first_error);
 				continue;
 			}
 			sub = openat(dirfd, de->d_name,
 				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0 || empty_dir_at(sub, dev) < 0)
-				ret = -1;
+				keep_first_error(&first_error);
 			if (unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0)
-				ret = -1;
+				keep_first_error(&first_error);
 		} else if (unlinkat(dirfd, de->d_name, 0) < 0) {
-			ret = -1;
+			keep_first_error(&first_error);
 		}
 	}
 	if (errno)
-		ret = -1;
-	{
-		int e = errno;
-		closedir(d);
-		errno = e;
-	}
-	return ret;
+		keep_first_error(&first_error);
+	closedir(d);
+	errno = first_error;
+	return first_error ? -1 : 0;
 }
 
 int rm_rf(const char *path)
