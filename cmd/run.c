@@ -1289,43 +1289,13 @@ static int wait_started(pid_t chain, int *wstatus)
 	}
 }
 
-/*
- * Rootless with a range (ns-enter(1), --userns), a user other than root
- * inside may leave files in a directory of its own: they belong to a
- * subordinate ID, which the caller may not remove on the host (EACCES),
- * while root of a user namespace with the same map may (it holds
- * CAP_DAC_OVERRIDE over every ID mapped there).  So when a rootless
- * removal fails, what is left is removed from such a namespace:
- * ns-enter --userns -- rm -rf DIR, the command run.1 gives for
- * container rm.
- */
-static int remove_state_inside(const char *name)
-{
-	char *argv[] = { tool_path("ns-enter"), (char *)"--userns", (char *)"--",
-			 (char *)"rm", (char *)"-rf", (char *)"--one-file-system",
-			 xasprintf("%s/%s", md_run_dir(), name), NULL };
-	int code;
-
-	vlog("rootless: %s --userns -- rm -rf %s (files of subordinate IDs)",
-	     argv[0], argv[6]);
-	code = run_tool(argv, NULL, 0);
-	free(argv[0]);
-	free(argv[6]);
-	return code == 0 ? 0 : -1;
-}
-
 /* After the chain: unmount the root; keep the exit status, or with --rm
  * remove everything. */
 static void finish(const char *name, int rm, int code)
 {
 	if (rm) {
-		if (remove_state(name) < 0) {
-			int err = errno;
-			if (!store_rootless() || remove_state_inside(name) < 0) {
-				errno = err;
-				warn_errno("remove %s/%s", md_run_dir(), name);
-			}
-		}
+		if (remove_state(name) < 0)
+			warn_errno("remove %s/%s", md_run_dir(), name);
 	} else {
 		char *path = state_file(name, "exit"), *text = xasprintf("%d\n", code);
 		if (umount_rootfs(name) < 0)

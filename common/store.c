@@ -427,6 +427,31 @@ int umount_rootfs(const char *name)
 	return ret;
 }
 
+/*
+ * Rootless with a range (ns-enter(1), --userns), a user other than root
+ * inside may leave files in a directory of its own: they belong to a
+ * subordinate ID, which the caller may not remove on the host (EACCES),
+ * while root of a user namespace with the same map may (it holds
+ * CAP_DAC_OVERRIDE over every ID mapped there).  So when a rootless
+ * removal fails, what is left is removed from such a namespace:
+ * ns-enter --userns -- rm -rf DIR, what run --rm
+ * and container rm do.
+ */
+static int remove_state_inside(const char *name)
+{
+	char *argv[] = { tool_path("ns-enter"), (char *)"--userns", (char *)"--",
+			 (char *)"rm", (char *)"-rf", (char *)"--one-file-system",
+			 xasprintf("%s/%s", md_run_dir(), name), NULL };
+	int code;
+
+	vlog("rootless: %s --userns -- rm -rf %s (files of subordinate IDs)",
+	     argv[0], argv[6]);
+	code = run_tool(argv, NULL, 0);
+	free(argv[0]);
+	free(argv[6]);
+	return code == 0 ? 0 : -1;
+}
+
 int remove_state(const char *name)
 {
 	char *dir = state_dir(name);
@@ -436,6 +461,13 @@ int remove_state(const char *name)
 	 * still mounted, it fails there instead of emptying the layers. */
 	if (ret == 0)
 		ret = rm_rf(dir);
+	if (ret < 0 && store_rootless()) {
+		int err = errno;
+		if (remove_state_inside(name) == 0)
+			ret = 0;
+		else
+			errno = err;
+	}
 	free(dir);
 	return ret;
 }

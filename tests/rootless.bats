@@ -144,6 +144,14 @@ deny$"
 	assert_output 1000
 	run ls -A "$TEST_TMP/home/run/minidock"
 	assert_output ""
+	# container rm does the same for a detached container
+	run as_nobody true "$TEST_TMP/bin/run" -d --name sub --user 1000 busybox \
+		sh -c 'mkdir /tmp/d && touch /tmp/d/f && sleep 60'
+	assert_success
+	run as_nobody true "$TEST_TMP/bin/container" rm -f sub
+	assert_success
+	run ls -A "$TEST_TMP/home/run/minidock"
+	assert_output ""
 	run as_nobody false "$TEST_TMP/bin/run" --rm --user 1000 busybox id -u
 	assert_equal "$status" 125
 	assert_output --partial "--user 1000: the user namespace maps one ID, yours, to root"
