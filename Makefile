@@ -76,15 +76,7 @@ slides:
 	$(MAKE) -C slides SLIDES_PACKAGES="$(SLIDES_PACKAGES)"
 
 deps:
-	@missing=; for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
-			|| missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@sh common/install-missing.sh $(DEB_PACKAGES)
 
 # Every suite on the normal build, then on the sanitized one.
 check: deps all images san slides static

@@ -25,14 +25,7 @@ IU=$PWD/bin/img-unpack
 [ -x "$IU" ] || make -s bin/img-unpack
 
 # Tools for the bench only (not in DEB_PACKAGES).
-need=
-for p in debootstrap umoci time python3; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || need="$need $p"
-done
-if [ -n "$need" ]; then
-	echo "installing:$need"
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need
-fi
+sh common/install-missing.sh debootstrap umoci time python3
 
 mkdir -p "$W"
 if [ ! -f "$W/rootfs/.complete" ]; then

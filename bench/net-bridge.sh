@@ -26,16 +26,7 @@ NB=${MINIDOCK_BIN:-$REPO/bin}/net-bridge
 
 if [ -z "${NB_BENCH_INSIDE:-}" ]; then
 	# Bench-only packages (not in the Makefile's DEB_PACKAGES).
-	missing=
-	for p in containernetworking-plugins iptables iproute2 nftables; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
-			missing="$missing $p"
-	done
-	if [ -n "$missing" ]; then
-		echo "installing:$missing"
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-	fi
+	sh "$REPO/common/install-missing.sh" containernetworking-plugins iptables iproute2 nftables
 	[ -x "$NB" ] || make -s -C "$REPO" bin/net-bridge
 	NB_BENCH_INSIDE=1 exec unshare --net --mount --propagation private "$0" "$@"
 fi

@@ -34,16 +34,7 @@ ROOTFS=$REPO/images/build/busybox/rootfs
 
 if [ -z "${RUN_BENCH_INSIDE:-}" ]; then
 	# Bench-only packages (not in the Makefile's DEB_PACKAGES).
-	missing=
-	for p in runc bubblewrap hyperfine containernetworking-plugins iproute2 bc; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
-			missing="$missing $p"
-	done
-	if [ -n "$missing" ]; then
-		echo "installing:$missing"
-		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-	fi
+	sh "$REPO/common/install-missing.sh" runc bubblewrap hyperfine containernetworking-plugins iproute2 bc
 	for t in run container cg-limit net-bridge ns-enter img-unpack; do
 		[ -x "$BIN/$t" ] || make -s -C "$REPO" "bin/$t"
 	done
