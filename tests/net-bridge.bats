@@ -25,6 +25,20 @@ teardown() {
 	common_teardown
 }
 
+# Start net-bridge --name NAME around a sleep, then kill -9 net-bridge
+# (not the sleep): what a crash leaves.  BG_PIDS gets net-bridge's PID,
+# then the sleep's.
+kill_net_bridge_of() {
+	nsenter -t "$HOLDER" -n -m -- "$NB" --name "$1" -- sh -c "echo \$\$ > $TEST_TMP/pid; exec sleep 30" \
+		</dev/null >/dev/null 2>&1 3>&- &
+	BG_PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$TEST_TMP/pid" ] && break; sleep 0.05; done
+	[ -s "$TEST_TMP/pid" ] || fail "COMMAND never started"
+	BG_PIDS+=($(cat "$TEST_TMP/pid"))
+	kill -9 "${BG_PIDS[0]}"
+	wait "${BG_PIDS[0]}" || true     # reaped: gone, not a zombie
+}
+
 # Run a command in container NAME's namespace (from the throwaway host).
 cns() { local n=$1; shift; hns nsenter --net="$MINIDOCK_NETNS_DIR/$n" -- "$@"; }
 
@@ -264,14 +278,7 @@ via-bridge"
 }
 
 @test "net-bridge: after kill -9 of net-bridge, --delete leaves nothing" {
-	nsenter -t "$HOLDER" -n -m -- "$NB" --name k -- sh -c "echo \$\$ > $TEST_TMP/pid; exec sleep 30" \
-		</dev/null >/dev/null 2>&1 3>&- &
-	BG_PIDS+=($!)
-	for _ in $(seq 100); do [ -s "$TEST_TMP/pid" ] && break; sleep 0.05; done
-	[ -s "$TEST_TMP/pid" ] || fail "COMMAND never started"
-	BG_PIDS+=($(cat "$TEST_TMP/pid"))
-	kill -9 "${BG_PIDS[0]}"
-	wait "${BG_PIDS[0]}" || true     # reaped: gone, not a zombie
+	kill_net_bridge_of k
 	run hns "$NB" --list
 	assert_output --regexp 'k +10\.213\.0\.2/16 +minidock0 +dead'
 	run hns "$NB" --name k --delete
@@ -282,14 +289,7 @@ via-bridge"
 }
 
 @test "net-bridge: a lease whose net-bridge was killed is reclaimed by the next one" {
-	nsenter -t "$HOLDER" -n -m -- "$NB" --name k -- sh -c "echo \$\$ > $TEST_TMP/pid; exec sleep 30" \
-		</dev/null >/dev/null 2>&1 3>&- &
-	BG_PIDS+=($!)
-	for _ in $(seq 100); do [ -s "$TEST_TMP/pid" ] && break; sleep 0.05; done
-	[ -s "$TEST_TMP/pid" ] || fail "COMMAND never started"
-	BG_PIDS+=($(cat "$TEST_TMP/pid"))
-	kill -9 "${BG_PIDS[0]}"
-	wait "${BG_PIDS[0]}" || true     # reaped: gone, not a zombie
+	kill_net_bridge_of k
 	run hns "$NB" --name next --ip 10.213.0.2 -- ip -4 -o addr show eth0
 	assert_success
 	assert_output --partial 'inet 10.213.0.2/16'
