@@ -60,6 +60,19 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
+# The default seccomp filter, compiled to BPF once here rather than by
+# libseccomp at every container start (see common/seccomp.c): a program
+# built from common/seccomp.c writes it as a C header into $(BUILD).
+$(BUILD)/gen/seccomp-bpf: $(BUILD)/common/gen/seccomp-bpf.o $(BUILD)/common/seccomp.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lseccomp
+
+$(BUILD)/seccomp-default.h: $(BUILD)/gen/seccomp-bpf
+	$< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/common/seccomp-load.o: $(BUILD)/seccomp-default.h
+$(BUILD)/common/seccomp-load.o: CPPFLAGS += -I$(BUILD)
+
 # The same tools built with AddressSanitizer and UndefinedBehaviorSanitizer.
 san:
 	$(MAKE) BUILD=build-san BIN=bin-san CFLAGS="-O1 -g $(SANITIZE)"

@@ -13,6 +13,21 @@
  * another architecture (32-bit int 0x80, x32) could reach the same kernel
  * code under other numbers: libseccomp's filter kills the process on any
  * architecture it was not told about, so the list cannot be bypassed so.
+ *
+ * Compiled once, loaded as is.  The BPF program is plain data: an array
+ * of struct sock_filter instructions (load the syscall number, compare,
+ * jump, return ALLOW or ERRNO(EPERM)), the first of which check the
+ * architecture.  Compiling the rules below into it takes libseccomp a few
+ * system calls (to learn what the kernel supports) and about 0.3 ms, at
+ * every container start.  So make does it once: common/gen/seccomp-bpf.c
+ * runs seccomp_default_filter() below for Docker's default capabilities
+ * and writes the program, exported by seccomp_export_bpf(3), into
+ * build/seccomp-default.h; seccomp-load.c hands that array to the kernel
+ * with seccomp(SECCOMP_SET_MODE_FILTER) without libseccomp.  With other
+ * capabilities (--cap-add, --cap-drop) the rules differ, and libseccomp
+ * compiles them at start as before (seccomp_load_compiled).  ns-enter
+ * --verbose says which it did.  Read the program: make prints it in
+ * build/seccomp-default.h, or scmp_bpf_disasm(1) from libseccomp's tools.
  */
 #include <errno.h>
 #include <linux/capability.h>
@@ -214,23 +229,40 @@ static int add_rules(scmp_filter_ctx ctx, uint64_t caps, int *rules)
 	return add(ctx, eperm, SCMP_SYS(ioctl), 1, &tiocsti, rules);
 }
 
-int seccomp_load_default(uint64_t caps)
+scmp_filter_ctx seccomp_default_filter(uint64_t caps, int *rules)
 {
 	scmp_filter_ctx ctx;
-	int rules = 0, rc;
+	int rc, saved;
 
+	*rules = 0;
 	ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx) {
 		errno = ENOMEM;
-		return -1;
+		return NULL;
 	}
 	/* no_new_privs is the caller's decision (--security-opt), not
 	 * libseccomp's, which would otherwise set it on seccomp_load. */
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	if (rc == 0 && add_rules(ctx, caps, &rules) < 0)
-		rc = -errno;
-	if (rc == 0)
-		rc = seccomp_load(ctx);
+	if (rc < 0)
+		errno = -rc;
+	if (rc < 0 || add_rules(ctx, caps, rules) < 0) {
+		saved = errno;
+		seccomp_release(ctx);
+		errno = saved;
+		return NULL;
+	}
+	return ctx;
+}
+
+int seccomp_load_compiled(uint64_t caps)
+{
+	scmp_filter_ctx ctx;
+	int rules, rc;
+
+	ctx = seccomp_default_filter(caps, &rules);
+	if (!ctx)
+		return -1;
+	rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc < 0) {
 		errno = -rc;

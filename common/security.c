@@ -82,13 +82,8 @@ static const char *const cap_names[] = {
 };
 #define N_CAP_NAMES ((int)(sizeof(cap_names) / sizeof(cap_names[0])))
 
-/* What docker run keeps (moby's oci/caps/defaults.go). */
-static const uint64_t docker_default_caps =
-	CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_FSETID) |
-	CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_MKNOD) | CAP_BIT(CAP_NET_RAW) |
-	CAP_BIT(CAP_SETGID) | CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SETFCAP) |
-	CAP_BIT(CAP_SETPCAP) | CAP_BIT(CAP_NET_BIND_SERVICE) |
-	CAP_BIT(CAP_SYS_CHROOT) | CAP_BIT(CAP_KILL) | CAP_BIT(CAP_AUDIT_WRITE);
+/* What docker run keeps: see security.h. */
+static const uint64_t docker_default_caps = SECURITY_DEFAULT_CAPS;
 
 /*
  * Docker's masked paths (moby's oci/defaults.go): they show the host's
@@ -582,14 +577,15 @@ static int set_capabilities(uint64_t keep)
 
 static int load_seccomp(uint64_t keep)
 {
+	const char *how;
 	int rules;
 
 	step("seccomp(SECCOMP_SET_MODE_FILTER)");
-	rules = seccomp_load_default(keep);
+	rules = seccomp_load_default(keep, &how);
 	if (rules < 0)
 		return -1;
 	vlog("seccomp(SECCOMP_SET_MODE_FILTER): loaded %d rules "
-	     "(EPERM for mount, unshare, init_module, keyctl, bpf...)", rules);
+	     "(EPERM for mount, unshare, init_module, keyctl, bpf...), %s", rules, how);
 	return 0;
 }
 

@@ -18,6 +18,8 @@
 #ifndef MINIDOCK_SECURITY_H
 #define MINIDOCK_SECURITY_H
 
+#include <linux/capability.h>
+#include <seccomp.h>
 #include <stdint.h>
 
 struct md_security {
@@ -61,13 +63,32 @@ int security_apply(const struct md_security *s);
 const char *security_last_step(void);
 /* "CHOWN" for CAP_CHOWN; NULL when unknown. */
 const char *security_cap_name(int cap);
+/* What docker run keeps (moby's oci/caps/defaults.go): 14 capabilities,
+ * bit (1 << CAP_X).  Also the set the default seccomp filter is compiled
+ * for once, by make (common/seccomp.c). */
+#define SECURITY_DEFAULT_CAPS ( \
+	1ULL << CAP_CHOWN | 1ULL << CAP_DAC_OVERRIDE | 1ULL << CAP_FSETID | \
+	1ULL << CAP_FOWNER | 1ULL << CAP_MKNOD | 1ULL << CAP_NET_RAW | \
+	1ULL << CAP_SETGID | 1ULL << CAP_SETUID | 1ULL << CAP_SETFCAP | \
+	1ULL << CAP_SETPCAP | 1ULL << CAP_NET_BIND_SERVICE | \
+	1ULL << CAP_SYS_CHROOT | 1ULL << CAP_KILL | 1ULL << CAP_AUDIT_WRITE)
+
 /* The capabilities a container keeps: Docker's default list, or all
  * with privileged, plus cap_add, minus cap_drop. */
 uint64_t security_kept_caps(const struct md_security *s);
 
-/* common/seccomp.c: build and load the default filter for a container
- * keeping CAPS (a syscall a kept capability allows is not denied).
- * Returns the number of rules loaded, or -1 with errno. */
-int seccomp_load_default(uint64_t caps);
+/* common/seccomp-load.c: load the default filter for a container
+ * keeping CAPS (a syscall a kept capability allows is not denied): the
+ * program make compiled when CAPS is SECURITY_DEFAULT_CAPS, else one
+ * libseccomp compiles now.  Returns the number of rules loaded, or -1
+ * with errno; *HOW says which ("compiled by make (...)"). */
+int seccomp_load_default(uint64_t caps, const char **how);
+
+/* common/seccomp.c: the default filter's rules for CAPS, compiled now by
+ * libseccomp.  seccomp_default_filter returns a libseccomp context (to
+ * load or export, then seccomp_release) and the number of rules in
+ * *RULES; NULL with errno on failure. */
+scmp_filter_ctx seccomp_default_filter(uint64_t caps, int *rules);
+int seccomp_load_compiled(uint64_t caps);
 
 #endif

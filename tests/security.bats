@@ -107,6 +107,88 @@ SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE"
 	assert_line "Seccomp:	0"
 }
 
+@test "security: the default filter is the one make compiled; with --cap-add libseccomp compiles it now" {
+	in_container --verbose -- /bin/probe keyctl
+	assert_failure
+	assert_output --regexp "seccomp\(SECCOMP_SET_MODE_FILTER\): loaded [0-9]+ rules .*, compiled by make"
+	assert_output --partial "keyctl: Operation not permitted"
+	in_container -- /bin/probe unshare-user
+	assert_failure
+	assert_output "unshare(CLONE_NEWUSER): Operation not permitted"
+
+	# CAP_SYS_ADMIN lifts the rules on unshare (as in Docker): another
+	# program, compiled at start, and unshare(CLONE_NEWUSER) goes through.
+	in_container --verbose --cap-add SYS_ADMIN -- /bin/probe unshare-user
+	assert_success
+	assert_output --regexp "loaded [0-9]+ rules .*, compiled now by libseccomp \(capabilities differ from the default\)"
+	refute_output --partial "compiled by make"
+	in_container --cap-add SYS_ADMIN -- /bin/probe keyctl
+	assert_failure
+	assert_output --partial "keyctl: Operation not permitted"
+}
+
+# The BPF program the kernel holds for the container's COMMAND (a sleep),
+# read back with ptrace(PTRACE_SECCOMP_GET_FILTER), in hex.
+loaded_filter() {
+	"$MINIDOCK_BIN/ns-enter" --all --root "$SEC_ROOT" "$@" -- sleep 60 &
+	HOST_PID=$!
+	local pid=$HOST_PID next
+	for _ in 1 2; do    # supervisor -> init -> sleep
+		next=
+		for _ in $(seq 100); do
+			next=$(cat /proc/"$pid"/task/*/children 2>/dev/null | awk '{print $1}')
+			[ -n "$next" ] && break
+			sleep 0.05
+		done
+		[ -n "$next" ] || fail "no child of $pid"
+		pid=$next
+	done
+	for _ in $(seq 100); do
+		[ "$(readlink /proc/"$pid"/exe)" = "$SEC_ROOT/bin/busybox" ] && break
+		sleep 0.05
+	done
+	python3 - "$pid" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.restype = ctypes.c_long
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+ATTACH, DETACH, GET_FILTER = 16, 17, 0x420c
+pid = int(sys.argv[1])
+def check(rc, what):
+    if rc < 0:
+        sys.exit(what + ": " + os.strerror(ctypes.get_errno()))
+    return rc
+check(libc.ptrace(ATTACH, pid, None, None), "PTRACE_ATTACH")
+os.waitpid(pid, 0x40000000)  # __WALL
+n = check(libc.ptrace(GET_FILTER, pid, None, None), "PTRACE_SECCOMP_GET_FILTER")
+buf = ctypes.create_string_buffer(8 * n)
+check(libc.ptrace(GET_FILTER, pid, None, buf), "PTRACE_SECCOMP_GET_FILTER")
+check(libc.ptrace(DETACH, pid, None, None), "PTRACE_DETACH")
+print(buf.raw.hex())
+PY
+	local rc=$?
+	kill "$HOST_PID" 2>/dev/null
+	wait "$HOST_PID" 2>/dev/null
+	HOST_PID=
+	return $rc
+}
+
+@test "security: the program make compiled is, instruction for instruction, the one libseccomp compiles at start" {
+	command -v python3 >/dev/null || skip "python3 not installed (make deps)"
+	grep -qx 'CONFIG_CHECKPOINT_RESTORE=y' <(zcat /proc/config.gz 2>/dev/null || cat "/boot/config-$(uname -r)" 2>/dev/null) ||
+		skip "this kernel cannot show a loaded filter (PTRACE_SECCOMP_GET_FILTER needs CONFIG_CHECKPOINT_RESTORE)"
+	local made compiled other
+	made=$(loaded_filter) || fail "could not read the filter: $made"
+	compiled=$(MINIDOCK_SECCOMP_COMPILE=1 loaded_filter) || fail "could not read the filter: $compiled"
+	other=$(loaded_filter --cap-add SYS_ADMIN) || fail "could not read the filter: $other"
+	[ ${#made} -gt 100 ] || fail "a program of ${#made} hex digits: $made"
+	assert_equal "$made" "$compiled"
+	# The comparison does see a difference where there is one.
+	[ "$made" != "$other" ] || fail "--cap-add SYS_ADMIN loaded the default program"
+	# The program starts by checking the architecture (ld [4]; jeq AUDIT_ARCH).
+	[[ "$made" == 2000000004000000* ]] || fail "no architecture check first: ${made:0:32}"
+}
+
 @test "security: an unknown capability or security option is refused (exit 125)" {
 	in_container --cap-add NO_SUCH_CAP -- true
 	assert_equal "$status" 125
