@@ -20,6 +20,7 @@
 
 #include "security.h"
 
+static void die_gen(const char *what, int err) __attribute__((noreturn));
 static void die_gen(const char *what, int err)
 {
 	fprintf(stderr, "seccomp-bpf: %s: %s\n", what, strerror(err));
