@@ -40,7 +40,9 @@
  *   5. kill what is left (cgroup.kill on v2), rmdir the cgroup.
  *
  * --stats prints a running cgroup's usage; --delete removes what a chain
- * killed by SIGKILL (which no program can catch) could not.
+ * killed by SIGKILL (which no program can catch) could not.  --exec stops
+ * after step 2: this process joins the cgroup and becomes COMMAND, and
+ * whoever ran it calls --delete later (steps 4 and 5).
  *
  * Read cgroups(7), and in the kernel sources
  * Documentation/admin-guide/cgroup-v2.rst and
@@ -157,6 +159,7 @@ struct request {
 	const char *cpus, *cpuset;
 	unsigned long long pids;        /* 0: no limit */
 	int devices, json;
+	int exec;                       /* --exec: become COMMAND, no waiting */
 	char **command;
 };
 
@@ -168,7 +171,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: cg-limit [--name NAME] [--memory SIZE] [--memory-swap SIZE]\n"
 		"                [--cpus N.N] [--cpuset LIST] [--pids N] [--parent PATH]\n"
-		"                [--devices container] [--verbose] -- COMMAND [ARG...]\n"
+		"                [--devices container] [--exec] [--verbose] -- COMMAND [ARG...]\n"
 		"       cg-limit --name NAME [--parent PATH] --stats [--json]\n"
 		"       cg-limit --name NAME [--parent PATH] --delete\n"
 		"       cg-limit --info\n"
@@ -185,6 +188,9 @@ static void usage(FILE *out)
 		"                           OWN_CGROUP/minidock: /PATH from the root,\n"
 		"                           PATH from the caller's own cgroup\n"
 		"      --devices container  allow only docker's default devices\n"
+		"      --exec               join the cgroup and become COMMAND (execve(2),\n"
+		"                           as cgexec): no waiting, nothing removed when it\n"
+		"                           ends; needs --name, remove it with --delete\n"
 		"      --stats [--json]     print the usage of cgroup NAME\n"
 		"      --delete             kill what is left in cgroup NAME and remove it\n"
 		"      --info               the host's cgroup layout and where cgroups go\n"
@@ -322,7 +328,7 @@ static void check_cpus(const char *arg, uint64_t *quota)
 static void parse_options(int argc, char **argv, struct request *r)
 {
 	enum { OPT_SWAP = 256, OPT_CPUSET, OPT_PARENT, OPT_DEVICES, OPT_STATS,
-	       OPT_JSON, OPT_DELETE, OPT_INFO };
+	       OPT_JSON, OPT_DELETE, OPT_INFO, OPT_EXEC };
 	static const struct option options[] = {
 		{ "name",        required_argument, NULL, 'n' },
 		{ "memory",      required_argument, NULL, 'm' },
@@ -336,6 +342,7 @@ static void parse_options(int argc, char **argv, struct request *r)
 		{ "json",        no_argument,       NULL, OPT_JSON },
 		{ "delete",      no_argument,       NULL, OPT_DELETE },
 		{ "info",        no_argument,       NULL, OPT_INFO },
+		{ "exec",        no_argument,       NULL, OPT_EXEC },
 		{ "verbose",     no_argument,       NULL, 'v' },
 		{ "help",        no_argument,       NULL, 'h' },
 		{ "version",     no_argument,       NULL, 'V' },
@@ -369,6 +376,7 @@ static void parse_options(int argc, char **argv, struct request *r)
 		case OPT_JSON: r->json = 1; break;
 		case OPT_DELETE: r->mode = DELETE; break;
 		case OPT_INFO: r->mode = INFO; break;
+		case OPT_EXEC: r->exec = 1; break;
 		case 'v': md_verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': print_version(); exit(0);
@@ -407,6 +415,8 @@ static void parse_options(int argc, char **argv, struct request *r)
 		die_x("--stats, --delete and --info take no COMMAND");
 	if ((r->mode == STATS || r->mode == DELETE) && !r->name)
 		die_x("--stats and --delete need --name");
+	if (r->exec && (r->mode != CHAIN || !r->name))
+		die_x("--exec needs --name and a COMMAND (then remove the cgroup with --delete)");
 }
 
 /* ---------------------------------------------------------------- */
@@ -1265,6 +1275,39 @@ static void report_fate(const struct layout *L, const struct request *r, int cod
 		       r->pids, (unsigned long long)n, n > 1 ? "s" : "");
 }
 
+/*
+ * --exec: like cgcreate(1) then cgexec(1).  This very process moves into
+ * the cgroup and becomes COMMAND: no fork, nothing waits, and the cgroup
+ * outlives COMMAND.  Whoever ran us removes it with --delete once COMMAND
+ * has ended (run -d's supervisor does, as containerd's shim calls
+ * `runc delete`).
+ */
+static void join_and_exec(struct layout *L, const struct request *r)
+{
+	join_cgroup(L);
+	created = NULL;         /* no longer ours to remove on the way out */
+	vlog("execve(\"%s\") in place of cg-limit: remove the cgroup afterwards "
+	     "with cg-limit --name %s --delete", r->command[0], r->name);
+	if (unblock_forwarded_signals() < 0)
+		die("sigprocmask");
+	exec_command(r->command);
+}
+
+/* --delete of a cgroup that --exec made: tell what the limits did to its
+ * processes, as the chain form does after COMMAND (the limits are read
+ * back from the cgroup's files). */
+static void report_before_delete(const struct layout *L, const char *name)
+{
+	struct request r = { .name = name };
+	uint64_t v;
+
+	if (read_knob(L, MEM_MAX, &v) == 0 && v != UNLIMITED)
+		r.memory = v;
+	if (read_knob(L, PIDS_MAX, &v) == 0 && v != UNLIMITED)
+		r.pids = v;
+	report_fate(L, &r, 0);
+}
+
 /* ---------------------------------------------------------------- */
 /* The other verbs: --stats, --delete, --info.                       */
 
@@ -1449,6 +1492,7 @@ int main(int argc, char **argv)
 		return pass_on(0);
 	case DELETE:
 		require_existing(&L, r.name);
+		report_before_delete(&L, r.name);
 		remove_cgroup(&L);
 		free_layout(&L);
 		return 0;
@@ -1463,6 +1507,8 @@ int main(int argc, char **argv)
 		die("sigprocmask");
 	create_cgroup(&L, r.name);
 	write_limits(&L, &r);
+	if (r.exec)
+		join_and_exec(&L, &r);
 	code = supervise(start_command(&L, r.command));
 	if (code < 0)
 		die("waitpid");

@@ -645,18 +645,6 @@ static int cmd_stop(int argc, char **argv)
 	return 0;
 }
 
-/* Ask a tool to delete what its killed chain left (a cgroup, a network).
- * When nothing is left it says so and fails: that is fine here. */
-static void delete_with(const char *tool, const char *name)
-{
-	char *argv[] = { tool_path(tool), (char *)"--name", (char *)name,
-			 (char *)"--delete", NULL };
-	int code = run_tool(argv, NULL, !md_verbose);
-
-	vlog("%s --name %s --delete: exit %d", tool, name, code);
-	free(argv[0]);
-}
-
 /* Everything of a container that is not running: what its chain left if
  * it did not end normally, its root mount, its state directory. */
 static void remove_container(struct container *c)
@@ -672,9 +660,10 @@ static void remove_container(struct container *c)
 	 * chain had no cgroup nor network to leave behind. */
 	if (c->started && !c->exited &&
 	    !json_is_true(json_object_get(c->config, "rootless"))) {
-		delete_with("cg-limit", c->name);
+		/* When nothing is left, the tool says so and fails: fine. */
+		delete_step("cg-limit", c->name, !md_verbose);
 		if (!strcmp(config_str(c, "network"), "bridge"))
-			delete_with("net-bridge", c->name);
+			delete_step("net-bridge", c->name, !md_verbose);
 	}
 	if (remove_state(c->name) < 0)
 		die("%s: remove %s", c->name, dir);

@@ -76,7 +76,7 @@ static const char *const fallback_subnets[] = {
 
 /* ---- what the command line asks for ---- */
 
-enum mode { MODE_CHAIN, MODE_CREATE, MODE_DELETE, MODE_LIST };
+enum mode { MODE_CHAIN, MODE_EXEC, MODE_CREATE, MODE_DELETE, MODE_LIST };
 
 struct publish {
 	uint32_t hostip;        /* host order; 0 = every address of the host */
@@ -184,6 +184,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage: net-bridge [OPTIONS] -- COMMAND [ARG...]\n"
+"       net-bridge --name NAME --exec [OPTIONS] -- COMMAND [ARG...]\n"
 "       net-bridge --name NAME --create [OPTIONS]\n"
 "       net-bridge --name NAME --delete\n"
 "       net-bridge --list [--json]\n"
@@ -203,6 +204,9 @@ static void usage(FILE *out)
 "                           forward HOSTPORT of the host to PORT (repeatable)\n"
 "      --no-nat             no masquerading to the outside\n"
 "      --dns ADDR           nameserver for resolv.conf (repeatable)\n"
+"      --exec               set up, then become COMMAND (execve(2), as\n"
+"                           ip netns exec): no waiting, nothing undone when\n"
+"                           it ends; remove it afterwards with --delete\n"
 "      --create             set up and keep it; print the namespace path and\n"
 "                           the address, one per line\n"
 "      --delete             remove what --create (or a killed net-bridge) left\n"
@@ -272,7 +276,7 @@ static int publish_clash(const struct publish *a, const struct publish *b)
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_IP = 256, OPT_NO_NAT, OPT_DNS, OPT_CREATE, OPT_DELETE,
-	       OPT_LIST, OPT_JSON };
+	       OPT_LIST, OPT_JSON, OPT_EXEC };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "bridge", required_argument, NULL, 'b' },
@@ -282,6 +286,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "no-nat", no_argument, NULL, OPT_NO_NAT },
 		{ "dns", required_argument, NULL, OPT_DNS },
 		{ "create", no_argument, NULL, OPT_CREATE },
+		{ "exec", no_argument, NULL, OPT_EXEC },
 		{ "delete", no_argument, NULL, OPT_DELETE },
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -316,6 +321,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->dns[o->ndns++] = optarg;
 			break;
 		case OPT_CREATE: o->mode = MODE_CREATE; break;
+		case OPT_EXEC: o->mode = MODE_EXEC; break;
 		case OPT_DELETE: o->mode = MODE_DELETE; break;
 		case OPT_LIST: o->mode = MODE_LIST; break;
 		case OPT_JSON: o->json = 1; break;
@@ -336,12 +342,14 @@ static void check_options(struct options *o)
 	const char *why;
 	size_t i, j;
 
-	if (o->mode == MODE_CHAIN && !o->command[0])
+	int with_command = o->mode == MODE_CHAIN || o->mode == MODE_EXEC;
+
+	if (with_command && !o->command[0])
 		die_x("no COMMAND given (or use --create); see --help");
-	if (o->mode != MODE_CHAIN && o->command[0])
+	if (!with_command && o->command[0])
 		die_x("unexpected argument '%s'", o->command[0]);
-	if ((o->mode == MODE_CREATE || o->mode == MODE_DELETE) && !o->name)
-		die_x("--create and --delete need --name NAME");
+	if ((o->mode == MODE_CREATE || o->mode == MODE_DELETE || o->mode == MODE_EXEC) && !o->name)
+		die_x("--create, --exec and --delete need --name NAME");
 	if (o->name && !valid_name(o->name))
 		die_x("--name %s: use 1 to 64 letters, digits, '_', '.' or '-', not starting with '.' or '-'",
 		      o->name);
@@ -1938,6 +1946,27 @@ static int run_chain(struct options *o)
 	return code;
 }
 
+/*
+ * --exec: set up, then become COMMAND in this same process, as
+ * `ip netns exec` does.  Nothing waits to undo the setup: whoever ran us
+ * removes it with --delete once COMMAND has ended (run -d's supervisor
+ * does, as containerd's shim calls the CNI plugin's DEL).  The lease's
+ * owner is this PID, which COMMAND keeps: while it runs, the network is
+ * not reclaimed as dead.
+ */
+static void setup_and_exec(struct options *o)
+{
+	struct lease l;
+	int nsfd;
+
+	if (block_forwarded_signals() < 0)
+		die("sigprocmask");
+	nsfd = connect_container(o, getpid(), &l);
+	vlog("execve(%s) in place of net-bridge: undo later with net-bridge --name %s --delete",
+	     o->command[0], o->name);
+	enter_and_exec(nsfd, &l, o->command);
+}
+
 static int create_only(struct options *o)
 {
 	struct lease l;
@@ -1968,6 +1997,11 @@ int main(int argc, char **argv)
 		break;
 	case MODE_CREATE:
 		code = create_only(&o);
+		break;
+	case MODE_EXEC:
+		setup_and_exec(&o);
+		/* not reached: enter_and_exec() execs or exits */
+		code = EXIT_TOOL_FAILED;
 		break;
 	default:
 		code = run_chain(&o);

@@ -1079,6 +1079,9 @@ static void push_cg_limit(const struct options *o, const struct chain_args *a,
 		strv_push(chain, "--devices");
 		strv_push(chain, "container");
 	}
+	/* -d: become the next tool rather than wait (see undo_exec_steps). */
+	if (o->detach)
+		strv_push(chain, "--exec");
 	if (md_verbose)
 		strv_push(chain, "--verbose");
 	strv_push(chain, "--");
@@ -1110,6 +1113,8 @@ static void build_chain(const struct options *o, const struct chain_args *a,
 			strv_push(chain, "--publish");
 			strv_push(chain, o->publish.v[i]);
 		}
+		if (o->detach)
+			strv_push(chain, "--exec");
 		if (md_verbose)
 			strv_push(chain, "--verbose");
 		strv_push(chain, "--");
@@ -1289,10 +1294,31 @@ static int wait_started(pid_t chain, int *wstatus)
 	}
 }
 
-/* After the chain: unmount the root; keep the exit status, or with --rm
- * remove everything. */
-static void finish(const char *name, int rm, int code)
+/*
+ * -d: one process waits per detached container, this supervisor (as
+ * containerd's shim does for runc).  cg-limit and net-bridge were told
+ * --exec: each did its step, then became the next tool of the chain
+ * instead of waiting beside it, so their undo falls to us, with their own
+ * --delete.  QUIET when the chain failed before COMMAND ran: a step it
+ * never reached has nothing to delete, and would say so.
+ */
+static void undo_exec_steps(const char *name, const struct options *o, int quiet)
 {
+	if (!o->rootless)
+		delete_step("cg-limit", name, quiet);
+	if (!strcmp(o->network, "bridge"))
+		delete_step("net-bridge", name, quiet);
+}
+
+/* After the chain: undo what -d's chain left to us; unmount the root;
+ * keep the exit status, or with --rm remove everything.  STARTED: COMMAND
+ * ran. */
+static void finish(const char *name, const struct options *o, int code, int started)
+{
+	int rm = o->rm;
+
+	if (o->detach)
+		undo_exec_steps(name, o, !started && !md_verbose);
 	if (rm) {
 		if (remove_state(name) < 0)
 			warn_errno("remove %s/%s", md_run_dir(), name);
@@ -1358,7 +1384,7 @@ static int supervise_chain(const char *name, const struct options *o,
 			text = read_file(log, NULL);
 			/* Recorded before it is reported: once run -d has
 			 * returned, the user may remove the container. */
-			finish(name, o->rm, code);
+			finish(name, o, code, 0);
 			/* The status, then the log: the error to show. */
 			write_all(report, &code, sizeof(code));
 			if (text)
@@ -1381,7 +1407,7 @@ static int supervise_chain(const char *name, const struct options *o,
 		die("waitpid");
 	if (master >= 0)
 		close(master);
-	finish(name, o->rm, code);
+	finish(name, o, code, 1);
 	free(pidfile);
 	free(supfile);
 	return code;

@@ -189,6 +189,17 @@ int run_tool(char *const argv[], char **out, int quiet)
 	return exit_code_of(wstatus);
 }
 
+int delete_step(const char *tool, const char *name, int quiet)
+{
+	char *argv[] = { tool_path(tool), (char *)"--name", (char *)name,
+			 (char *)"--delete", NULL };
+	int code = run_tool(argv, NULL, quiet);
+
+	vlog("%s --name %s --delete: exit %d", tool, name, code);
+	free(argv[0]);
+	return code;
+}
+
 char *state_dir(const char *name)
 {
 	return xasprintf("%s/%s", md_run_dir(), name);

@@ -55,6 +55,11 @@ char *tool_path(const char *tool);
  */
 int run_tool(char *const argv[], char **out, int quiet);
 
+/* TOOL --name NAME --delete (cg-limit, net-bridge): undo the step TOOL
+ * did for container NAME.  Its exit status; QUIET: its messages go to
+ * /dev/null (it says so when nothing is left, which may be fine). */
+int delete_step(const char *tool, const char *name, int quiet);
+
 /* md_run_dir()/NAME and md_run_dir()/NAME/FILE (malloc'd). */
 char *state_dir(const char *name);
 char *state_file(const char *name, const char *file);

@@ -174,6 +174,42 @@ wait_for_pids() {
 	assert_gone
 }
 
+@test "cg-limit --exec: the same process joins the cgroup and becomes COMMAND; the cgroup stays until --delete, which reports the OOM kill" {
+	# The shell run by --exec is cg-limit's own process: no fork, no waiting.
+	run "$CG" --name "$NAME" --memory 32M --exec -- sh -c 'echo "pid $$"; cat /proc/self/cgroup; echo "parent $PPID"'
+	assert_success
+	assert_line --regexp "^[0-9]+:(memory)?:.*/minidock/$NAME\$"
+	# nothing waited to remove it: still there, empty, with its limit
+	run "$CG" --name "$NAME" --stats
+	assert_success
+	assert_line --regexp '^memory.limit +33554432$'
+	assert_line --regexp '^pids.current +0$'
+	run "$CG" --name "$NAME" --delete
+	assert_success
+	assert_gone
+	# this bash started cg-limit: with --exec the shell is that very PID
+	"$CG" --name "$NAME" --exec -- sh -c 'echo $$ > '"$TEST_TMP"'/shpid; exec sleep 30' 3>&- 2>/dev/null &
+	BG_PID=$!
+	for _ in $(seq 50); do [ -s "$TEST_TMP/shpid" ] && break; sleep 0.1; done
+	assert_equal "$(cat "$TEST_TMP/shpid")" "$BG_PID"
+	run "$CG" --name "$NAME" --delete
+	assert_success
+	wait "$BG_PID" || true
+	BG_PID=
+	assert_gone
+	# past the limit: the OOM kill is told by --delete, as by the chain form
+	run "$CG" --name "$NAME" --memory 32M --exec -- dd if=/dev/zero of=/dev/null bs=64M count=1
+	assert_equal "$status" 137
+	run "$CG" --name "$NAME" --delete
+	assert_success
+	assert_output --regexp "^cg-limit: $NAME: the OOM killer killed 1 process \(memory limit 32M\)$"
+	assert_gone
+	# --exec needs --name (to be deleted later)
+	run "$CG" --exec -- true
+	assert_equal "$status" 125
+	assert_output --partial "--exec needs --name"
+}
+
 @test "cg-limit: --stats and --json report real usage; --delete kills and removes" {
 	"$CG" --name "$NAME" --memory 64M --pids 16 -- \
 		sh -c "head -c 16M /dev/zero > $TEST_TMP/fill && { sleep 30 & : > $TEST_TMP/ready; wait; }" 3>&- &

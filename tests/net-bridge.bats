@@ -277,6 +277,33 @@ via-bridge"
 	assert_nothing_left
 }
 
+@test "net-bridge --exec: COMMAND is net-bridge's own process, in the namespace; the network stays until --delete" {
+	# The starter sh execs net-bridge, which execs COMMAND: all one PID
+	# (a fork would give COMMAND a PID of its own).
+	cat > "$TEST_TMP/starter" <<EOS
+echo "starter \$\$"
+exec "$NB" --name x --exec -- sh -c 'echo "command \$\$"; ip -4 -o addr show eth0; exit 3'
+EOS
+	run hns sh "$TEST_TMP/starter"
+	assert_equal "$status" 3
+	starter=$(sed -n 's/^starter //p' <<<"$output")
+	[ -n "$starter" ] || fail "no starter PID: $output"
+	assert_line "command $starter"
+	assert_output --regexp 'eth0 +inet 10\.213\.0\.2/16'
+	# nothing was undone: the namespace file, the veth and the lease stay
+	run hns "$NB" --list
+	assert_output --regexp 'x +10\.213\.0\.2/16 +minidock0 +dead'
+	[ -e "$MINIDOCK_NETNS_DIR/x" ] || fail "the namespace file went with COMMAND"
+	run hns ip -o link show veth-x
+	assert_success
+	run hns "$NB" --name x --delete
+	assert_success
+	assert_nothing_left
+	run hns "$NB" --exec -- true
+	assert_equal "$status" 125
+	assert_output --partial "need --name"
+}
+
 @test "net-bridge: after kill -9 of net-bridge, --delete leaves nothing" {
 	kill_net_bridge_of k
 	run hns "$NB" --list

@@ -491,6 +491,44 @@ $N
 	assert_nothing_left "$N2"
 }
 
+@test "run -d: one process waits beside the container (cg-limit and net-bridge --exec); stop, or an OOM kill, undoes every step" {
+	throwaway_host
+	run hns "$RUN" -d --name "$N" --memory 64M busybox sleep 60
+	assert_success
+	# run's supervisor -> ns-enter (cg-limit and net-bridge became it) ->
+	# ns-enter's init -> sleep: no cg-limit nor net-bridge waiting
+	sup=$(cut -d' ' -f1 "$MINIDOCK_RUN_DIR/$N/supervisor")
+	tree=
+	p=$sup
+	while [ -n "$p" ]; do
+		tree="$tree $(cat /proc/$p/comm)"
+		p=$(cut -d' ' -f1 /proc/$p/task/$p/children)
+	done
+	assert_equal "$tree" " run ns-enter ns-enter sleep"
+	run hns "$C" stop -t 1 "$N"
+	assert_success
+	run hns "$C" ls
+	assert_line --regexp "^$N .* exited \(143\) "
+	# stopped, not removed: its cgroup and network are gone already
+	[ -z "$(find /sys/fs/cgroup -type d -name "$N" 2>/dev/null)" ] || fail "cgroup left after stop"
+	run hns ip -o link show
+	refute_output --partial veth
+	run hns "$C" rm "$N"
+	assert_success
+	assert_nothing_left "$N"
+	# killed by the OOM killer: its log says so, as cg-limit does in the chain
+	run hns "$RUN" -d --name "$N2" --memory 32M busybox sh -c 'sleep 0.2; dd if=/dev/zero of=/dev/null bs=64M count=1'
+	assert_success
+	for _ in $(seq 100); do hns "$C" ls | grep -q "^$N2 .* exited" && break; sleep 0.05; done
+	run hns "$C" ls
+	assert_line --regexp "^$N2 .* exited \(137\) "
+	run hns "$C" logs "$N2"
+	assert_line "cg-limit: $N2: the OOM killer killed 1 process (memory limit 32M)"
+	run hns "$C" rm "$N2"
+	assert_success
+	assert_nothing_left "$N2"
+}
+
 @test "run: --rm with a bridge leaves no mount, cgroup, veth, namespace file, nft rule or state directory" {
 	throwaway_host
 	run hns "$RUN" --rm --name "$N" -p 8081:80 --memory 64M busybox sh -c 'ip -4 -o addr show eth0; cat /etc/resolv.conf; grep -c . /etc/hosts'
