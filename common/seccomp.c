@@ -26,8 +26,8 @@
  * with seccomp(SECCOMP_SET_MODE_FILTER) without libseccomp.  With other
  * capabilities (--cap-add, --cap-drop) the rules differ, and libseccomp
  * compiles them at start as before (seccomp_load_compiled).  ns-enter
- * --verbose says which it did.  Read the program: make prints it in
- * build/seccomp-default.h, or scmp_bpf_disasm(1) from libseccomp's tools.
+ * --verbose says which it did.  The program itself, one instruction a
+ * line, is in build/seccomp-default.h after make.
  */
 #include <errno.h>
 #include <linux/capability.h>

@@ -127,26 +127,34 @@ SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE"
 	assert_output --partial "keyctl: Operation not permitted"
 }
 
-# The BPF program the kernel holds for the container's COMMAND (a sleep),
-# read back with ptrace(PTRACE_SECCOMP_GET_FILTER), in hex.
-loaded_filter() {
-	"$MINIDOCK_BIN/ns-enter" --all --root "$SEC_ROOT" "$@" -- sleep 60 &
-	HOST_PID=$!
+# The PID of COMMAND (busybox) of the container whose supervisor is
+# $HOST_PID: supervisor -> init (PID 1 inside) -> COMMAND.
+command_pid() {
 	local pid=$HOST_PID next
-	for _ in 1 2; do    # supervisor -> init -> sleep
+	for _ in 1 2; do
 		next=
 		for _ in $(seq 100); do
 			next=$(cat /proc/"$pid"/task/*/children 2>/dev/null | awk '{print $1}')
 			[ -n "$next" ] && break
 			sleep 0.05
 		done
-		[ -n "$next" ] || fail "no child of $pid"
+		[ -n "$next" ] || { fail "no child of $pid"; return 1; }
 		pid=$next
 	done
 	for _ in $(seq 100); do
 		[ "$(readlink /proc/"$pid"/exe)" = "$SEC_ROOT/bin/busybox" ] && break
 		sleep 0.05
 	done
+	echo "$pid"
+}
+
+# The BPF program the kernel holds for the container's COMMAND (a sleep),
+# read back with ptrace(PTRACE_SECCOMP_GET_FILTER), in hex.
+loaded_filter() {
+	"$MINIDOCK_BIN/ns-enter" --all --root "$SEC_ROOT" "$@" -- sleep 60 &
+	HOST_PID=$!
+	local pid
+	pid=$(command_pid) || return 1
 	python3 - "$pid" <<'PY'
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -501,22 +509,8 @@ PY
 @test "security: ns-enter --target (docker exec) applies the same protections" {
 	"$MINIDOCK_BIN/ns-enter" --all --root "$SEC_ROOT" -- sleep 60 &
 	HOST_PID=$!
-	# supervisor -> init (PID 1 inside) -> sleep
-	local pid=$HOST_PID i
-	for i in 1 2; do
-		local next=
-		for _ in $(seq 100); do
-			next=$(cat /proc/"$pid"/task/*/children 2>/dev/null | awk '{print $1}')
-			[ -n "$next" ] && break
-			sleep 0.05
-		done
-		[ -n "$next" ] || fail "no child of $pid"
-		pid=$next
-	done
-	for _ in $(seq 100); do
-		[ "$(readlink /proc/"$pid"/exe)" = "$SEC_ROOT/bin/busybox" ] && break
-		sleep 0.05
-	done
+	local pid
+	pid=$(command_pid)
 	run "$MINIDOCK_BIN/ns-enter" --target "$pid" -- cat /proc/self/status
 	assert_success
 	assert_line "CapEff:	$(cap_mask $DOCKER_CAPS)"
