@@ -1149,13 +1149,6 @@ static int kill_procs(const char *dir, int log)
 	return found;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Kill what COMMAND left behind, then rmdir the cgroup and, if empty, its
  * "minidock" group.  Only warns: it also runs from exit(). */
 static void remove_cgroup(struct layout *L)

@@ -289,7 +289,6 @@ static int cmd_ls(int argc, char **argv)
  * set up (the network, the root...), wait for it a little. */
 static pid_t init_of(const struct container *c)
 {
-	struct timespec ms = { 0, 1000 * 1000 };
 	int i;
 
 	for (i = 0; c->chain && i < 5000; i++) {
@@ -297,7 +296,7 @@ static pid_t init_of(const struct container *c)
 			return container_init(c->chain);
 		if (kill(c->chain, 0) < 0)
 			break;
-		nanosleep(&ms, NULL);
+		sleep_ms(1);
 	}
 	die_x("%s: not running (see: container ls)", c->name);
 }
@@ -576,10 +575,7 @@ static int cmd_logs(int argc, char **argv)
 			last = 1;
 			continue;
 		}
-		{
-			struct timespec t = { 0, 100 * 1000 * 1000 };
-			nanosleep(&t, NULL);
-		}
+		sleep_ms(100);
 	}
 	close(fd);
 	free(path);

@@ -32,6 +32,10 @@
  *   - NAT and port forwarding are nftables rules, given to libnftables in
  *     the very syntax nft(8) reads.
  *
+ * When COMMAND has ended, the veth is only set down and left to its
+ * namespace: the kernel deletes the pair when it frees the namespace, and
+ * net-bridge does not wait 25 ms for that (leave_veth_to_namespace).
+ *
  * Addresses are leased from a small text file, $MINIDOCK_RUN_DIR/net/leases,
  * under flock(2), so concurrent net-bridge never hand out one address twice.
  *
@@ -660,6 +664,7 @@ static int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 
 struct link_info {
 	int index;
+	int master;             /* IFLA_MASTER: the bridge it is plugged into, or 0 */
 	char kind[16];          /* IFLA_INFO_KIND: "bridge", "veth"... or "" */
 };
 
@@ -671,6 +676,8 @@ static int link_info_cb(const struct nlmsghdr *nlh, void *data)
 
 	info->index = ifi->ifi_index;
 	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+		if (mnl_attr_get_type(a) == IFLA_MASTER)
+			info->master = (int)mnl_attr_get_u32(a);
 		if (mnl_attr_get_type(a) != IFLA_LINKINFO)
 			continue;
 		mnl_attr_for_each_nested(b, a)
@@ -767,6 +774,21 @@ static int rtnl_link_up(struct rtnl *r, int index, const char *name,
 	} else {
 		vlog("RTM_NEWLINK %s up", name);
 	}
+	return rtnl_talk(r, nlh, NULL, NULL);
+}
+
+/* ip link set NAME down */
+static int rtnl_link_down(struct rtnl *r, int index, const char *name)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = rtnl_request(buf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = index;
+	ifi->ifi_flags = 0;
+	ifi->ifi_change = IFF_UP;
+	vlog("RTM_NEWLINK %s down", name);
 	return rtnl_talk(r, nlh, NULL, NULL);
 }
 
@@ -1427,7 +1449,39 @@ static int give_back_gateway(struct rtnl *r, const char *bridge)
 /* Undo everything of container NAME (lease L, or NULL after a crash left
  * no lease), with the leases file locked.  Best effort: go on after an
  * error, and say what was left. */
-static int teardown(struct leases *L, const char *name)
+/*
+ * After the chain, the veth can go with the namespace.  RTM_DELLINK
+ * answers only once the kernel has unregistered both ends of the pair,
+ * which waits until every CPU has run the RCU callbacks queued so far
+ * (rcu_barrier() in netdev_run_todo): 25 ms on a small VM, most of the
+ * time a bridged container takes to stop.  But the kernel frees a network
+ * namespace by itself once nothing uses it (no process, no bind mount, no
+ * open file): its worker (cleanup_net) then unregisters the namespace's
+ * devices, and a veth takes its peer along.  So, COMMAND having ended:
+ * the host end is only set down (the bridge stops forwarding to it at
+ * once, even if something still held the namespace), the namespace file
+ * is removed, and the kernel deletes the pair a moment later, while
+ * net-bridge has already returned.  `ip link` lists the veth until then;
+ * a new container of the same name waits for it (check_veth_free).
+ */
+static void leave_veth_to_namespace(struct rtnl *r, const char *veth)
+{
+	int index = rtnl_link_index(r, veth);
+
+	if (index < 0)
+		return;
+	if (rtnl_link_down(r, index, veth) < 0)
+		warn_errno("RTM_NEWLINK %s down", veth);
+	vlog("%s goes with the namespace: the kernel deletes the pair when it frees it", veth);
+}
+
+/*
+ * Undo a container's network.  AFTER_COMMAND: the chain's own teardown,
+ * COMMAND has ended: the veth may go with the namespace, without our
+ * waiting for it (leave_veth_to_namespace).  Otherwise (--delete, a
+ * failed or reclaimed setup) RTM_DELLINK, waited for.
+ */
+static int teardown(struct leases *L, const char *name, int after_command)
 {
 	struct lease *l = find_lease(L, name);
 	char *path = netns_path(name), *veth = l ? xstrdup(l->veth) : veth_name(name);
@@ -1453,7 +1507,9 @@ static int teardown(struct leases *L, const char *name)
 	if (rtnl_open(&r) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
 	/* Deleting one end of a veth pair deletes both. */
-	if (rtnl_del_link(&r, veth) < 0 && errno != ENODEV) {
+	if (after_command && access(path, F_OK) == 0) {
+		leave_veth_to_namespace(&r, veth);
+	} else if (rtnl_del_link(&r, veth) < 0 && errno != ENODEV) {
 		warn_errno("RTM_DELLINK %s", veth);
 		ret = -1;
 	}
@@ -1497,7 +1553,7 @@ static void reclaim_dead(struct leases *L)
 		}
 		char *name = xstrdup(L->v[i].name);
 		vlog("reclaiming %s: net-bridge %d is gone", name, (int)L->v[i].pid);
-		teardown(L, name);
+		teardown(L, name, 0);
 		free(name);
 		i = 0;
 	}
@@ -1506,6 +1562,25 @@ static void reclaim_dead(struct leases *L)
 }
 
 /* ---- setting one up ---- */
+
+/*
+ * VETH must not exist.  A veth of that name may still be on its way out,
+ * left by the container of the same name that just ended (see
+ * leave_veth_to_namespace): wait for it, two seconds at most.  Any
+ * other interface of that name is not ours: refused at once.
+ */
+static void check_veth_free(struct rtnl *r, const char *name, const char *veth)
+{
+	struct link_info info;
+	int waited_ms = 0;
+
+	while (rtnl_link_info(r, veth, &info) == 0) {
+		if (strcmp(info.kind, "veth") != 0 || waited_ms >= 2000)
+			die_x("--name %s: an interface %s already exists", name, veth);
+		sleep_ms(10);
+		waited_ms += 10;
+	}
+}
 
 static void use_subnet(struct options *o, const char *cidr)
 {
@@ -1727,8 +1802,7 @@ static int connect_container(struct options *o, pid_t owner, struct lease *out)
 	choose_subnet(&L, o, &host, bridge);
 	check_free(&L, o);
 	check_host_ports(o);
-	if (rtnl_link_index(&host, veth) >= 0)
-		die_x("--name %s: an interface %s already exists", o->name, veth);
+	check_veth_free(&host, o->name, veth);
 	if (check_routes(&host, o->net, o->prefix, bridge, found) < 0)
 		die("RTM_GETROUTE");
 	if (found[0])
@@ -1790,7 +1864,7 @@ fail:
 		close(nsfd);
 	rtnl_close(&inside);
 	rtnl_close(&host);
-	teardown(&L, o->name);
+	teardown(&L, o->name, 0);
 	save_leases(&L);
 	exit(EXIT_TOOL_FAILED);
 }
@@ -1812,7 +1886,9 @@ static int disconnect_container(const char *name, pid_t owner)
 		warn_x("--name %s: no such container network", name);
 		ret = -1;
 	} else {
-		ret = teardown(&L, name);
+		/* After the chain (OWNER), COMMAND has ended: the veth may go
+		 * with the namespace.  --delete waits until it is gone. */
+		ret = teardown(&L, name, owner != 0);
 		save_leases(&L);
 	}
 	unlock_leases(&L);

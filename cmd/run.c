@@ -1280,8 +1280,6 @@ static void start_chain(char *const chain[], pid_t parent, int stdin_fd, int tty
  * *WSTATUS when the chain ended. */
 static int wait_started(pid_t chain, int *wstatus)
 {
-	struct timespec ms = { 0, 1000 * 1000 };
-
 	for (;;) {
 		pid_t r = waitpid(chain, wstatus, WNOHANG);
 		if (r == chain)
@@ -1290,7 +1288,7 @@ static int wait_started(pid_t chain, int *wstatus)
 			die("waitpid");
 		if (container_command_started(chain))
 			return 1;
-		nanosleep(&ms, NULL);
+		sleep_ms(1);
 	}
 }
 

@@ -80,6 +80,9 @@ int unblock_forwarded_signals(void);
  */
 int supervise(pid_t child);
 
+/* Sleep MS milliseconds (nanosleep(2); a signal may cut it short). */
+void sleep_ms(long ms);
+
 /* Exit the way CODE says: exit(CODE). (Kept as a function so a tool's
  * main reads "return pass_on(code)".) */
 int pass_on(int code);

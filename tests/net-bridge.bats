@@ -45,6 +45,8 @@ cns() { local n=$1; shift; hns nsenter --net="$MINIDOCK_NETNS_DIR/$n" -- "$@"; }
 # The throwaway host is as it was before net-bridge: only lo, no rule,
 # forwarding off, no namespace file, no lease.
 assert_nothing_left() {
+	# A veth left to its namespace goes a moment after the chain ends.
+	for _ in $(seq 100); do hns ip -o link show | grep -q veth || break; sleep 0.05; done
 	run hns ip -o link show
 	assert_output --regexp '^1: lo:'
 	assert_equal "${#lines[@]}" 1
@@ -370,7 +372,42 @@ EOS
 	assert_output --partial 'RTM_NEWADDR 10.213.0.2/16 dev eth0'
 	assert_output --partial 'RTM_NEWROUTE default via 10.213.0.1 dev eth0'
 	assert_output --partial 'unshare(CLONE_NEWNET)'
+	# after COMMAND the veth goes with the namespace, not waited for ...
+	assert_output --partial 'RTM_NEWLINK veth-web down'
+	assert_output --partial 'veth-web goes with the namespace'
+	refute_output --partial 'RTM_DELLINK veth-web'
+	# ... while --delete deletes it, and waits
+	run hns "$NB" --name web --create
+	assert_success
+	run hns "$NB" --verbose --name web --delete
+	assert_success
 	assert_output --partial 'RTM_DELLINK veth-web'
+	assert_nothing_left
+}
+
+@test "net-bridge: after COMMAND the veth is set down at once and goes with its namespace; a new container of the same name waits for it" {
+	# A second network keeps the bridge, so the first one's veth is not
+	# swept away with the bridge.
+	run hns "$NB" --name keep --create
+	assert_success
+	run hns "$NB" --name web -- true
+	assert_success
+	# Right after: the host end is down (off the bridge's forwarding) or
+	# already gone; never up.
+	run hns ip -o link show veth-web
+	if [ "$status" -eq 0 ]; then
+		refute_output --partial ',UP'
+	fi
+	# The same name again, at once: it waits for the old pair to go.
+	run hns "$NB" --name web -- ip -4 -o addr show eth0
+	assert_success
+	assert_output --partial 'inet 10.213.0.'
+	for _ in $(seq 100); do hns ip -o link show veth-web >/dev/null 2>&1 || break; sleep 0.05; done
+	run hns ip -o link show veth-web
+	assert_failure
+	run hns "$NB" --name keep --delete
+	assert_success
+	assert_nothing_left
 }
 
 @test "net-bridge: --list and --list --json show the networks" {
