@@ -502,28 +502,23 @@ static void read_mounts(struct layout *L, char ***v1_mount, char ***v1_opts, siz
 	fclose(f);
 }
 
-/* The caller's cgroup in the hierarchy of CONTROLLER ("" for v2). */
-static char *own_cgroup(const char *controller)
+/* The caller's cgroup in the hierarchy of CONTROLLER ("" for v2), from
+ * SELF, the text of /proc/self/cgroup. */
+static char *own_cgroup(const char *self, const char *controller)
 {
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	char *line = NULL, *own = NULL;
-	size_t cap = 0;
+	char *text = xstrdup(self), *line, *save = NULL, *own = NULL;
 
-	if (!f)
-		die("open /proc/self/cgroup");
 	/* Lines are "ID:CONTROLLERS:PATH"; v2's is "0::PATH". */
-	while (!own && getline(&line, &cap, f) > 0) {
+	for (line = strtok_r(text, "\n", &save); line && !own; line = strtok_r(NULL, "\n", &save)) {
 		char *ctrls = strchr(line, ':'), *path;
 
 		if (!ctrls || !(path = strchr(++ctrls, ':')))
 			continue;
 		*path++ = '\0';
-		path[strcspn(path, "\n")] = '\0';
 		if (*controller ? has_word(ctrls, controller, ',') : !*ctrls)
 			own = xstrdup(path);
 	}
-	free(line);
-	fclose(f);
+	free(text);
 	if (!own)
 		die_x("/proc/self/cgroup: no line for the %s hierarchy",
 		      *controller ? controller : "cgroup v2");
@@ -545,16 +540,29 @@ static char *v2_controllers(const char *dir)
 
 /*
  * The controllers cg-limit uses come from the table: on v2 memory, cpu,
- * cpuset and pids; on v1 also cpuacct (CPU usage) and devices.
+ * cpuset and pids; on v1 also cpuacct (CPU usage) and devices.  On v1 each
+ * is a hierarchy of its own, where a cgroup costs a mkdir, a move and an
+ * rmdir: a chain goes into cpuset and devices only when asked to
+ * (--cpuset, --devices), as a cgroup there without a rule would only
+ * repeat its parent's.  The other verbs look everywhere.
  */
-static void add_v1_hierarchies(struct layout *L, char **mount, char **opts, size_t nv1)
+static int v1_unused(const struct request *r, const char *ctrl)
+{
+	if (r->mode != CHAIN)
+		return 0;
+	return (!strcmp(ctrl, "cpuset") && !r->cpuset) ||
+	       (!strcmp(ctrl, "devices") && !r->devices);
+}
+
+static void add_v1_hierarchies(struct layout *L, const struct request *r, const char *self,
+			       char **mount, char **opts, size_t nv1)
 {
 	for (int k = 0; k < N_KNOBS; k++) {
 		const char *ctrl = knobs[k].v1.controller;
 		struct hierarchy *h;
 		size_t m;
 
-		if (hierarchy_of(L, ctrl))
+		if (hierarchy_of(L, ctrl) || v1_unused(r, ctrl))
 			continue;
 		for (m = 0; m < nv1 && !has_word(opts[m], ctrl, ','); m++)
 			;
@@ -573,7 +581,7 @@ static void add_v1_hierarchies(struct layout *L, char **mount, char **opts, size
 		h = &L->h[L->n++];
 		h->mount = xstrdup(mount[m]);
 		h->controllers = xstrdup(ctrl);
-		h->own = own_cgroup(ctrl);
+		h->own = own_cgroup(self, ctrl);
 	}
 }
 
@@ -653,8 +661,10 @@ static void find_layout(struct layout *L, const struct request *r)
 {
 	char **v1_mount, **v1_opts;
 	size_t nv1, i;
-	char *names = xstrdup("");
+	char *names = xstrdup(""), *self = read_file("/proc/self/cgroup", NULL);
 
+	if (!self)
+		die("read /proc/self/cgroup");
 	memset(L, 0, sizeof(*L));
 	read_mounts(L, &v1_mount, &v1_opts, &nv1);
 	for (i = 0; i < nv1; i++) {
@@ -680,13 +690,14 @@ static void find_layout(struct layout *L, const struct request *r)
 	if (L->version == 2) {
 		struct hierarchy *h = &L->h[L->n++];
 		h->mount = xstrdup(L->unified);
-		h->own = own_cgroup("");
+		h->own = own_cgroup(self, "");
 		/* the top's: create_cgroup() enables them all the way down */
 		h->controllers = v2_controllers(L->unified);
 	} else if (*names) {
 		L->version = 1;
-		add_v1_hierarchies(L, v1_mount, v1_opts, nv1);
+		add_v1_hierarchies(L, r, self, v1_mount, v1_opts, nv1);
 	}
+	free(self);
 	for (i = 0; i < nv1; i++) {
 		free(v1_mount[i]);
 		free(v1_opts[i]);

@@ -66,6 +66,7 @@
 struct options {
 	const char *name, *image;
 	int rm, detach, interactive, tty, read_only, dry_run, privileged;
+	int init;                               /* --init: ns-enter's init as PID 1 */
 	int rootless;                           /* an ordinary user: see store.h */
 	const char *memory, *cpus, *pids;
 	const char *network;                    /* bridge, none or host */
@@ -114,6 +115,9 @@ static const char usage_text[] =
 "                          /etc/passwd)                     -> ns-enter\n"
 "  -w, --workdir DIR       working directory                -> ns-enter\n"
 "      --entrypoint CMD    replace the image's Entrypoint\n"
+"      --init              a small init as PID 1 (ns-enter's), which passes\n"
+"                          signals on and reaps zombies; without it COMMAND\n"
+"                          is PID 1, as with docker run  -> ns-enter\n"
 "      --privileged, --cap-add CAP, --cap-drop CAP, --security-opt OPT\n"
 "                          relax a protection (see README) -> ns-enter\n"
 "      --dry-run           prepare the container, print the chain instead\n"
@@ -147,7 +151,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	enum { OPT_NAME = 256, OPT_RM, OPT_CPUS, OPT_PIDS, OPT_NETWORK,
 	       OPT_READ_ONLY, OPT_ENTRYPOINT, OPT_DRY_RUN, OPT_VERBOSE,
 	       OPT_HELP, OPT_VERSION, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	       OPT_SECURITY_OPT };
+	       OPT_SECURITY_OPT, OPT_INIT };
 	static const struct option longopts[] = {
 		{ "name",        required_argument, NULL, OPT_NAME },
 		{ "rm",          no_argument,       NULL, OPT_RM },
@@ -168,6 +172,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "workdir",     required_argument, NULL, 'w' },
 		{ "entrypoint",  required_argument, NULL, OPT_ENTRYPOINT },
 		{ "dry-run",     no_argument,       NULL, OPT_DRY_RUN },
+		{ "init",        no_argument,       NULL, OPT_INIT },
 		{ "privileged",  no_argument,       NULL, OPT_PRIVILEGED },
 		{ "cap-add",     required_argument, NULL, OPT_CAP_ADD },
 		{ "cap-drop",    required_argument, NULL, OPT_CAP_DROP },
@@ -200,6 +205,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'w':            o->workdir = optarg; break;
 		case OPT_ENTRYPOINT: o->entrypoint = optarg; break;
 		case OPT_DRY_RUN:    o->dry_run = 1; break;
+		case OPT_INIT:       o->init = 1; break;
 		case OPT_PRIVILEGED:
 			o->privileged = 1;
 			strv_push(&o->security, "--privileged");
@@ -1177,6 +1183,10 @@ static void build_chain(const struct options *o, const struct chain_args *a,
 	}
 	for (i = 0; i < o->security.n; i++)
 		strv_push(chain, o->security.v[i]);
+	/* As docker run: COMMAND itself is PID 1, unless --init (docker's
+	 * tini, ns-enter's own init here). */
+	if (!o->init)
+		strv_push(chain, "--no-init");
 	if (md_verbose)
 		strv_push(chain, "--verbose");
 	strv_push(chain, "--");

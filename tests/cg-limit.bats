@@ -280,6 +280,22 @@ wait_for_pids() {
 	assert_gone
 }
 
+@test "cg-limit on v1: a chain joins the cpuset and devices hierarchies only when --cpuset or --devices asks" {
+	host_is_v2 && skip "v2 host: one hierarchy for every controller (the VM test covers v2)"
+	grep -q ':cpuset:' /proc/self/cgroup || skip "no v1 cpuset hierarchy here"
+	grep -q ':devices:' /proc/self/cgroup || skip "no v1 devices hierarchy here"
+	run "$CG" --name "$NAME" -- cat /proc/self/cgroup
+	assert_success
+	assert_line --regexp "^[0-9]+:memory:.*/minidock/$NAME\$"
+	refute_line --regexp "^[0-9]+:cpuset:.*/$NAME\$"
+	refute_line --regexp "^[0-9]+:devices:.*/$NAME\$"
+	run "$CG" --name "$NAME" --cpuset 0 --devices container -- cat /proc/self/cgroup
+	assert_success
+	assert_line --regexp "^[0-9]+:cpuset:.*/minidock/$NAME\$"
+	assert_line --regexp "^[0-9]+:devices:.*/minidock/$NAME\$"
+	assert_gone
+}
+
 @test "cg-limit: the cgroup nests below the caller's own cgroup, and minidock/ goes away" {
 	host_is_v2 && skip "v2 host: the caller's cgroup holds processes (the VM test covers v2)"
 	mem=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { print $5; exit }' /proc/self/mountinfo)

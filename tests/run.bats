@@ -96,6 +96,18 @@ assert_nothing_left() {
 	fi
 }
 
+# The programs from run's supervisor down to the container's COMMAND, one
+# child each: " run ns-enter sleep".
+process_tree() {
+	local p tree=
+	p=$(cut -d' ' -f1 "$MINIDOCK_RUN_DIR/$1/supervisor")
+	while [ -n "$p" ]; do
+		tree="$tree $(cat /proc/$p/comm)"
+		p=$(cut -d' ' -f1 /proc/$p/task/$p/children)
+	done
+	echo "$tree"
+}
+
 # ---- the basics ----
 
 @test "run: busybox echo hi; the exit status is the container's; --rm leaves nothing" {
@@ -109,8 +121,13 @@ assert_nothing_left() {
 	assert_equal "$status" 127
 	run "$RUN" --rm --network none busybox /etc/passwd
 	assert_equal "$status" 126
-	run "$RUN" --rm --network none busybox sh -c 'kill -TERM $$'
+	# 128+N for a COMMAND killed by signal N (with --init: a PID 1 ignores
+	# its own SIGTERM, as in docker run)
+	run "$RUN" --rm --init --network none busybox sh -c 'kill -TERM $$'
 	assert_equal "$status" 143
+	run "$RUN" --rm --network none busybox sh -c 'kill -TERM $$; echo "PID 1 ignored it"'
+	assert_success
+	assert_output "PID 1 ignored it"
 	# -i passes standard input on; without it the container reads nothing
 	run sh -c "echo piped | '$RUN' -i --rm --network none busybox cat"
 	assert_output piped
@@ -498,19 +515,14 @@ $N
 	run hns "$RUN" -d --name "$N" --memory 64M busybox sleep 60
 	assert_success
 	# run's supervisor -> ns-enter (cg-limit and net-bridge became it) ->
-	# ns-enter's init -> sleep: no cg-limit nor net-bridge waiting
-	sup=$(cut -d' ' -f1 "$MINIDOCK_RUN_DIR/$N/supervisor")
-	tree=
-	p=$sup
-	while [ -n "$p" ]; do
-		tree="$tree $(cat /proc/$p/comm)"
-		p=$(cut -d' ' -f1 /proc/$p/task/$p/children)
-	done
-	assert_equal "$tree" " run ns-enter ns-enter sleep"
+	# sleep, PID 1 of the container (no --init): nothing else waits
+	assert_equal "$(process_tree "$N")" " run ns-enter sleep"
+	# PID 1 without a handler ignores SIGTERM (as with docker run): stop
+	# waits -t 1, then SIGKILL
 	run hns "$C" stop -t 1 "$N"
 	assert_success
 	run hns "$C" ls
-	assert_line --regexp "^$N .* exited \(143\) "
+	assert_line --regexp "^$N .* exited \(137\) "
 	# stopped, not removed: its cgroup and network are gone already
 	[ -z "$(find /sys/fs/cgroup -type d -name "$N" 2>/dev/null)" ] || fail "cgroup left after stop"
 	run hns ip -o link show
@@ -529,6 +541,31 @@ $N
 	run hns "$C" rm "$N2"
 	assert_success
 	assert_nothing_left "$N2"
+}
+
+@test "run: COMMAND is PID 1 as with docker run; --init puts ns-enter's init there, which passes SIGTERM on and reaps orphans" {
+	run "$RUN" --rm --network none busybox sh -c 'echo "pid $$ $(cat /proc/1/comm)"'
+	assert_success
+	assert_output "pid 1 sh"
+	run "$RUN" --rm --init --network none busybox sh -c 'echo "pid $$ $(cat /proc/1/comm)"'
+	assert_success
+	assert_output "pid 2 ns-enter"
+	run "$RUN" -d --init --network none --name "$N" busybox sleep 60
+	assert_success
+	assert_equal "$(process_tree "$N")" " run ns-enter ns-enter sleep"
+	# SIGTERM reaches sleep through the init: no -t wait, status 143
+	start=$(date +%s%N)
+	run "$C" stop -t 10 "$N"
+	assert_success
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$elapsed" -lt 5000 ] || fail "stop waited ${elapsed} ms: SIGTERM did not reach sleep"
+	run "$C" ls
+	assert_line --regexp "^$N .* exited \(143\) "
+	"$C" rm "$N"
+	# the init reaps an orphan: no zombie is left under PID 1
+	run "$RUN" --rm --init --network none busybox sh -c '(sleep 0.1 &) ; sleep 0.5; ps -o stat,comm | grep -c "^Z" || true'
+	assert_success
+	assert_output 0
 }
 
 @test "run: --rm with a bridge leaves no mount, cgroup, veth, namespace file, nft rule or state directory" {
@@ -551,8 +588,9 @@ $N
 	run hns "$C" rm -f "$N"
 	assert_success
 	assert_nothing_left "$N"
-	# the same with prune, and a detached container whose supervisor dies
-	run hns "$RUN" -d --name "$N2" busybox sleep 60
+	# a detached container whose supervisor dies: the chain gets SIGTERM
+	# (PR_SET_PDEATHSIG), passed on by the init, and ends; prune cleans
+	run hns "$RUN" -d --init --name "$N2" busybox sleep 60
 	assert_success
 	kill -9 "$(cut -d' ' -f1 "$MINIDOCK_RUN_DIR/$N2/supervisor")"
 	for _ in $(seq 100); do hns "$C" ls | grep -q "^$N2 .* dead" && break; sleep 0.05; done
@@ -561,5 +599,17 @@ $N
 	run hns "$C" prune
 	assert_success
 	assert_output "$N2"
+	assert_nothing_left "$N2"
+	# without --init, sleep as PID 1 ignores that SIGTERM and runs on,
+	# unsupervised (as a docker container whose shim died): rm -f ends it
+	# and removes everything
+	run hns "$RUN" -d --name "$N2" busybox sleep 60
+	assert_success
+	kill -9 "$(cut -d' ' -f1 "$MINIDOCK_RUN_DIR/$N2/supervisor")"
+	sleep 0.3
+	run hns "$C" ls
+	assert_line --regexp "^$N2 .* running "
+	run hns "$C" rm -f "$N2"
+	assert_success
 	assert_nothing_left "$N2"
 }
