@@ -176,8 +176,9 @@ sleep 1
 mem1=$(avail)
 running=$("$CTR" ls | grep -c ' running ' || true)
 # The sleeping processes' own memory, and the chain's (every process of
-# each container but the sleep: run's supervisor, cg-limit, net-bridge,
-# ns-enter and its init), as PSS: shared pages split between their users.
+# each container but the sleep: run's supervisor and ns-enter, which
+# cg-limit --exec and net-bridge --exec became; no init without --init),
+# as PSS: shared pages split between their users.
 pss() { awk '/^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 sleep_kb=0; chain_kb=0
 for i in $(seq "$COUNT"); do
