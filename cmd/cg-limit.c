@@ -135,6 +135,7 @@ struct hierarchy {
 	char *own;          /* the caller's cgroup, from /proc/self/cgroup */
 	char *parent;       /* where NAME goes: MOUNT/OWN/minidock by default */
 	char *dir;          /* PARENT/NAME */
+	char *join_file;    /* DIR/tasks (v1) or DIR/cgroup.procs (v2) */
 	int made_parent;    /* PARENT did not exist: remove it too */
 };
 
@@ -732,6 +733,7 @@ static void free_layout(struct layout *L)
 		free(L->h[i].own);
 		free(L->h[i].parent);
 		free(L->h[i].dir);
+		free(L->h[i].join_file);
 	}
 	free(L->unified);
 	free(L->v1_mounts);
@@ -968,6 +970,7 @@ static void create_cgroup(struct layout *L, const char *name)
 		vlog("mkdir %s", h->dir);
 		if (is_cpuset)
 			inherit_v1_cpuset(h->dir);
+		h->join_file = path_join(h->dir, L->version == 1 ? "tasks" : "cgroup.procs");
 	}
 }
 
@@ -1210,36 +1213,53 @@ static void remove_cgroup(struct layout *L)
 /* Running COMMAND.                                                  */
 
 /*
- * In the child: move ourselves into the cgroup, in every hierarchy.
+ * Move this process into the cgroup, in every hierarchy: write "0" (the
+ * writer itself, cgroups(7)) to each join_file.  Only system calls: it
+ * runs in the child of vfork(2) (start_command).
  *
- * A speed trick on cgroup v1: write "0" (the calling thread) to "tasks"
- * rather than our PID to cgroup.procs.  Moving a whole process takes a
- * kernel-wide lock (cgroup_threadgroup_rwsem) for writing, and its first
- * writer waits for an RCU grace period: 5 to 20 ms on a busy VM, the
- * largest single cost of a container start.  Moving only the current
- * thread skips that lock (kernel 5.18+, cgroup_procs_write_start in
- * kernel/cgroup/cgroup.c), and right after fork(2) we have one thread:
- * the whole process moves.  On v2 a "tasks" file does not exist, and
- * cgroup.threads only moves threads within a threaded subtree, so v2
- * keeps cgroup.procs.
+ * A speed trick on cgroup v1: the file is "tasks" (the calling thread)
+ * rather than cgroup.procs (the whole process).  Moving a whole process
+ * takes a kernel-wide lock (cgroup_threadgroup_rwsem) for writing, and
+ * its first writer waits for an RCU grace period: 5 to 20 ms on a busy
+ * VM, the largest single cost of a container start.  Moving only the
+ * current thread skips that lock (kernel 5.18+, cgroup_procs_write_start
+ * in kernel/cgroup/cgroup.c), and we have one thread: the whole process
+ * moves.  On v2 a "tasks" file does not exist, and cgroup.threads only
+ * moves threads within a threaded subtree, so v2 keeps cgroup.procs.
  */
 static void join_cgroup(const struct layout *L)
 {
-	char *pid = L->version == 1 ? xstrdup("0") : xasprintf("%d", (int)getpid());
-
 	for (size_t i = 0; i < L->n; i++) {
-		char *file = path_join(L->h[i].dir, L->version == 1 ? "tasks" : "cgroup.procs");
+		int fd = open(L->h[i].join_file, O_WRONLY | O_CLOEXEC);
 
-		vlog("write %s = %s", file, pid);
-		if (write_file(file, pid) < 0) {
-			warn_errno("write %s = %s", file, pid);
+		if (fd < 0 || write(fd, "0", 1) != 1) {
+			child_error(L->h[i].join_file, errno);
 			_exit(EXIT_TOOL_FAILED);
 		}
-		free(file);
+		close(fd);
 	}
-	free(pid);
 }
 
+static void log_join(const struct layout *L)
+{
+	for (size_t i = 0; i < L->n; i++)
+		vlog("write %s = 0", L->h[i].join_file);
+}
+
+/* The child of vfork(2): it borrows our memory until execve(2), so only
+ * system calls here, and never a return. */
+static void __attribute__((noreturn)) child_in_cgroup(const struct layout *L, char **command)
+{
+	unblock_forwarded_signals();
+	join_cgroup(L);
+	exec_command(command);
+}
+
+/*
+ * vfork(2), not fork(2): nothing of cg-limit's memory is copied for a
+ * child that only writes a few files and then becomes COMMAND; we wait
+ * until it has called execve(2).
+ */
 static pid_t start_command(const struct layout *L, char **command)
 {
 	pid_t pid;
@@ -1247,14 +1267,13 @@ static pid_t start_command(const struct layout *L, char **command)
 	if (block_forwarded_signals() < 0)
 		die("sigprocmask");
 	fflush(NULL);
-	pid = fork();
+	log_join(L);
+	vlog("vfork(); execvp(\"%s\")", command[0]);
+	pid = vfork();
 	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		unblock_forwarded_signals();
-		join_cgroup(L);
-		exec_command(command);
-	}
+		die("vfork");
+	if (pid == 0)
+		child_in_cgroup(L, command);
 	return pid;
 }
 
@@ -1288,6 +1307,7 @@ static void report_fate(const struct layout *L, const struct request *r, int cod
  */
 static void join_and_exec(struct layout *L, const struct request *r)
 {
+	log_join(L);
 	join_cgroup(L);
 	created = NULL;         /* no longer ours to remove on the way out */
 	vlog("execve(\"%s\") in place of cg-limit: remove the cgroup afterwards "

@@ -63,8 +63,18 @@ int exit_code_of(int wstatus);
 /*
  * execvp(argv[0], argv); on failure prints "TOOL: ARGV0: why" and
  * _exit(127) when not found, _exit(126) otherwise.  Never returns.
+ * exec_command_env() gives the new program ENVP instead of ours.  Both
+ * are safe in a child of vfork(2): no malloc, no stdio (child_error).
  */
 void exec_command(char *const argv[]) __attribute__((noreturn));
+void exec_command_env(char *const argv[], char *const envp[]) __attribute__((noreturn));
+
+/*
+ * "TOOL: WHAT: strerror(ERRNUM)" on stderr in one writev(2).  For a child
+ * of vfork(2), which shares its parent's memory until it calls execve(2)
+ * and so may not use malloc(3) or stdio.
+ */
+void child_error(const char *what, int errnum);
 
 /*
  * Block the signals a supervisor forwards (SIGINT, SIGTERM, SIGHUP,

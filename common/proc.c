@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +33,36 @@ int exit_code_of(int wstatus)
 	return EXIT_TOOL_FAILED;
 }
 
-void exec_command(char *const argv[])
+void child_error(const char *what, int errnum)
+{
+	/* strerrordesc_np: the message itself, no locale lookup (which
+	 * might allocate). */
+	const char *why = strerrordesc_np(errnum);
+	struct iovec v[] = {
+		{ (void *)md_tool, strlen(md_tool) }, { (void *)": ", 2 },
+		{ (void *)what, strlen(what) }, { (void *)": ", 2 },
+		{ (void *)(why ? why : "unknown error"), strlen(why ? why : "unknown error") },
+		{ (void *)"\n", 1 },
+	};
+
+	/* Nothing to do if stderr is gone: the exit status still tells. */
+	if (writev(STDERR_FILENO, v, sizeof(v) / sizeof(v[0])) < 0)
+		return;
+}
+
+void exec_command_env(char *const argv[], char *const envp[])
 {
 	int e;
 
-	execvp(argv[0], argv);
+	execvpe(argv[0], argv, envp);
 	e = errno;
-	fprintf(stderr, "%s: %s: %s\n", md_tool, argv[0], strerror(e));
+	child_error(argv[0], e);
 	_exit(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+void exec_command(char *const argv[])
+{
+	exec_command_env(argv, environ);
 }
 
 static int change_forwarded_mask(int how)
