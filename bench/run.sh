@@ -136,10 +136,10 @@ median_of "$TMP"/nonet-*.json >"$TMP/m"
 median_of "$TMP"/net-*.json >>"$TMP/m"
 awk -F'\t' '{ printf "  %-28s %8.2f\n", $1, $2 }' "$TMP/m"
 get() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' "$TMP/m"; }
-printf 'run / runc        = %s   (target <= 0.25)\n' "$(echo "scale=2; $(get 'run --network none') / $(get runc)" | bc)"
-printf 'run / bwrap       = %s\n' "$(echo "scale=2; $(get 'run --network none') / $(get bwrap)" | bc)"
+printf 'run / runc        = %s   (target <= 0.25)\n' "$(echo "scale=3; $(get 'run --network none') / $(get runc)" | bc)"
+printf 'run / bwrap       = %s\n' "$(echo "scale=3; $(get 'run --network none') / $(get bwrap)" | bc)"
 printf 'run / runc + CNI  = %s   (target <= 0.3, bridge)\n' \
-	"$(echo "scale=2; $(get 'run (bridge)') / $(get 'runc + CNI bridge')" | bc)"
+	"$(echo "scale=3; $(get 'run (bridge)') / $(get 'runc + CNI bridge')" | bc)"
 
 echo "# $COUNT detached sleep containers, bridge networking"
 # Memory: what a memory cgroup of our own is charged (the processes, and
