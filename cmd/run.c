@@ -135,7 +135,7 @@ static const char usage_text[] =
 "/etc/subuid and /etc/subgid (then newuidmap maps users 1..N inside).\n"
 "\n"
 "Example: run --rm -it --memory 64M busybox sh\n"
-"         run -d --name web -p 8080:80 busybox httpd -f -p 80\n"
+"         run -d --init --name web -p 8080:80 busybox httpd -f -p 80\n"
 "See also: container(1) to list, exec, stop and remove containers.\n";
 
 static void usage(void)
