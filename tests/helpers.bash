@@ -77,6 +77,13 @@ throwaway_host() {
 # the background, $! is COMMAND's own PID.)
 hns() { nsenter -t "$HOLDER" -n -m -- "$@"; }
 
+# After a chain, net-bridge leaves the veth to its namespace: the kernel
+# removes the pair a moment later.  Wait for that (5 s at most) before
+# looking for leftovers in the throwaway host.
+wait_veths_gone() {
+	for _ in $(seq 100); do hns ip -o link show | grep -q veth || return 0; sleep 0.05; done
+}
+
 end_throwaway_host() {
 	if [ -n "${HOLDER:-}" ]; then
 		kill -9 "$HOLDER" 2>/dev/null

@@ -45,8 +45,7 @@ cns() { local n=$1; shift; hns nsenter --net="$MINIDOCK_NETNS_DIR/$n" -- "$@"; }
 # The throwaway host is as it was before net-bridge: only lo, no rule,
 # forwarding off, no namespace file, no lease.
 assert_nothing_left() {
-	# A veth left to its namespace goes a moment after the chain ends.
-	for _ in $(seq 100); do hns ip -o link show | grep -q veth || break; sleep 0.05; done
+	wait_veths_gone
 	run hns ip -o link show
 	assert_output --regexp '^1: lo:'
 	assert_equal "${#lines[@]}" 1

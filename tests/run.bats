@@ -85,8 +85,7 @@ assert_nothing_left() {
 	[ -z "$(find /sys/fs/cgroup -type d -name "$name" 2>/dev/null)" ] ||
 		fail "cgroup left: $(find /sys/fs/cgroup -type d -name "$name")"
 	if [ -n "$HOLDER" ]; then
-		# a veth left to its namespace goes a moment after the chain ends
-		for _ in $(seq 100); do hns ip -o link show | grep -q veth || break; sleep 0.05; done
+		wait_veths_gone
 		run hns ip -o link show
 		refute_output --partial veth
 		run hns nft list ruleset
