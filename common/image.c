@@ -506,8 +506,6 @@ enum img_kind img_source_kind(const struct img_source *src)
 	return src->kind;
 }
 
-static int open_in_root(int rootfd, const char *path, int flags);
-
 /* "./a//b/" -> "a/b" (in place); "" for the root itself. */
 static char *normalize_name(char *s)
 {
@@ -893,7 +891,7 @@ int64_t img_source_size(struct img_source *src, const char *name)
 	struct img_member *m;
 
 	if (src->dirfd >= 0) {
-		int fd = open_in_root(src->dirfd, name, O_RDONLY);
+		int fd = open_in_root(src->dirfd, name, O_RDONLY, 0);
 		int ok = fd >= 0 && fstat(fd, &st) == 0;
 		if (fd >= 0)
 			close(fd);
@@ -918,24 +916,6 @@ struct img_reader {
 	int eof;
 };
 
-static int open_in_root(int rootfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		/* Symlinks and ".." are resolved as if rootfd were "/": the
-		 * kernel does the containment, atomically (openat2(2)). */
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd, tries = 0;
-
-	if (!*path)
-		path = ".";
-	do
-		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	while (fd < 0 && errno == EAGAIN && ++tries < 16);
-	return fd;
-}
-
 struct img_reader *img_reader_open(struct img_source *src, const char *name)
 {
 	struct img_reader *r = xcalloc(1, sizeof(*r));
@@ -957,7 +937,7 @@ struct img_reader *img_reader_open(struct img_source *src, const char *name)
 			r->fd = src->fd;
 		}
 	} else if (src->dirfd >= 0) {
-		r->fd = open_in_root(src->dirfd, name, O_RDONLY);
+		r->fd = open_in_root(src->dirfd, name, O_RDONLY, 0);
 		if (r->fd < 0) {
 			fail_errno("%s: %s", src->path, name);
 			if (errno == ENOENT)
@@ -1477,20 +1457,11 @@ struct pathset {
 	size_t cap, n;
 };
 
-static size_t hash_str(const char *s)
-{
-	size_t h = 14695981039346656037ULL;     /* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
 static int pathset_has(const struct pathset *set, const char *p)
 {
 	if (!set->cap)
 		return 0;
-	for (size_t i = hash_str(p) & (set->cap - 1); set->slot[i]; i = (i + 1) & (set->cap - 1))
+	for (size_t i = (size_t)hash_str(p) & (set->cap - 1); set->slot[i]; i = (i + 1) & (set->cap - 1))
 		if (!strcmp(set->slot[i], p))
 			return 1;
 	return 0;
@@ -1507,7 +1478,7 @@ static void pathset_add(struct pathset *set, const char *p)
 					  set->cap ? 2 * set->cap : 1024, 0 };
 		for (i = 0; i < set->cap; i++)
 			if (set->slot[i]) {
-				size_t k = hash_str(set->slot[i]) & (bigger.cap - 1);
+				size_t k = (size_t)hash_str(set->slot[i]) & (bigger.cap - 1);
 				while (bigger.slot[k])
 					k = (k + 1) & (bigger.cap - 1);
 				bigger.slot[k] = set->slot[i];
@@ -1516,7 +1487,7 @@ static void pathset_add(struct pathset *set, const char *p)
 		free(set->slot);
 		*set = bigger;
 	}
-	for (i = hash_str(p) & (set->cap - 1); set->slot[i]; i = (i + 1) & (set->cap - 1))
+	for (i = (size_t)hash_str(p) & (set->cap - 1); set->slot[i]; i = (i + 1) & (set->cap - 1))
 		;
 	set->slot[i] = xstrdup(p);
 	set->n++;
@@ -1787,7 +1758,7 @@ static char *clean_path(const char *raw, const char **why)
  */
 static int get_dir(struct layer *l, const char *dir, int create)
 {
-	int fd = open_in_root(l->a->rootfd, dir, O_RDONLY | O_DIRECTORY);
+	int fd = open_in_root(l->a->rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
 	char *prefix;
 	int pfd;
 	size_t end;
@@ -1803,12 +1774,12 @@ static int get_dir(struct layer *l, const char *dir, int create)
 		end += strcspn(dir + end, "/");
 		c = prefix[end];
 		prefix[end] = '\0';
-		fd = open_in_root(l->a->rootfd, prefix, O_RDONLY | O_DIRECTORY);
+		fd = open_in_root(l->a->rootfd, prefix, O_RDONLY | O_DIRECTORY, 0);
 		if (fd < 0 && errno == ENOENT) {
 			if (mkdirat(pfd, prefix + start, 0755) < 0 && errno != EEXIST)
 				fd = -1;
 			else
-				fd = open_in_root(l->a->rootfd, prefix, O_RDONLY | O_DIRECTORY);
+				fd = open_in_root(l->a->rootfd, prefix, O_RDONLY | O_DIRECTORY, 0);
 		}
 		prefix[end] = c;
 		close(pfd);

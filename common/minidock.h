@@ -103,6 +103,8 @@ int pass_on(int code);
 int parse_size(const char *s, uint64_t *out);
 /* A decimal unsigned number, whole string. -1/EINVAL otherwise. */
 int parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+/* 64-bit FNV-1a hash of a string (hash tables, short names for long ones). */
+uint64_t hash_str(const char *s);
 
 /* ---- files (common/fs.c) ---- */
 
@@ -117,6 +119,15 @@ int write_file(const char *path, const char *text);
 char *read_file(const char *path, size_t *len);
 /* 1 if PATH is a directory with no entry, 0 if not, -1 on error. */
 int dir_is_empty(const char *path);
+/* openat(ROOTFD, PATH) resolved as if ROOTFD were "/" (openat2(2),
+ * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); O_CLOEXEC always. */
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+/* The whole of PATH inside ROOTFD, NUL-terminated, when it is a regular
+ * file of at most MAX bytes (else NULL: EINVAL not regular, EFBIG). */
+char *read_file_in_root(int rootfd, const char *path, size_t max, size_t *len);
+/* The first executable DIR/NAME of PATH_ENV (NULL: the default PATH),
+ * malloc'd, or NULL. */
+char *find_in_path(const char *path_env, const char *name);
 
 /* ---- state locations (common/state.c) ---- */
 

@@ -1,5 +1,6 @@
 /*
- * parse.c - numbers and sizes from the command line, checked whole.
+ * parse.c - numbers and sizes from the command line, checked whole; a
+ * string hash.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -59,4 +60,14 @@ int parse_size(const char *s, uint64_t *out)
 	}
 	*out = v * mult;
 	return 0;
+}
+
+/* FNV-1a (Fowler, Noll, Vo): multiply and xor, one byte at a time. */
+uint64_t hash_str(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
 }
