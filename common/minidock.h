@@ -90,6 +90,11 @@ int unblock_forwarded_signals(void);
  */
 int supervise(pid_t child);
 
+/* When PID started (field 22 of /proc/PID/stat, clock ticks since boot):
+ * with the PID it names one process even after PID reuse.  0 when PID is
+ * gone or ended (zombie). */
+unsigned long long proc_start_time(pid_t pid);
+
 /* Sleep MS milliseconds (nanosleep(2); a signal may cut it short). */
 void sleep_ms(long ms);
 

@@ -100,6 +100,7 @@ static void forward_signal(int sig)
 int supervise(pid_t child)
 {
 	struct sigaction sa;
+	siginfo_t info;
 	int wstatus;
 	size_t i;
 
@@ -114,16 +115,23 @@ int supervise(pid_t child)
 	if (change_forwarded_mask(SIG_UNBLOCK) < 0)
 		return -1;
 
+	/* Wait without reaping (WNOWAIT): while the child is a zombie its PID
+	 * cannot be given to another process, so a signal forwarded now
+	 * reaches no one else.  Stop forwarding, and only then reap it. */
+	while (waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	/* Back to defaults: the caller's cleanup must not be interrupted by a
+	 * handler pointing at a child that is gone; block them meanwhile. */
+	change_forwarded_mask(SIG_BLOCK);
+	supervised_child = 0;
+	for (i = 0; i < N_FORWARDED; i++)
+		signal(forwarded_signals[i], SIG_DFL);
 	while (waitpid(child, &wstatus, 0) < 0) {
 		if (errno != EINTR)
 			return -1;
 	}
-	supervised_child = 0;
-	/* Back to defaults: the caller's cleanup must not be interrupted by a
-	 * handler pointing at a child that is gone; block them meanwhile. */
-	change_forwarded_mask(SIG_BLOCK);
-	for (i = 0; i < N_FORWARDED; i++)
-		signal(forwarded_signals[i], SIG_DFL);
 	return exit_code_of(wstatus);
 }
 
@@ -138,4 +146,30 @@ void sleep_ms(long ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* Field 22 of /proc/PID/stat: when the process started, in clock ticks
+ * since boot (proc(5)).  With the PID it names one process, even after
+ * the PID is reused.  0 when PID is gone, or has ended and waits to be
+ * reaped (state Z, zombie, or X, dead). */
+unsigned long long proc_start_time(pid_t pid)
+{
+	char *path = xasprintf("/proc/%d/stat", (int)pid);
+	char *stat = read_file(path, NULL), *p;
+	unsigned long long t = 0;
+	int field;
+
+	free(path);
+	if (!stat)
+		return 0;
+	/* The command name (field 2) may hold spaces: count after its ')'. */
+	p = strrchr(stat, ')');
+	if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+		p = NULL;
+	for (field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		t = strtoull(p + 1, NULL, 10);
+	free(stat);
+	return t;
 }

@@ -210,35 +210,9 @@ char *state_file(const char *name, const char *file)
 	return xasprintf("%s/%s/%s", md_run_dir(), name, file);
 }
 
-/* Field 22 of /proc/PID/stat: when the process started, in clock ticks
- * since boot.  With the PID it names one process, even after PID reuse.
- * 0 for a zombie (field 3 is 'Z'): it has ended, only its parent has not
- * read its status yet. */
-static unsigned long long start_time(pid_t pid)
-{
-	char *path = xasprintf("/proc/%d/stat", (int)pid);
-	char *stat = read_file(path, NULL), *p;
-	unsigned long long t = 0;
-	int field;
-
-	free(path);
-	if (!stat)
-		return 0;
-	/* The command name (field 2) may hold spaces: count after its ')'. */
-	p = strrchr(stat, ')');
-	if (p && p[1] == ' ' && p[2] == 'Z')
-		p = NULL;
-	for (field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		t = strtoull(p + 1, NULL, 10);
-	free(stat);
-	return t;
-}
-
 int write_pid_file(const char *path, pid_t pid)
 {
-	char *text = xasprintf("%d %llu\n", (int)pid, start_time(pid));
+	char *text = xasprintf("%d %llu\n", (int)pid, proc_start_time(pid));
 	int ret = write_file(path, text);
 
 	free(text);
@@ -256,7 +230,7 @@ pid_t read_live_pid(const char *path)
 	if (sscanf(text, "%d %llu", &pid, &started) != 2 || pid <= 0)
 		pid = 0;
 	free(text);
-	if (pid > 0 && (started == 0 || start_time(pid) != started))
+	if (pid > 0 && (started == 0 || proc_start_time(pid) != started))
 		pid = 0;
 	return pid;
 }
