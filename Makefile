@@ -16,7 +16,7 @@ BIN      ?= bin
 # Every cmd/NAME.c is a tool, bin/NAME.
 TOOLS = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 
-# The libraries each tool links with (ARCHITECTURE.md, "Libraries").
+# The libraries each tool links with (common/README.md, "Libraries").
 LIBS_ns-enter   = -lseccomp -lcap
 LIBS_cg-limit   =
 LIBS_img-unpack = -larchive -ljansson -lcrypto
@@ -88,8 +88,14 @@ images: all
 slides:
 	$(MAKE) -C slides SLIDES_PACKAGES="$(SLIDES_PACKAGES)"
 
+# clang's fuzzer and sanitizer runtimes (tests/fuzz) are in libclang-rt-N-dev
+# from clang 15 on (Debian 12 has clang 14 and the package too; Debian 13,
+# clang 19), named after the compiler's own major version.
 deps:
 	@sh common/install-missing.sh $(DEB_PACKAGES)
+	@v=$$(clang -dumpversion | cut -d. -f1); \
+	if apt-cache show libclang-rt-$$v-dev >/dev/null 2>&1; then \
+		sh common/install-missing.sh libclang-rt-$$v-dev; fi
 
 # Every suite on the normal build, then on the sanitized one.
 check: deps all images san slides static

@@ -1,7 +1,7 @@
 /*
  * minidock.h - the few helpers every minidock tool shares.
  *
- * Conventions (see ARCHITECTURE.md):
+ * Conventions (see common/README.md, "Conventions every tool shares"):
  *   - helpers return -1 and leave errno set; only a tool prints and exits;
  *   - die()/warn_errno() print one line "TOOL: what failed: why";
  *   - exit status: COMMAND's own, 128+N when killed by signal N,

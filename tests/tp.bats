@@ -213,6 +213,28 @@ tp_step() {
 	done
 }
 
+# The "Lire le code" section of each step names functions to read, one a
+# line: - `NAME()` dans `FILE` : ...  Each must be defined in FILE.
+@test "tp: every function a reading guide names is defined where it says" {
+	local readme line fn file n=0 steps=0
+	for readme in "$TP"/[0-7]-*/README.md; do
+		grep -q '^## Lire le code' "$readme" || continue
+		steps=$((steps + 1))
+		while IFS= read -r line; do
+			grep -qE '^- `[A-Za-z_0-9]+\(\)` dans `[^`]+` : ' <<<"$line" ||
+				fail "$readme: not of the form - \`name()\` dans \`file\` : ...: $line"
+			fn=$(sed -E 's/^- `([A-Za-z_0-9]+)\(\)` dans `([^`]+)`.*/\1/' <<<"$line")
+			file=$(sed -E 's/^- `([A-Za-z_0-9]+)\(\)` dans `([^`]+)`.*/\2/' <<<"$line")
+			[ -f "$REPO/$file" ] || fail "$readme names $file, which does not exist"
+			grep -qE "^[a-z].*[ *]$fn\(" "$REPO/$file" ||
+				fail "$readme names $fn() in $file, where it is not defined"
+			n=$((n + 1))
+		done < <(awk '/^## /{on = ($0 ~ /^## Lire le code/)} on && /^- `/' "$readme")
+	done
+	[ "$steps" -ge 5 ] || fail "only $steps steps have a reading guide (## Lire le code)"
+	[ "$n" -ge 20 ] || fail "the reading guides name only $n functions"
+}
+
 @test "tp: tp/verifier without a step, or with a bad one, says how to use it" {
 	run "$TP/verifier"
 	assert_equal "$status" 2
