@@ -10,7 +10,8 @@
 #      namespaces, pivot_root(2) into it, the host's kernel and network;
 #      /tmp a tmpfs, as Debian 13 has it;
 #   4. inside, as root: apt-get install make sudo (a minimal system lacks
-#      them), then the README's two commands, `sudo make demo` and
+#      them; the host's local certificate authorities go in too, for a lab
+#      behind a proxy), then the README's two commands, `sudo make demo` and
 #      `sudo make check`.  Their output goes to DIR/src/try-release.log.
 #
 # Exit status: that of `make check` (0 when every test passed).  Run as
@@ -35,6 +36,12 @@ if [ ! -e "$dir/.debootstrap-done" ]; then
 	debootstrap --variant=minbase "$release" "$dir" "$mirror"
 	touch "$dir/.debootstrap-done"
 fi
+# A lab behind a proxy with a certificate authority of its own (as this
+# workplace is): the host's local CAs go in too, for apt, git and npm.
+if [ -d /usr/local/share/ca-certificates ]; then
+	mkdir -p "$dir/usr/local/share/ca-certificates"
+	cp -r /usr/local/share/ca-certificates/. "$dir/usr/local/share/ca-certificates/"
+fi
 rm -rf "$dir/src"
 git clone -q "$repo" "$dir/src"
 
@@ -57,7 +64,9 @@ unshare --mount --pid --uts --ipc --fork --propagation private sh -eu -c '
 	exec env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		DEBIAN_FRONTEND=noninteractive sh -c "
-		apt-get update -qq && apt-get install -y -qq make sudo git >/dev/null &&
+		apt-get update -qq && apt-get install -y -qq make sudo git ca-certificates >/dev/null &&
+		update-ca-certificates >/dev/null &&
+		echo cafile=/etc/ssl/certs/ca-certificates.crt > /etc/npmrc &&
 		cd /src && { sudo make demo </dev/null && sudo make check; } > try-release.log 2>&1"
 ' sh "$dir" "$release" || status=$?
 tail -n 3 "$dir/src/try-release.log"
