@@ -40,19 +40,17 @@
  *   4. start_command: a child writes itself into cgroup.procs (v1: tasks),
  *      then execs COMMAND, limited from its first instruction;
  *   5. supervise(): forward signals to COMMAND, wait for it;
- *   6. report_fate: read memory.events and pids.events: OOM kills, forks
- *      refused;
+ *   6. report_fate: OOM kills and refused forks, from memory/pids.events;
  *   7. remove_cgroup: kill what is left, rmdir.
  * --exec stops after step 3: this process joins the cgroup and becomes
  * COMMAND (join_and_exec), and whoever ran it calls --delete later (steps
  * 6 and 7).  --stats prints a cgroup's usage; --info the host's layout.
  *
- * Read cgroups(7), and in the kernel sources
- * Documentation/admin-guide/cgroup-v2.rst and
- * Documentation/admin-guide/cgroup-v1/ (memory.rst, cpusets.rst, pids.rst).
- * The layout (v1, v2, hybrid) is found in common/cgroup.c, the options
- * checked in common/cgroup-options.c, --stats and --info are printed by
- * common/cgroup-stats.c, the v2 device filter is common/cgroup-bpf.c.
+ * Read cgroups(7), and in the kernel sources Documentation/admin-guide/
+ * cgroup-v2.rst and cgroup-v1/ (memory.rst, cpusets.rst, pids.rst).  The
+ * layout is found in common/cgroup.c, the options checked in
+ * cgroup-options.c, --stats and --info in cgroup-stats.c, the v2 devices
+ * filter is cgroup-bpf.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +67,7 @@
 #include "cgroup.h"
 #include "minidock.h"
 
-static char *find_cgroup(struct cg_layout *L, struct cg_request *r);
+static void find_cgroup(struct cg_layout *L, const struct cg_request *r);
 static void check_controllers(const struct cg_layout *L, const struct cg_request *r);
 static void make_cgroup(struct cg_layout *L, const char *name);
 static void write_limits(const struct cg_layout *L, const struct cg_request *r);
@@ -85,20 +83,17 @@ int main(int argc, char **argv)
 {
 	struct cg_request r;
 	struct cg_layout L;
-	char error[512], *generated;
+	char error[512], *generated = NULL;
 	int code = 0;
 
 	md_init("cg-limit");
 	if (cgroup_options_parse(argc, argv, &r, error, sizeof(error)) < 0)
 		die_x("%s", error);
-	if (r.mode == CG_HELP || r.mode == CG_VERSION) {
-		if (r.mode == CG_HELP)
-			cgroup_options_usage(stdout);
-		else
-			print_version();
+	if (r.mode == CG_DONE)          /* --help, --version */
 		return 0;
-	}
-	generated = find_cgroup(&L, &r);
+	find_cgroup(&L, &r);
+	if (r.mode == CG_CHAIN && !r.name)
+		r.name = generated = cgroup_unused_name(&L);     /* cg-PID */
 
 	switch (r.mode) {
 	case CG_INFO:
@@ -137,23 +132,19 @@ int main(int argc, char **argv)
  * Step 1: where the cgroup goes.  common/cgroup.c reads the cgroup mounts
  * in /proc/self/mountinfo and our own cgroup in each from
  * /proc/self/cgroup: the new one is OWN/minidock/NAME (or in --parent).
- * Returns the name it made up, when --name was not given.
  */
-static char *find_cgroup(struct cg_layout *L, struct cg_request *r)
+static void find_cgroup(struct cg_layout *L, const struct cg_request *r)
 {
 	char skip[32] = "";
 
-	/* speed: on v1, no cpuset nor devices cgroup unless asked; see bench/README.md, cg-limit */
+	/* speed: v1 cpuset, devices only when asked; see bench/README.md, cg-limit */
 	if (r->mode == CG_CHAIN)
 		snprintf(skip, sizeof(skip), "%s %s", r->cpuset ? "" : "cpuset",
 			 r->devices ? "" : "devices");
 	if (cgroup_find_layout(L, r->parent, skip) < 0)
 		die_x("%s", L->error);
-	if (r->mode == CG_CHAIN && !r->name)
-		return (char *)(r->name = cgroup_unused_name(L));
 	if (r->name)
 		cgroup_set_name(L, r->name);
-	return NULL;
 }
 
 /* OPTION was given: the controller that applies it must be usable here. */
@@ -421,7 +412,8 @@ static void report_fate(const struct cg_layout *L, const char *name, uint64_t me
 static void remove_cgroup(struct cg_layout *L)
 {
 	created = NULL;
-	cgroup_kill_all(L);
+	if (cgroup_kill_all(L) < 0)
+		warn_x("%s", L->error);
 	for (size_t i = 0; i < L->n; i++) {
 		const char *dir = L->h[i].dir;
 		int tries = 0, ret;

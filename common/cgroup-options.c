@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,7 +21,7 @@
 #define MIN_MEMORY (6ULL << 20)         /* docker's minimum too */
 #define MAX_CPU 8191                    /* sanity bound for --cpuset */
 
-void cgroup_options_usage(FILE *out)
+static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: cg-limit [--name NAME] [--memory SIZE] [--memory-swap SIZE]\n"
@@ -149,18 +150,17 @@ static int check_cpuset(const char *list, char *error, size_t size)
 	char *text = NULL;
 	int ret = 0;
 
-	errno = 0;
 	if (parse_cpulist(list, &want, &nwant) < 0)
-		return cgroup_fail(error, size, "--cpuset %s: not a CPU list (example: 0-1,3)", list);
+		return cgroup_fail_x(error, size, "--cpuset %s: not a CPU list (example: 0-1,3)", list);
 	if (!(text = read_file("/sys/devices/system/cpu/online", NULL)))
 		ret = cgroup_fail(error, size, "read /sys/devices/system/cpu/online");
-	else if (errno = 0, parse_cpulist(text, &online, &nonline) < 0)
-		ret = cgroup_fail(error, size, "/sys/devices/system/cpu/online: unexpected content");
+	else if (parse_cpulist(text, &online, &nonline) < 0)
+		ret = cgroup_fail_x(error, size, "/sys/devices/system/cpu/online: unexpected content");
 	for (size_t i = 0; i < nwant && ret == 0; i++)
 		for (unsigned cpu = want[i].lo; cpu <= want[i].hi && ret == 0; cpu++)
 			if (!cpu_in(cpu, online, nonline))
-				ret = cgroup_fail(error, size, "--cpuset %s: CPU %u does not exist "
-						  "(online CPUs: %s)", list, cpu, strtok(text, "\n"));
+				ret = cgroup_fail_x(error, size, "--cpuset %s: CPU %u does not exist "
+						    "(online CPUs: %s)", list, cpu, strtok(text, "\n"));
 	free(want);
 	free(online);
 	free(text);
@@ -170,12 +170,11 @@ static int check_cpuset(const char *list, char *error, size_t size)
 static int parse_size_option(const char *option, const char *arg, uint64_t *v,
 			     char *error, size_t size)
 {
-	errno = 0;
 	if (parse_size(arg, v) < 0)
-		return errno = 0, cgroup_fail(error, size, "%s %s: not a size (bytes, or a "
-					      "number with k, m or g: 64M)", option, arg);
+		return cgroup_fail_x(error, size, "%s %s: not a size (bytes, or a "
+				     "number with k, m or g: 64M)", option, arg);
 	if (*v < MIN_MEMORY)
-		return cgroup_fail(error, size, "%s %s: the minimum is 6M", option, arg);
+		return cgroup_fail_x(error, size, "%s %s: the minimum is 6M", option, arg);
 	return 0;
 }
 
@@ -183,15 +182,14 @@ static int check_cpus(const char *arg, uint64_t *quota, char *error, size_t size
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	errno = 0;
 	if (parse_cpus(arg, quota) < 0)
-		return cgroup_fail(error, size, "--cpus %s: not a number of CPUs (example: 0.5)", arg);
+		return cgroup_fail_x(error, size, "--cpus %s: not a number of CPUs (example: 0.5)", arg);
 	if (ncpu < 1)
 		ncpu = 1;
 	/* The kernel refuses a quota below 1 ms. */
 	if (*quota < CPU_PERIOD_US / 100 || *quota > (uint64_t)ncpu * CPU_PERIOD_US)
-		return cgroup_fail(error, size, "--cpus %s: the range is 0.01 to %ld.00, "
-				   "as there are %ld CPUs", arg, ncpu, ncpu);
+		return cgroup_fail_x(error, size, "--cpus %s: the range is 0.01 to %ld.00, "
+				     "as there are %ld CPUs", arg, ncpu, ncpu);
 	return 0;
 }
 
@@ -199,41 +197,39 @@ static int check_cpus(const char *arg, uint64_t *quota, char *error, size_t size
 static int check_request(struct cg_request *r, const char *memory, const char *swap,
 			 const char *cpus, char *error, size_t size)
 {
-	errno = 0;
 	if (r->name && !valid_name(r->name))
-		return cgroup_fail(error, size, "--name %s: use 1 to 64 of A-Z a-z 0-9 _ . - "
-				   "(not first . or -)", r->name);
+		return cgroup_fail_x(error, size, "--name %s: use 1 to 64 of A-Z a-z 0-9 _ . - "
+				     "(not first . or -)", r->name);
 	if (r->parent && (!r->parent[0] || strstr(r->parent, "..")))
-		return cgroup_fail(error, size, "--parent %s: give a cgroup path: /from/the/root, "
-				   "or from/your/own/cgroup", r->parent);
+		return cgroup_fail_x(error, size, "--parent %s: give a cgroup path: /from/the/root, "
+				     "or from/your/own/cgroup", r->parent);
 	if (memory && parse_size_option("--memory", memory, &r->memory, error, size) < 0)
 		return -1;
 	if (swap) {
 		if (parse_size_option("--memory-swap", swap, &r->memory_swap, error, size) < 0)
 			return -1;
 		if (!memory)
-			return cgroup_fail(error, size, "--memory-swap needs --memory (it limits "
-					   "memory plus swap)");
+			return cgroup_fail_x(error, size, "--memory-swap needs --memory (it limits "
+					     "memory plus swap)");
 		if (r->memory_swap < r->memory)
-			return cgroup_fail(error, size, "--memory-swap %s: must be at least "
-					   "--memory %s", swap, memory);
+			return cgroup_fail_x(error, size, "--memory-swap %s: must be at least "
+					     "--memory %s", swap, memory);
 	}
 	if (cpus && check_cpus(cpus, &r->cpu_quota, error, size) < 0)
 		return -1;
 	if (r->cpuset && check_cpuset(r->cpuset, error, size) < 0)
 		return -1;
-	errno = 0;
 	if (r->json && r->mode != CG_STATS)
-		return cgroup_fail(error, size, "--json goes with --stats");
+		return cgroup_fail_x(error, size, "--json goes with --stats");
 	if (r->mode == CG_CHAIN && !r->command[0])
-		return cgroup_fail(error, size, "no COMMAND given (try 'cg-limit --help')");
+		return cgroup_fail_x(error, size, "no COMMAND given (try 'cg-limit --help')");
 	if (r->mode != CG_CHAIN && r->command[0])
-		return cgroup_fail(error, size, "--stats, --delete and --info take no COMMAND");
+		return cgroup_fail_x(error, size, "--stats, --delete and --info take no COMMAND");
 	if ((r->mode == CG_STATS || r->mode == CG_DELETE) && !r->name)
-		return cgroup_fail(error, size, "--stats and --delete need --name");
+		return cgroup_fail_x(error, size, "--stats and --delete need --name");
 	if (r->exec && (r->mode != CG_CHAIN || !r->name))
-		return cgroup_fail(error, size, "--exec needs --name and a COMMAND (then remove "
-				   "the cgroup with --delete)");
+		return cgroup_fail_x(error, size, "--exec needs --name and a COMMAND (then remove "
+				     "the cgroup with --delete)");
 	return 0;
 }
 
@@ -268,7 +264,6 @@ int cgroup_options_parse(int argc, char **argv, struct cg_request *r,
 	r->mode = CG_CHAIN;
 	opterr = 0;     /* our own message, in the "cg-limit: ..." form */
 	while ((c = getopt_long(argc, argv, "+n:m:c:p:vhV", options, NULL)) != -1) {
-		errno = 0;
 		switch (c) {
 		case 'n': r->name = optarg; break;
 		case 'm': memory = optarg; break;
@@ -277,14 +272,14 @@ int cgroup_options_parse(int argc, char **argv, struct cg_request *r,
 		case OPT_CPUSET: r->cpuset = optarg; break;
 		case 'p':
 			if (parse_uint(optarg, 4194304, &r->pids) < 0 || r->pids == 0)
-				return errno = 0, cgroup_fail(error, size, "--pids %s: not a number "
-							      "of processes from 1 to 4194304", optarg);
+				return cgroup_fail_x(error, size, "--pids %s: not a number of "
+						     "processes from 1 to 4194304", optarg);
 			break;
 		case OPT_PARENT: r->parent = optarg; break;
 		case OPT_DEVICES:
 			if (strcmp(optarg, "container") != 0)
-				return cgroup_fail(error, size, "--devices %s: the only policy is "
-						   "\"container\"", optarg);
+				return cgroup_fail_x(error, size, "--devices %s: the only policy is "
+						     "\"container\"", optarg);
 			r->devices = 1;
 			break;
 		case OPT_STATS: r->mode = CG_STATS; break;
@@ -293,11 +288,11 @@ int cgroup_options_parse(int argc, char **argv, struct cg_request *r,
 		case OPT_INFO: r->mode = CG_INFO; break;
 		case OPT_EXEC: r->exec = 1; break;
 		case 'v': md_verbose = 1; break;
-		case 'h': r->mode = CG_HELP; return 0;
-		case 'V': r->mode = CG_VERSION; return 0;
+		case 'h': usage(stdout); r->mode = CG_DONE; return 0;
+		case 'V': print_version(); r->mode = CG_DONE; return 0;
 		default:
-			return cgroup_fail(error, size, "%s: unknown option, or its value is "
-					   "missing (try 'cg-limit --help')", argv[optind - 1]);
+			return cgroup_fail_x(error, size, "%s: unknown option, or its value is "
+					     "missing (try 'cg-limit --help')", argv[optind - 1]);
 		}
 	}
 	r->command = argv + optind;

@@ -8,11 +8,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #define CPU_PERIOD_US 100000            /* the kernel's default CFS period: 100 ms */
 
-enum cg_mode { CG_CHAIN, CG_STATS, CG_DELETE, CG_INFO, CG_HELP, CG_VERSION };
+/* CG_DONE: --help or --version, printed already */
+enum cg_mode { CG_CHAIN, CG_STATS, CG_DELETE, CG_INFO, CG_DONE };
 
 struct cg_request {
 	enum cg_mode mode;
@@ -28,13 +28,12 @@ struct cg_request {
 	char **command;
 };
 
-/* Parse cg-limit's ARGV into R (its strings point into ARGV).  -1 on bad
- * input, with the message for the user in ERROR (SIZE bytes). */
+/* Parse cg-limit's ARGV into R (its strings point into ARGV); --help and
+ * --version print their text.  -1 on bad input, with the message for the
+ * user in ERROR (SIZE bytes). */
 int cgroup_options_parse(int argc, char **argv, struct cg_request *r,
 			 char *error, size_t size);
 /* "64M" for 67108864: a size as the user would type it (malloc'd). */
 char *cgroup_size_text(uint64_t bytes);
-/* The --help text. */
-void cgroup_options_usage(FILE *out);
 
 #endif

@@ -18,26 +18,25 @@ enum stat {
 	CPU_QUOTA, PIDS_CURRENT, PIDS_MAX, PIDS_REFUSED, N_STATS
 };
 
-/* A file with a key is a "key value" list (cpu.stat, memory.events...);
- * without, it holds one value. */
-struct cg_file {
-	const char *controller;
-	const char *file;
-	const char *key;
-};
-
-static const struct { const char *label; struct cg_file v2, v1; } stats[N_STATS] = {
-	/*                                       cgroup v2                                    cgroup v1 */
-	[MEM_CURRENT]   = {"memory.current",     {"memory", "memory.current", NULL},          {"memory",  "memory.usage_in_bytes", NULL}},
-	[MEM_PEAK]      = {"memory.peak",        {"memory", "memory.peak", NULL},             {"memory",  "memory.max_usage_in_bytes", NULL}},
-	[MEM_MAX]       = {"memory.limit",       {"memory", "memory.max", NULL},              {"memory",  "memory.limit_in_bytes", NULL}},
-	[MEM_OOM_KILLS] = {"memory.oom_kills",   {"memory", "memory.events", "oom_kill"},     {"memory",  "memory.oom_control", "oom_kill"}},
-	[CPU_USAGE]     = {"cpu.usage_usec",     {"cpu",    "cpu.stat", "usage_usec"},        {"cpuacct", "cpuacct.usage" /* ns */, NULL}},
-	[CPU_THROTTLED] = {"cpu.throttled_usec", {"cpu",    "cpu.stat", "throttled_usec"},    {"cpu",     "cpu.stat", "throttled_time" /* ns */}},
-	[CPU_QUOTA]     = {"cpu.quota_usec",     {"cpu",    "cpu.max", NULL},                 {"cpu",     "cpu.cfs_quota_us", NULL}},
-	[PIDS_CURRENT]  = {"pids.current",       {"pids",   "pids.current", NULL},            {"pids",    "pids.current", NULL}},
-	[PIDS_MAX]      = {"pids.limit",         {"pids",   "pids.max", NULL},                {"pids",    "pids.max", NULL}},
-	[PIDS_REFUSED]  = {"pids.refused_forks", {"pids",   "pids.events", "max"},            {"pids",    "pids.events", "max"}},
+/*
+ * Each counter in v2 and in v1: FILE, or the line "KEY VALUE" of FILE
+ * (cpu.stat, memory.events...).  On v1 the controller says which
+ * hierarchy holds the file; v2 has one.
+ */
+static const struct {
+	const char *label, *v2_file, *v2_key, *v1_controller, *v1_file, *v1_key;
+} stats[N_STATS] = {
+	/*               --stats label          cgroup v2                         cgroup v1 */
+	[MEM_CURRENT]   = {"memory.current",     "memory.current", NULL,           "memory", "memory.usage_in_bytes", NULL},
+	[MEM_PEAK]      = {"memory.peak",        "memory.peak", NULL,              "memory", "memory.max_usage_in_bytes", NULL},
+	[MEM_MAX]       = {"memory.limit",       "memory.max", NULL,               "memory", "memory.limit_in_bytes", NULL},
+	[MEM_OOM_KILLS] = {"memory.oom_kills",   "memory.events", "oom_kill",      "memory", "memory.oom_control", "oom_kill"},
+	[CPU_USAGE]     = {"cpu.usage_usec",     "cpu.stat", "usage_usec",         "cpuacct", "cpuacct.usage", NULL},
+	[CPU_THROTTLED] = {"cpu.throttled_usec", "cpu.stat", "throttled_usec",     "cpu", "cpu.stat", "throttled_time"},
+	[CPU_QUOTA]     = {"cpu.quota_usec",     "cpu.max", NULL,                  "cpu", "cpu.cfs_quota_us", NULL},
+	[PIDS_CURRENT]  = {"pids.current",       "pids.current", NULL,             "pids", "pids.current", NULL},
+	[PIDS_MAX]      = {"pids.limit",         "pids.max", NULL,                 "pids", "pids.max", NULL},
+	[PIDS_REFUSED]  = {"pids.refused_forks", "pids.events", "max",             "pids", "pids.events", "max"},
 };
 
 struct values {
@@ -49,10 +48,14 @@ static void read_stats(const struct cg_layout *L, struct values *s)
 {
 	memset(s, 0, sizeof(*s));
 	for (int k = 0; k < N_STATS; k++) {
-		const struct cg_file *f = L->version == 2 ? &stats[k].v2 : &stats[k].v1;
-		s->have[k] = cgroup_read_value(L, f->controller, f->file, f->key, &s->v[k]) == 0;
+		int v2 = L->version == 2;
+
+		s->have[k] = cgroup_read_value(L, stats[k].v1_controller,
+					       v2 ? stats[k].v2_file : stats[k].v1_file,
+					       v2 ? stats[k].v2_key : stats[k].v1_key, &s->v[k]) == 0;
 	}
-	/* v1 counts CPU time in nanoseconds, v2 in microseconds. */
+	/* v1 counts CPU time in nanoseconds (cpuacct.usage, throttled_time),
+	 * v2 in microseconds. */
 	if (L->version == 1) {
 		s->v[CPU_USAGE] /= 1000;
 		s->v[CPU_THROTTLED] /= 1000;

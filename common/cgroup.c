@@ -33,17 +33,17 @@ const char *const cgroup_controllers[] = {
 	"memory", "cpu", "cpuset", "pids", "cpuacct", "devices", NULL,
 };
 
-static int vfail(char *buf, size_t size, const char *fmt, va_list ap)
+/* MESSAGE into BUF, followed by ": strerror(errno)" when WITH_ERRNO. */
+static void vfail(char *buf, size_t size, int with_errno, const char *fmt, va_list ap)
 {
 	int e = errno;
 
 	vsnprintf(buf, size, fmt, ap);
-	if (e) {
+	if (with_errno) {
 		size_t n = strlen(buf);
 		snprintf(buf + n, size - n, ": %s", strerror(e));
 	}
 	errno = e;
-	return -1;
 }
 
 int cgroup_fail(char *buf, size_t size, const char *fmt, ...)
@@ -51,19 +51,19 @@ int cgroup_fail(char *buf, size_t size, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail(buf, size, fmt, ap);
+	vfail(buf, size, 1, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-/* The same, into L->error. */
-static int __attribute__((format(printf, 2, 3))) fail(struct cg_layout *L, const char *fmt, ...)
+int cgroup_fail_x(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail(L->error, sizeof(L->error), fmt, ap);
+	vfail(buf, size, 0, fmt, ap);
 	va_end(ap);
+	errno = EINVAL;
 	return -1;
 }
 
@@ -218,12 +218,14 @@ static int add_v1_hierarchies(struct cg_layout *L, const char *self, const char 
 			continue;
 		}
 		if (L->n == CG_MAX_HIERARCHIES)
-			return errno = 0, fail(L, "too many cgroup v1 hierarchies");
+			return cgroup_fail_x(L->error, sizeof(L->error),
+					     "too many cgroup v1 hierarchies");
 		h = &L->h[L->n++];
 		h->mount = xstrdup(m[i].point);
 		h->controllers = xstrdup(*c);
 		if (!(h->own = own_cgroup(self, *c)))
-			return errno = 0, fail(L, "/proc/self/cgroup: no line for the %s hierarchy", *c);
+			return cgroup_fail_x(L->error, sizeof(L->error), "/proc/self/cgroup: "
+					     "no line for the %s hierarchy", *c);
 	}
 	return 0;
 }
@@ -294,7 +296,7 @@ static int find_hierarchies(struct cg_layout *L, const char *self, const char *v
 	int ret = 0;
 
 	if (read_mounts(&m, &nm) < 0)
-		return fail(L, "open /proc/self/mountinfo");
+		return cgroup_fail(L->error, sizeof(L->error), "open /proc/self/mountinfo");
 	for (size_t i = 0; i < nm && !L->unified; i++)
 		if (m[i].v2)
 			L->unified = xstrdup(m[i].point);
@@ -313,13 +315,14 @@ static int find_hierarchies(struct cg_layout *L, const char *self, const char *v
 		/* the top's: cgroup_prepare_parent() enables them all the way down */
 		h->controllers = v2_controllers(L->unified);
 		if (!(h->own = own_cgroup(self, "")))
-			ret = (errno = 0, fail(L, "/proc/self/cgroup: no line for the cgroup v2 hierarchy"));
+			ret = cgroup_fail_x(L->error, sizeof(L->error), "/proc/self/cgroup: "
+					    "no line for the cgroup v2 hierarchy");
 	} else if (*L->v1_mounts) {
 		L->version = 1;
 		ret = add_v1_hierarchies(L, self, v1_skip, m, nm);
 	} else {
-		errno = 0;
-		ret = fail(L, "no cgroup filesystem is mounted on /sys/fs/cgroup (see cgroups(7))");
+		ret = cgroup_fail_x(L->error, sizeof(L->error), "no cgroup filesystem is "
+				    "mounted on /sys/fs/cgroup (see cgroups(7))");
 	}
 	free_mounts(m, nm);
 	return ret;
@@ -331,7 +334,7 @@ int cgroup_find_layout(struct cg_layout *L, const char *parent_opt, const char *
 
 	memset(L, 0, sizeof(*L));
 	if (!(self = read_file("/proc/self/cgroup", NULL)))
-		return fail(L, "read /proc/self/cgroup");
+		return cgroup_fail(L->error, sizeof(L->error), "read /proc/self/cgroup");
 	if (find_hierarchies(L, self, v1_skip) < 0) {
 		free(self);
 		return -1;
@@ -469,13 +472,13 @@ static char *read_line(const char *file)
 	return text;
 }
 
-/* v2: write "+CONTROLLER" in SUB_FILE for each controller we use that
- * DIR has and does not give its children yet. */
+/* v2: write "+CONTROLLER" into DIR/cgroup.subtree_control for each
+ * controller we use that DIR has and does not give its children yet. */
 static int enable_in(struct cg_layout *L, const char *dir)
 {
 	char *file = path_join(dir, "cgroup.subtree_control");
 	char *ctrls = v2_controllers(dir), *sub = read_line(file);
-	int ret = sub ? 0 : fail(L, "read %s", file);
+	int ret = sub ? 0 : cgroup_fail(L->error, sizeof(L->error), "read %s", file);
 
 	for (const char *const *c = cgroup_controllers; *c && ret == 0; c++) {
 		char plus[32];
@@ -484,17 +487,15 @@ static int enable_in(struct cg_layout *L, const char *dir)
 			continue;
 		snprintf(plus, sizeof(plus), "+%s", *c);
 		vlog("write %s = %s", file, plus);
-		if (write_file(file, plus) < 0) {
-			if (errno == EBUSY) {
-				errno = 0;
-				ret = fail(L, "write %s = %s: refused, as that cgroup holds "
-					   "processes (cgroup v2); move them to a leaf cgroup "
-					   "first, or use --parent (see cg-limit --info)", file, plus);
-				errno = EBUSY;
-			} else {
-				ret = fail(L, "write %s = %s", file, plus);
-			}
-		}
+		if (write_file(file, plus) == 0)
+			continue;
+		if (errno != EBUSY)
+			ret = cgroup_fail(L->error, sizeof(L->error), "write %s = %s", file, plus);
+		else    /* the "no internal processes" rule */
+			ret = cgroup_fail_x(L->error, sizeof(L->error), "write %s = %s: "
+					    "refused, as that cgroup holds processes (cgroup v2); "
+					    "move them to a leaf cgroup first, or use --parent "
+					    "(see cg-limit --info)", file, plus);
 	}
 	free(sub);
 	free(ctrls);
@@ -533,11 +534,12 @@ static int inherit_v1_cpuset(struct cg_layout *L, const char *dir)
 		char *value = read_file(parent, NULL);
 
 		if (!value) {
-			ret = fail(L, "read %s", parent);
+			ret = cgroup_fail(L->error, sizeof(L->error), "read %s", parent);
 		} else {
 			vlog("write %s = %s (from the parent)", files[i], strtok(value, "\n") ?: "");
 			if (*value && write_file(mine, value) < 0)
-				ret = fail(L, "write %s = %s", mine, value);
+				ret = cgroup_fail(L->error, sizeof(L->error),
+						  "write %s = %s", mine, value);
 		}
 		free(value);
 		free(parent);
@@ -562,7 +564,7 @@ int cgroup_prepare_parent(struct cg_layout *L, struct cg_hierarchy *h)
 		if (is_v1_cpuset(L, h) && inherit_v1_cpuset(L, h->parent) < 0)
 			return -1;
 	} else if (errno != EEXIST) {
-		return fail(L, "mkdir %s", h->parent);
+		return cgroup_fail(L->error, sizeof(L->error), "mkdir %s", h->parent);
 	}
 	if (L->version == 2)
 		return enable_v2_controllers(L, h->dir);
@@ -608,8 +610,10 @@ static int kill_procs(const char *dir, int log)
 	return found;
 }
 
-void cgroup_kill_all(const struct cg_layout *L)
+int cgroup_kill_all(struct cg_layout *L)
 {
+	int ret = 0;
+
 	for (size_t i = 0; i < L->n; i++) {
 		char *killfile = path_join(L->h[i].dir, "cgroup.kill");
 
@@ -617,7 +621,7 @@ void cgroup_kill_all(const struct cg_layout *L)
 		if (access(killfile, F_OK) == 0) {
 			vlog("write %s = 1", killfile);
 			if (write_file(killfile, "1") < 0)
-				warn_errno("write %s", killfile);
+				ret = cgroup_fail(L->error, sizeof(L->error), "write %s", killfile);
 		}
 		free(killfile);
 	}
@@ -634,6 +638,7 @@ void cgroup_kill_all(const struct cg_layout *L)
 			break;
 		sleep_ms(10);
 	}
+	return ret;
 }
 
 int cgroup_move_back(struct cg_layout *L, size_t n)
@@ -646,7 +651,7 @@ int cgroup_move_back(struct cg_layout *L, size_t n)
 
 		vlog("write %s = 0", file);
 		if (write_file(file, "0") < 0)
-			ret = fail(L, "write %s = 0", file);
+			ret = cgroup_fail(L->error, sizeof(L->error), "write %s = 0", file);
 		free(file);
 		free(dir);
 	}

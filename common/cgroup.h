@@ -39,9 +39,12 @@ struct cg_layout {
 					   "mkdir /sys/fs/cgroup/...: No such file..." */
 };
 
-/* Keep "MESSAGE: strerror(errno)" in BUF, or MESSAGE alone when errno
- * is 0; returns -1 with errno as it was.  (The cgroup modules' errors.) */
+/* The cgroup modules' errors, as die() and die_x() would print them:
+ * "MESSAGE: strerror(errno)" into BUF, errno kept; or MESSAGE alone, errno
+ * EINVAL.  Both return -1. */
 int cgroup_fail(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int cgroup_fail_x(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* The controllers cg-limit uses, in the order it makes the hierarchies
@@ -90,8 +93,9 @@ int cgroup_prepare_parent(struct cg_layout *L, struct cg_hierarchy *h);
 int cgroup_prepare_dir(struct cg_layout *L, struct cg_hierarchy *h);
 
 /* Kill every process of the cgroup (cgroup.kill on v2, else SIGKILL to
- * each PID of cgroup.procs) and wait until none is listed (5 s at most). */
-void cgroup_kill_all(const struct cg_layout *L);
+ * each PID of cgroup.procs) and wait until none is listed (5 s at most).
+ * -1 when cgroup.kill refused (L->error); the SIGKILLs went all the same. */
+int cgroup_kill_all(struct cg_layout *L);
 /* Write our PID back into our own cgroup in the first N hierarchies
  * (undo a join that failed half-way).  -1: L->error. */
 int cgroup_move_back(struct cg_layout *L, size_t n);
