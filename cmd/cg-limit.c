@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 	case CG_DELETE:
 		delete_cgroup(&L, r.name);
 		break;
-	default:
+	default:        /* CG_CHAIN: the steps, in order */
 		check_controllers(&L, &r);
 		/* From here a signal must not kill us between mkdir and rmdir: it
 		 * waits, and supervise() passes it on to COMMAND. */

@@ -548,6 +548,17 @@ vm_output() {
 	assert_output 137
 }
 
+@test "v2 VM: --exec joins through cgroup.procs and becomes COMMAND; the cgroup stays until --delete" {
+	vm_output "exec status"
+	assert_output 0
+	vm_output exec
+	assert_output "0::/minidock/ex"
+	vm_output "exec left"
+	assert_output 33554432
+	vm_output "exec delete status"
+	assert_output 0
+}
+
 @test "v2 VM: a caller whose cgroup holds processes is told so; nothing is left behind" {
 	vm_output nest
 	assert_line "cg-limit: your cgroup /shell holds processes and cannot give controllers to a child (cgroup v2): using /sys/fs/cgroup/minidock instead (see cg-limit --info)"
