@@ -404,10 +404,9 @@ static void report_fate(const struct cg_layout *L, const char *name, uint64_t me
 }
 
 /*
- * Step 7: kill what COMMAND left behind (cgroup_kill_all: cgroup.kill on
- * v2, else kill(2) for each PID in cgroup.procs), then rmdir the cgroup
- * and, if empty, its "minidock" group.  Only warns: it also runs from
- * exit().
+ * Step 7: kill what COMMAND left behind (cgroup.kill on v2, else kill(2)
+ * each PID of cgroup.procs), then rmdir the cgroup and, if empty, its
+ * "minidock" group.  Only warns: it also runs from exit().
  */
 static void remove_cgroup(struct cg_layout *L)
 {
@@ -431,10 +430,8 @@ static void remove_cgroup(struct cg_layout *L)
 	}
 }
 
-/*
- * --delete, of what --exec made (or a chain killed by SIGKILL left): steps
- * 6 and 7, the limits read back from the cgroup's files.
- */
+/* --delete, of what --exec made (or a chain killed by SIGKILL left): steps
+ * 6 and 7, the limits read back from the cgroup's files. */
 static void delete_cgroup(struct cg_layout *L, const char *name)
 {
 	int v2 = L->version == 2;
