@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup-join.h"
 #include "console.h"
 #include "minidock.h"
 #include "store.h"
@@ -301,127 +302,14 @@ static pid_t init_of(const struct container *c)
 	die_x("%s: not running (see: container ls)", c->name);
 }
 
-/*
- * The mount point of the cgroup hierarchy that /proc/PID/cgroup calls
- * "ID:CONTROLLERS": the cgroup2 mount for "0:" (CONTROLLERS empty), else
- * the v1 mount whose options name every controller of CONTROLLERS
- * ("memory", "cpu,cpuacct", "name=systemd").  From /proc/self/mountinfo
- * (proc(5)): "... ROOT MOUNTPOINT ... - FSTYPE SOURCE OPTIONS".  NULL
- * when it is not mounted here, or mounted from another root than "/".
- */
-static char *cgroup_mount(const char *controllers)
-{
-	char *text = read_file("/proc/self/mountinfo", NULL), *line, *save = NULL;
-	char *found = NULL;
-
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && !found;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char root[4096], point[4096], type[32], opts[1024];
-		char *sep = strstr(line, " - "), *want, *c, *wsave = NULL;
-		int all = 1;
-
-		if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, point) != 2 ||
-		    sscanf(sep + 3, "%31s %*s %1023s", type, opts) != 2 || strcmp(root, "/"))
-			continue;
-		if (!controllers[0]) {
-			if (!strcmp(type, "cgroup2"))
-				found = xstrdup(point);
-			continue;
-		}
-		if (strcmp(type, "cgroup"))
-			continue;
-		want = xstrdup(controllers);
-		for (c = strtok_r(want, ",", &wsave); c && all; c = strtok_r(NULL, ",", &wsave)) {
-			char *o, *osave = NULL, *have = xstrdup(opts);
-			int in = 0;
-			for (o = strtok_r(have, ",", &osave); o && !in; o = strtok_r(NULL, ",", &osave))
-				in = !strcmp(o, c);
-			all = in;
-			free(have);
-		}
-		free(want);
-		if (all)
-			found = xstrdup(point);
-	}
-	free(text);
-	return found;
-}
-
-/* The line of /proc/PID/cgroup (TEXT) for hierarchy "ID:CONTROLLERS:". */
-static const char *cgroup_line(const char *text, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	const char *p = text;
-
-	while (p && *p) {
-		if (!strncmp(p, prefix, n))
-			return p;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return NULL;
-}
-
-/* Whether cgroup PATH is the one cg-limit --name NAME made: .../NAME. */
-static int named_after(const char *path, const char *name)
-{
-	const char *last = strrchr(path, '/');
-
-	return last && !strcmp(last + 1, name);
-}
-
-/*
- * As docker exec: the new process goes into the container's cgroups, so
- * that its limits (memory, pids, devices...) hold it too.  For each
- * hierarchy where the container's PID 1 is in the cgroup cg-limit made for
- * it (named NAME) and we are not, write our PID to that cgroup's
- * cgroup.procs (cgroups(7)); ns-enter and COMMAND, exec'd next, stay
- * there.  Our /proc/PID/cgroup paths are read from our own cgroup
- * namespace, the host's: they name real directories.
- */
+/* As docker exec: the new process goes into the container's cgroups, so
+ * that its limits hold it too (common/cgroup-join.c). */
 static void join_cgroups(pid_t init, const char *name)
 {
-	char *path = xasprintf("/proc/%d/cgroup", (int)init);
-	char *theirs = read_file(path, NULL), *ours = read_file("/proc/self/cgroup", NULL);
-	char *line, *save = NULL;
+	char error[4200];
 
-	if (!theirs || !ours)
-		die("read %s", theirs ? "/proc/self/cgroup" : path);
-	/* "4:memory:/minidock/web": ID, controllers, path. */
-	for (line = strtok_r(theirs, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		const char *mine;
-		char *prefix, *mount, *procs, *pid;
-		size_t plen;
-
-		if (!c2 || !named_after(c2 + 1, name))
-			continue;
-		plen = (size_t)(c2 - line) + 1;
-		prefix = xasprintf("%.*s", (int)plen, line);
-		mine = cgroup_line(ours, prefix);
-		if (mine && !strncmp(mine + plen, c2 + 1, strlen(c2 + 1)) &&
-		    (mine[plen + strlen(c2 + 1)] == '\n' || !mine[plen + strlen(c2 + 1)])) {
-			free(prefix);
-			continue;       /* the same cgroup already */
-		}
-		*c2 = '\0';
-		mount = cgroup_mount(c1 + 1);
-		free(prefix);
-		if (!mount)
-			continue;
-		procs = xasprintf("%s%s/cgroup.procs", mount, c2 + 1);
-		pid = xasprintf("%d", (int)getpid());
-		vlog("write %s = %s", procs, pid);
-		if (write_file(procs, pid) < 0)
-			die("joining the container's cgroup: write %s", procs);
-		free(pid);
-		free(procs);
-		free(mount);
-	}
-	free(ours);
-	free(theirs);
-	free(path);
+	if (cgroup_join_container(init, name, error, sizeof(error)) < 0)
+		die_x("%s", error);
 }
 
 static int cmd_exec(int argc, char **argv)

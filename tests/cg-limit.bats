@@ -29,6 +29,7 @@ setup() {
 	NAME=cgtest-$TOKEN-$BATS_TEST_NUMBER
 	BG_PID=
 	PRIVATE=
+	JOIN_PARENT=
 }
 
 teardown() {
@@ -37,6 +38,11 @@ teardown() {
 		wait "$BG_PID" 2>/dev/null || true
 	fi
 	"$CG" --name "$NAME" --delete >/dev/null 2>&1 || true
+	if [ -n "$JOIN_PARENT" ]; then
+		"$CG" --name "$NAME" --parent "$JOIN_PARENT" --delete >/dev/null 2>&1 || true
+		find /sys/fs/cgroup -depth -type d -name "$JOIN_PARENT" -exec rmdir {} \; 2>/dev/null || true
+		PRIVATE=
+	fi
 	if [ -n "$PRIVATE" ] && [ -d "$PRIVATE" ]; then
 		rmdir "$PRIVATE/minidock/$NAME" "$PRIVATE/minidock" 2>/dev/null || true
 		rmdir "$PRIVATE" || true
@@ -208,6 +214,30 @@ wait_for_pids() {
 	run "$CG" --exec -- true
 	assert_equal "$status" 125
 	assert_output --partial "--exec needs --name"
+}
+
+@test "cg-limit --exec: a join the kernel refuses is reported (125) and the cgroup removed" {
+	host_is_v2 && skip "v2 host: no v1 cpuset to refuse the join"
+	cpuset=$(awk '$9 == "cgroup" && $NF ~ /(^|,)cpuset(,|$)/ { print $5; exit }' /proc/self/mountinfo)
+	[ -n "$cpuset" ] || skip "no v1 cpuset hierarchy here"
+	# A v1 cpuset without memory nodes refuses every process that joins
+	# it (ENOSPC, cgroups(7)), after the memory and cpu hierarchies took
+	# it: a parent of our own whose cpuset.mems is empty, which the new
+	# cgroup copies.
+	own=$(own_cgroup cpuset)
+	JOIN_PARENT=cgtest-join-$TOKEN
+	PRIVATE=$cpuset${own%/}/$JOIN_PARENT
+	mkdir "$PRIVATE"
+	echo 0 > "$PRIVATE/cpuset.cpus"
+	for exec in --exec ""; do
+		run "$CG" --name "$NAME" --parent "$JOIN_PARENT" --cpuset 0 $exec -- echo joined
+		assert_equal "$status" 125
+		refute_output --partial joined
+		assert_output --regexp "^cg-limit: $PRIVATE/$NAME/tasks: No space left on device\$"
+		assert_gone
+		left=$(find /sys/fs/cgroup -type d -name "$JOIN_PARENT" 2>/dev/null || true)
+		[ "$left" = "$PRIVATE" ] || fail "parent made by cg-limit left behind: $left"
+	done
 }
 
 @test "cg-limit: --stats and --json report real usage; --delete kills and removes" {
@@ -516,6 +546,17 @@ vm_output() {
 	assert_output 0
 	vm_output "stats status"
 	assert_output 137
+}
+
+@test "v2 VM: --exec joins through cgroup.procs and becomes COMMAND; the cgroup stays until --delete" {
+	vm_output "exec status"
+	assert_output 0
+	vm_output exec
+	assert_output "0::/minidock/ex"
+	vm_output "exec left"
+	assert_output 33554432
+	vm_output "exec delete status"
+	assert_output 0
 }
 
 @test "v2 VM: a caller whose cgroup holds processes is told so; nothing is left behind" {
