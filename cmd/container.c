@@ -5,32 +5,28 @@
  * A container is nothing but its chain of processes and the state
  * directory run keeps in /run/minidock/NAME/ (store.h):
  *
- *   run (supervisor)            pid file "supervisor"
- *    `- cg-limit                pid file "pid": the chain's first process
+ *   run                     its PID in the file "supervisor"
+ *    `- cg-limit            "pid": the chain's first process
  *        `- net-bridge
- *            `- ns-enter        host's PID namespace
- *                `- COMMAND     PID 1 of the container's PID namespace
+ *            `- ns-enter
+ *                `- COMMAND PID 1 of the container's PID namespace
  *
  * So each verb is small:
- *
- *   ls      read every state directory; a container runs while the chain's
- *           first process does (its pid file holds its PID and start time,
- *           so a reused PID does not fool us)
- *   exec    find the container's PID 1 (going down the chain, the first
- *           process with one more PID on the "NSpid:" line of
- *           /proc/PID/status: it lives in a PID namespace below ours), join
- *           its cgroups (write our PID to cgroup.procs, as docker exec) and
- *           become `ns-enter --target PID -- CMD`, which setns(2) into each
- *           of its namespaces
- *   logs    print the log file of a detached container
- *   stop    kill(2) SIGTERM to its PID 1, then SIGKILL after a timeout; the
- *           chain then unwinds, each tool undoing its step
- *   rm      remove a stopped container: its writable layer, its state; with
- *           -f, kill it first
- *   prune   remove every container that is not running, including what a
- *           killed run or a reboot left: the cgroup (cg-limit --delete), the
- *           network (net-bridge --delete), the root mount (umount2), the
- *           state directory (chain.h, chain_undo)
+ *   ls     read every state directory; a container runs while the chain's
+ *          first process does (the pid file holds its start time too, so
+ *          a reused PID does not fool us)
+ *   exec   find the container's PID 1 (down the chain, the first process
+ *          with one more PID on the "NSpid:" line of /proc/PID/status: it
+ *          lives in a PID namespace below ours), join its cgroups (write
+ *          our PID to cgroup.procs, as docker exec), and become
+ *          `ns-enter --target PID -- CMD`, which setns(2) into each of its
+ *          namespaces
+ *   logs   print the log file of a detached container
+ *   stop   kill(2) SIGTERM to its PID 1, SIGKILL after a timeout; the chain
+ *          then unwinds, each tool undoing its step
+ *   rm     remove a stopped container: its writable layer, its state
+ *   prune  remove every container that is not running, and what a killed
+ *          run or a reboot left: cgroup, network, root mount (chain_undo)
  *
  * Read: proc(5), pid_namespaces(7), cgroups(7), pidfd_open(2), kill(2),
  * setns(2).
@@ -332,88 +328,45 @@ static void join_cgroups(pid_t init, const char *name)
 	free(path);
 }
 
-/* ns-enter --target PID [--env ...] [--workdir DIR] [--user U] -- COMMAND:
- * the container's environment (as run gave it) and working directory,
- * then -e, -w and -u. */
-static void exec_args(const struct container *ct, pid_t init, const struct strv *env,
-		      const char *workdir, const char *user, int tty, char **command,
-		      struct strv *args)
-{
-	json_t *v;
-	size_t i;
-
-	strv_push(args, "ns-enter");
-	free(args->v[0]);
-	if (!(args->v[0] = tool_path("ns-enter")))
-		die("readlink /proc/self/exe");
-	strv_push(args, "--target");
-	/* Rootless, the init is out of our reach: it is not dumpable, and
-	 * its memory belongs to the host's user namespace, so its
-	 * /proc/PID/ns files need CAP_SYS_PTRACE there (proc(5)).  COMMAND,
-	 * its child, lives in the same namespaces, root and cgroups. */
-	if (store_rootless() && first_child(init) > 0)
-		strv_pushf(args, "%d", (int)first_child(init));
-	else
-		strv_pushf(args, "%d", (int)init);
-	json_array_foreach(json_object_get(ct->config, "env"), i, v) {
-		strv_push(args, "--env");
-		strv_push(args, json_string_value(v));  /* checked: container_load */
-	}
-	if (tty) {
-		strv_push(args, "--env");
-		strv_push(args, "TERM=xterm");
-	}
-	for (i = 0; i < env->n; i++) {
-		if (!strchr(env->v[i], '='))
-			die_x("exec: -e %s: expected NAME=VALUE", env->v[i]);
-		strv_push(args, "--env");
-		strv_push(args, env->v[i]);
-	}
-	if (!workdir && container_str(ct, "workdir")[0])
-		workdir = container_str(ct, "workdir");
-	if (workdir) {
-		strv_push(args, "--workdir");
-		strv_push(args, workdir);
-	}
-	if (user) {
-		strv_push(args, "--user");
-		strv_push(args, user);
-	}
-	if (md_verbose)
-		strv_push(args, "--verbose");
-	strv_push(args, "--");
-	for (; *command; command++)
-		strv_push(args, *command);
-}
-
 static int cmd_exec(int argc, char **argv)
 {
 	struct strv args = { 0 }, env = { 0 };
-	const char *workdir = NULL, *user = NULL;
-	int tty = 0, interactive = 0, c, code = 0;
+	struct exec_args e = { .env = &env };
+	int interactive = 0, c, code = 0;
 	struct container ct;
 	pid_t init;
+	size_t i;
 
 	while ((c = getopt(argc, argv, "+ite:w:u:")) != -1) {
 		switch (c) {
 		case 'i': interactive = 1; break;
-		case 't': tty = 1; break;
+		case 't': e.tty = 1; break;
 		case 'e': strv_push(&env, optarg); break;
-		case 'w': workdir = optarg; break;
-		case 'u': user = optarg; break;
+		case 'w': e.workdir = optarg; break;
+		case 'u': e.user = optarg; break;
 		default: die_x("exec: usage: container exec [-i] [-t] [-e NAME=VALUE] [-w DIR] [-u UID] NAME COMMAND...");
 		}
 	}
 	if (argc - optind < 2)
 		die_x("exec: expected NAME COMMAND [ARG...]");
+	for (i = 0; i < env.n; i++)
+		if (!strchr(env.v[i], '='))
+			die_x("exec: -e %s: expected NAME=VALUE", env.v[i]);
 	open_container(argv[optind], &ct);
 	if (ct.bad)
 		die_x("%s: %s", ct.name, ct.bad);
 	init = init_of(&ct);
-	exec_args(&ct, init, &env, workdir, user, tty, argv + optind + 1, &args);
-	vlog("%s: its PID 1 is %s on the host: ns-enter --target", ct.name, args.v[2]);
+	/* Rootless, the init is out of our reach: it is not dumpable, and
+	 * its memory belongs to the host's user namespace, so its
+	 * /proc/PID/ns files need CAP_SYS_PTRACE there (proc(5)).  COMMAND,
+	 * its child, lives in the same namespaces, root and cgroups. */
+	e.target = store_rootless() && first_child(init) > 0 ? first_child(init) : init;
+	e.command = argv + optind + 1;
+	if (chain_build_exec(&ct, &e, &args) < 0)
+		die("ns-enter: readlink /proc/self/exe");
+	vlog("%s: its PID 1 is %d on the host: ns-enter --target", ct.name, (int)e.target);
 
-	if (tty) {
+	if (e.tty) {
 		int slave, master = pty_open(&slave);
 		pid_t pid;
 		if (master < 0)
@@ -448,20 +401,11 @@ static int cmd_exec(int argc, char **argv)
 
 /* ---- logs ---- */
 
-static int running(const char *name)
-{
-	char *path = state_file(name, "pid");
-	pid_t pid = read_live_pid(path);
-
-	free(path);
-	return pid > 0;
-}
-
 static int cmd_logs(int argc, char **argv)
 {
 	int follow = 0, last = 0, c, fd;
 	struct container ct;
-	char *path, buf[8192];
+	char *path, *pidfile, buf[8192];
 	ssize_t n;
 
 	while ((c = getopt(argc, argv, "+f")) != -1) {
@@ -473,6 +417,7 @@ static int cmd_logs(int argc, char **argv)
 		die_x("logs: expected one NAME");
 	open_container(argv[optind], &ct);
 	path = state_file(ct.name, "log");
+	pidfile = state_file(ct.name, "pid");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		die("%s: no log (only detached containers have one): %s", ct.name, path);
@@ -491,13 +436,14 @@ static int cmd_logs(int argc, char **argv)
 		 * what it wrote last. */
 		if (!follow || last)
 			break;
-		if (!running(ct.name)) {
+		if (!read_live_pid(pidfile)) {
 			last = 1;
 			continue;
 		}
 		sleep_ms(100);
 	}
 	close(fd);
+	free(pidfile);
 	free(path);
 	container_free(&ct);
 	return 0;

@@ -5,45 +5,35 @@
  * connects.  Each of those is the job of one small tool, and each tool has
  * the shape `TOOL [OPTIONS] -- COMMAND`, so they nest:
  *
- *   run (waits, then undoes)
- *    `- cg-limit   --name N --memory 64M -- \        cgroups: memory, CPU, pids
- *        `- net-bridge --name N -p 8080:80 -- \      network namespace, veth, NAT
- *            `- ns-enter --all --net=/run/netns/N --root ROOT -- \
- *                                                    namespaces, pivot_root
- *                `- COMMAND (PID 1 of the container)
+ *   run                                       waits, then undoes
+ *    `- cg-limit --name N --memory 64M --     cgroups: memory, CPU, pids
+ *        `- net-bridge --name N -p 8080:80 -- network namespace, veth, NAT
+ *            `- ns-enter --all --root ROOT -- namespaces, pivot_root
+ *                `- COMMAND                   PID 1 of the container
  *
  * run teaches nothing new: it does what a student would do by hand before
- * typing that chain, and undoes it afterwards.  In the order of main():
+ * typing that chain, and undoes it afterwards.  main() does, in order:
  *
- *   1. parse the options (docker run's: see runopts.c);
- *   2. find the image: img-unpack --layers stores each of its layers once,
- *      in a directory of its own below /var/lib/minidock/layers (runimage.c);
- *   3. create the container's state directory, /run/minidock/NAME: its
- *      mkdir(2) is the lock that makes NAME ours (store.h);
- *   4. mount its root: an overlayfs, mount(2) of type "overlay", whose
- *      lower layers are the image's, read-only and shared by every
- *      container, and whose upper layer is the container's own (overlay.h);
- *   5. prepare /etc/hostname, /etc/hosts and /etc/resolv.conf, and look the
- *      user up in the image's /etc/passwd (passwd.h);
- *   6. build the chain (chain.c), and start it: vfork(2) and execve(2)
- *      (--dry-run prints it instead: paste it into a shell and it runs);
- *   7. wait for it, passing signals on; then unmount the root, and with
- *      --rm remove the state.
+ *   1. parse the options, docker run's (runopts.c);
+ *   2. find the image, its layers stored once by img-unpack (runimage.c);
+ *   3. create the state directory /run/minidock/NAME (mkdir(2): the lock);
+ *   4. mount the root: an overlayfs of the image's layers, read-only and
+ *      shared, under a writable layer of the container's own (overlay.h);
+ *   5. look the user up in the image's /etc/passwd; write its /etc files;
+ *   6. build the chain (chain.c); start it: vfork(2), execve(2) (or print
+ *      it: --dry-run; pasted into a shell, it runs the container);
+ *   7. wait, passing signals on; unmount the root (--rm: remove the state).
  *
- * With -d, run forks a supervisor in a session of its own (setsid(2)) that
- * does 6 and 7, with the container's output in a log file; run itself
- * prints the name once COMMAND runs, and returns.  The tools of a detached
- * chain are told --exec: each does its step and becomes the next tool, so
- * the supervisor is the only process that waits, and it undoes their steps
- * with their own --delete.  `container` lists, enters, stops and removes
- * containers.
+ * -d forks a supervisor in a session of its own (setsid(2)) that does 6
+ * and 7, the output going to a log file; run prints the name once COMMAND
+ * runs, and returns.  The tools of a detached chain are told --exec: each
+ * does its step and becomes the next tool, so the supervisor is the one
+ * process that waits, and it undoes their steps with their --delete.
+ * Rootless, the chain is `ns-enter --userns ...` alone, over a copy of
+ * the image (user_namespaces(7)).  `container` manages containers.
  *
- * Rootless (an ordinary user): the chain is `ns-enter --userns ...` alone
- * (user_namespaces(7)), over a private copy of the image; a cgroup or a
- * bridge needs the host's root and is refused with the reason.
- *
- * Read: overlayfs (Documentation/filesystems/overlayfs.rst), mount(2),
- * vfork(2), setsid(2), prctl(2) PR_SET_PDEATHSIG, and pty(7) for -t.
+ * Read: Documentation/filesystems/overlayfs.rst, mount(2), vfork(2),
+ * setsid(2), prctl(2) PR_SET_PDEATHSIG, and pty(7) for -t.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +52,6 @@
 #include "containers.h"
 #include "minidock.h"
 #include "overlay.h"
-#include "passwd.h"
 #include "runimage.h"
 #include "runopts.h"
 #include "store.h"
@@ -72,7 +61,6 @@ static void find_image(const struct run_options *o, struct run_image *img, struc
 static char *claim_name(const char *wanted);
 static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless);
-static char *resolve_user(const char *rootfs, const char *spec);
 static void provide_etc_files(const char *name, const char *rootfs, const char *network,
 			      const char *hostname);
 static int supervise_chain(const char *name, const struct run_options *o,
@@ -92,8 +80,9 @@ int main(int argc, char **argv)
 	struct chain chain;
 	struct chain_args a;
 	struct container_config cc;
-	char *name, *rootfs, *user, *console = NULL;
-	const char *hostname, *kind;
+	char *name, *rootfs, *console = NULL;
+	const char *hostname, *kind, *spec;
+	char *why = NULL, *user = NULL;
 	int code, master = -1, slave = -1;
 
 	md_init("run");
@@ -107,7 +96,10 @@ int main(int argc, char **argv)
 
 	rootfs = state_file(name, "rootfs");
 	kind = mount_root(name, &img, rootfs, o.rootless);
-	user = resolve_user(rootfs, o.user ? o.user : runimage_string(&img, "User"));
+	/* 5. The user, by name in the image's /etc/passwd (runimage_user). */
+	spec = o.user ? o.user : runimage_string(&img, "User");
+	if (spec && !(user = runimage_user(rootfs, spec, &why)))
+		die_x("%s", why);
 	provide_etc_files(name, rootfs, o.network, hostname);
 	cc = (struct container_config){ .name = name, .image = o.image, .hostname = hostname,
 		.network = o.network, .workdir = o.workdir, .rootfs = kind, .command = cmd.v,
@@ -152,27 +144,24 @@ int main(int argc, char **argv)
 static void parse_command_line(int argc, char **argv, struct run_options *o)
 {
 	char *why = NULL;
+	int r;
 
 	o->rootless = store_rootless();
-	switch (runopts_parse(argc, argv, o, &why)) {
-	case RUNOPTS_HELP:
-		fputs(runopts_usage, stdout);
+	r = runopts_parse(argc, argv, o, &why);
+	if (r == RUNOPTS_HELP || r == RUNOPTS_VERSION) {
+		if (r == RUNOPTS_HELP)
+			fputs(runopts_usage, stdout);
+		else
+			print_version();
 		exit(0);
-	case RUNOPTS_VERSION:
-		print_version();
-		exit(0);
-	case -1:
-		if (!why) {
-			fprintf(stderr, "Try 'run --help'.\n");
-			exit(EXIT_TOOL_FAILED);
-		}
-		die_x("%s", why);
 	}
-	if (runopts_check(o, &why) < 0)
-		die_x("%s", why ? why : strerror(errno));
+	if (r < 0 && !why) {
+		fprintf(stderr, "Try 'run --help'.\n");
+		exit(EXIT_TOOL_FAILED);
+	}
 	/* An ordinary user's images and containers are in its own directories. */
-	if (o->rootless && store_user_dirs(&why) < 0)
-		die_x("%s", why);
+	if (r < 0 || runopts_check(o, &why) < 0 || (o->rootless && store_user_dirs(&why) < 0))
+		die_x("%s", why ? why : strerror(errno));
 }
 
 /* 2. The image, imported the first time, and the command it runs. */
@@ -225,162 +214,74 @@ static char *claim_name(const char *wanted)
 	return name;
 }
 
-/* The root as an overlayfs of the image's layers, under the container's
- * own upper layer: mount(2) of type "overlay".  -1 with errno. */
-static int mount_overlay(const char *name, const struct run_image *img, const char *rootfs)
-{
-	char *upper = state_file(name, "upper"), *work = state_file(name, "work");
-	char *opts = overlay_options(img->layers.v, img->layers.n, upper, work);
-	int ret;
-
-	if (!opts)
-		die("image %s: %zu layers in one overlayfs mount (a path with ':' or ',', "
-		    "or more than a page of options)", img->name, img->layers.n);
-	if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
-		die("mkdir %s", upper);
-	vlog("mount(\"overlay\", \"%s\", \"overlay\", 0, \"%s\")", rootfs, opts);
-	ret = mount("overlay", rootfs, "overlay", 0, opts);
-	free(opts);
-	free(work);
-	free(upper);
-	return ret;
-}
-
-/* 4. The container's root: an overlayfs, or a private copy of the image
+/* 4. The container's root: mount(2) of an overlayfs of the image's layers
+ * under the container's own upper layer; or a private copy of the image
  * (rootless, MINIDOCK_STORAGE=copy, or no overlayfs here).  Which one. */
 static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless)
 {
 	const char *storage = getenv("MINIDOCK_STORAGE");
-	char *why = NULL;
+	char *upper = state_file(name, "upper"), *work = state_file(name, "work");
+	char *opts = NULL, *why = NULL;
+	int copy = rootless || (storage && !strcmp(storage, "copy"));
 
 	if (mkdir(rootfs, 0755) < 0)
 		die("mkdir %s", rootfs);
-	if (rootless) {
-		vlog("rootless: a private copy of the image (no overlayfs, see runimage.c)");
-	} else if (storage && !strcmp(storage, "copy")) {
-		vlog("MINIDOCK_STORAGE=copy: a private copy of the image");
-	} else if (mount_overlay(name, img, rootfs) == 0) {
-		return "overlay";
-	} else if (errno == EPERM) {
-		die("mount overlay on %s (run needs root: sudo)", rootfs);
-	} else if (errno != ENODEV && errno != EINVAL) {
-		die("mount overlay on %s", rootfs);
+	if (copy) {
+		vlog("%s: a private copy of the image", rootless ? "rootless (no overlayfs)"
+								 : "MINIDOCK_STORAGE=copy");
 	} else {
-		warn_errno("mount overlay on %s: overlayfs unavailable, copying the image instead",
-			   rootfs);
+		if (!(opts = overlay_options(img->layers.v, img->layers.n, upper, work)))
+			die("image %s: %zu layers in one overlayfs mount (a path with ':' "
+			    "or ',', or over a page of options)", img->name, img->layers.n);
+		if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
+			die("mkdir %s", upper);
+		vlog("mount(\"overlay\", \"%s\", \"overlay\", 0, \"%s\")", rootfs, opts);
+		if (mount("overlay", rootfs, "overlay", 0, opts) < 0) {
+			if (errno == EPERM)
+				die("mount overlay on %s (run needs root: sudo)", rootfs);
+			if (errno != ENODEV && errno != EINVAL)
+				die("mount overlay on %s", rootfs);
+			warn_errno("mount overlay on %s: overlayfs unavailable, copying the "
+				   "image instead", rootfs);
+			copy = 1;
+		}
 	}
-	if (runimage_copy(img, rootfs, &why) < 0)
+	free(opts);
+	free(work);
+	free(upper);
+	if (copy && runimage_copy(img, rootfs, &why) < 0)
 		die_x("%s", why ? why : strerror(errno));
-	return "copy";
+	return copy ? "copy" : "overlay";
 }
 
-/* Why the image's /etc/passwd or /etc/group could not be read. */
-static const char *unreadable(int e)
-{
-	return e == EINVAL ? "not a regular file" : e == EFBIG ? "larger than 1 MiB" : strerror(e);
-}
-
-/* 5a. --user or the image's User, as UID[:GID] for ns-enter: a name is
- * looked up in the image's /etc/passwd (its primary group too) and
- * /etc/group, read inside the image (passwd.h).  NULL when SPEC is. */
-static char *resolve_user(const char *rootfs, const char *spec)
-{
-	char *s, *group, *out;
-	unsigned long long uid, gid = 0;
-	int rootfd, found, has_gid = 0;
-	struct md_user u;
-	gid_t g;
-
-	if (!spec)
-		return NULL;
-	s = xstrdup(spec);
-	if ((group = strchr(s, ':')))
-		*group++ = '\0';
-	if ((rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		die("open %s", rootfs);
-	if (parse_uint(s, UINT32_MAX - 1, &uid) < 0) {
-		if ((found = passwd_lookup(rootfd, s, 0, &u)) < 0)
-			die_x("--user %s: no user %s: the image's /etc/passwd: %s", spec, s,
-			      unreadable(errno));
-		if (!found)
-			die_x("--user %s: no user %s in the image's /etc/passwd", spec, s);
-		uid = u.uid;
-		gid = u.gid;
-		has_gid = !group;
-		user_free(&u);
-	}
-	if (group && parse_uint(group, UINT32_MAX - 1, &gid) < 0) {
-		if ((found = group_lookup(rootfd, group, &g)) < 0)
-			die_x("--user %s: no group %s: the image's /etc/group: %s", spec, group,
-			      unreadable(errno));
-		if (!found)
-			die_x("--user %s: no group %s in the image's /etc/group", spec, group);
-		gid = g;
-	}
-	close(rootfd);
-	out = group || has_gid ? xasprintf("%llu:%llu", uid, gid) : xasprintf("%llu", uid);
-	free(s);
-	return out;
-}
-
-/* An empty file at PATH inside ROOTFD when the image has none, to mount
- * something on: resolved as the container would (open_in_root), looked at
- * with O_PATH first (opening an image's file for writing would copy it up
- * for nothing).  Without /etc, or read-only: ns-enter will say. */
-static void ensure_file_in_root(int rootfd, const char *path)
-{
-	int fd = open_in_root(rootfd, path, O_PATH, 0);
-
-	if (fd < 0 && errno == ENOENT)
-		fd = open_in_root(rootfd, path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-	if (fd >= 0)
-		close(fd);
-}
-
-/* Write TEXT to state file FILE of container NAME. */
-static void write_state_file(const char *name, const char *file, const char *text)
-{
-	char *path = state_file(name, file);
-
-	if (write_file(path, text) < 0)
-		die("write %s", path);
-	free(path);
-}
-
-/* 5b. /etc/hostname always; /etc/hosts and /etc/resolv.conf too unless
- * net-bridge writes them (--network bridge): files of the state
- * directory that ns-enter bind-mounts over the image's. */
+/*
+ * 5. The files ns-enter bind-mounts on /etc/hostname, /etc/hosts and
+ * /etc/resolv.conf, written in the state directory (containers.c), and
+ * an empty file in the image where it has none, to mount them on:
+ * resolved as the container would (open_in_root), looked at with O_PATH
+ * first (opening an image's file for writing would copy it up for
+ * nothing).  An image without /etc, or read-only: ns-enter will say.
+ */
 static void provide_etc_files(const char *name, const char *rootfs, const char *network,
 			      const char *hostname)
 {
-	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	char *text;
+	static const char *const files[] = { "etc/hosts", "etc/resolv.conf", "etc/hostname" };
+	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+	size_t i;
 
 	if (rootfd < 0)
 		die("open %s", rootfs);
-	ensure_file_in_root(rootfd, "etc/hosts");
-	ensure_file_in_root(rootfd, "etc/resolv.conf");
-	ensure_file_in_root(rootfd, "etc/hostname");
-	close(rootfd);
-	text = xasprintf("%s\n", hostname);
-	write_state_file(name, "hostname", text);
-	free(text);
-	if (!strcmp(network, "bridge"))
-		return;
-	if (!strcmp(network, "host")) {
-		text = read_file("/etc/hosts", NULL);
-		write_state_file(name, "hosts", text ? text : "127.0.0.1\tlocalhost\n");
-		free(text);
-		text = read_file("/etc/resolv.conf", NULL);
-	} else {
-		text = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n", hostname);
-		write_state_file(name, "hosts", text);
-		free(text);
-		text = NULL;
+	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		fd = open_in_root(rootfd, files[i], O_PATH, 0);
+		if (fd < 0 && errno == ENOENT)
+			fd = open_in_root(rootfd, files[i], O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd >= 0)
+			close(fd);
 	}
-	write_state_file(name, "resolv.conf", text ? text : "");
-	free(text);
+	close(rootfd);
+	if (container_write_etc(name, network, hostname) < 0)
+		die("write %s/%s: the files of its /etc", md_run_dir(), name);
 }
 
 /*
@@ -430,21 +331,6 @@ static pid_t spawn_chain(char *const chain[], int stdin_fd, int tty_slave)
 	return pid;
 }
 
-/* -d: poll until COMMAND runs (1), or the chain has ended (0, *WSTATUS). */
-static int wait_started(pid_t chain, int *wstatus)
-{
-	for (;;) {
-		pid_t r = waitpid(chain, wstatus, WNOHANG);
-		if (r == chain)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			die("waitpid");
-		if (container_command_started(chain))
-			return 1;
-		sleep_ms(1);
-	}
-}
-
 /* 7. After the chain: undo what -d's chain left to us (its tools were
  * told --exec); unmount the root and keep the exit status, or with --rm
  * remove everything.  STARTED: COMMAND ran (else a step the chain never
@@ -453,7 +339,6 @@ static void finish(const char *name, const struct run_options *o, int code, int 
 {
 	int flags = (o->detach ? UNDO_STEPS : 0) | (!started && !md_verbose ? UNDO_QUIET : 0) |
 		    (o->rm ? 0 : UNDO_KEEP_STATE);
-	char *text;
 
 	if (chain_undo(name, o->rootless, o->network, flags) < 0) {
 		if (o->rm)
@@ -461,40 +346,21 @@ static void finish(const char *name, const struct run_options *o, int code, int 
 		else
 			warn_errno("umount %s/%s/rootfs", md_run_dir(), name);
 	}
-	if (!o->rm) {
-		text = xasprintf("%d\n", code);
-		write_state_file(name, "exit", text);
-		free(text);
-	}
-}
-
-/* -d, a failed start: its status, then its log (the error to show). */
-static void report_failure(int report, const char *name, const struct run_options *o,
-			   int code)
-{
-	char *log = state_file(name, "log"), *text = read_file(log, NULL);
-
-	/* Recorded before it is reported: once run -d has returned, the user
-	 * may remove the container. */
-	finish(name, o, code, 0);
-	write_all(report, &code, sizeof(code));
-	if (text)
-		write_all(report, text, strlen(text));
-	close(report);
-	free(text);
-	free(log);
+	if (!o->rm && container_write_exit(name, code) < 0)
+		warn_errno("write %s/%s/exit", md_run_dir(), name);
 }
 
 /*
  * 6 and 7: start the chain and wait for it.  MASTER and SLAVE are the pty
  * of -t (or -1).  REPORT (-d) is where to say that the container started
- * (a byte) or failed (report_failure).
+ * (a byte) or failed (its status, then its log).
  */
 static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report)
 {
 	char *pidfile = state_file(name, "pid"), *supfile = state_file(name, "supervisor");
-	int stdin_fd = -1, code, wstatus;
+	char *log = state_file(name, "log"), *text;
+	int stdin_fd = -1, code, wstatus, started = 1;
 	pid_t pid;
 
 	if (!o->interactive || o->detach) {
@@ -521,11 +387,22 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		warn_errno("write %s", pidfile);
 	keep_state = 1;  /* from here on, the container exists */
 
-	if (report >= 0 && !wait_started(pid, &wstatus)) {
+	if (report >= 0 && (started = wait_command_started(pid, &wstatus)) < 0)
+		die("waitpid");
+	if (!started) {
+		/* -d, a failed start: record it (the user may remove the
+		 * container once run -d returns), then report its status and
+		 * its log, the error to show. */
 		code = exit_code_of(wstatus);
 		if (master >= 0)
 			pty_drain(master, STDOUT_FILENO);
-		report_failure(report, name, o, code);
+		text = read_file(log, NULL);
+		finish(name, o, code, 0);
+		write_all(report, &code, sizeof(code));
+		if (text)
+			write_all(report, text, strlen(text));
+		close(report);
+		free(text);
 	} else {
 		if (report >= 0) {
 			write_all(report, "", 1);
@@ -541,6 +418,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 	}
 	if (master >= 0)
 		close(master);
+	free(log);
 	free(pidfile);
 	free(supfile);
 	return code;

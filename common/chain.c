@@ -3,6 +3,8 @@
  * undoing what it leaves (see chain.h).  Used by run (build, print, undo
  * after -d) and container (undo, for rm and prune).
  *
+ * `container exec` is a chain too, of one tool: ns-enter --target.
+ *
  * Each option of run becomes an option of one tool: --memory, --cpus and
  * --pids-limit go to cg-limit(1); --publish to net-bridge(1); --volume,
  * --env, --user, --workdir, --read-only and the security options to
@@ -40,7 +42,7 @@ static char *chain_tool(const char *tool, int for_print)
 	return path;
 }
 
-/* TOOL, then "--name NAME": the start of every tool of the chain. */
+/* The first word of a tool of the chain: its path (chain_tool). */
 static int push_tool(struct strv *chain, const char *tool, int for_print)
 {
 	char *path = chain_tool(tool, for_print);
@@ -212,6 +214,47 @@ void chain_free(struct chain *c)
 {
 	strv_free(&c->argv);
 	c->nends = 0;
+}
+
+int chain_build_exec(const struct container *c, const struct exec_args *e, struct strv *argv)
+{
+	const char *workdir = e->workdir;
+	char *const *word;
+	json_t *v;
+	size_t i;
+
+	if (push_tool(argv, "ns-enter", 0) < 0)
+		return -1;
+	strv_push(argv, "--target");
+	strv_pushf(argv, "%d", (int)e->target);
+	json_array_foreach(json_object_get(c->config, "env"), i, v) {
+		strv_push(argv, "--env");
+		strv_push(argv, json_string_value(v));  /* checked: container_load */
+	}
+	if (e->tty) {
+		strv_push(argv, "--env");
+		strv_push(argv, "TERM=xterm");
+	}
+	for (i = 0; i < e->env->n; i++) {
+		strv_push(argv, "--env");
+		strv_push(argv, e->env->v[i]);
+	}
+	if (!workdir && container_str(c, "workdir")[0])
+		workdir = container_str(c, "workdir");
+	if (workdir) {
+		strv_push(argv, "--workdir");
+		strv_push(argv, workdir);
+	}
+	if (e->user) {
+		strv_push(argv, "--user");
+		strv_push(argv, e->user);
+	}
+	if (md_verbose)
+		strv_push(argv, "--verbose");
+	strv_push(argv, "--");
+	for (word = e->command; *word; word++)
+		strv_push(argv, *word);
+	return 0;
 }
 
 /* Quote WORD for sh(1) when it needs it: 'it'\''s'. */

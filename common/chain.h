@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "containers.h"
 #include "runopts.h"
 #include "store.h"
 
@@ -45,6 +46,22 @@ void chain_print(const struct chain *c, FILE *out);
 /* The environment the chain starts with: only what its tools read
  * (MINIDOCK_*, the sanitizers' settings), not the user's. */
 void chain_environment(struct strv *envp);
+
+/* What `container exec` asked. */
+struct exec_args {
+	pid_t target;           /* a process in the container's namespaces */
+	const struct strv *env; /* -e NAME=VALUE */
+	const char *workdir, *user;
+	int tty;
+	char *const *command;
+};
+
+/*
+ * The chain of `container exec`, ns-enter alone: ns-enter --target PID,
+ * the environment run gave container C, then -e, -w (else C's working
+ * directory), -u, and COMMAND.  0, or -1 with errno (tool_path).
+ */
+int chain_build_exec(const struct container *c, const struct exec_args *e, struct strv *argv);
 
 enum {
 	UNDO_STEPS = 1,         /* cg-limit --delete, net-bridge --delete */

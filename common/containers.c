@@ -52,6 +52,48 @@ int container_save(const struct container_config *cc)
 	return ret < 0 ? -1 : 0;
 }
 
+/* Write TEXT to state file FILE of container NAME.  0 or -1 with errno. */
+static int write_state_file(const char *name, const char *file, const char *text)
+{
+	char *path = state_file(name, file);
+	int ret = write_file(path, text);
+
+	free(path);
+	return ret;
+}
+
+int container_write_etc(const char *name, const char *network, const char *hostname)
+{
+	char *hosts = NULL, *resolv = NULL, *text = xasprintf("%s\n", hostname);
+	int ret = write_state_file(name, "hostname", text);
+
+	free(text);
+	if (ret < 0 || !strcmp(network, "bridge"))
+		return ret;
+	if (!strcmp(network, "host")) {
+		hosts = read_file("/etc/hosts", NULL);
+		resolv = read_file("/etc/resolv.conf", NULL);
+	} else {
+		hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n",
+				  hostname);
+	}
+	if (write_state_file(name, "hosts", hosts ? hosts : "127.0.0.1\tlocalhost\n") < 0 ||
+	    write_state_file(name, "resolv.conf", resolv ? resolv : "") < 0)
+		ret = -1;
+	free(resolv);
+	free(hosts);
+	return ret;
+}
+
+int container_write_exit(const char *name, int code)
+{
+	char *text = xasprintf("%d\n", code);
+	int ret = write_state_file(name, "exit", text);
+
+	free(text);
+	return ret;
+}
+
 /* The type each key of config.json must have, when it is there. */
 enum kind { STRING, STRINGS, STRING_OR_NULL, INTEGER, BOOLEAN };
 static const struct {

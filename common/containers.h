@@ -25,6 +25,17 @@ struct container_config {
 /* Write md_run_dir()/NAME/config.json.  0 or -1 with errno. */
 int container_save(const struct container_config *cc);
 
+/*
+ * The files ns-enter bind-mounts on the container's /etc: hostname always;
+ * hosts and resolv.conf too, unless net-bridge writes them (NETWORK
+ * "bridge"): the host's with "host", a localhost of its own with "none".
+ * 0 or -1 with errno.
+ */
+int container_write_etc(const char *name, const char *network, const char *hostname);
+
+/* Record that its chain ended with CODE (the file "exit").  0 or -1. */
+int container_write_exit(const char *name, int code);
+
 /* What the state directory says of a container. */
 struct container {
 	char *name;

@@ -7,6 +7,7 @@
  * names and files that say which layers make an image.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "minidock.h"
+#include "passwd.h"
 #include "runimage.h"
 
 /* *WHY = the message, with ": strerror(ERRNUM)" when ERRNUM; returns -1
@@ -404,4 +406,60 @@ void runimage_free(struct run_image *img)
 	json_decref(img->root);
 	img->name = NULL;
 	img->root = img->config = NULL;
+}
+
+/* Why the image's /etc/passwd or /etc/group could not be read. */
+static const char *unreadable(int e)
+{
+	return e == EINVAL ? "not a regular file" : e == EFBIG ? "larger than 1 MiB" : strerror(e);
+}
+
+char *runimage_user(const char *rootfs, const char *spec, char **why)
+{
+	char *s = xstrdup(spec), *group = strchr(s, ':'), *out = NULL;
+	unsigned long long uid, gid = 0;
+	int rootfd, found, has_gid = 0;
+	struct md_user u;
+	gid_t g;
+
+	*why = NULL;
+	if (group)
+		*group++ = '\0';
+	if ((rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		fail(why, errno, "open %s", rootfs);
+		goto out;
+	}
+	if (parse_uint(s, UINT32_MAX - 1, &uid) < 0) {
+		if ((found = passwd_lookup(rootfd, s, 0, &u)) <= 0) {
+			if (found < 0)
+				fail(why, 0, "--user %s: no user %s: the image's /etc/passwd: %s",
+				     spec, s, unreadable(errno));
+			else
+				fail(why, 0, "--user %s: no user %s in the image's /etc/passwd",
+				     spec, s);
+			goto out;
+		}
+		uid = u.uid;
+		gid = u.gid;
+		has_gid = 1;
+		user_free(&u);
+	}
+	if (group && parse_uint(group, UINT32_MAX - 1, &gid) < 0) {
+		if ((found = group_lookup(rootfd, group, &g)) <= 0) {
+			if (found < 0)
+				fail(why, 0, "--user %s: no group %s: the image's /etc/group: %s",
+				     spec, group, unreadable(errno));
+			else
+				fail(why, 0, "--user %s: no group %s in the image's /etc/group",
+				     spec, group);
+			goto out;
+		}
+		gid = g;
+	}
+	out = group || has_gid ? xasprintf("%llu:%llu", uid, gid) : xasprintf("%llu", uid);
+out:
+	if (rootfd >= 0)
+		close(rootfd);
+	free(s);
+	return out;
 }

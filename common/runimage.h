@@ -51,6 +51,15 @@ int runimage_command(const struct run_image *img, const struct run_options *o,
 void runimage_env(const struct run_image *img, const struct run_options *o,
 		  const char *hostname, struct strv *env);
 
+/*
+ * SPEC (--user, or the image's User) as UID[:GID] for ns-enter, malloc'd: a
+ * user or group name is looked up in the /etc/passwd and /etc/group of
+ * ROOTFS, resolved inside it (passwd.h), so that an image's FIFO, link to
+ * /dev/zero or `etc -> /etc` cannot hang run, fill its memory or hand it
+ * the host's users.  NULL with *WHY the message.
+ */
+char *runimage_user(const char *rootfs, const char *spec, char **why);
+
 void runimage_free(struct run_image *img);
 
 #endif

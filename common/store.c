@@ -417,6 +417,20 @@ int container_command_started(pid_t chain)
 	return child > 0 && runs_other_program(init, child);
 }
 
+int wait_command_started(pid_t chain, int *wstatus)
+{
+	for (;;) {
+		pid_t r = waitpid(chain, wstatus, WNOHANG);
+		if (r == chain)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (container_command_started(chain))
+			return 1;
+		sleep_ms(1);
+	}
+}
+
 int wait_gone(pid_t pid, int timeout_ms)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0), n;

@@ -87,6 +87,10 @@ pid_t first_child(pid_t pid);
  * another program than ns-enter's init), 0 before (or never). */
 int container_command_started(pid_t chain);
 
+/* Poll until the COMMAND of chain CHAIN (our child) runs: 1; or until the
+ * chain has ended: 0, its wait(2) status in *WSTATUS.  -1 with errno. */
+int wait_command_started(pid_t chain, int *wstatus);
+
 /* Wait up to TIMEOUT_MS for PID to end (pidfd_open + poll, so it works for
  * a process that is not our child).  0 when gone, -1/ETIMEDOUT otherwise. */
 int wait_gone(pid_t pid, int timeout_ms);
