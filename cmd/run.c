@@ -288,8 +288,8 @@ static void provide_etc_files(const char *name, const char *rootfs, const char *
  * 6. In the child of vfork(2), which runs in run's memory until execve(2):
  * only system calls here (no malloc, no stdio), and it never returns.
  */
-static void __attribute__((noreturn))
-start_chain(char *const chain[], char *const envp[], pid_t parent, int stdin_fd, int tty_slave)
+static void __attribute__((noreturn)) start_chain(char *const chain[], char *const envp[],
+						   pid_t parent, int stdin_fd, int tty_slave)
 {
 	sigset_t chld;
 
