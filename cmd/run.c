@@ -255,14 +255,10 @@ static const char *mount_root(const char *name, const struct run_image *img,
 	return copy ? "copy" : "overlay";
 }
 
-/*
- * 5. The files ns-enter bind-mounts on /etc/hostname, /etc/hosts and
- * /etc/resolv.conf, written in the state directory (containers.c), and
- * an empty file in the image where it has none, to mount them on:
- * resolved as the container would (open_in_root), looked at with O_PATH
- * first (opening an image's file for writing would copy it up for
- * nothing).  An image without /etc, or read-only: ns-enter will say.
- */
+/* 5. /etc/hostname, hosts and resolv.conf, written in the state directory
+ * for ns-enter to bind-mount, and an empty file in the image to mount them
+ * on where it has none: resolved inside it (open_in_root), O_PATH first
+ * (opening a file for writing would copy it up for nothing). */
 static void provide_etc_files(const char *name, const char *rootfs, const char *network,
 			      const char *hostname)
 {
@@ -350,11 +346,9 @@ static void finish(const char *name, const struct run_options *o, int code, int 
 		warn_errno("write %s/%s/exit", md_run_dir(), name);
 }
 
-/*
- * 6 and 7: start the chain and wait for it.  MASTER and SLAVE are the pty
- * of -t (or -1).  REPORT (-d) is where to say that the container started
- * (a byte) or failed (its status, then its log).
- */
+/* 6 and 7: start the chain and wait for it.  MASTER, SLAVE: the pty of -t
+ * (or -1).  REPORT (-d): where to say that COMMAND runs (a byte), or that
+ * the chain failed (its status, then its log). */
 static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report)
 {
@@ -363,11 +357,10 @@ static int supervise_chain(const char *name, const struct run_options *o,
 	int stdin_fd = -1, code, wstatus, started = 1;
 	pid_t pid;
 
-	if (!o->interactive || o->detach) {
-		/* Without -i the container reads nothing, as with docker. */
-		if ((stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
-			die("open /dev/null");
-	}
+	/* Without -i the container reads nothing, as with docker. */
+	if ((!o->interactive || o->detach) &&
+	    (stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		die("open /dev/null");
 	if (write_pid_file(supfile, getpid()) < 0)
 		die("write %s", supfile);
 	if (block_forwarded_signals() < 0)
@@ -424,13 +417,10 @@ static int supervise_chain(const char *name, const struct run_options *o,
 	return code;
 }
 
-/*
- * -d: a supervisor in its own session (setsid, so no terminal signal
- * reaches it), with the container's output going to the log file: the
- * one process that waits per detached container (speed: see
- * bench/README.md, run).  We wait until the container has started, print
- * its name, and leave.
- */
+/* -d: a supervisor in a session of its own (setsid: no terminal signal
+ * reaches it), output to the log file, the one process that waits per
+ * detached container (speed: see bench/README.md, run).  Once the
+ * container has started, print its name and leave. */
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
 			int master, int slave)
 {
