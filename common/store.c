@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,33 +30,41 @@ int store_rootless(void)
 
 /* /tmp is everybody's: a directory there is ours only if we own it and
  * nobody else may write in it (or another user could plant links). */
-static void check_own_dir(const char *dir)
+static int check_own_dir(const char *dir, char **why)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		die("mkdir %s", dir);
-	if (lstat(dir, &st) < 0)
-		die("stat %s", dir);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
-		die_x("%s: not a directory of yours that only you may write "
-		      "(set MINIDOCK_RUN_DIR)", dir);
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || lstat(dir, &st) < 0) {
+		*why = xasprintf("mkdir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		*why = xasprintf("%s: not a directory of yours that only you may write "
+				 "(set MINIDOCK_RUN_DIR)", dir);
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
 }
 
-void store_user_dirs(void)
+int store_user_dirs(char **why)
 {
 	const char *data = getenv("XDG_DATA_HOME"), *runtime = getenv("XDG_RUNTIME_DIR");
 	const char *home = getenv("HOME");
 	char *dir;
 
+	*why = NULL;
 	if (!getenv("MINIDOCK_LIB_DIR") || !getenv("MINIDOCK_LIB_DIR")[0]) {
-		if (data && data[0] == '/')
+		if (data && data[0] == '/') {
 			dir = xasprintf("%s/minidock", data);
-		else if (home && home[0] == '/')
+		} else if (home && home[0] == '/') {
 			dir = xasprintf("%s/.local/share/minidock", home);
-		else
-			die_x("rootless: no $HOME nor $XDG_DATA_HOME for the images "
-			      "(set MINIDOCK_LIB_DIR)");
+		} else {
+			*why = xstrdup("rootless: no $HOME nor $XDG_DATA_HOME for the images "
+				       "(set MINIDOCK_LIB_DIR)");
+			errno = ENOENT;
+			return -1;
+		}
 		setenv("MINIDOCK_LIB_DIR", dir, 1);
 		free(dir);
 	}
@@ -64,12 +73,16 @@ void store_user_dirs(void)
 			dir = xasprintf("%s/minidock", runtime);
 		} else {
 			dir = xasprintf("/tmp/minidock-%u", (unsigned)geteuid());
-			check_own_dir(dir);
+			if (check_own_dir(dir, why) < 0) {
+				free(dir);
+				return -1;
+			}
 		}
 		setenv("MINIDOCK_RUN_DIR", dir, 1);
 		free(dir);
 	}
 	vlog("rootless: images in %s, state in %s", md_lib_dir(), md_run_dir());
+	return 0;
 }
 
 void strv_push(struct strv *s, const char *str)
@@ -86,12 +99,16 @@ void strv_pushf(struct strv *s, const char *fmt, ...)
 {
 	va_list ap;
 	char *str;
+	int n;
 
 	va_start(ap, fmt);
-	if (vasprintf(&str, fmt, ap) < 0) {
-		va_end(ap);
-		die("vasprintf");
-	}
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	str = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	str[0] = '\0';
+	va_start(ap, fmt);
+	if (n > 0)
+		vsnprintf(str, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	strv_push(s, str);
 	free(str);
@@ -110,7 +127,7 @@ void strv_free(struct strv *s)
 
 char *tool_path(const char *tool)
 {
-	char *exe = NULL, *slash;
+	char *exe = NULL, *slash, *path;
 	size_t cap = 256;
 	ssize_t n;
 
@@ -118,8 +135,12 @@ char *tool_path(const char *tool)
 	for (;;) {
 		exe = xrealloc(exe, cap);
 		n = readlink("/proc/self/exe", exe, cap);
-		if (n < 0)
-			die("readlink /proc/self/exe");
+		if (n < 0) {
+			int e = errno;
+			free(exe);
+			errno = e;
+			return NULL;
+		}
 		if ((size_t)n < cap)
 			break;
 		cap *= 2;
@@ -128,11 +149,9 @@ char *tool_path(const char *tool)
 	slash = strrchr(exe, '/');
 	if (slash)
 		*slash = '\0';
-	{
-		char *path = xasprintf("%s/%s", exe, tool);
-		free(exe);
-		return path;
-	}
+	path = xasprintf("%s/%s", exe, tool);
+	free(exe);
+	return path;
 }
 
 /* Read all of FD into a malloc'd string. */
@@ -156,28 +175,41 @@ static char *slurp_fd(int fd)
 	return buf;
 }
 
-int run_tool(char *const argv[], char **out, int quiet)
+int run_tool(const char *tool, char *const args[], char **out, int quiet)
 {
-	int pipefd[2] = { -1, -1 }, wstatus;
+	int pipefd[2] = { -1, -1 }, wstatus, e;
+	struct strv argv = { 0 };
 	pid_t pid;
+	size_t i;
 
-	if (out && pipe2(pipefd, O_CLOEXEC) < 0)
+	strv_push(&argv, tool);
+	free(argv.v[0]);
+	if (!(argv.v[0] = tool_path(tool))) {
+		e = errno;
+		strv_free(&argv);
+		errno = e;
 		return -1;
+	}
+	for (i = 0; args[i]; i++)
+		strv_push(&argv, args[i]);
+	if (out && pipe2(pipefd, O_CLOEXEC) < 0)
+		goto fail;
 	pid = fork();
 	if (pid < 0)
-		return -1;
+		goto fail;
 	if (pid == 0) {
 		if (out && dup2(pipefd[1], STDOUT_FILENO) < 0)
 			_exit(EXIT_TOOL_FAILED);
 		if (quiet) {
-			int null = open("/dev/null", O_WRONLY);
+			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 			if (null >= 0)
 				dup2(null, STDERR_FILENO);
 		}
-		execv(argv[0], argv);
-		fprintf(stderr, "%s: %s: %s\n", md_tool, argv[0], strerror(errno));
+		execv(argv.v[0], argv.v);
+		fprintf(stderr, "%s: %s: %s\n", md_tool, argv.v[0], strerror(errno));
 		_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
 	}
+	strv_free(&argv);
 	if (out) {
 		close(pipefd[1]);
 		*out = slurp_fd(pipefd[0]);
@@ -187,17 +219,36 @@ int run_tool(char *const argv[], char **out, int quiet)
 		if (errno != EINTR)
 			return -1;
 	return exit_code_of(wstatus);
+fail:
+	e = errno;
+	if (pipefd[0] >= 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+	}
+	strv_free(&argv);
+	errno = e;
+	return -1;
 }
 
-int delete_step(const char *tool, const char *name, int quiet)
+char *random_name(void)
 {
-	char *argv[] = { tool_path(tool), (char *)"--name", (char *)name,
-			 (char *)"--delete", NULL };
-	int code = run_tool(argv, NULL, quiet);
+	static const char *const adjectives[] = {
+		"agile", "bold", "brave", "calm", "clever", "eager", "fancy",
+		"gentle", "happy", "jolly", "keen", "lucid", "merry", "nimble",
+		"quiet", "rapid", "shiny", "sturdy", "swift", "tidy", "witty",
+	};
+	static const char *const nouns[] = {
+		"ampere", "babbage", "curie", "darwin", "euler", "fermat",
+		"galois", "hopper", "kepler", "lamarr", "lovelace", "noether",
+		"pascal", "poincare", "shannon", "turing", "volta", "wozniak",
+	};
+	unsigned int r[3];
 
-	vlog("%s --name %s --delete: exit %d", tool, name, code);
-	free(argv[0]);
-	return code;
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		return NULL;
+	return xasprintf("%s_%s_%02u",
+			 adjectives[r[0] % (sizeof(adjectives) / sizeof(*adjectives))],
+			 nouns[r[1] % (sizeof(nouns) / sizeof(*nouns))], r[2] % 100);
 }
 
 char *state_dir(const char *name)
@@ -366,6 +417,20 @@ int container_command_started(pid_t chain)
 	return child > 0 && runs_other_program(init, child);
 }
 
+int wait_command_started(pid_t chain, int *wstatus)
+{
+	for (;;) {
+		pid_t r = waitpid(chain, wstatus, WNOHANG);
+		if (r == chain)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (container_command_started(chain))
+			return 1;
+		sleep_ms(1);
+	}
+}
+
 int wait_gone(pid_t pid, int timeout_ms)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0), n;
@@ -424,16 +489,14 @@ int umount_rootfs(const char *name)
  */
 static int remove_state_inside(const char *name)
 {
-	char *argv[] = { tool_path("ns-enter"), (char *)"--userns", (char *)"--",
-			 (char *)"rm", (char *)"-rf", (char *)"--one-file-system",
-			 xasprintf("%s/%s", md_run_dir(), name), NULL };
+	char *dir = xasprintf("%s/%s", md_run_dir(), name);
+	char *args[] = { (char *)"--userns", (char *)"--", (char *)"rm", (char *)"-rf",
+			 (char *)"--one-file-system", dir, NULL };
 	int code;
 
-	vlog("rootless: %s --userns -- rm -rf %s (files of subordinate IDs)",
-	     argv[0], argv[6]);
-	code = run_tool(argv, NULL, 0);
-	free(argv[0]);
-	free(argv[6]);
+	vlog("rootless: ns-enter --userns -- rm -rf %s (files of subordinate IDs)", dir);
+	code = run_tool("ns-enter", args, NULL, 0);
+	free(dir);
 	return code == 0 ? 0 : -1;
 }
 

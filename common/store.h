@@ -29,10 +29,11 @@
  * unless MINIDOCK_LIB_DIR / MINIDOCK_RUN_DIR say otherwise.
  * store_rootless() says whether we are an ordinary user;
  * store_user_dirs() sets those two variables (so every tool of the chain
- * agrees), or exits with a message when there is no home to use.
+ * agrees): 0, or -1 with *WHY the message (malloc'd) when there is no
+ * home to use.
  */
 int store_rootless(void);
-void store_user_dirs(void);
+int store_user_dirs(char **why);
 
 /* A growing NULL-terminated vector of strings, for building argv. */
 struct strv {
@@ -45,20 +46,22 @@ void strv_pushf(struct strv *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strv_free(struct strv *s);
 
-/* The path of TOOL in the directory of /proc/self/exe (malloc'd). */
+/* The path of TOOL in the directory of /proc/self/exe (malloc'd), or
+ * NULL with errno. */
 char *tool_path(const char *tool);
 
 /*
- * Run ARGV (fork, execv, wait) and return its exit code (exit_code_of).
- * With OUT non-NULL, its stdout is captured into a malloc'd string.
- * With QUIET, its stderr goes to /dev/null.  -1 with errno if fork fails.
+ * Run sibling TOOL (tool_path) with the arguments ARGS (NULL-terminated,
+ * TOOL's name not included): fork, execv, wait.  Its exit code
+ * (exit_code_of), or -1 with errno when it could not be started.  With
+ * OUT non-NULL, its stdout is captured into a malloc'd string.  With
+ * QUIET, its stderr goes to /dev/null.
  */
-int run_tool(char *const argv[], char **out, int quiet);
+int run_tool(const char *tool, char *const args[], char **out, int quiet);
 
-/* TOOL --name NAME --delete (cg-limit, net-bridge): undo the step TOOL
- * did for container NAME.  Its exit status; QUIET: its messages go to
- * /dev/null (it says so when nothing is left, which may be fine). */
-int delete_step(const char *tool, const char *name, int quiet);
+/* A new container name, docker's way ("brave_turing_42"), malloc'd; NULL
+ * with errno when getrandom(2) fails. */
+char *random_name(void);
 
 /* md_run_dir()/NAME and md_run_dir()/NAME/FILE (malloc'd). */
 char *state_dir(const char *name);
@@ -83,6 +86,10 @@ pid_t first_child(pid_t pid);
 /* 1 once the container's COMMAND runs (its execve(2) succeeded: it runs
  * another program than ns-enter's init), 0 before (or never). */
 int container_command_started(pid_t chain);
+
+/* Poll until the COMMAND of chain CHAIN (our child) runs: 1; or until the
+ * chain has ended: 0, its wait(2) status in *WSTATUS.  -1 with errno. */
+int wait_command_started(pid_t chain, int *wstatus);
 
 /* Wait up to TIMEOUT_MS for PID to end (pidfd_open + poll, so it works for
  * a process that is not our child).  0 when gone, -1/ETIMEDOUT otherwise. */

@@ -241,6 +241,54 @@ process_tree() {
 	"$C" rm "$N" "$N2" >/dev/null
 }
 
+# ---- users: the image's /etc/passwd, read inside the image ----
+
+# image_with NAME SETUP: a rootfs tarball $TEST_TMP/NAME.tar (run imports it
+# as image NAME): the busybox root with SETUP run in it (sh -c, in its dir).
+image_with() {
+	local dir=$TEST_TMP/$1-root
+	cp -a "$ROOTFS" "$dir"
+	(cd "$dir" && sh -c "$2") || fail "image $1: $2 failed"
+	tar -C "$dir" -cf "$TEST_TMP/$1.tar" .
+}
+
+@test "run -u NAME: an image whose /etc/passwd is a FIFO is refused at once, not waited on forever" {
+	image_with fifo 'rm etc/passwd && mkfifo etc/passwd'
+	run timeout 30 "$RUN" --rm --network none -u nobody "$TEST_TMP/fifo.tar" true
+	assert_equal "$status" 125
+	assert_output --partial "/etc/passwd"
+	assert_output --partial "not a regular file"
+	run ls -A "$MINIDOCK_RUN_DIR"
+	assert_output ""
+}
+
+@test "run -u NAME: an image whose /etc/passwd links to /dev/zero is read inside the image, with a bound" {
+	image_with zero 'rm etc/passwd && ln -s /dev/zero etc/passwd && mknod dev/zero c 1 5'
+	# In a memory cgroup of its own: a run that reads /dev/zero to the end
+	# is OOM-killed there (137) instead of filling the machine's memory.
+	run timeout 30 "$MINIDOCK_BIN/cg-limit" --name "$N" --memory 256M -- \
+		"$RUN" --rm --network none -u nobody "$TEST_TMP/zero.tar" true
+	assert_equal "$status" 125
+	assert_output --partial "/etc/passwd: not a regular file"
+	# without a /dev/zero in the image, the link leads nowhere
+	image_with zero2 'rm etc/passwd && ln -s /dev/zero etc/passwd'
+	run timeout 30 "$MINIDOCK_BIN/cg-limit" --name "$N" --memory 256M -- \
+		"$RUN" --rm --network none -u nobody "$TEST_TMP/zero2.tar" true
+	assert_equal "$status" 125
+	assert_output --partial "/etc/passwd: No such file or directory"
+}
+
+@test "run -u NAME: an image whose etc links to the host's /etc does not get the host's users" {
+	# a user of the host's /etc/passwd that the image does not have
+	user=$(cut -d: -f1 /etc/passwd | grep -vxF -f <(cut -d: -f1 "$ROOTFS/etc/passwd") | head -n1)
+	[ -n "$user" ] || skip "every user of the host is also in the image"
+	image_with etclink 'rm -r etc && ln -s /etc etc'
+	run timeout 30 "$RUN" --rm --network none -u "$user" "$TEST_TMP/etclink.tar" id
+	assert_equal "$status" 125
+	assert_output --partial "--user $user: no user $user"
+	refute_output --partial "uid="
+}
+
 # ---- layers and copy-on-write ----
 
 @test "run: a second container unpacks nothing and does not see what the first one wrote" {
@@ -363,6 +411,33 @@ bye"
 	assert_nothing_left "$N"
 	run "$C" ls -q
 	assert_output ""
+}
+
+@test "container: a state file hand-edited to a wrong type is named, never a crash" {
+	run "$RUN" -d --network none --name "$N" busybox sleep 60
+	assert_success
+	cfg=$MINIDOCK_RUN_DIR/$N/config.json
+	sed -i 's/"PATH=[^"]*"/1/' "$cfg"
+	grep -q '^ *1,\?$' "$cfg" || fail "no PATH in the env of $cfg: $(cat "$cfg")"
+	run "$C" exec "$N" true
+	assert_equal "$status" 125
+	assert_output --partial "$cfg"
+	assert_output --partial '"env"'
+	run "$C" ls
+	assert_success
+	assert_line --regexp "^$N +busybox +sleep 60 +running "
+	assert_output --partial "$cfg"
+	# not JSON at all: ls says so and goes on; rm -f still removes it
+	echo '{ broken' >"$cfg"
+	run "$C" ls
+	assert_success
+	assert_line --regexp "^$N +.* running "
+	assert_output --partial "$cfg"
+	run "$C" ls -q
+	assert_output "$N"
+	run "$C" rm -f "$N"
+	assert_success
+	assert_nothing_left "$N"
 }
 
 @test "container exec: the new process joins the container's cgroups, as docker exec" {

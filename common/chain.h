@@ -1,0 +1,81 @@
+/*
+ * chain.h - the chain of a container, the same for `run` and `container`:
+ *
+ *   cg-limit --name N ... -- net-bridge --name N ... -- ns-enter ... -- COMMAND
+ *
+ * built from run's options as an argv (printed by run --dry-run, one tool
+ * a line), and undone when its tools could not undo their own steps
+ * (run -d's --exec, or a run killed mid-way): cg-limit --delete,
+ * net-bridge --delete, then the root unmounted or the state removed.
+ */
+#ifndef MINIDOCK_CHAIN_H
+#define MINIDOCK_CHAIN_H
+
+#include <stdio.h>
+
+#include "containers.h"
+#include "runopts.h"
+#include "store.h"
+
+/* What the chain needs beyond run's options. */
+struct chain_args {
+	const char *name, *hostname, *rootfs;
+	const char *user;       /* UID[:GID] for ns-enter, or NULL */
+	const char *console;    /* the pty's slave, for /dev/console, or NULL */
+	const struct strv *cmd, *env;
+};
+
+struct chain {
+	struct strv argv;       /* the whole chain, ready for execve(2) */
+	size_t ends[3], nends;  /* where each tool's "--" is */
+};
+
+/*
+ * The chain for O and A: cg-limit (unless rootless), net-bridge (with
+ * --network bridge), ns-enter, COMMAND.  The tools are ours (tool_path);
+ * FOR_PRINT names a tool alone when $PATH finds that same file, so the
+ * printed chain reads as the TP writes it.  0, or -1 with errno.
+ */
+int chain_build(const struct run_options *o, const struct chain_args *a, int for_print,
+		struct chain *c);
+void chain_free(struct chain *c);
+
+/* One tool a line, continued with " \", quoted for sh(1). */
+void chain_print(const struct chain *c, FILE *out);
+
+/* The environment the chain starts with: only what its tools read
+ * (MINIDOCK_*, the sanitizers' settings), not the user's. */
+void chain_environment(struct strv *envp);
+
+/* What `container exec` asked. */
+struct exec_args {
+	pid_t target;           /* a process in the container's namespaces */
+	const struct strv *env; /* -e NAME=VALUE */
+	const char *workdir, *user;
+	int tty;
+	char *const *command;
+};
+
+/*
+ * The chain of `container exec`, ns-enter alone: ns-enter --target PID,
+ * the environment run gave container C, then -e, -w (else C's working
+ * directory), -u, and COMMAND.  0, or -1 with errno (tool_path).
+ */
+int chain_build_exec(const struct container *c, const struct exec_args *e, struct strv *argv);
+
+enum {
+	UNDO_STEPS = 1,         /* cg-limit --delete, net-bridge --delete */
+	UNDO_QUIET = 2,         /* their messages to /dev/null */
+	UNDO_KEEP_STATE = 4,    /* unmount the root only, keep the state */
+};
+
+/*
+ * Undo what is left of container NAME's chain: with UNDO_STEPS, the
+ * cgroup (unless ROOTLESS) and the network (when NETWORK is "bridge")
+ * through the tools' own --delete; then unmount its root and remove its
+ * state directory, or only unmount with UNDO_KEEP_STATE.  0, or -1 with
+ * errno when the unmount or the removal failed.
+ */
+int chain_undo(const char *name, int rootless, const char *network, int flags);
+
+#endif

@@ -1,0 +1,303 @@
+/*
+ * containers.c - a container as its state directory tells it: config.json
+ * written by run and read back by container (checked: a hand-edited file
+ * is named, never trusted), and the columns of `container ls`.  See
+ * store.h for the files of a state directory.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "containers.h"
+#include "minidock.h"
+#include "store.h"
+
+static void set_strings(json_t *obj, const char *key, char *const *v)
+{
+	json_t *a = json_array();
+
+	for (; v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	json_object_set_new(obj, key, a);
+}
+
+int container_save(const struct container_config *cc)
+{
+	json_t *c = json_object();
+	char *path = state_file(cc->name, "config.json");
+	int ret;
+
+	json_object_set_new(c, "name", json_string(cc->name));
+	json_object_set_new(c, "image", json_string(cc->image));
+	set_strings(c, "command", cc->command);
+	json_object_set_new(c, "created", json_integer((json_int_t)time(NULL)));
+	json_object_set_new(c, "hostname", json_string(cc->hostname));
+	json_object_set_new(c, "network", json_string(cc->network));
+	set_strings(c, "ports", cc->ports);
+	set_strings(c, "env", cc->env);
+	json_object_set_new(c, "workdir", cc->workdir ? json_string(cc->workdir) : json_null());
+	json_object_set_new(c, "rm", json_boolean(cc->rm));
+	json_object_set_new(c, "rootfs", json_string(cc->rootfs));
+	json_object_set_new(c, "rootless", json_boolean(cc->rootless));
+	ret = json_dump_file(c, path, JSON_INDENT(2));
+	if (ret < 0 && !errno)
+		errno = EIO;
+	json_decref(c);
+	free(path);
+	return ret < 0 ? -1 : 0;
+}
+
+/* Write TEXT to state file FILE of container NAME.  0 or -1 with errno. */
+static int write_state_file(const char *name, const char *file, const char *text)
+{
+	char *path = state_file(name, file);
+	int ret = write_file(path, text);
+
+	free(path);
+	return ret;
+}
+
+int container_write_etc(const char *name, const char *network, const char *hostname)
+{
+	char *hosts = NULL, *resolv = NULL, *text = xasprintf("%s\n", hostname);
+	int ret = write_state_file(name, "hostname", text);
+
+	free(text);
+	if (ret < 0 || !strcmp(network, "bridge"))
+		return ret;
+	if (!strcmp(network, "host")) {
+		hosts = read_file("/etc/hosts", NULL);
+		resolv = read_file("/etc/resolv.conf", NULL);
+	} else {
+		hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n",
+				  hostname);
+	}
+	if (write_state_file(name, "hosts", hosts ? hosts : "127.0.0.1\tlocalhost\n") < 0 ||
+	    write_state_file(name, "resolv.conf", resolv ? resolv : "") < 0)
+		ret = -1;
+	free(resolv);
+	free(hosts);
+	return ret;
+}
+
+int container_write_exit(const char *name, int code)
+{
+	char *text = xasprintf("%d\n", code);
+	int ret = write_state_file(name, "exit", text);
+
+	free(text);
+	return ret;
+}
+
+/* The type each key of config.json must have, when it is there. */
+enum kind { STRING, STRINGS, STRING_OR_NULL, INTEGER, BOOLEAN };
+static const struct {
+	const char *key;
+	enum kind kind;
+} schema[] = {
+	{ "name", STRING }, { "image", STRING }, { "command", STRINGS },
+	{ "created", INTEGER }, { "hostname", STRING }, { "network", STRING },
+	{ "ports", STRINGS }, { "env", STRINGS }, { "workdir", STRING_OR_NULL },
+	{ "rm", BOOLEAN }, { "rootfs", STRING }, { "rootless", BOOLEAN },
+};
+
+static int has_kind(json_t *v, enum kind kind)
+{
+	size_t i;
+	json_t *s;
+
+	switch (kind) {
+	case STRING:         return json_is_string(v);
+	case STRING_OR_NULL: return json_is_string(v) || json_is_null(v);
+	case INTEGER:        return json_is_integer(v);
+	case BOOLEAN:        return json_is_boolean(v);
+	case STRINGS:
+		if (!json_is_array(v))
+			return 0;
+		json_array_foreach(v, i, s)
+			if (!json_is_string(s))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* NULL when CONFIG (read from PATH) is as run writes it, else why not. */
+static char *check_config(json_t *config, const char *path)
+{
+	static const char *const kinds[] = {
+		[STRING] = "a string", [STRINGS] = "an array of strings",
+		[STRING_OR_NULL] = "a string or null", [INTEGER] = "an integer",
+		[BOOLEAN] = "true or false",
+	};
+	size_t i;
+
+	if (!json_is_object(config))
+		return xasprintf("%s: not a JSON object", path);
+	for (i = 0; i < sizeof(schema) / sizeof(*schema); i++) {
+		json_t *v = json_object_get(config, schema[i].key);
+		if (v && !has_kind(v, schema[i].kind))
+			return xasprintf("%s: \"%s\" must be %s", path, schema[i].key,
+					 kinds[schema[i].kind]);
+	}
+	return NULL;
+}
+
+int container_load(const char *name, struct container *c)
+{
+	char *path = state_file(name, "config.json"), *text;
+	json_error_t jerr;
+
+	memset(c, 0, sizeof(*c));
+	if (access(path, F_OK) < 0) {
+		free(path);
+		return -1;
+	}
+	c->config = json_load_file(path, 0, &jerr);
+	if (!c->config)
+		c->bad = xasprintf("%s: %s", path, jerr.text);
+	else
+		c->bad = check_config(c->config, path);
+	if (!json_is_object(c->config)) {
+		json_decref(c->config);
+		c->config = json_object();
+	}
+	free(path);
+	c->name = xstrdup(name);
+	path = state_file(name, "pid");
+	c->started = access(path, F_OK) == 0;
+	c->chain = read_live_pid(path);
+	free(path);
+	path = state_file(name, "supervisor");
+	c->supervisor = read_live_pid(path);
+	free(path);
+	path = state_file(name, "exit");
+	text = read_file(path, NULL);
+	if (text) {
+		c->exited = 1;
+		c->exit_code = atoi(text);
+		free(text);
+	}
+	free(path);
+	return 0;
+}
+
+void container_free(struct container *c)
+{
+	free(c->name);
+	free(c->bad);
+	json_decref(c->config);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The state directories that are containers (net-bridge keeps its leases
+ * in a directory there too: it has no config.json). */
+int container_names(struct strv *names)
+{
+	DIR *d = opendir(md_run_dir());
+	struct dirent *de;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		char *cfg;
+		if (de->d_name[0] == '.' || !valid_name(de->d_name))
+			continue;
+		cfg = state_file(de->d_name, "config.json");
+		if (access(cfg, F_OK) == 0)
+			strv_push(names, de->d_name);
+		free(cfg);
+	}
+	if (errno) {
+		int e = errno;
+		closedir(d);
+		errno = e;
+		return -1;
+	}
+	closedir(d);
+	return 0;
+}
+
+const char *container_str(const struct container *c, const char *key)
+{
+	const char *s = json_string_value(json_object_get(c->config, key));
+
+	return s ? s : "";
+}
+
+char *container_joined(const struct container *c, const char *key, const char *sep)
+{
+	json_t *a = json_object_get(c->config, key), *v;
+	size_t i, len = 1;
+	char *out;
+
+	json_array_foreach(a, i, v)
+		len += strlen(json_string_value(v) ? json_string_value(v) : "") + strlen(sep);
+	out = xcalloc(1, len);
+	json_array_foreach(a, i, v) {
+		if (i)
+			strcat(out, sep);
+		strcat(out, json_string_value(v) ? json_string_value(v) : "");
+	}
+	return out;
+}
+
+const char *container_state(const struct container *c, char *buf, size_t size)
+{
+	if (c->chain)
+		snprintf(buf, size, "%s", container_command_started(c->chain) ? "running"
+										: "starting");
+	else if (c->exited)
+		snprintf(buf, size, "exited (%d)", c->exit_code);
+	else if (!c->started)
+		snprintf(buf, size, "created");
+	else
+		/* Its run was killed, or the machine rebooted: prune. */
+		snprintf(buf, size, "dead");
+	return buf;
+}
+
+/* "10.213.0.2" from the hosts file net-bridge wrote, or "-". */
+char *container_address(const struct container *c)
+{
+	char *path = state_file(c->name, "hosts"), *text = read_file(path, NULL);
+	char *line, *save = NULL, *addr = NULL;
+
+	free(path);
+	if (text && !strcmp(container_str(c, "network"), "bridge")) {
+		for (line = strtok_r(text, "\n", &save); line && !addr;
+		     line = strtok_r(NULL, "\n", &save)) {
+			size_t n = strcspn(line, " \t");
+			if (n && line[0] >= '0' && line[0] <= '9' && strncmp(line, "127.", 4)) {
+				line[n] = '\0';
+				addr = xstrdup(line);
+			}
+		}
+	}
+	free(text);
+	return addr ? addr : xstrdup("-");
+}
+
+char *container_uptime(const struct container *c)
+{
+	char *path = state_file(c->name, "pid");
+	struct stat st;
+	long s;
+
+	if (!c->chain || stat(path, &st) < 0) {
+		free(path);
+		return xstrdup("-");
+	}
+	free(path);
+	s = (long)(time(NULL) - st.st_mtime);
+	if (s < 120)
+		return xasprintf("%lds", s);
+	if (s < 7200)
+		return xasprintf("%ldm", s / 60);
+	return xasprintf("%ldh", s / 3600);
+}

@@ -1,0 +1,72 @@
+/*
+ * containers.h - a container as its state directory tells it
+ * (md_run_dir()/NAME/, see store.h): config.json, which run writes and
+ * container reads, and whether its chain runs (pid files, exit status).
+ * Used by run (container_save) and container (every other function).
+ */
+#ifndef MINIDOCK_CONTAINERS_H
+#define MINIDOCK_CONTAINERS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "store.h"
+
+/* What run records in config.json. */
+struct container_config {
+	const char *name, *image, *hostname, *network, *workdir;
+	const char *rootfs;             /* "overlay" or "copy" */
+	char *const *command, *const *ports, *const *env;
+	int rm, rootless;
+};
+
+/* Write md_run_dir()/NAME/config.json.  0 or -1 with errno. */
+int container_save(const struct container_config *cc);
+
+/*
+ * The files ns-enter bind-mounts on the container's /etc: hostname always;
+ * hosts and resolv.conf too, unless net-bridge writes them (NETWORK
+ * "bridge"): the host's with "host", a localhost of its own with "none".
+ * 0 or -1 with errno.
+ */
+int container_write_etc(const char *name, const char *network, const char *hostname);
+
+/* Record that its chain ended with CODE (the file "exit").  0 or -1. */
+int container_write_exit(const char *name, int code);
+
+/* What the state directory says of a container. */
+struct container {
+	char *name;
+	json_t *config;         /* config.json (an object: empty when it is not
+				   one); read it with the functions below */
+	char *bad;              /* why config.json is unusable (hand-edited?),
+				   naming it; NULL when it is fine */
+	pid_t chain;            /* the chain's first tool, 0 when not running */
+	pid_t supervisor;       /* the run that waits for it, 0 when gone */
+	int exited, exit_code;  /* the chain ended and run recorded it */
+	int started;            /* a chain was ever started (not --dry-run) */
+};
+
+/* Read container NAME.  0, or -1 with errno ENOENT when there is no such
+ * container (no config.json).  A config.json that is not JSON, or holds a
+ * wrong type, still loads: C->bad says what is wrong with it. */
+int container_load(const char *name, struct container *c);
+void container_free(struct container *c);
+
+/* The names of every container, in directory order.  0 or -1 with errno. */
+int container_names(struct strv *names);
+
+/* The string KEY of its config ("image", "network"...), or "". */
+const char *container_str(const struct container *c, const char *key);
+/* The strings of array KEY ("command", "ports") joined with SEP, malloc'd. */
+char *container_joined(const struct container *c, const char *key, const char *sep);
+
+/* For container ls: "running", "exited (0)", "created", "dead"...; its
+ * address on the bridge ("-" without); how long it has run ("-"). */
+const char *container_state(const struct container *c, char *buf, size_t size);
+char *container_address(const struct container *c);
+char *container_uptime(const struct container *c);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * overlay.h - the options of an overlayfs mount: a container's root made
+ * of an image's layers, read-only and shared, under a writable layer of
+ * its own.  Used by run, which makes the mount(2) call itself.  See
+ * Documentation/filesystems/overlayfs.rst and mount(2).
+ */
+#ifndef MINIDOCK_OVERLAY_H
+#define MINIDOCK_OVERLAY_H
+
+#include <stddef.h>
+
+/*
+ * "lowerdir=L3:L2:L1,upperdir=UPPER,workdir=WORK" for LAYERS[0..N-1],
+ * given lowest first (as img-unpack prints them), malloc'd.  NULL with
+ * errno E2BIG when the string would pass the page the kernel reads, or
+ * EINVAL when a path holds ':' or ',' (the separators of the options).
+ */
+char *overlay_options(char *const layers[], size_t n, const char *upper, const char *work);
+
+#endif
