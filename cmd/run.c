@@ -100,6 +100,7 @@ int main(int argc, char **argv)
 	spec = o.user ? o.user : runimage_string(&img, "User");
 	if (spec && !(user = runimage_user(rootfs, spec, &why)))
 		die_x("%s", why);
+	runimage_home(rootfs, user, &env);
 	provide_etc_files(name, rootfs, o.network, hostname);
 	cc = (struct container_config){ .name = name, .image = o.image, .hostname = hostname,
 		.network = o.network, .workdir = o.workdir, .rootfs = kind, .command = cmd.v,

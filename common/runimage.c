@@ -399,6 +399,27 @@ void runimage_env(const struct run_image *img, const struct run_options *o,
 	}
 }
 
+void runimage_home(const char *rootfs, const char *user, struct strv *env)
+{
+	unsigned long long uid = 0;
+	struct md_user u = { 0 };
+	int rootfd, found = 0;
+
+	if (has_var(env, "HOME"))
+		return;
+	/* USER is "UID" or "UID:GID" by now (runimage_user). */
+	if (user)
+		uid = strtoull(user, NULL, 10);
+	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd >= 0) {
+		found = passwd_lookup(rootfd, NULL, (uid_t)uid, &u) > 0;
+		close(rootfd);
+	}
+	strv_pushf(env, "HOME=%s", found ? u.home : "/");
+	if (found)
+		user_free(&u);
+}
+
 void runimage_free(struct run_image *img)
 {
 	free(img->name);

@@ -60,6 +60,9 @@ void runimage_env(const struct run_image *img, const struct run_options *o,
  */
 char *runimage_user(const char *rootfs, const char *spec, char **why);
 
+/* HOME, as docker sets it when the image and -e do not: the home of USER
+ * ("UID[:GID]", NULL for root) in the image's /etc/passwd, else "/". */
+void runimage_home(const char *rootfs, const char *user, struct strv *env);
 void runimage_free(struct run_image *img);
 
 #endif

@@ -153,6 +153,16 @@ process_tree() {
 	assert_output "from entrypoint"
 	run "$RUN" --rm --network none -u www-data busybox id
 	assert_output --partial "uid=33(www-data) gid=33(www-data)"
+	# HOME as docker sets it: the user's home in the image's /etc/passwd
+	# (root's /root), "/" for a user it does not list; -e HOME wins.
+	run "$RUN" --rm --network none busybox sh -c 'echo "$HOME"'
+	assert_output "/root"
+	run "$RUN" --rm --network none -u www-data busybox sh -c 'echo "$HOME"'
+	assert_output "$(awk -F: '$1 == "www-data" { print $6 }' "$ROOTFS/etc/passwd")"
+	run "$RUN" --rm --network none -u 4242 busybox sh -c 'echo "$HOME"'
+	assert_output "/"
+	run "$RUN" --rm --network none -e HOME=/srv busybox sh -c 'echo "$HOME"'
+	assert_output "/srv"
 	# /etc/hostname and /etc/hosts name the container
 	run "$RUN" --rm --network none --name "$N" --hostname web1 busybox sh -c 'hostname; cat /etc/hostname; grep web1 /etc/hosts'
 	assert_line --index 0 web1
