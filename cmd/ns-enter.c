@@ -4,52 +4,39 @@
  *
  * NAMESPACES.  A namespace gives a process its own copy of one global
  * resource: process IDs (pid), the mount table (mount), the hostname (uts),
- * System V IPC and POSIX message queues (ipc), the network stack (net), the
- * view of the cgroup tree (cgroup), user and group IDs (user), the
- * monotonic and boot clocks (time).  See namespaces(7).  unshare(2) moves
- * the caller into new namespaces; setns(2) moves it into an existing one
- * through a file such as /proc/PID/ns/net or /run/netns/NAME; clone(2)
- * (here clone3(2)) starts a child directly in new ones.  The pid and time
- * namespaces are different: unshare(2) and setns(2) only decide where the
- * caller's next *children* go, so a child must follow.
+ * System V IPC (ipc), the network stack (net), the view of the cgroup tree
+ * (cgroup), user and group IDs (user), the monotonic and boot clocks
+ * (time).  unshare(2) moves the caller into new ones; clone(2), here
+ * clone3(2), starts a child in them; setns(2) joins an existing one through
+ * a file such as /proc/PID/ns/net.  For the pid and time namespaces,
+ * unshare(2) and setns(2) only decide where the caller's next *children* go.
  *
  * PIVOT_ROOT.  chroot(2) only changes where path lookups start: the old
- * root stays mounted, and a process holding a directory outside, or
- * CAP_SYS_CHROOT, walks back out.  A container instead makes its directory
- * the root *mount* of its own mount namespace with pivot_root(2), then
- * unmounts the old root, so that nothing of the host's filesystem is left
- * to reach.  Every mount is made private first (mount_namespaces(7)): what
- * we mount or unmount must not propagate back to the host.
+ * root stays mounted, and a process holding a directory outside walks
+ * back out.  A container makes its directory the root *mount* of its own
+ * mount namespace with pivot_root(2), then unmounts the old root: nothing
+ * of the host's filesystem is left to reach.  Every mount is made private
+ * first, so that nothing we mount or unmount propagates back to the host.
  *
- * PID 1.  The first process of a pid namespace is its init, and the kernel
- * treats it specially (pid_namespaces(7)): every orphan of the namespace is
- * re-parented to it, so it must reap them or they stay zombies; it receives
- * no signal it has not installed a handler for (SIGTERM and SIGINT are
- * dropped; only SIGKILL and SIGSTOP from an ancestor namespace get through);
- * and when it exits the kernel kills every process of the namespace.  A
- * shell or a web server is not written for that job, so a tiny init
- * (run_init, after krallin/tini) is PID 1 and runs COMMAND as PID 2.
+ * PID 1.  The first process of a pid namespace is its init: orphans are
+ * re-parented to it, so it must reap them; it gets no signal it has no
+ * handler for (SIGTERM and SIGINT from inside are dropped); when it exits
+ * the kernel kills the whole namespace.  A shell is not written for that
+ * job, so a tiny init (run_init, after krallin/tini) is PID 1:
  *
- * THE PROCESSES.
+ *     ns-enter       the supervisor: stays on the host (its mounts, root,
+ *     |              pid namespace), forwards signals, waits, exits with
+ *     |              COMMAND's status
+ *     `- init        PID 1, born in the new namespaces by clone3(2):
+ *        |           builds the container, reaps, forwards signals
+ *        `- COMMAND  PID 2
  *
- *     ns-enter       the supervisor: stays on the host, forwards signals,
- *     |              waits, exits with COMMAND's status
- *     `- init        PID 1 inside: builds the container, reaps, forwards
- *        `- COMMAND  PID 2 inside
- *
- * The child is born in its namespaces (clone3(2) with CLONE_NEW* flags),
- * while the supervisor stays in the host's: its mounts, its root (which
- * pivot_root(2) would change for every process of the mount namespace),
- * its pid namespace.  It enters only a --net=FILE (while it still has the
- * host's privileges), a user namespace (so that the child's namespaces
- * belong to it) and, for its children, a time namespace whose clocks it
- * sets first.  Without --pid nor --time there is nothing to supervise:
- * ns-enter unshare(2)s and becomes COMMAND with execve(2).
- *
- * main() below reads as the list of the steps, each a function further
- * down, in the order they run.  What is not the story lives in common/:
- * nsopts.c (the options), userns.c (the full user namespace map),
- * rootfs.c (/dev, /sys, volumes), namespaces.c (--target), security.c.
+ * The supervisor enters only a --net=FILE, a user namespace (so that the
+ * others belong to it) and, for its children, a time namespace.  Without
+ * --pid nor --time nothing needs supervising: ns-enter unshare(2)s and
+ * becomes COMMAND.  main() lists the steps, defined below in the order
+ * they run; the rest is in common/: nsopts.c (options), userns.c (the full
+ * user map), rootfs.c (/dev, /sys, volumes), namespaces.c (--target).
  *
  * Read along: namespaces(7), clone(2), unshare(2), setns(2), pivot_root(2),
  * mount_namespaces(7), pid_namespaces(7), user_namespaces(7),
@@ -79,21 +66,17 @@
 #include "security.h"
 #include "userns.h"
 
-/* These apply to children only: they need a new process. */
-#define CHILDREN_ONLY (CLONE_NEWPID | CLONE_NEWTIME)
-
 static void parse_options(int argc, char **argv, struct options *o);
 static void join_network_namespace(const char *file);
 static void enter_user_namespace(const struct options *o);
 static void enter_time_namespace(const struct options *o);
-static pid_t start_child(int flags);
-static void supervise_and_exit(pid_t child) __attribute__((noreturn));
+static void start_child(int flags);
 static void create_namespaces(int flags);
 static void build_container(struct options *o);
 static void enter_workdir(const char *dir);
 static void run_init(struct options *o) __attribute__((noreturn));
 static void exec_in_container(struct options *o) __attribute__((noreturn));
-static void enter_target(struct options *o) __attribute__((noreturn));
+static void enter_target(struct options *o);
 
 int main(int argc, char **argv)
 {
@@ -106,28 +89,27 @@ int main(int argc, char **argv)
 	 * children before we can read their status. */
 	if (signal(SIGCHLD, SIG_DFL) == SIG_ERR)
 		die("signal(SIGCHLD)");
-	if (o.target)
-		enter_target(&o);
-
-	/* Join the given network namespace while we still have the host's
-	 * privileges and paths: before the user namespace, before pivot. */
-	if (o.net_file)
-		join_network_namespace(o.net_file);
-	if (o.flags & CLONE_NEWUSER)
-		enter_user_namespace(&o);
-	if (o.flags & CLONE_NEWTIME)
-		enter_time_namespace(&o);
-	flags = o.flags & ~(CLONE_NEWUSER | CLONE_NEWTIME);
-	if (o.net_file)
-		flags &= ~CLONE_NEWNET;
-	if (o.flags & CHILDREN_ONLY) {
-		pid_t child = start_child(flags);
-		if (child > 0)
-			supervise_and_exit(child);
+	if (o.target) {
+		enter_target(&o);       /* docker exec: returns in the child */
 	} else {
-		create_namespaces(flags);
+		/* --net=FILE while we still have the host's privileges and
+		 * paths: before the user namespace, before pivot_root. */
+		if (o.net_file)
+			join_network_namespace(o.net_file);
+		if (o.flags & CLONE_NEWUSER)
+			enter_user_namespace(&o);
+		if (o.flags & CLONE_NEWTIME)
+			enter_time_namespace(&o);
+		flags = o.flags & ~(CLONE_NEWUSER | CLONE_NEWTIME);
+		if (o.net_file)
+			flags &= ~CLONE_NEWNET;
+		/* These two apply to children only: they need a new process. */
+		if (o.flags & (CLONE_NEWPID | CLONE_NEWTIME))
+			start_child(flags);     /* returns in the child only */
+		else
+			create_namespaces(flags);
+		build_container(&o);
 	}
-	build_container(&o);
 	/* Init too, so that --target PID lands in the working directory. */
 	if (o.workdir)
 		enter_workdir(o.workdir);
@@ -154,8 +136,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	die_x("%s", why);
 }
 
-/* --net=FILE: opened now, for after pivot_root(2) the host's /run/netns
- * is gone. */
+/* --net=FILE, a namespace kept by a file (ip netns add, net-bridge). */
 static void join_network_namespace(const char *file)
 {
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -180,11 +161,11 @@ static void write_proc_file(const char *file, const char *text)
 }
 
 /*
- * A new user namespace where the caller is root, with the full map where
- * the caller has a range of subordinate IDs (newuidmap and newgidmap
- * write it: common/userns.c), else the single-ID map "0 UID 1" written
- * here.  For that one setgroups(2) is denied first, or an unprivileged
- * caller could drop a group that was denying it access to a file.
+ * A user namespace where the caller is root: the full map for a caller
+ * with subordinate IDs (common/userns.c runs newuidmap and newgidmap),
+ * else the single-ID map "0 UID 1", written here after denying
+ * setgroups(2), or an unprivileged caller could drop a group that was
+ * denying it access to a file.
  */
 static void enter_user_namespace(const struct options *o)
 {
@@ -224,11 +205,10 @@ static void enter_user_namespace(const struct options *o)
 }
 
 /*
- * A time namespace, for our children only (time_namespaces(7)).  Its
- * CLOCK_MONOTONIC and CLOCK_BOOTTIME (the uptime) are the host's plus
- * offsets, which can be written only while no process is in it: now,
- * before the first child.  The wall clock (CLOCK_REALTIME) has no
- * namespace.  Without --time-offset the clocks equal the host's.
+ * A time namespace for our children (time_namespaces(7)): CLOCK_MONOTONIC
+ * and CLOCK_BOOTTIME (the uptime) are the host's plus offsets, which can
+ * only be written while no process is in it: now, before the first child.
+ * The wall clock has no namespace.
  */
 static void enter_time_namespace(const struct options *o)
 {
@@ -247,13 +227,15 @@ static void enter_time_namespace(const struct options *o)
 }
 
 /*
- * clone3(2) is fork(2) with flags: the child starts in new namespaces (with
- * CLONE_NEWPID, as PID 1).  Returns 0 in the child, its PID in the parent.
+ * clone3(2) is fork(2) with flags: the child starts in new namespaces
+ * (with CLONE_NEWPID, as PID 1) and returns.  The parent supervises it:
+ * forwards signals, waits, exits with its status.
  */
-static pid_t start_child(int flags)
+static void start_child(int flags)
 {
 	struct clone_args args = { .flags = (unsigned)flags, .exit_signal = SIGCHLD };
 	pid_t child;
+	int code;
 
 	/* Blocked until supervise() or init is ready: none is lost. */
 	if (block_forwarded_signals() < 0)
@@ -263,18 +245,12 @@ static pid_t start_child(int flags)
 	child = clone3(&args, sizeof(args));
 	if (child < 0)
 		die("clone3(%s)", namespace_flag_names(flags));
-	return child;
-}
-
-/* The supervisor's job: forward signals, wait, exit with CHILD's status. */
-static void supervise_and_exit(pid_t child)
-{
-	int code = supervise(child);
-
+	if (child == 0)
+		return;
+	code = supervise(child);
 	if (code < 0)
 		die("waitpid %d", (int)child);
-	pass_on(code);
-	_exit(code);    /* not reached: pass_on exits */
+	exit(code);
 }
 
 static void create_namespaces(int flags)
@@ -290,9 +266,8 @@ static void create_namespaces(int flags)
 
 /*
  * pivot_root(".", "."): the new root becomes "/", and the old root is
- * stacked on top of it, still reachable only through "." until
- * detach_old_root().  Paths starting with "/" already resolve in the new
- * root (the trick documented in pivot_root(2), and used by runc).
+ * stacked on top of it, reachable only through "." until detach_old_root.
+ * (The trick documented in pivot_root(2), used by runc.)
  */
 static void pivot_into(const char *root)
 {
@@ -314,9 +289,9 @@ static void mount_proc(void)
 		die("mount proc on /proc");
 }
 
-/* Unmounting the old root late lets the kernel see a full /proc and /sys
- * in our mount namespace, which it asks for before letting a user
- * namespace mount new ones (mount_too_revealing in fs/namespace.c). */
+/* Late: a user namespace may mount a new /proc or /sys only while a full
+ * one is visible in its mount namespace (mount_too_revealing in the
+ * kernel's fs/namespace.c). */
 static void detach_old_root(void)
 {
 	vlog("umount2(\".\", MNT_DETACH)");
@@ -367,9 +342,8 @@ static void enter_root(struct options *o)
 /* Everything the container needs, once in its namespaces. */
 static void build_container(struct options *o)
 {
-	/* On a systemd host "/" is shared: without this, our mounts would
-	 * appear on the host, and unmounting the old root would unmount it
-	 * there too. */
+	/* On a systemd host "/" is shared: without this our mounts would
+	 * appear on the host, and unmounting the old root unmount it there. */
 	if (o->flags & CLONE_NEWNS) {
 		vlog("mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)");
 		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -386,15 +360,12 @@ static void build_container(struct options *o)
 	if (o->root)
 		enter_root(o);
 	else if ((o->flags & CLONE_NEWPID) && (o->flags & CLONE_NEWNS))
-		/* Like unshare --mount-proc: ps must see the new namespace. */
-		mount_proc();
+		mount_proc();   /* as unshare --mount-proc: for ps */
 }
 
-/*
- * chdir(2) into the working directory only now, inside the new root, and
- * check the result: a working directory reached through a file descriptor
- * leaked from the host would sit outside the root (CVE-2024-21626).
- */
+/* chdir(2) only now, in the new root, and check: a working directory
+ * reached through a descriptor leaked from the host would lie outside
+ * the root (CVE-2024-21626). */
 static void enter_workdir(const char *dir)
 {
 	char cwd[PATH_MAX];
@@ -408,10 +379,9 @@ static void enter_workdir(const char *dir)
 
 /*
  * PID 1 of the container: start COMMAND, pass it every forwarded signal,
- * reap every child (orphans land here), and exit with COMMAND's status
- * when it ends; the kernel then kills whatever is left in the namespace.
- * Signals are taken synchronously with sigwaitinfo(2), as tini does:
- * no handler, no race.
+ * reap every child (orphans land here), and exit with COMMAND's status;
+ * the kernel then kills whatever is left in the namespace.  Signals are
+ * taken with sigwaitinfo(2), as tini does: no handler, no race.
  */
 static void run_init(struct options *o)
 {
@@ -419,10 +389,9 @@ static void run_init(struct options *o)
 	pid_t command, pid;
 	int wstatus, code = EXIT_TOOL_FAILED, sig;
 
-	/* A new session cuts the container from the caller's process group
-	 * (a kill(0, sig) inside must not reach the host).  With a terminal,
-	 * it would also cut COMMAND from the terminal and break job control,
-	 * so there the caller's session is kept. */
+	/* A new session, so that a kill(0, sig) inside does not reach the
+	 * caller's process group; but not at a terminal, where it would cut
+	 * COMMAND from the terminal and break job control. */
 	if (!isatty(0) && !isatty(1) && !isatty(2)) {
 		vlog("setsid()");
 		if (setsid() < 0)
@@ -432,7 +401,6 @@ static void run_init(struct options *o)
 	 * the host's ns-enter binary (CVE-2019-5736). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die("prctl(PR_SET_DUMPABLE)");
-
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
@@ -446,21 +414,15 @@ static void run_init(struct options *o)
 		exec_in_container(o);
 	}
 	vlog("init: fork() = %d", (int)command);
-
 	if (sigprocmask(SIG_BLOCK, NULL, &set) < 0)  /* all that is blocked */
 		die("sigprocmask");
 	while (command != 0) {
 		sig = sigwaitinfo(&set, NULL);
-		if (sig < 0) {
-			if (errno == EINTR)
-				continue;
+		if (sig < 0 && errno != EINTR)
 			die("sigwaitinfo");
-		}
-		if (sig != SIGCHLD) {
+		if (sig > 0 && sig != SIGCHLD)
 			kill(command, sig);  /* ESRCH: it just exited, fine */
-			continue;
-		}
-		while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		while (sig == SIGCHLD && (pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
 			if (pid == command) {
 				code = exit_code_of(wstatus);
 				command = 0;
@@ -507,8 +469,7 @@ static void exec_in_container(struct options *o)
 	if (o->set_user) {
 		vlog("setgroups(0, NULL); setgid(%u); setuid(%u)",
 		     (unsigned)gid, (unsigned)o->uid);
-		/* Under the single-ID map setgroups(2) is denied (see
-		 * enter_user_namespace): the caller's groups cannot change. */
+		/* Denied under the single-ID map: our groups stay as they are. */
 		if (setgroups(0, NULL) < 0 && errno != EPERM)
 			die("setgroups");
 		if (setgid(gid) < 0)
@@ -523,8 +484,8 @@ static void exec_in_container(struct options *o)
 /*
  * --target PID, as nsenter -a and docker exec: into every namespace, the
  * root and the working directory of a running container, then COMMAND
- * there with the same protections.  The supervisor stays on the host and
- * returns from target_enter only when COMMAND has ended (common/namespaces.c).
+ * there with the same protections (common/namespaces.c).  Returns in the
+ * child; the supervisor stays on the host and exits with COMMAND's status.
  */
 static void enter_target(struct options *o)
 {
@@ -541,13 +502,6 @@ static void enter_target(struct options *o)
 		fflush(NULL);
 		if (t.stuck)
 			_exit(code);
-		pass_on(code);
+		exit(code);
 	}
-	if (o->workdir)
-		enter_workdir(o->workdir);
-	/* Between here and execve this process runs the host's binary
-	 * inside the container: keep it out of reach (see run_init). */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		die("prctl(PR_SET_DUMPABLE)");
-	exec_in_container(o);
 }

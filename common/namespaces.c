@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -250,6 +251,13 @@ static int join_the_rest(struct ns_target *t)
 		failed(t, "%s", "entering its working directory");
 		goto fail;
 	}
+	/* Until execve(2) this process runs the host's binary inside the
+	 * container: not dumpable, so that no process there may open its
+	 * /proc/PID/exe (CVE-2019-5736; ns-enter's init does the same). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		failed(t, "%s", "prctl(PR_SET_DUMPABLE)");
+		goto fail;
+	}
 	close_all(t);
 	return 0;
 fail:
@@ -284,7 +292,7 @@ int target_enter(struct ns_target *t, pid_t pid, int *code)
 		return -1;
 	}
 	if (child == 0)
-		return join_the_rest(t) < 0 ? -1 : 0;
+		return join_the_rest(t);
 	if (leave_pid_namespace(t) < 0) {
 		vlog("setns back to our pid namespace: %s", strerror(errno));
 		t->stuck = 1;
