@@ -6,23 +6,23 @@
  * resource: process IDs (pid), the mount table (mount), the hostname (uts),
  * System V IPC (ipc), the network stack (net), the view of the cgroup tree
  * (cgroup), user and group IDs (user), the monotonic and boot clocks
- * (time).  unshare(2) moves the caller into new ones; clone(2), here
- * clone3(2), starts a child in them; setns(2) joins an existing one through
- * a file such as /proc/PID/ns/net.  For the pid and time namespaces,
- * unshare(2) and setns(2) only decide where the caller's next *children* go.
+ * (time).  unshare(2) moves the caller into new ones; clone3(2) starts a
+ * child in them; setns(2) joins an existing one through a file such as
+ * /proc/PID/ns/net.  For pid and time, unshare(2) and setns(2) only decide
+ * where the caller's next *children* go.
  *
  * PIVOT_ROOT.  chroot(2) only changes where path lookups start: the old
  * root stays mounted, and a process holding a directory outside walks
  * back out.  A container makes its directory the root *mount* of its own
  * mount namespace with pivot_root(2), then unmounts the old root: nothing
  * of the host's filesystem is left to reach.  Every mount is made private
- * first, so that nothing we mount or unmount propagates back to the host.
+ * first, so that nothing propagates back to the host.
  *
  * PID 1.  The first process of a pid namespace is its init: orphans are
  * re-parented to it, so it must reap them; it gets no signal it has no
- * handler for (SIGTERM and SIGINT from inside are dropped); when it exits
- * the kernel kills the whole namespace.  A shell is not written for that
- * job, so a tiny init (run_init, after krallin/tini) is PID 1:
+ * handler for; when it exits the kernel kills the whole namespace.  A
+ * shell is not written for that, so a tiny init (run_init, after tini) is
+ * PID 1:
  *
  *     ns-enter       the supervisor: stays on the host (its mounts, root,
  *     |              pid namespace), forwards signals, waits, exits with
@@ -33,19 +33,16 @@
  *
  * The supervisor enters only a --net=FILE, a user namespace (so that the
  * others belong to it) and, for its children, a time namespace.  Without
- * --pid nor --time nothing needs supervising: ns-enter unshare(2)s and
- * becomes COMMAND.  main() lists the steps, defined below in the order
- * they run; the rest is in common/: nsopts.c (options), userns.c (the full
- * user map), rootfs.c (/dev, /sys, volumes), namespaces.c (--target).
- *
- * Read along: namespaces(7), clone(2), unshare(2), setns(2), pivot_root(2),
- * mount_namespaces(7), pid_namespaces(7), user_namespaces(7),
- * time_namespaces(7).
+ * --pid nor --time, ns-enter unshare(2)s and becomes COMMAND.  main()
+ * lists the steps, defined below in the order they run.  In common/:
+ * nsopts.c (options), userns.c (the full user map), rootfs.c (/dev, /sys,
+ * volumes), namespaces.c (--target).  Read along: namespaces(7), clone(2),
+ * unshare(2), setns(2), pivot_root(2), mount_namespaces(7),
+ * pid_namespaces(7), user_namespaces(7), time_namespaces(7).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <limits.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
@@ -66,14 +63,12 @@
 #include "security.h"
 #include "userns.h"
 
-static void parse_options(int argc, char **argv, struct options *o);
 static void join_network_namespace(const char *file);
 static void enter_user_namespace(const struct options *o);
 static void enter_time_namespace(const struct options *o);
 static void start_child(int flags);
 static void create_namespaces(int flags);
 static void build_container(struct options *o);
-static void enter_workdir(const char *dir);
 static void run_init(struct options *o) __attribute__((noreturn));
 static void exec_in_container(struct options *o) __attribute__((noreturn));
 static void enter_target(struct options *o);
@@ -81,10 +76,14 @@ static void enter_target(struct options *o);
 int main(int argc, char **argv)
 {
 	struct options o;
+	char *why;
 	int flags;
 
 	md_init("ns-enter");
-	parse_options(argc, argv, &o);
+	if (options_parse(argc, argv, &o, &why) < 0)   /* common/nsopts.c */
+		die_x("%s", why);
+	if (!o.command)         /* --help, --version */
+		return 0;
 	/* A SIGCHLD ignored by our caller would make the kernel reap our
 	 * children before we can read their status. */
 	if (signal(SIGCHLD, SIG_DFL) == SIG_ERR)
@@ -92,17 +91,15 @@ int main(int argc, char **argv)
 	if (o.target) {
 		enter_target(&o);       /* docker exec: returns in the child */
 	} else {
-		/* --net=FILE while we still have the host's privileges and
-		 * paths: before the user namespace, before pivot_root. */
+		/* While we still have the host's privileges and paths. */
 		if (o.net_file)
 			join_network_namespace(o.net_file);
 		if (o.flags & CLONE_NEWUSER)
 			enter_user_namespace(&o);
 		if (o.flags & CLONE_NEWTIME)
 			enter_time_namespace(&o);
-		flags = o.flags & ~(CLONE_NEWUSER | CLONE_NEWTIME);
-		if (o.net_file)
-			flags &= ~CLONE_NEWNET;
+		flags = o.flags & ~(CLONE_NEWUSER | CLONE_NEWTIME |
+				    (o.net_file ? CLONE_NEWNET : 0));
 		/* These two apply to children only: they need a new process. */
 		if (o.flags & (CLONE_NEWPID | CLONE_NEWTIME))
 			start_child(flags);     /* returns in the child only */
@@ -110,30 +107,13 @@ int main(int argc, char **argv)
 			create_namespaces(flags);
 		build_container(&o);
 	}
-	/* Init too, so that --target PID lands in the working directory. */
-	if (o.workdir)
-		enter_workdir(o.workdir);
+	/* In init too, so that --target PID lands there (common/rootfs.c
+	 * checks it is inside the root: CVE-2024-21626). */
+	if (o.workdir && rootfs_enter_workdir(o.workdir) < 0)
+		die("%s", rootfs_failed());
 	if ((o.flags & CLONE_NEWPID) && !o.no_init)
 		run_init(&o);
 	exec_in_container(&o);
-}
-
-/* What each option means: ns-enter --help, or common/nsopts.c. */
-static void parse_options(int argc, char **argv, struct options *o)
-{
-	char *why;
-
-	switch (options_parse(argc, argv, o, &why)) {
-	case OPTIONS_RUN:
-		return;
-	case OPTIONS_HELP:
-		fputs(options_usage, stdout);
-		exit(0);
-	case OPTIONS_VERSION:
-		print_version();
-		exit(0);
-	}
-	die_x("%s", why);
 }
 
 /* --net=FILE, a namespace kept by a file (ip netns add, net-bridge). */
@@ -160,13 +140,10 @@ static void write_proc_file(const char *file, const char *text)
 		die("write %s = \"%s\"", file, text);
 }
 
-/*
- * A user namespace where the caller is root: the full map for a caller
- * with subordinate IDs (common/userns.c runs newuidmap and newgidmap),
- * else the single-ID map "0 UID 1", written here after denying
- * setgroups(2), or an unprivileged caller could drop a group that was
- * denying it access to a file.
- */
+/* A user namespace where the caller is root: the full map for a caller
+ * with subordinate IDs (common/userns.c), else the single-ID map "0 UID 1"
+ * written here, after denying setgroups(2): else an unprivileged caller
+ * could drop a group that denies it a file. */
 static void enter_user_namespace(const struct options *o)
 {
 	uid_t uid = geteuid();      /* read before unshare: then unmapped */
@@ -178,8 +155,7 @@ static void enter_user_namespace(const struct options *o)
 
 	if (userns_choose_map(&m, o->single_map) < 0)
 		die("--userns: reading our capabilities");
-	refused = userns_refuse_user(&m, o->set_user, o->uid, o->set_group, o->gid);
-	if (refused)
+	if ((refused = userns_refuse_user(&m, o->set_user, o->uid, o->set_group, o->gid)))
 		die_x("%s", refused);
 	if (m.full && userns_helper_start(&m) < 0)
 		die("fork a helper for newuidmap");
@@ -204,12 +180,9 @@ static void enter_user_namespace(const struct options *o)
 	userns_map_free(&m);
 }
 
-/*
- * A time namespace for our children (time_namespaces(7)): CLOCK_MONOTONIC
- * and CLOCK_BOOTTIME (the uptime) are the host's plus offsets, which can
- * only be written while no process is in it: now, before the first child.
- * The wall clock has no namespace.
- */
+/* A time namespace for our children (time_namespaces(7)): CLOCK_MONOTONIC
+ * and CLOCK_BOOTTIME (the uptime) are the host's plus offsets, written
+ * while no process is in it: now, before the first child. */
 static void enter_time_namespace(const struct options *o)
 {
 	char line[64];
@@ -218,19 +191,16 @@ static void enter_time_namespace(const struct options *o)
 	vlog("unshare(CLONE_NEWTIME)");
 	if (unshare(CLONE_NEWTIME) < 0)
 		die("unshare(CLONE_NEWTIME)");
-	for (i = 0; i < o->n_time_offsets; i++) {
-		/* "CLOCK SECONDS NANOSECONDS" */
+	for (i = 0; i < o->n_time_offsets; i++) {       /* CLOCK SECONDS NS */
 		snprintf(line, sizeof(line), "%s %lld 0", o->time_offsets[i].clock,
 			 o->time_offsets[i].seconds);
 		write_proc_file("/proc/self/timens_offsets", line);
 	}
 }
 
-/*
- * clone3(2) is fork(2) with flags: the child starts in new namespaces
+/* clone3(2) is fork(2) with flags: the child starts in new namespaces
  * (with CLONE_NEWPID, as PID 1) and returns.  The parent supervises it:
- * forwards signals, waits, exits with its status.
- */
+ * forwards signals, waits, exits with its status. */
 static void start_child(int flags)
 {
 	struct clone_args args = { .flags = (unsigned)flags, .exit_signal = SIGCHLD };
@@ -262,13 +232,9 @@ static void create_namespaces(int flags)
 		die("unshare(%s)", namespace_flag_names(flags));
 }
 
-/* ---- the container's steps, in its namespaces ---- */
-
-/*
- * pivot_root(".", "."): the new root becomes "/", and the old root is
- * stacked on top of it, reachable only through "." until detach_old_root.
- * (The trick documented in pivot_root(2), used by runc.)
- */
+/* pivot_root(".", "."): the new root becomes "/", the old one is stacked
+ * on it, reachable through "." only, until detach_old_root (the trick of
+ * pivot_root(2), used by runc). */
 static void pivot_into(const char *root)
 {
 	vlog("chdir(\"%s\")", root);
@@ -290,8 +256,7 @@ static void mount_proc(void)
 }
 
 /* Late: a user namespace may mount a new /proc or /sys only while a full
- * one is visible in its mount namespace (mount_too_revealing in the
- * kernel's fs/namespace.c). */
+ * one is visible (mount_too_revealing in the kernel's fs/namespace.c). */
 static void detach_old_root(void)
 {
 	vlog("umount2(\".\", MNT_DETACH)");
@@ -306,8 +271,7 @@ static void detach_old_root(void)
  * pivot_root(2); /proc and /sys are mounted before the old root goes. */
 static void enter_root(struct options *o)
 {
-	/* A fresh sysfs needs a network namespace of our own user namespace;
-	 * without one, a read-only copy of the host's /sys will do. */
+	/* No fresh sysfs without a network namespace of our user namespace. */
 	int copy_sys = (o->flags & CLONE_NEWUSER) &&
 		       (!(o->flags & CLONE_NEWNET) || o->net_file);
 	struct host_trees h;
@@ -363,20 +327,6 @@ static void build_container(struct options *o)
 		mount_proc();   /* as unshare --mount-proc: for ps */
 }
 
-/* chdir(2) only now, in the new root, and check: a working directory
- * reached through a descriptor leaked from the host would lie outside
- * the root (CVE-2024-21626). */
-static void enter_workdir(const char *dir)
-{
-	char cwd[PATH_MAX];
-
-	vlog("chdir(\"%s\")", dir);
-	if (chdir(dir) < 0)
-		die("--workdir %s", dir);
-	if (!getcwd(cwd, sizeof(cwd)))
-		die("--workdir %s: outside the container", dir);
-}
-
 /*
  * PID 1 of the container: start COMMAND, pass it every forwarded signal,
  * reap every child (orphans land here), and exit with COMMAND's status;
@@ -429,13 +379,11 @@ static void run_init(struct options *o)
 			}
 		}
 	}
-	/* _exit: a forked child must not run its parent's atexit work. */
 	fflush(NULL);
-	_exit(code);
+	_exit(code);    /* a forked child: not its parent's atexit work */
 }
 
-/* Without a GID, docker run takes the user's group in the container's
- * /etc/passwd (our "/" by now), else 0. */
+/* No GID: the user's group in the container's /etc/passwd, else 0 (docker run). */
 static gid_t group_of(uid_t uid)
 {
 	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -460,8 +408,7 @@ static void exec_in_container(struct options *o)
 	for (i = 0; i < o->n_env; i++)
 		if (putenv(o->env[i]) < 0)
 			die("--env %s", o->env[i]);
-	/* Capabilities first, while we are still root: once setuid(2) has
-	 * made us an ordinary user, the bounding set can no longer shrink. */
+	/* Before setuid(2): an ordinary user cannot shrink the bounding set. */
 	vlog("security_apply()");
 	if (security_apply(&o->security) < 0)
 		die("applying capabilities, no_new_privs and seccomp: %s",
@@ -481,12 +428,9 @@ static void exec_in_container(struct options *o)
 	exec_command(o->command);
 }
 
-/*
- * --target PID, as nsenter -a and docker exec: into every namespace, the
- * root and the working directory of a running container, then COMMAND
- * there with the same protections (common/namespaces.c).  Returns in the
- * child; the supervisor stays on the host and exits with COMMAND's status.
- */
+/* --target PID, as nsenter -a and docker exec: into the namespaces, root
+ * and working directory of a running container (common/namespaces.c).
+ * Returns in the child; the supervisor exits with COMMAND's status. */
 static void enter_target(struct options *o)
 {
 	struct ns_target t;
@@ -496,12 +440,11 @@ static void enter_target(struct options *o)
 		die_x("--target %d: no such process", (int)o->target);
 	if (rc < 0)
 		die("--target %d: %s", (int)o->target, t.failed);
-	if (rc > 0) {
-		/* Stuck in the container's pid namespace, where LeakSanitizer's
-		 * helper, which exit(3) starts, would be born: _exit(2). */
-		fflush(NULL);
-		if (t.stuck)
-			_exit(code);
+	fflush(NULL);
+	/* Stuck in the container's pid namespace, where exit(3) would start
+	 * LeakSanitizer's helper: _exit(2). */
+	if (rc > 0 && t.stuck)
+		_exit(code);
+	if (rc > 0)
 		exit(code);
-	}
 }

@@ -20,7 +20,7 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-const char options_usage[] =
+static const char usage[] =
 "Usage: ns-enter [--pid] [--mount] [--uts] [--ipc] [--net[=FILE]] [--cgroup]\n"
 "                [--userns[=single]] [--time] [--time-offset CLOCK=SECONDS,...]\n"
 "                [--all] [--root DIR] [--read-only] [--volume SRC:DST[:ro]]...\n"
@@ -350,7 +350,7 @@ static int check_options(struct options *o, char **why)
 	return 0;
 }
 
-int options_parse(int argc, char **argv, struct options *o, char **why)
+static int parse(int argc, char **argv, struct options *o, char **why)
 {
 	int c;
 
@@ -360,9 +360,11 @@ int options_parse(int argc, char **argv, struct options *o, char **why)
 	opterr = 0;     /* our own one-line messages */
 	while ((c = getopt_long(argc, argv, "+:h", long_options, NULL)) != -1) {
 		if (c == 'h')
-			return OPTIONS_HELP;
-		if (c == OPT_VERSION)
-			return OPTIONS_VERSION;
+			return fputs(usage, stdout) < 0 ? -1 : 0;
+		if (c == OPT_VERSION) {
+			print_version();
+			return 0;
+		}
 		if (c == ':')
 			return refuse(why, "%s: needs an argument (see --help)", argv[optind - 1]);
 		if (c == '?')
@@ -375,7 +377,16 @@ int options_parse(int argc, char **argv, struct options *o, char **why)
 	if (strcmp(argv[optind - 1], "--") != 0)
 		return refuse(why, "missing -- before COMMAND '%s'", argv[optind]);
 	o->command = argv + optind;
-	return check_options(o, why) < 0 ? -1 : OPTIONS_RUN;
+	return check_options(o, why);
+}
+
+int options_parse(int argc, char **argv, struct options *o, char **why)
+{
+	int rc = parse(argc, argv, o, why);
+
+	if (rc < 0 || !o->command)      /* nothing to run: nothing kept */
+		options_free(o);
+	return rc;
 }
 
 void options_free(struct options *o)

@@ -48,16 +48,11 @@ struct options {
 	char **command;         /* COMMAND [ARG...], in argv */
 };
 
-enum { OPTIONS_RUN, OPTIONS_HELP, OPTIONS_VERSION };
-
-/* ns-enter --help. */
-extern const char options_usage[];
-
 /*
- * Fill O from ARGV (--verbose sets md_verbose at once).  Returns
- * OPTIONS_RUN, or OPTIONS_HELP / OPTIONS_VERSION when asked; -1 on bad
- * input, with *WHY the one-line message (malloc'd: "--root /x: No such
- * file or directory").
+ * Fill O from ARGV (--verbose sets md_verbose at once).  --help and
+ * --version print on stdout and leave O->command NULL: nothing to run.
+ * -1 on bad input, with *WHY the one-line message (malloc'd: "--root /x:
+ * No such file or directory").
  */
 int options_parse(int argc, char **argv, struct options *o, char **why);
 void options_free(struct options *o);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,5 +257,18 @@ int rootfs_read_only(void)
 	vlog("mount_setattr(\"/\", MOUNT_ATTR_RDONLY)");
 	if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
 		return fail("mount_setattr / read-only");
+	return 0;
+}
+
+int rootfs_enter_workdir(const char *dir)
+{
+	char cwd[PATH_MAX];
+
+	vlog("chdir(\"%s\")", dir);
+	if (chdir(dir) < 0)
+		return fail("--workdir %s", dir);
+	/* Outside the root, getcwd(3) fails (ENOENT: "unreachable"). */
+	if (!getcwd(cwd, sizeof(cwd)))
+		return fail("--workdir %s: outside the container", dir);
 	return 0;
 }

@@ -59,6 +59,11 @@ int rootfs_mount_volumes(struct volume *v, size_t n);
 /* --read-only: a writable tmpfs on /tmp, then "/" read-only. */
 int rootfs_read_only(void);
 
+/* chdir(2) to DIR, then check with getcwd(3) that it lies in our root: a
+ * directory reached through a descriptor of the host would not
+ * (CVE-2024-21626). */
+int rootfs_enter_workdir(const char *dir);
+
 /* The step that failed last. */
 const char *rootfs_failed(void);
 
