@@ -167,7 +167,7 @@ static void enter_user_namespace(const struct options *o)
 	if (m.full) {
 		rc = userns_helper_finish(&m, &helper);
 		if (rc < 0)
-			die("waiting for the newuidmap helper");
+			die("the newuidmap helper");
 		if (rc > 0)
 			die_x("%s %d: failed: it said why above", helper, (int)getpid());
 	} else {

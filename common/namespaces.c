@@ -87,9 +87,13 @@ int loopback_up(void)
 
 /* ---- --target ---- */
 
+/* Name the failed step in T->failed, keep errno, return -1. */
 static int failed(struct ns_target *t, const char *fmt, const char *arg)
 {
+	int e = errno;
+
 	snprintf(t->failed, sizeof(t->failed), fmt, arg);
+	errno = e;
 	return -1;
 }
 
@@ -97,16 +101,16 @@ static int failed(struct ns_target *t, const char *fmt, const char *arg)
 static int open_of_target(struct ns_target *t, const char *what, int flags)
 {
 	char path[64];
-	int fd;
+	int fd, e;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)t->pid, what);
 	fd = open(path, flags | O_CLOEXEC);
 	if (fd < 0) {
-		int e = errno;
-		failed(t, "%s", path);
+		e = errno;
 		if (e == ENOENT && kill(t->pid, 0) < 0 && errno == ESRCH)
 			e = ESRCH;
 		errno = e;
+		failed(t, "%s", path);
 	}
 	return fd;
 }
@@ -123,8 +127,10 @@ static int same_namespace(int fd, const char *file)
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-static void close_all(struct ns_target *t)
+/* Close every descriptor T holds; returns -1, errno kept (for failures). */
+static int close_all(struct ns_target *t)
 {
+	int e = errno;
 	size_t i;
 
 	for (i = 0; i < N_NAMESPACES; i++) {
@@ -139,13 +145,14 @@ static void close_all(struct ns_target *t)
 	if (t->own_pid_ns >= 0)
 		close(t->own_pid_ns);
 	t->root = t->cwd = t->own_pid_ns = -1;
+	errno = e;
+	return -1;
 }
 
 static int target_open(struct ns_target *t, pid_t pid)
 {
 	char what[32];
 	size_t i;
-	int e;
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
@@ -154,26 +161,17 @@ static int target_open(struct ns_target *t, pid_t pid)
 		t->ns[i] = -1;
 	for (i = 0; i < N_NAMESPACES; i++) {
 		snprintf(what, sizeof(what), "ns/%s", namespaces[i].file);
-		t->ns[i] = open_of_target(t, what, O_RDONLY);
-		if (t->ns[i] < 0)
-			goto fail;
+		if ((t->ns[i] = open_of_target(t, what, O_RDONLY)) < 0)
+			return close_all(t);
 		if (same_namespace(t->ns[i], namespaces[i].file)) {
 			close(t->ns[i]);
 			t->ns[i] = -1;
 		}
 	}
-	t->root = open_of_target(t, "root", O_RDONLY | O_DIRECTORY);
-	if (t->root < 0)
-		goto fail;
-	t->cwd = open_of_target(t, "cwd", O_RDONLY | O_DIRECTORY);
-	if (t->cwd < 0)
-		goto fail;
+	if ((t->root = open_of_target(t, "root", O_RDONLY | O_DIRECTORY)) < 0 ||
+	    (t->cwd = open_of_target(t, "cwd", O_RDONLY | O_DIRECTORY)) < 0)
+		return close_all(t);
 	return 0;
-fail:
-	e = errno;
-	close_all(t);
-	errno = e;
-	return -1;
 }
 
 /* setns(2) into the target's namespace I, then forget its file. */
@@ -185,7 +183,9 @@ static int join(struct ns_target *t, size_t i)
 	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)t->pid, ns->file);
 	vlog("setns(\"%s\", %s)", path, ns->flag_name);
 	if (setns(t->ns[i], ns->flag) < 0) {
+		int e = errno;
 		snprintf(t->failed, sizeof(t->failed), "setns %s (%s)", path, ns->flag_name);
+		errno = e;
 		return -1;
 	}
 	close(t->ns[i]);
@@ -216,55 +216,36 @@ static int join_pid_namespace(struct ns_target *t)
 	return join(t, p);
 }
 
-static int leave_pid_namespace(struct ns_target *t)
-{
-	int rc = 0, e = 0;
-
-	if (t->own_pid_ns >= 0 && setns(t->own_pid_ns, CLONE_NEWPID) < 0) {
-		e = errno;
-		failed(t, "%s", "setns back to our pid namespace");
-		rc = -1;
-	}
-	close_all(t);
-	errno = e;
-	return rc;
-}
-
+/* In the child: the other namespaces, the root, the working directory. */
 static int join_the_rest(struct ns_target *t)
 {
 	size_t i;
-	int e;
 
 	if (t->own_pid_ns >= 0)
 		close(t->own_pid_ns);
 	t->own_pid_ns = -1;
 	for (i = 0; i < N_NAMESPACES; i++)
 		if (t->ns[i] >= 0 && join(t, i) < 0)
-			goto fail;
+			return close_all(t);
 	vlog("fchdir(/proc/%d/root); chroot(\".\")", (int)t->pid);
 	if (fchdir(t->root) < 0 || chroot(".") < 0) {
 		failed(t, "%s", "entering its root");
-		goto fail;
+		return close_all(t);
 	}
 	vlog("fchdir(/proc/%d/cwd)", (int)t->pid);
 	if (fchdir(t->cwd) < 0) {
 		failed(t, "%s", "entering its working directory");
-		goto fail;
+		return close_all(t);
 	}
 	/* Until execve(2) this process runs the host's binary inside the
 	 * container: not dumpable, so that no process there may open its
 	 * /proc/PID/exe (CVE-2019-5736; ns-enter's init does the same). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
 		failed(t, "%s", "prctl(PR_SET_DUMPABLE)");
-		goto fail;
+		return close_all(t);
 	}
 	close_all(t);
 	return 0;
-fail:
-	e = errno;
-	close_all(t);
-	errno = e;
-	return -1;
 }
 
 int target_enter(struct ns_target *t, pid_t pid, int *code)
@@ -274,32 +255,32 @@ int target_enter(struct ns_target *t, pid_t pid, int *code)
 
 	if (target_open(t, pid) < 0)
 		return -1;
-	if (join_pid_namespace(t) < 0 || block_forwarded_signals() < 0) {
-		int e = errno;
-		close_all(t);
-		errno = e;
-		return -1;
+	if (join_pid_namespace(t) < 0)
+		return close_all(t);
+	if (block_forwarded_signals() < 0) {
+		failed(t, "%s", "sigprocmask");
+		return close_all(t);
 	}
 	/* fork(2), written as clone3(2) without flags as ns-enter does */
 	vlog("clone3(0)");
 	fflush(NULL);
 	child = clone3(&args, sizeof(args));
 	if (child < 0) {
-		int e = errno;
 		failed(t, "%s", "clone3(0)");
-		close_all(t);
-		errno = e;
-		return -1;
+		return close_all(t);
 	}
 	if (child == 0)
 		return join_the_rest(t);
-	if (leave_pid_namespace(t) < 0) {
+	/* Back home, so that the supervisor stays on the host.  Refused when
+	 * we had to join the target's user namespace first (STUCK). */
+	if (t->own_pid_ns >= 0 && setns(t->own_pid_ns, CLONE_NEWPID) < 0) {
 		vlog("setns back to our pid namespace: %s", strerror(errno));
 		t->stuck = 1;
 	}
+	close_all(t);
 	*code = supervise(child);
 	if (*code < 0) {
-		snprintf(t->failed, sizeof(t->failed), "waitpid %d", (int)child);
+		snprintf(t->failed, sizeof(t->failed), "waitpid %d", child);
 		return -1;
 	}
 	return 1;

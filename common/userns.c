@@ -249,17 +249,18 @@ int userns_helper_start(struct userns_map *m)
 
 int userns_helper_finish(struct userns_map *m, const char **which)
 {
-	int wstatus, rc = 0;
+	ssize_t n = write(m->go, "", 1);
+	int wstatus, e = errno;
 
-	if (write(m->go, "", 1) != 1)
-		rc = -1;
 	close(m->go);
 	m->go = -1;
 	if (waitpid(m->helper, &wstatus, 0) < 0)
 		return -1;
 	m->helper = 0;
-	if (rc < 0)
+	if (n != 1) {           /* it is gone: it never ran the helpers */
+		errno = n < 0 ? e : EPIPE;
 		return -1;
+	}
 	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
 		return 0;
 	*which = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 2
