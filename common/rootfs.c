@@ -78,9 +78,8 @@ int make_mount_point(const char *path, int is_dir)
 
 	if (is_dir)
 		return mkdir_p(path, 0755) < 0 ? fail("mkdir %s", path) : 0;
-	/* A file that is there already is left alone: opening it for
-	 * writing would make overlayfs copy it up, only to be covered
-	 * (speed: see bench/README.md, ns-enter). */
+	/* speed: an existing file is not opened (no overlayfs copy-up);
+	 * see bench/README.md, ns-enter */
 	if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
 		return 0;
 	parent = xstrdup(path);

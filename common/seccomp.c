@@ -21,7 +21,7 @@
  * default capabilities it is compiled there once and loaded as is
  * (seccomp-load.c); with --cap-add or --cap-drop the rules differ and
  * libseccomp compiles them at start (seccomp_load_compiled).  ns-enter
- * --verbose says which.  Speed: see bench/README.md, ns-enter.
+ * --verbose says which (why make does it: bench/README.md, ns-enter).
  */
 #include <errno.h>
 #include <linux/capability.h>
