@@ -46,6 +46,7 @@ static int load_precompiled(void)
 
 int seccomp_load_default(uint64_t caps, const char **how)
 {
+	/* speed: compiled once by make, not at each start; see bench/README.md, ns-enter */
 	if (caps == SECCOMP_DEFAULT_CAPS && !compile_forced()) {
 		*how = "compiled by make (build/seccomp-default.h)";
 		if (load_precompiled() < 0)

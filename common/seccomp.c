@@ -14,20 +14,14 @@
  * code under other numbers: libseccomp's filter kills the process on any
  * architecture it was not told about, so the list cannot be bypassed so.
  *
- * Compiled once, loaded as is.  The BPF program is plain data: an array
- * of struct sock_filter instructions (load the syscall number, compare,
- * jump, return ALLOW or ERRNO(EPERM)), the first of which check the
- * architecture.  Compiling the rules below into it takes libseccomp a few
- * system calls (to learn what the kernel supports) and about 0.3 ms, at
- * every container start.  So make does it once: common/gen/seccomp-bpf.c
- * runs seccomp_default_filter() below for Docker's default capabilities
- * and writes the program, exported by seccomp_export_bpf(3), into
- * build/seccomp-default.h; seccomp-load.c hands that array to the kernel
- * with seccomp(SECCOMP_SET_MODE_FILTER) without libseccomp.  With other
- * capabilities (--cap-add, --cap-drop) the rules differ, and libseccomp
- * compiles them at start as before (seccomp_load_compiled).  ns-enter
- * --verbose says which it did.  The program itself, one instruction a
- * line, is in build/seccomp-default.h after make.
+ * The BPF program is plain data: an array of struct sock_filter
+ * instructions (load the syscall number, compare, jump, return ALLOW or
+ * ERRNO(EPERM)), the first of which check the architecture.  After make,
+ * build/seccomp-default.h shows it, one instruction a line: for Docker's
+ * default capabilities it is compiled there once and loaded as is
+ * (seccomp-load.c); with --cap-add or --cap-drop the rules differ and
+ * libseccomp compiles them at start (seccomp_load_compiled).  ns-enter
+ * --verbose says which (why make does it: bench/README.md, ns-enter).
  */
 #include <errno.h>
 #include <linux/capability.h>

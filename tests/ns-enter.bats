@@ -170,6 +170,54 @@ wait_for() {
 	assert_output --regexp '^time:\[[0-9]+\]$'
 }
 
+@test "time: --time-offset boottime=86400 puts the uptime a day ahead, for root and nobody" {
+	host=$(cut -d. -f1 /proc/uptime)
+	run "$NS" --time-offset boottime=86400 -- cat /proc/uptime
+	assert_success
+	[ "${output%%.*}" -ge $((host + 86400)) ] || fail "uptime inside: $output, host: $host"
+	# both clocks, as the kernel shows the namespace's offsets
+	run "$NS" --time-offset boottime=86400,monotonic=3600 -- cat /proc/self/timens_offsets
+	assert_success
+	assert_line --regexp '^monotonic +3600 +0$'
+	assert_line --regexp '^boottime +86400 +0$'
+	# a whole container: busybox's uptime (the TP's command)
+	run "$NS" --all --time-offset boottime=86400 --root "$ROOTFS" -- uptime
+	assert_success
+	assert_output --partial "up 1 day"
+	# written after unshare, before the first child is in the namespace
+	run "$NS" --verbose --time-offset monotonic=3600 -- true
+	assert_success
+	assert_equal "$(grep -n -e 'unshare(CLONE_NEWTIME)' -e timens_offsets -e 'clone3(' <<<"$output" | cut -d: -f3-)" \
+		" unshare(CLONE_NEWTIME)
+ write /proc/self/timens_offsets = \"monotonic 3600 0\"
+ clone3(0)"
+	# an ordinary user, in a user namespace of its own
+	command -v setpriv >/dev/null || skip "no setpriv (util-linux)"
+	host=$(cut -d. -f1 /proc/uptime)
+	run as_nobody "$NS" --userns --time-offset boottime=86400 -- cat /proc/uptime
+	assert_success
+	[ "${output%%.*}" -ge $((host + 86400)) ] || fail "uptime inside: $output, host: $host"
+}
+
+@test "time: a bad --time-offset is refused with the reason and 125" {
+	run "$NS" --time-offset boottime=abc -- true
+	assert_equal "$status" 125
+	assert_output "ns-enter: --time-offset boottime=abc: 'abc' is not a whole number of seconds"
+	run "$NS" --time-offset uptime=5 -- true
+	assert_equal "$status" 125
+	assert_output "ns-enter: --time-offset uptime=5: expected boottime=SECONDS, monotonic=SECONDS or both, comma-separated"
+	run "$NS" --time-offset boottime=1,boottime=2 -- true
+	assert_equal "$status" 125
+	assert_output "ns-enter: --time-offset boottime=1,boottime=2: boottime given twice"
+	run "$NS" --time-offset "" -- true
+	assert_equal "$status" 125
+	assert_output --partial "ns-enter: --time-offset : expected boottime=SECONDS"
+	# the kernel's own limit: a clock may not go below zero
+	run "$NS" --time-offset boottime=-99999999999 -- true
+	assert_equal "$status" 125
+	assert_output 'ns-enter: write /proc/self/timens_offsets = "boottime -99999999999 0": Numerical result out of range'
+}
+
 # ---- the root filesystem ----
 
 @test "root: the host's filesystem is unreachable, also via /proc/1/root and .." {

@@ -1,0 +1,70 @@
+/*
+ * rootfs.h - the mounts of a container's root filesystem around
+ * pivot_root(2): what is taken from the host before pivot_root hides it
+ * (device nodes, --volume sources, maybe /sys: detached copies made with
+ * open_tree(2)), and what is mounted in the new root after it (/sys, a
+ * minimal /dev, the volumes, a read-only root).  See mount_namespaces(7),
+ * open_tree(2), move_mount(2), mount_setattr(2).  Used by ns-enter.
+ *
+ * Each function returns 0, or -1 with errno; rootfs_failed() then names
+ * the step ("mount devpts on /dev/pts"), for "ns-enter: STEP: why".
+ */
+#ifndef MINIDOCK_ROOTFS_H
+#define MINIDOCK_ROOTFS_H
+
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* --volume SRC:DST[:ro] */
+struct volume {
+	char *source;           /* a host path, made absolute */
+	char *dest;             /* a path inside the container */
+	int read_only;
+	int is_dir;
+	int tree_fd;            /* a detached copy of SOURCE, or -1 */
+};
+
+/* The host's /dev nodes a container gets (null, zero, full, random,
+ * urandom, tty) and its /sys, copied before pivot_root(2) hides them. */
+#define ROOTFS_N_DEVICES 6
+struct host_trees {
+	int dev[ROOTFS_N_DEVICES];
+	int sys;                /* -1 unless sysfs cannot be mounted afresh */
+};
+
+/* pivot_root(2): glibc has no wrapper. */
+static inline int pivot_root(const char *new_root, const char *put_old)
+{
+	return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+/* Make PATH (and its parents) as a directory, or as an empty file when
+ * IS_DIR is 0; a file that is there already is left alone. */
+int make_mount_point(const char *path, int is_dir);
+
+/* Copy the device nodes, the N volumes (read-only ones made so) and,
+ * with COPY_SYS, a read-only /sys: a fresh sysfs needs a network
+ * namespace owned by our user namespace, without which the host's will do. */
+int rootfs_take_host_trees(struct host_trees *h, struct volume *v, size_t n,
+			   int copy_sys);
+
+/* In the new root: /sys (fresh and read-only, or the copy); /dev on a
+ * tmpfs with the copied nodes, a private devpts, /dev/shm, the usual
+ * links and, with NEW_IPC, /dev/mqueue; then the volumes at their DST. */
+int rootfs_mount_sys(struct host_trees *h);
+int rootfs_mount_dev(struct host_trees *h, int new_ipc);
+int rootfs_mount_volumes(struct volume *v, size_t n);
+
+/* --read-only: a writable tmpfs on /tmp, then "/" read-only. */
+int rootfs_read_only(void);
+
+/* chdir(2) to DIR, then check with getcwd(3) that it lies in our root: a
+ * directory reached through a descriptor of the host would not
+ * (CVE-2024-21626). */
+int rootfs_enter_workdir(const char *dir);
+
+/* The step that failed last. */
+const char *rootfs_failed(void);
+
+#endif
