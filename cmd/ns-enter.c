@@ -290,6 +290,10 @@ static void enter_root(struct options *o)
 	if (rootfs_mount_sys(&h) < 0 || rootfs_mount_dev(&h, o->flags & CLONE_NEWIPC) < 0 ||
 	    rootfs_mount_volumes(o->volumes, o->n_volumes) < 0)
 		die("%s", rootfs_failed());
+	/* Its own cgroups, read-only, at /sys/fs/cgroup (as Docker). */
+	if ((o->flags & CLONE_NEWCGROUP) && (o->flags & CLONE_NEWPID) && h.sys < 0 &&
+	    rootfs_mount_cgroup() < 0)
+		die("%s", rootfs_failed());
 	detach_old_root();
 	if (o->workdir && mkdir_p(o->workdir, 0755) < 0)
 		die("--workdir %s", o->workdir);

@@ -191,6 +191,84 @@ int rootfs_mount_sys(struct host_trees *h)
 			    "MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC");
 }
 
+#define CG_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+#define CG_FLAGS_TEXT "MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC"
+
+/* One cgroup v1 hierarchy ("memory", "cpu,cpuacct", "name=systemd") at
+ * /sys/fs/cgroup/NAME, and a link for each controller of a co-mounted
+ * pair (cpu -> cpu,cpuacct), as Docker and systemd lay them out. */
+static int mount_v1_hierarchy(const char *controllers)
+{
+	const char *name = strncmp(controllers, "name=", 5) ? controllers : controllers + 5;
+	char *dir = xasprintf("/sys/fs/cgroup/%s", name);
+	char *opts = xstrdup(controllers), *c, *save = NULL;
+	int ret = -1;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		fail("mkdir %s", dir);
+		goto out;
+	}
+	if (mount_traced("cgroup", dir, "cgroup", CG_FLAGS, controllers, CG_FLAGS_TEXT) < 0)
+		goto out;
+	ret = 0;
+	if (!strchr(controllers, ','))
+		goto out;
+	for (c = strtok_r(opts, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+		char *link = xasprintf("/sys/fs/cgroup/%s", c);
+		if (symlink(name, link) < 0 && errno != EEXIST)
+			ret = fail("symlink %s", link);
+		free(link);
+	}
+out:
+	free(opts);
+	free(dir);
+	return ret;
+}
+
+int rootfs_mount_cgroup(void)
+{
+	char *text = read_file("/proc/self/cgroup", NULL), *line, *save = NULL;
+	int ret = 0, v1 = 0;
+
+	if (!text)
+		return fail("read /proc/self/cgroup");
+	/* Each line is "ID:CONTROLLERS:PATH"; "0::PATH" is the v2 tree. */
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "0::", 3) != 0)
+			v1 = 1;
+	if (!v1) {
+		/* Pure v2: the container's own cgroup is the root it sees. */
+		ret = mount_traced("cgroup2", "/sys/fs/cgroup", "cgroup2", CG_FLAGS, NULL,
+				   CG_FLAGS_TEXT);
+		free(text);
+		return ret;
+	}
+	/* v1 (or hybrid): a tmpfs to hold one directory per hierarchy. */
+	if (mount_traced("tmpfs", "/sys/fs/cgroup", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			 "mode=755", "MS_NOSUID|MS_NODEV|MS_NOEXEC") < 0) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	text = read_file("/proc/self/cgroup", NULL);
+	save = NULL;
+	for (line = strtok_r(text, "\n", &save); line && ret == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *controllers = strchr(line, ':'), *end;
+
+		if (!controllers || !(end = strchr(++controllers, ':')) || end == controllers)
+			continue;       /* "0::/" of a hybrid host: nothing to show */
+		*end = '\0';
+		ret = mount_v1_hierarchy(controllers);
+	}
+	free(text);
+	if (ret == 0)
+		ret = mount_traced("tmpfs", "/sys/fs/cgroup", NULL,
+				   MS_REMOUNT | MS_BIND | CG_FLAGS, NULL,
+				   "MS_REMOUNT|MS_BIND|MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC");
+	return ret;
+}
+
 /* A /dev of our own on tmpfs with only harmless devices: never the
  * host's disks.  A private devpts instance gives the container its own
  * pseudo-terminals. */

@@ -54,6 +54,12 @@ int rootfs_take_host_trees(struct host_trees *h, struct volume *v, size_t n,
  * links and, with NEW_IPC, /dev/mqueue; then the volumes at their DST. */
 int rootfs_mount_sys(struct host_trees *h);
 int rootfs_mount_dev(struct host_trees *h, int new_ipc);
+/* /sys/fs/cgroup as Docker gives a container: its own cgroups, read-only,
+ * seen through its cgroup namespace (cgroup_namespaces(7)), so that it
+ * can read its limits (cat /sys/fs/cgroup/memory.max).  Pure v2: one
+ * cgroup2 mount; v1 or hybrid: a tmpfs with a cgroup mount per hierarchy
+ * of /proc/self/cgroup.  Call after /proc and /sys are mounted. */
+int rootfs_mount_cgroup(void);
 int rootfs_mount_volumes(struct volume *v, size_t n);
 
 /* --read-only: a writable tmpfs on /tmp, then "/" read-only. */

@@ -262,6 +262,20 @@ image_with() {
 	tar -C "$dir" -cf "$TEST_TMP/$1.tar" .
 }
 
+@test "run: the container reads its own limits in /sys/fs/cgroup, read-only, as with docker run" {
+	# v2: memory.max at the top; v1 (and hybrid): one directory per hierarchy.
+	run "$RUN" --rm --network none --memory 64M --pids-limit 50 busybox sh -c '
+		cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+		cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max
+		grep -c " /sys/fs/cgroup[/ ].* ro," /proc/self/mountinfo
+		mkdir /sys/fs/cgroup/x 2>&1 || true'
+	assert_success
+	assert_line --index 0 67108864
+	assert_line --index 1 50
+	refute_line --index 2 0
+	assert_line --index 3 --partial "Read-only file system"
+}
+
 @test "run -u NAME: an image whose /etc/passwd is a FIFO is refused at once, not waited on forever" {
 	image_with fifo 'rm etc/passwd && mkfifo etc/passwd'
 	run timeout 30 "$RUN" --rm --network none -u nobody "$TEST_TMP/fifo.tar" true
