@@ -19,6 +19,7 @@
 
 #include "minidock.h"
 #include "leases.h"
+#include "nft.h"
 
 /* Without --subnet: the first of these no host route overlaps. */
 static const char *const fallback_subnets[] = {
@@ -122,6 +123,66 @@ char *lease_veth_name(const char *name)
 char *net_state_path(const char *name, const char *suffix)
 {
 	return xasprintf("%s/net/%s%s", md_run_dir(), name, suffix);
+}
+
+int net_mark(const char *name, const char *suffix, const char *text)
+{
+	char *path = net_state_path(name, suffix);
+	int ret = write_file(path, text);
+
+	free(path);
+	return ret;
+}
+
+/* What was marked (malloc'd), the marker removed; NULL when none. */
+static char *unmark(const char *name, const char *suffix)
+{
+	char *path = net_state_path(name, suffix), *text = read_file(path, NULL);
+
+	if (text && unlink(path) < 0) {
+		free(text);
+		text = NULL;
+	}
+	free(path);
+	return text;
+}
+
+int net_put_bridge_back(struct rtnl *r, const char *bridge)
+{
+	char *ours = unmark(bridge, ".ours"), *cidr = unmark(bridge, ".gateway");
+	int prefix, index, ret = 0;
+	const char *why;
+	uint32_t net;
+
+	if (ours)
+		ret = rtnl_del_link(r, bridge) < 0 && errno != ENODEV ? -1 : 0;
+	else if (cidr && parse_cidr(cidr, &net, &prefix, &why) == 0 &&
+		 (index = rtnl_link_index(r, bridge)) > 0)
+		ret = rtnl_del_addr(r, index, bridge, net + 1, prefix) < 0 &&
+		      errno != EADDRNOTAVAIL ? -1 : 0;
+	free(cidr);
+	free(ours);
+	return ret;
+}
+
+int net_restore_forwarding(void)
+{
+	const char *knob = "/proc/sys/net/ipv4/ip_forward";
+	char *ours = unmark("ip_forward", ".ours"), *now = NULL, *who = NULL;
+	int ret = 0;
+
+	if (ours && (now = read_file(knob, NULL)) && now[0] == '1') {
+		if (nft_other_routers(&who) != 0) {
+			vlog("%s stays 1: %s may need it", knob, who ? who : nft_error);
+		} else {
+			vlog("write %s = 0", knob);
+			ret = write_file(knob, "0\n");
+		}
+	}
+	free(who);
+	free(now);
+	free(ours);
+	return ret;
 }
 
 void lease_free(struct lease *l)
@@ -312,6 +373,16 @@ void lease_drop(struct leases *L, const char *name)
 int lease_owner_alive(const struct lease *l)
 {
 	return l->pid == 0 || proc_start_time(l->pid) == l->start;
+}
+
+char *lease_first_dead(const struct leases *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->n; i++)
+		if (!lease_owner_alive(&L->v[i]))
+			return xstrdup(L->v[i].name);
+	return NULL;
 }
 
 /* ---- choosing a subnet and an address ---- */

@@ -9,13 +9,13 @@
  * PID and STARTTIME name the net-bridge that owns it (0: kept by --create
  * until --delete); a lease whose owner is gone is "dead", and reclaimed.
  * The file is replaced whole, by rename(2) of a new one: a crash leaves
- * the old file or the new one, never half of one.  Small marker files
- * beside it (net_state_path) say what net-bridge changed on the host.
+ * the old file or the new one, never half of one.  Marker files beside
+ * it say what net-bridge changed on the host, to put back (net_mark).
  *
  * Also the published ports of the command line (--publish), which leases
  * keep, and --list.  Functions return -1 with errno, or a message in WHY.
  *
- * Read: flock(2), rename(2).  Used by: net-bridge.
+ * Read: flock(2), rename(2), rtnetlink(7).  Used by: net-bridge.
  */
 #ifndef MINIDOCK_LEASES_H
 #define MINIDOCK_LEASES_H
@@ -68,6 +68,25 @@ struct lease *lease_find(const struct leases *L, const char *name);
 void lease_add(struct leases *L, const struct lease *l);
 void lease_drop(struct leases *L, const char *name);
 void lease_free(struct lease *l);
+/*
+ * Markers: what net-bridge changed on a host it shares with other
+ * programs, and must put back only if it made the change.  net_mark
+ * writes TEXT in net/NAMESUFFIX:
+ *   BRIDGE.ours          net-bridge made the bridge
+ *   BRIDGE.gateway       it gave a bridge of the host's the gateway
+ *                        address (the text: its subnet)
+ *   ip_forward.ours      it turned /proc/sys/net/ipv4/ip_forward on
+ */
+int net_mark(const char *name, const char *suffix, const char *text);
+/* A bridge's last container gone: RTM_DELLINK BRIDGE if we made it, else
+ * RTM_DELADDR the gateway address we gave it.  -1 with errno. */
+int net_put_bridge_back(struct rtnl *r, const char *bridge);
+/* The last container gone: ip_forward back to 0 if net-bridge turned it
+ * on, it is still on, and no other program's nftables or iptables rules
+ * show that it routes too (Docker, libvirt: nft_other_routers).  -1 with
+ * errno when the write fails. */
+int net_restore_forwarding(void);
+
 /* The host end of its veth pair: "veth-NAME", or a hash of NAME when
  * that would not fit in IFNAMSIZ (15 characters and a NUL); malloc'd. */
 char *lease_veth_name(const char *name);
@@ -76,6 +95,8 @@ char *lease_veth_name(const char *name);
 int publish_busy(const struct publish *p);
 /* Is its owner still running (or is it kept by --create)? */
 int lease_owner_alive(const struct lease *l);
+/* The name of the first lease whose owner is gone (malloc'd), or NULL. */
+char *lease_first_dead(const struct leases *L);
 
 /* $MINIDOCK_RUN_DIR/net/NAMESUFFIX (malloc'd): the leases, the lock, and
  * markers such as net/minidock0.ours (NAME "minidock0", SUFFIX ".ours"). */

@@ -89,6 +89,7 @@ int nft_run(const char *cmds, char **out)
 	const char *p, *text;
 	int ret;
 
+	nft_error[0] = '\0';
 	if (!nft) {
 		if (load() < 0) {
 			errno = ENOENT;
@@ -96,6 +97,7 @@ int nft_run(const char *cmds, char **out)
 		}
 		nft = lib.ctx_new(NFT_CTX_DEFAULT);
 		if (!nft) {
+			snprintf(nft_error, sizeof(nft_error), "nft_ctx_new failed");
 			errno = ENOMEM;
 			return -1;
 		}
