@@ -23,7 +23,7 @@
  *                          eth0 of the host -> other hosts
  *
  * Below main(), the steps in the order they run: lease_address,
- * make_netns (unshare(2), a bind mount keeps it), find_or_make_bridge,
+ * make_netns (unshare(2), kept by a bind mount), find_or_make_bridge,
  * plug_veth, configure_eth0, enable_forwarding, add_nat_rules,
  * enter_and_exec (setns(2), execvp COMMAND); then teardown undoes them.
  *
@@ -31,7 +31,7 @@
  * socket, built with libmnl in common/rtnl.c (rtnl_new_veth() sends
  * RTM_NEWLINK ... type veth); a netlink socket talks to the namespace it
  * was opened in.  NAT rules go to libnftables in nft(8)'s own syntax
- * (common/nft.c); leases, under flock(2), in common/leases.c.
+ * (common/nft.c); the leases, under flock(2), are common/leases.c.
  *
  * Read: veth(4), network_namespaces(7), ip-netns(8), rtnetlink(7),
  * netlink(7), nft(8), bridge(8), unshare(2), setns(2).
@@ -61,13 +61,14 @@
 
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
 
+static void lock_leases(struct leases *L, int how);
 static int run_chain(struct net_options *o);
-static void list_networks(const struct net_options *o);
 static int disconnect_container(const char *name, pid_t owner);
 
 int main(int argc, char **argv)
 {
 	struct net_options o;
+	struct leases L;
 	char why[256];
 	int code = 0;
 
@@ -77,7 +78,11 @@ int main(int argc, char **argv)
 	switch (o.mode) {
 	case MODE_HELP: net_options_usage(stdout); break;
 	case MODE_VERSION: print_version(); break;
-	case MODE_LIST: list_networks(&o); break;
+	case MODE_LIST:
+		lock_leases(&L, LOCK_SH);
+		leases_print(&L, o.json);
+		leases_unlock(&L);
+		break;
 	case MODE_DELETE: code = disconnect_container(o.name, 0) < 0 ? EXIT_TOOL_FAILED : 0; break;
 	default: code = run_chain(&o); break;     /* the chain, --exec, --create */
 	}
@@ -99,15 +104,6 @@ static void save_leases(struct leases *L)
 		die("write %s/net/leases", md_run_dir());
 }
 
-static void list_networks(const struct net_options *o)
-{
-	struct leases L;
-
-	lock_leases(&L, LOCK_SH);
-	leases_print(&L, o->json);
-	leases_unlock(&L);
-}
-
 /* ---- the chain: set up, run COMMAND, wait, undo ---- */
 
 static int connect_container(struct net_options *o, pid_t owner, struct lease *out);
@@ -115,11 +111,10 @@ static void enter_and_exec(int nsfd, const struct lease *l, char **command)
 	__attribute__((noreturn));
 
 /*
- * Set up, then: run COMMAND in a child, wait, undo (the chain); or become
- * COMMAND (--exec, as `ip netns exec`: whoever ran us undoes it with
- * --delete once COMMAND has ended, as containerd's shim calls the CNI
- * plugin's DEL; COMMAND keeps our PID, the lease's owner); or keep the
- * network, owned by nobody (--create).
+ * Set up, then run COMMAND in a child, wait and undo (the chain); or
+ * become COMMAND (--exec, as `ip netns exec`: COMMAND keeps our PID, the
+ * lease's owner, and whoever ran us undoes it all with --delete, as
+ * containerd's shim calls the CNI plugin's DEL); or keep it (--create).
  */
 static int run_chain(struct net_options *o)
 {
@@ -150,17 +145,12 @@ static int run_chain(struct net_options *o)
 	malloc_trim(0);         /* speed: see bench/README.md, net-bridge */
 	fflush(NULL);
 	child = fork();
-	if (child < 0) {
-		warn_errno("fork");
-		code = EXIT_TOOL_FAILED;
-	} else if (child == 0) {
+	if (child == 0)
 		enter_and_exec(nsfd, &l, o->command);
-	} else {
-		close(nsfd);
-		if ((code = supervise(child)) < 0) {
-			warn_errno("waitpid");
-			code = EXIT_TOOL_FAILED;
-		}
+	close(nsfd);
+	if (child < 0 || (code = supervise(child)) < 0) {
+		warn_errno(child < 0 ? "fork" : "waitpid");
+		code = EXIT_TOOL_FAILED;
 	}
 	if (disconnect_container(o->name, getpid()) < 0 && code == 0)
 		code = EXIT_TOOL_FAILED;
@@ -181,15 +171,13 @@ static int configure_eth0(struct rtnl *inside, const struct lease *l, uint32_t g
 static int enable_forwarding(void);
 static int add_nat_rules(const struct lease *l, const struct net_options *o);
 
-/*
- * The whole setup, under the leases lock.  Any failure undoes what was
- * made, and net-bridge exits 125.  Returns an fd of the namespace; OUT
- * gets the name and the address.
- */
+/* The whole setup, under the leases lock; a failure undoes what was made
+ * and exits 125.  Returns an fd of the namespace; OUT gets the name and
+ * the address. */
 static int connect_container(struct net_options *o, pid_t owner, struct lease *out)
 {
-	struct rtnl host = { 0 }, inside = { 0 };
 	char *path = netns_path(o->name), *dir = xasprintf("%s/%s", md_run_dir(), o->name), *dead;
+	struct rtnl host = { 0 }, inside = { 0 };
 	struct leases L;
 	struct lease l;
 	int bridge, nsfd = -1;
@@ -210,6 +198,7 @@ static int connect_container(struct net_options *o, pid_t owner, struct lease *o
 	    configure_eth0(&inside, &l, o->net + 1) < 0 ||
 	    enable_forwarding() < 0 || add_nat_rules(&l, o) < 0)
 		goto fail;
+	/* For run to bind-mount on /etc/resolv.conf and /etc/hosts. */
 	if (resolv_write(dir, l.name, l.addr, o->dns, o->ndns) < 0) {
 		warn_errno("write %s/resolv.conf and hosts", dir);
 		goto fail;
@@ -240,12 +229,7 @@ static int lease_address(struct leases *L, struct net_options *o, struct rtnl *h
 
 	if (bridge < 0)
 		die_x("%s", why);
-	*l = (struct lease){ .name = xstrdup(o->name), .bridge = xstrdup(o->bridge),
-			     .veth = lease_veth_name(o->name), .addr = o->addr,
-			     .prefix = o->prefix, .pid = owner,
-			     .start = owner ? proc_start_time(owner) : 0,
-			     .pub = xmalloc((o->npub + 1) * sizeof(*o->pub)), .npub = o->npub };
-	memcpy(l->pub, o->pub, o->npub * sizeof(*o->pub));
+	*l = lease_new(o->name, o->bridge, o->addr, o->prefix, owner, o->pub, o->npub);
 	lease_add(L, l);
 	save_leases(L);
 	return bridge;
@@ -293,45 +277,37 @@ static int write_sysctl(const char *path, const char *value)
 }
 
 /* The bridge, up, with the gateway address; made if INDEX is 0.  Markers
- * (common/leases.h) remember what to undo: the bridge, if we made it
- * (BR.ours), or the gateway address, on a bridge of the host's. */
+ * remember what to put back: the bridge if we made it, else the address
+ * we gave a bridge of the host's (net_mark, common/leases.h). */
 static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int index)
 {
+	char *knob = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", o->bridge);
 	int made = index == 0;
-	char *knob;
 
 	if (made) {
-		if (rtnl_new_bridge(r, o->bridge) < 0) {
-			warn_errno("RTM_NEWLINK %s type bridge", o->bridge);
-			return -1;
-		}
-		if (net_mark(o->bridge, ".ours", "created by net-bridge\n") < 0)
-			warn_errno("marking %s as ours", o->bridge);
-		index = rtnl_link_index(r, o->bridge);
+		if (rtnl_new_bridge(r, o->bridge) < 0 || (index = rtnl_link_index(r, o->bridge)) < 0 ||
+		    net_mark(o->bridge, ".ours", "created by net-bridge\n") < 0)
+			goto fail;
 		/* Let packets DNATed from 127.0.0.1 out (and their answers in)
 		 * through the bridge; the "guard" rule keeps containers from
 		 * using this to reach the host's 127.0.0.1 services. */
-		knob = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", o->bridge);
 		if (write_sysctl(knob, "1\n") < 0)
 			warn_errno("write %s", knob);
-		free(knob);
-	}
-	if (index < 0) {
-		warn_errno("RTM_GETLINK %s", o->bridge);
-		return -1;
 	}
 	if (rtnl_new_addr(r, index, o->bridge, o->net + 1, o->prefix, NLM_F_EXCL) == 0) {
 		if (!made && net_mark(o->bridge, ".gateway", o->subnet) < 0)
-			warn_errno("marking the gateway of %s", o->bridge);
+			goto fail;
 	} else if (errno != EEXIST) {
-		warn_errno("RTM_NEWADDR on %s", o->bridge);
-		return -1;
+		goto fail;
 	}
-	if (rtnl_link_up(r, index, o->bridge, 0, NULL) < 0) {
-		warn_errno("RTM_NEWLINK %s up", o->bridge);
-		return -1;
-	}
+	if (rtnl_link_up(r, index, o->bridge, 0, NULL) < 0)
+		goto fail;
+	free(knob);
 	return index;
+fail:
+	warn_errno("bridge %s", o->bridge);
+	free(knob);
+	return -1;
 }
 
 /* ip link add veth-NAME type veth peer name eth0 netns NAME: the pair, in
@@ -341,15 +317,12 @@ static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int 
 static int plug_veth(struct rtnl *host, int bridge, const struct lease *l,
 		     int nsfd, const char *nspath)
 {
-	int veth;
+	int veth = -1;
 
-	if (rtnl_new_veth(host, l->veth, "eth0", nsfd, nspath) < 0) {
-		warn_errno("RTM_NEWLINK %s type veth", l->veth);
-		return -1;
-	}
-	veth = rtnl_link_index(host, l->veth);
-	if (veth < 0 || rtnl_link_up(host, veth, l->veth, bridge, l->bridge) < 0) {
-		warn_errno("RTM_NEWLINK %s master %s up", l->veth, l->bridge);
+	if (rtnl_new_veth(host, l->veth, "eth0", nsfd, nspath) < 0 ||
+	    (veth = rtnl_link_index(host, l->veth)) < 0 ||
+	    rtnl_link_up(host, veth, l->veth, bridge, l->bridge) < 0) {
+		warn_errno("veth %s", l->veth);
 		return -1;
 	}
 	return 0;
@@ -374,7 +347,7 @@ static int configure_eth0(struct rtnl *inside, const struct lease *l, uint32_t g
 /* The host routes between the bridge and its other interfaces only with
  * ip_forward = 1: one switch for the whole namespace, which Docker or
  * libvirt may need too.  So net-bridge turns it on only if it is off, and
- * marks that it did (net/ip_forward.ours; see restore_forwarding). */
+ * marks that it did (see net_restore_forwarding, common/leases.c). */
 static int enable_forwarding(void)
 {
 	char *now = read_file(IP_FORWARD, NULL);
@@ -397,11 +370,9 @@ static const char nft_table_cmds[] =
 	"add chain " NFT_TABLE " postrouting { type nat hook postrouting priority srcnat; }\n"
 	"add chain " NFT_TABLE " guard { type filter hook prerouting priority raw; }\n";
 
-/*
- * NAT and published ports, in one transaction.  A rule's comment says
+/* NAT and published ports, in one transaction.  A rule's comment says
  * whose it is: "NAME" for this container's, "bridge BR" for those its
- * bridge's containers share, added with the first of them.
- */
+ * bridge's containers share, added with the first of them. */
 static int add_nat_rules(const struct lease *l, const struct net_options *o)
 {
 	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], h[INET_ADDRSTRLEN];
@@ -432,15 +403,12 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o)
 			a, l->bridge, l->name);
 	/* --publish: prerouting for packets from elsewhere, output for those
 	 * of the host itself; their destination becomes the container. */
-	for (i = 0; i < l->npub; i++) {
-		const struct publish *p = &l->pub[i];
-		const char *hook[] = { "prerouting", "output" };
+	for (i = 0; i < 2 * l->npub; i++) {
+		const struct publish *p = &l->pub[i / 2];
 
-		for (int k = 0; k < 2; k++)
-			fprintf(f, "add rule " NFT_TABLE " %s %s%s %s dport %u dnat to %s:%u comment \"%s\"\n",
-				hook[k], p->hostip ? "ip daddr " : "fib daddr type local",
-				p->hostip ? ip_str(p->hostip, h) : "", p->proto, p->hostport,
-				a, p->port, l->name);
+		fprintf(f, "add rule " NFT_TABLE " %s %s%s %s dport %u dnat to %s:%u comment \"%s\"\n",
+			i % 2 ? "output" : "prerouting", p->hostip ? "ip daddr " : "fib daddr type local",
+			p->hostip ? ip_str(p->hostip, h) : "", p->proto, p->hostport, a, p->port, l->name);
 	}
 	/* Sent to a published port from 127.0.0.1 or from its own subnet, the
 	 * answer would not come back through the host: masquerade those. */
@@ -504,38 +472,32 @@ static int disconnect_container(const char *name, pid_t owner)
 
 /*
  * Undo container NAME's network (its lease in L, or none after a crash),
- * with the leases locked; best effort, saying what was left.
- * AFTER_COMMAND: the veth may go with its namespace, not waited for
- * (speed: see bench/README.md, net-bridge); else (--delete, a failed or
- * reclaimed setup) RTM_DELLINK, which returns once the pair is gone.
+ * with the leases locked; best effort, saying what was left.  The last
+ * container of a bridge takes its rules, the last of all the table.
  */
 static int teardown(struct leases *L, const char *name, int after_command)
 {
 	struct lease *l = lease_find(L, name);
 	char *path = netns_path(name), *veth = l ? xstrdup(l->veth) : lease_veth_name(name);
-	char *bridge = l ? xstrdup(l->bridge) : NULL, *tag = NULL;
-	char *dir = xasprintf("%s/%s", md_run_dir(), name);
-	struct rtnl r = { 0 };
+	char *bridge = l ? xstrdup(l->bridge) : NULL, *dir = xasprintf("%s/%s", md_run_dir(), name);
 	int ret = 0, others = 0, bridge_used = 0, index;
+	struct rtnl r = { 0 };
 	size_t i;
 
 	for (i = 0; i < L->n; i++) {
 		others += &L->v[i] != l;
 		bridge_used |= &L->v[i] != l && bridge && !strcmp(L->v[i].bridge, bridge);
 	}
-	/* nftables first (speed: see bench/README.md).  The last container
-	 * takes the table, a bridge's last one its shared rules. */
-	if (bridge && !bridge_used)
-		tag = xasprintf("bridge %s", bridge);
-	if ((others ? nft_delete_tagged(name, tag) : nft_delete_table()) < 0) {
+	/* nftables first (speed: see bench/README.md, net-bridge). */
+	if (nft_forget(name, bridge_used ? NULL : bridge, !others) < 0) {
 		warn_x("nft: %s", nft_error);
 		ret = -1;
 	}
 	if (rtnl_open(&r) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
 	if (after_command && access(path, F_OK) == 0) {
-		/* Down, off the bridge at once; the kernel deletes the pair
-		 * when it frees the namespace, after we have returned. */
+		/* Speed: the pair goes with its namespace, not waited for (see
+		 * bench/README.md, net-bridge); down, it is off the bridge. */
 		if ((index = rtnl_link_index(&r, veth)) > 0 && rtnl_link_down(&r, index, veth) < 0)
 			warn_errno("RTM_NEWLINK %s down", veth);
 		vlog("%s goes with the namespace: the kernel deletes the pair when it frees it", veth);
@@ -559,7 +521,6 @@ static int teardown(struct leases *L, const char *name, int after_command)
 		warn_errno("write %s", IP_FORWARD);
 	rtnl_close(&r);
 	free(dir);
-	free(tag);
 	free(bridge);
 	free(veth);
 	free(path);

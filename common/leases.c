@@ -343,6 +343,20 @@ void leases_unlock(struct leases *L)
 	L->lockfd = -1;
 }
 
+struct lease lease_new(const char *name, const char *bridge, uint32_t addr, int prefix,
+		       pid_t owner, const struct publish *pub, size_t npub)
+{
+	struct lease l = {
+		.name = xstrdup(name), .bridge = xstrdup(bridge),
+		.veth = lease_veth_name(name), .addr = addr, .prefix = prefix,
+		.pid = owner, .start = owner ? proc_start_time(owner) : 0,
+		.pub = xmalloc((npub + 1) * sizeof(*pub)), .npub = npub,
+	};
+
+	memcpy(l.pub, pub, npub * sizeof(*pub));
+	return l;
+}
+
 struct lease *lease_find(const struct leases *L, const char *name)
 {
 	size_t i;

@@ -63,6 +63,10 @@ int leases_save(struct leases *L);
 /* Free them and release the lock. */
 void leases_unlock(struct leases *L);
 
+/* A lease of NAME's network (strings and PUB copied), owned by OWNER (0:
+ * kept by --create), whose start time is read now. */
+struct lease lease_new(const char *name, const char *bridge, uint32_t addr, int prefix,
+		       pid_t owner, const struct publish *pub, size_t npub);
 struct lease *lease_find(const struct leases *L, const char *name);
 /* Append L (the list takes its strings). */
 void lease_add(struct leases *L, const struct lease *l);

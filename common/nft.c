@@ -155,7 +155,7 @@ static char *append(char *s, char *t)
 
 /* Each rule is deleted by the handle nft prints after "# handle", in the
  * chain it is listed under; all in one transaction.  No rule, no commit. */
-int nft_delete_tagged(const char *tag, const char *tag2)
+static int delete_tagged(const char *tag, const char *tag2)
 {
 	char *list, *line, *save, *cmds = xstrdup(""), *want, *want2, *chain = NULL;
 	int ret = nft_list_table(&list);
@@ -195,11 +195,18 @@ int nft_delete_tagged(const char *tag, const char *tag2)
 	return ret;
 }
 
-int nft_delete_table(void)
+int nft_forget(const char *name, const char *bridge, int last)
 {
-	char *list;
-	int ret = nft_list_table(&list);
+	char *list, *tag;
+	int ret;
 
+	if (!last) {
+		tag = bridge ? xasprintf("bridge %s", bridge) : NULL;
+		ret = delete_tagged(name, tag);
+		free(tag);
+		return ret;
+	}
+	ret = nft_list_table(&list);
 	if (ret == 0 && *list)
 		ret = nft_run("delete table " NFT_TABLE, NULL);
 	free(list);

@@ -23,10 +23,10 @@ extern char nft_error[256];
 int nft_run(const char *cmds, char **out);
 /* `nft -a list table ip minidock` into *OUT: "" when there is no table. */
 int nft_list_table(char **out);
-/* Delete the rules whose comment is TAG (or TAG2, unless NULL). */
-int nft_delete_tagged(const char *tag, const char *tag2);
-/* Delete the table and all its rules, if it exists. */
-int nft_delete_table(void);
+/* Forget container NAME's rules: the whole table when it was the LAST
+ * container; else the rules whose comment is "NAME", and "bridge BRIDGE"
+ * too unless BRIDGE is NULL (the bridge keeps other containers). */
+int nft_forget(const char *name, const char *bridge, int last);
 /* Another program's table that forwards or NATs packets (a chain on the
  * forward hook, or of type nat: Docker, libvirt, podman, firewalld...), or
  * a legacy iptables nat table: 1 and *WHO (malloc'd) names it; 0: none. */
