@@ -234,11 +234,14 @@ static int legacy_nat(void)
 static char *table_of(const char *line)
 {
 	const char *p = line + strspn(line, "\t ");
+	size_t len;
 
 	if (strncmp(p, "table ", 6))
 		return NULL;
 	p += 6;
-	return xasprintf("%.*s", (int)strcspn(p, " {"), p);
+	for (len = strcspn(p, "{"); len && p[len - 1] == ' '; len--)
+		;
+	return xasprintf("%.*s", (int)len, p);
 }
 
 int nft_other_routers(char **who)
