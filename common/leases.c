@@ -353,7 +353,8 @@ struct lease lease_new(const char *name, const char *bridge, uint32_t addr, int 
 		.pub = xmalloc((npub + 1) * sizeof(*pub)), .npub = npub,
 	};
 
-	memcpy(l.pub, pub, npub * sizeof(*pub));
+	if (npub)
+		memcpy(l.pub, pub, npub * sizeof(*pub));
 	return l;
 }
 

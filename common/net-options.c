@@ -210,7 +210,7 @@ int net_options_fit(struct net_options *o, const struct leases *L, struct rtnl *
 		    char *why, size_t size)
 {
 	static char cidr[32];
-	char found[64], *path = netns_path(o->name);
+	char found[64], *path;
 	struct lease want = { .bridge = (char *)o->bridge, .addr = o->addr,
 			      .pub = o->pub, .npub = o->npub };
 	struct link_info br;
@@ -226,6 +226,7 @@ int net_options_fit(struct net_options *o, const struct leases *L, struct rtnl *
 		if (net_options_use_subnet(o, cidr, why, size) < 0)
 			return -1;
 	}
+	path = netns_path(o->name);
 	in_use = lease_find(L, o->name) || access(path, F_OK) == 0;
 	if (in_use)
 		refuse(why, size, "--name %s: already in use (%s exists; net-bridge --name %s --delete removes it)",
