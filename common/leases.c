@@ -285,46 +285,40 @@ fail:
 	return -1;
 }
 
-static char *append(char *s, char *t)
-{
-	char *r = xasprintf("%s%s", s, t);
-
-	free(s);
-	free(t);
-	return r;
-}
-
 /* /run is a tmpfs: what a power cut would lose goes anyway, so no fsync;
  * rename(2) guards against a crash of net-bridge itself. */
 int leases_save(struct leases *L)
 {
-	char *text = xstrdup("# NAME ADDRESS/PREFIX BRIDGE VETH PID STARTTIME [PUBLISH...]\n");
 	char *path = net_state_path("leases", ""), *tmp = net_state_path("leases", ".new");
-	int ret;
+	FILE *f = fopen(tmp, "we");
+	int ret = -1, e;
 	size_t i, j;
 
-	for (i = 0; i < L->n; i++) {
-		const struct lease *l = &L->v[i];
-		char ip[INET_ADDRSTRLEN], p[64];
+	if (f) {
+		fputs("# NAME ADDRESS/PREFIX BRIDGE VETH PID STARTTIME [PUBLISH...]\n", f);
+		for (i = 0; i < L->n; i++) {
+			const struct lease *l = &L->v[i];
+			char ip[INET_ADDRSTRLEN], p[64];
 
-		text = append(text, xasprintf("%s %s/%d %s %s %d %llu", l->name,
-					      ip_str(l->addr, ip), l->prefix, l->bridge,
-					      l->veth, (int)l->pid, l->start));
-		for (j = 0; j < l->npub; j++) {
-			publish_str(&l->pub[j], p, sizeof(p));
-			text = append(text, xasprintf(" %s", p));
+			fprintf(f, "%s %s/%d %s %s %d %llu", l->name, ip_str(l->addr, ip),
+				l->prefix, l->bridge, l->veth, (int)l->pid, l->start);
+			for (j = 0; j < l->npub; j++) {
+				publish_str(&l->pub[j], p, sizeof(p));
+				fprintf(f, " %s", p);
+			}
+			fputc('\n', f);
 		}
-		text = append(text, xstrdup("\n"));
+		ret = ferror(f) ? -1 : 0;
+		if (fclose(f) != 0)
+			ret = -1;
+		if (ret == 0)
+			ret = rename(tmp, path);
+		if (ret < 0) {
+			e = errno;
+			unlink(tmp);
+			errno = e;
+		}
 	}
-	ret = write_file(tmp, text);
-	if (ret == 0)
-		ret = rename(tmp, path);
-	if (ret < 0) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-	}
-	free(text);
 	free(tmp);
 	free(path);
 	return ret;

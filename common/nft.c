@@ -144,24 +144,20 @@ int nft_list_table(char **out)
 	return ret;
 }
 
-static char *append(char *s, char *t)
-{
-	char *r = xasprintf("%s%s", s, t);
-
-	free(s);
-	free(t);
-	return r;
-}
-
 /* Each rule is deleted by the handle nft prints after "# handle", in the
  * chain it is listed under; all in one transaction.  No rule, no commit. */
 static int delete_tagged(const char *tag, const char *tag2)
 {
-	char *list, *line, *save, *cmds = xstrdup(""), *want, *want2, *chain = NULL;
+	char *list, *line, *save, *cmds = NULL, *want, *want2, *chain = NULL;
+	size_t len;
+	FILE *f;
 	int ret = nft_list_table(&list);
 
-	if (ret < 0) {
-		free(cmds);
+	if (ret < 0)
+		return -1;
+	f = open_memstream(&cmds, &len);
+	if (!f) {
+		free(list);
 		return -1;
 	}
 	want = xasprintf("comment \"%s\" # handle ", tag);
@@ -182,10 +178,11 @@ static int delete_tagged(const char *tag, const char *tag2)
 		else if (want2 && (h = strstr(p, want2)))
 			h += strlen(want2);
 		if (h)
-			cmds = append(cmds, xasprintf("delete rule " NFT_TABLE " %s handle %s\n",
-						      chain, h));
+			fprintf(f, "delete rule " NFT_TABLE " %s handle %s\n", chain, h);
 	}
-	if (*cmds)
+	if (fclose(f) != 0)
+		ret = -1;
+	else if (*cmds)
 		ret = nft_run(cmds, NULL);
 	free(want);
 	free(want2);

@@ -12,50 +12,51 @@
 #include "resolv.h"
 #include "rtnl.h"
 
-static char *append(char *s, char *t)
-{
-	char *r = xasprintf("%s%s", s, t);
-
-	free(s);
-	free(t);
-	return r;
-}
-
 /* The nameserver, search and options lines of FILE, without 127.x
- * nameservers (the host's own resolver: unreachable from inside). */
+ * nameservers (the host's own resolver: unreachable from inside); NULL
+ * when out of memory. */
 static char *usable_resolv_lines(const char *file)
 {
-	char *text = read_file(file, NULL), *line, *save;
-	char *out = xstrdup("");
+	char *text = read_file(file, NULL), *line, *save, *out = NULL;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
 
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	for (line = text && f ? strtok_r(text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char addr[64];
 		uint32_t a;
 
 		if (sscanf(line, " nameserver %63s", addr) == 1 &&
 		    parse_ip(addr, &a) == 0 && (a >> 24) != 127)
-			out = append(out, xasprintf("nameserver %s\n", addr));
+			fprintf(f, "nameserver %s\n", addr);
 		else if (!strncmp(line, "search ", 7) || !strncmp(line, "options ", 8))
-			out = append(out, xasprintf("%s\n", line));
+			fprintf(f, "%s\n", line);
 	}
 	free(text);
+	if (f && fclose(f) != 0) {
+		free(out);
+		out = NULL;
+	}
 	return out;
 }
 
+/* The lines for a container's resolv.conf (malloc'd), or NULL. */
 static char *host_nameservers(void)
 {
-	char *out = usable_resolv_lines("/etc/resolv.conf");
+	char *out = usable_resolv_lines("/etc/resolv.conf"), *t;
 
 	/* With systemd-resolved, /etc/resolv.conf names 127.0.0.53; the
 	 * servers it forwards to are listed here. */
-	if (!strstr(out, "nameserver")) {
+	if (out && !strstr(out, "nameserver")) {
 		free(out);
 		out = usable_resolv_lines("/run/systemd/resolve/resolv.conf");
 	}
-	if (!strstr(out, "nameserver"))
-		/* What Docker falls back to as well. */
-		out = append(out, xstrdup("nameserver 8.8.8.8\nnameserver 8.8.4.4\n"));
+	/* None left: what Docker falls back to as well. */
+	if (out && !strstr(out, "nameserver")) {
+		t = xasprintf("%snameserver 8.8.8.8\nnameserver 8.8.4.4\n", out);
+		free(out);
+		out = t;
+	}
 	return out;
 }
 
@@ -63,20 +64,23 @@ int resolv_write(const char *dir, const char *name, uint32_t addr,
 		 char **dns, size_t ndns)
 {
 	char *path, *text, a[INET_ADDRSTRLEN];
-	int ret;
+	FILE *f;
+	int ret = -1;
 	size_t i;
 
 	if (mkdir_p(dir, 0755) < 0)
 		return -1;
-	if (ndns) {
-		text = xstrdup("");
-		for (i = 0; i < ndns; i++)
-			text = append(text, xasprintf("nameserver %s\n", dns[i]));
-	} else {
-		text = host_nameservers();
-	}
 	path = xasprintf("%s/resolv.conf", dir);
-	ret = write_file(path, text);
+	text = ndns ? NULL : host_nameservers();
+	f = ndns || text ? fopen(path, "we") : NULL;
+	if (f) {
+		for (i = 0; i < ndns; i++)
+			fprintf(f, "nameserver %s\n", dns[i]);
+		fputs(text ? text : "", f);
+		ret = ferror(f) ? -1 : 0;
+		if (fclose(f) != 0)
+			ret = -1;
+	}
 	free(path);
 	free(text);
 	if (ret < 0)
