@@ -403,12 +403,16 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o)
 			a, l->bridge, l->name);
 	/* --publish: prerouting for packets from elsewhere, output for those
 	 * of the host itself; their destination becomes the container. */
-	for (i = 0; i < 2 * l->npub; i++) {
-		const struct publish *p = &l->pub[i / 2];
+	for (i = 0; i < l->npub; i++) {
+		const struct publish *p = &l->pub[i];
+		char *dst = p->hostip ? xasprintf("ip daddr %s", ip_str(p->hostip, h))
+				      : xstrdup("fib daddr type local");
 
-		fprintf(f, "add rule " NFT_TABLE " %s %s%s %s dport %u dnat to %s:%u comment \"%s\"\n",
-			i % 2 ? "output" : "prerouting", p->hostip ? "ip daddr " : "fib daddr type local",
-			p->hostip ? ip_str(p->hostip, h) : "", p->proto, p->hostport, a, p->port, l->name);
+		fprintf(f, "add rule " NFT_TABLE " prerouting %s %s dport %u dnat to %s:%u comment \"%s\"\n",
+			dst, p->proto, p->hostport, a, p->port, l->name);
+		fprintf(f, "add rule " NFT_TABLE " output %s %s dport %u dnat to %s:%u comment \"%s\"\n",
+			dst, p->proto, p->hostport, a, p->port, l->name);
+		free(dst);
 	}
 	/* Sent to a published port from 127.0.0.1 or from its own subnet, the
 	 * answer would not come back through the host: masquerade those. */
