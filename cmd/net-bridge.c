@@ -22,10 +22,11 @@
  *                            |
  *                          eth0 of the host -> other hosts
  *
- * Below main(), the steps in the order they run: lease_address,
- * make_netns (unshare(2), kept by a bind mount), find_or_make_bridge,
- * plug_veth, configure_eth0, enable_forwarding, add_nat_rules,
- * enter_and_exec (setns(2), execvp COMMAND); then teardown undoes them.
+ * Below main(), the steps in the order they run: connect_container leases
+ * an address, then make_netns (unshare(2), kept by a bind mount),
+ * find_or_make_bridge, plug_veth, configure_eth0, enable_forwarding,
+ * add_nat_rules; enter_and_exec (setns(2), execvp COMMAND); then
+ * teardown undoes them.
  *
  * Links, addresses and routes are rtnetlink(7) messages on a netlink
  * socket, built with libmnl in common/rtnl.c (rtnl_new_veth() sends
@@ -118,7 +119,7 @@ static void enter_and_exec(int nsfd, const struct lease *l, char **command)
  */
 static int run_chain(struct net_options *o)
 {
-	char a[INET_ADDRSTRLEN], *path;
+	char a[INET_ADDRSTRLEN];
 	struct lease l;
 	int nsfd, code;
 	pid_t child;
@@ -129,13 +130,10 @@ static int run_chain(struct net_options *o)
 	if (o->mode != MODE_CREATE && block_forwarded_signals() < 0)
 		die("sigprocmask");
 	nsfd = connect_container(o, o->mode == MODE_CREATE ? 0 : getpid(), &l);
-	if (o->mode == MODE_CREATE) {
-		path = netns_path(o->name);
-		printf("%s\n%s\n", path, ip_str(l.addr, a));
-		free(path);
+	if (o->mode == MODE_CREATE) {  /* say where it is, and keep it */
+		printf("%s/%s\n%s\n", md_netns_dir(), o->name, ip_str(l.addr, a));
 		free(l.name);
-		close(nsfd);
-		return 0;
+		return close(nsfd) < 0 ? EXIT_TOOL_FAILED : 0;
 	}
 	if (o->mode == MODE_EXEC) {
 		vlog("execve(%s) in place of net-bridge: undo later with net-bridge --name %s --delete",
@@ -161,8 +159,6 @@ static int run_chain(struct net_options *o)
 /* ---- setting one up ---- */
 
 static int teardown(struct leases *L, const char *name, int after_command);
-static int lease_address(struct leases *L, struct net_options *o, struct rtnl *host,
-			 pid_t owner, struct lease *l);
 static int make_netns(const char *path, struct rtnl *inside);
 static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int index);
 static int plug_veth(struct rtnl *host, int bridge, const struct lease *l,
@@ -178,6 +174,7 @@ static int connect_container(struct net_options *o, pid_t owner, struct lease *o
 {
 	char *path = netns_path(o->name), *dir = xasprintf("%s/%s", md_run_dir(), o->name), *dead;
 	struct rtnl host = { 0 }, inside = { 0 };
+	char why[256];
 	struct leases L;
 	struct lease l;
 	int bridge, nsfd = -1;
@@ -191,7 +188,14 @@ static int connect_container(struct net_options *o, pid_t owner, struct lease *o
 	}
 	if (rtnl_open(&host) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
-	bridge = lease_address(&L, o, &host, owner, &l);
+	/* An address: fit the request to the leases and the host (a name, an
+	 * address or a port in use: exit 125, nothing made), then write the
+	 * lease first, so that --delete can undo a setup cut short. */
+	if ((bridge = net_options_fit(o, &L, &host, why, sizeof(why))) < 0)
+		die_x("%s", why);
+	l = lease_new(o->name, o->bridge, o->addr, o->prefix, owner, o->pub, o->npub);
+	lease_add(&L, &l);
+	save_leases(&L);
 	if ((nsfd = make_netns(path, &inside)) < 0 ||
 	    (bridge = find_or_make_bridge(&host, o, bridge)) < 0 ||
 	    plug_veth(&host, bridge, &l, nsfd, path) < 0 ||
@@ -215,24 +219,6 @@ fail:
 	teardown(&L, o->name, 0);
 	save_leases(&L);
 	exit(EXIT_TOOL_FAILED);
-}
-
-/* Fit the request to the leases and the host (a subnet, an address; a
- * name, an address or a port in use: exit 125, nothing made), then write
- * the lease first, so that --delete can undo a setup cut short.  Returns
- * the bridge's index, 0 if there is none yet. */
-static int lease_address(struct leases *L, struct net_options *o, struct rtnl *host,
-			 pid_t owner, struct lease *l)
-{
-	char why[256];
-	int bridge = net_options_fit(o, L, host, why, sizeof(why));
-
-	if (bridge < 0)
-		die_x("%s", why);
-	*l = lease_new(o->name, o->bridge, o->addr, o->prefix, owner, o->pub, o->npub);
-	lease_add(L, l);
-	save_leases(L);
-	return bridge;
 }
 
 /*
@@ -285,8 +271,9 @@ static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int 
 	int made = index == 0;
 
 	if (made) {
-		if (rtnl_new_bridge(r, o->bridge) < 0 || (index = rtnl_link_index(r, o->bridge)) < 0 ||
-		    net_mark(o->bridge, ".ours", "created by net-bridge\n") < 0)
+		if (rtnl_new_bridge(r, o->bridge) < 0 ||
+		    net_mark(o->bridge, ".ours", "created by net-bridge\n") < 0 ||
+		    (index = rtnl_link_index(r, o->bridge)) < 0)
 			goto fail;
 		/* Let packets DNATed from 127.0.0.1 out (and their answers in)
 		 * through the bridge; the "guard" rule keeps containers from
