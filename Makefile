@@ -20,7 +20,7 @@ TOOLS = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 LIBS_ns-enter   = -lseccomp -lcap
 LIBS_cg-limit   =
 LIBS_img-unpack = -larchive -ljansson -lcrypto
-LIBS_net-bridge = -lmnl          # and libnftables, by dlopen(3): see cmd/net-bridge.c
+LIBS_net-bridge = -lmnl          # and libnftables, by dlopen(3): see common/nft.c
 LIBS_run        = -ljansson
 LIBS_container  = -ljansson
 

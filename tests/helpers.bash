@@ -60,6 +60,12 @@ require_root() {
 # PID in HOLDER), so a test never touches the real host's links, routes,
 # nftables or ip_forward.  The caller's teardown must call
 # end_throwaway_host.  hns runs a command in it.
+#
+# A new network namespace copies its IPv4 settings, ip_forward among them,
+# from the machine's first namespace (net.core.devconf_inherit_init_net=0),
+# so it is set to a known value: 0, or the first argument (1: a host that
+# already routes, as with Docker), kept in FORWARD_BEFORE for the checks
+# that nothing was changed.
 throwaway_host() {
 	unshare --net --mount --propagation private sleep 600 </dev/null >/dev/null 2>&1 3>&- &
 	HOLDER=$!
@@ -71,6 +77,9 @@ throwaway_host() {
 	[ "$(readlink /proc/$HOLDER/ns/net)" != "$(readlink /proc/self/ns/net)" ] ||
 		fail "the throwaway host namespace was not created"
 	hns ip link set lo up
+	hns sh -c "echo ${1:-0} > /proc/sys/net/ipv4/ip_forward" ||
+		fail "cannot set ip_forward in the throwaway host"
+	FORWARD_BEFORE=$(hns cat /proc/sys/net/ipv4/ip_forward)
 }
 
 # Run a command in the throwaway host.  (nsenter execs COMMAND: started in
@@ -86,8 +95,8 @@ wait_veths_gone() {
 
 end_throwaway_host() {
 	if [ -n "${HOLDER:-}" ]; then
-		kill -9 "$HOLDER" 2>/dev/null
-		wait "$HOLDER" 2>/dev/null
+		kill -9 "$HOLDER" 2>/dev/null || true
+		wait "$HOLDER" 2>/dev/null || true     # killed: 137
 		HOLDER=
 	fi
 	return 0

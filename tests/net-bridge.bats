@@ -42,17 +42,18 @@ kill_net_bridge_of() {
 # Run a command in container NAME's namespace (from the throwaway host).
 cns() { local n=$1; shift; hns nsenter --net="$MINIDOCK_NETNS_DIR/$n" -- "$@"; }
 
-# The throwaway host is as it was before net-bridge: only lo, no rule,
-# forwarding off, no namespace file, no lease.
+# The throwaway host is as it was before net-bridge: only lo, no rule (or
+# RULES_BEFORE, those the test made), forwarding as it was, no namespace
+# file, no lease.
 assert_nothing_left() {
 	wait_veths_gone
 	run hns ip -o link show
 	assert_output --regexp '^1: lo:'
 	assert_equal "${#lines[@]}" 1
 	run hns nft list ruleset
-	assert_output ""
+	assert_output "${RULES_BEFORE:-}"
 	run hns cat /proc/sys/net/ipv4/ip_forward
-	assert_output 0
+	assert_output "$FORWARD_BEFORE"
 	run ls -A "$MINIDOCK_NETNS_DIR"
 	[ "$status" -ne 0 ] || assert_output ""
 	if [ -e "$MINIDOCK_RUN_DIR/net/leases" ]; then
@@ -407,6 +408,63 @@ EOS
 	run hns "$NB" --name keep --delete
 	assert_success
 	assert_nothing_left
+}
+
+@test "net-bridge: the leases file is replaced whole by rename(2): a reader that opened it keeps every lease; a temporary file a crash left is no trouble" {
+	run hns "$NB" --name a --create
+	assert_success
+	exec 5<"$MINIDOCK_RUN_DIR/net/leases"         # a reader, mid-way
+	echo junk >"$MINIDOCK_RUN_DIR/net/leases.new"   # left by a crash
+	run hns "$NB" --name b --create
+	assert_success
+	# Rewritten in place (ftruncate, pwrite), the reader's file would be
+	# empty for a moment, then hold b: a crash between lost every lease.
+	run cat <&5
+	exec 5<&-
+	assert_line --regexp '^a 10\.213\.0\.2/16 '
+	refute_line --regexp '^b '
+	run grep -c '^[ab] ' "$MINIDOCK_RUN_DIR/net/leases"
+	assert_output 2
+	[ ! -e "$MINIDOCK_RUN_DIR/net/leases.new" ] || fail "the temporary file is left"
+	for n in a b; do
+		run hns "$NB" --name $n --delete
+		assert_success
+	done
+	assert_nothing_left
+}
+
+@test "net-bridge: on a host that already routes (ip_forward on, a FORWARD chain with policy drop, as Docker leaves them), forwarding and those rules stay as they were" {
+	end_throwaway_host
+	throwaway_host 1
+	hns nft add table ip filter
+	hns nft add chain ip filter FORWARD '{ type filter hook forward priority filter; policy drop; }'
+	RULES_BEFORE=$(hns nft list ruleset)
+	run hns "$NB" --name web -- true
+	assert_success
+	run hns "$NB" --name a --create
+	assert_success
+	run hns "$NB" --name a --delete
+	assert_success
+	assert_nothing_left
+}
+
+@test "net-bridge: ip_forward that net-bridge turned on stays on if another program's rules route too (Docker started meanwhile)" {
+	run hns "$NB" --name a --create
+	assert_success
+	run hns cat /proc/sys/net/ipv4/ip_forward
+	assert_output 1
+	# Docker starts: forwarding is on already, it adds its FORWARD chain
+	# and its NAT, and from now on relies on forwarding.
+	hns nft add table ip filter
+	hns nft add chain ip filter FORWARD '{ type filter hook forward priority filter; policy drop; }'
+	run hns "$NB" --verbose --name a --delete
+	assert_success
+	assert_output --partial 'ip_forward stays 1: the nftables table ip filter may need it'
+	FORWARD_BEFORE=1 RULES_BEFORE=$(hns nft list ruleset) assert_nothing_left
+	# The next container (net-bridge did not turn it on) leaves it on too.
+	run hns "$NB" --name b -- true
+	assert_success
+	FORWARD_BEFORE=1 RULES_BEFORE=$(hns nft list ruleset) assert_nothing_left
 }
 
 @test "net-bridge: --list and --list --json show the networks" {

@@ -1,0 +1,278 @@
+/*
+ * nft.c - nftables through libnftables, loaded with dlopen(3): see nft.h.
+ *
+ * Read: nft(8), libnftables(3), dlopen(3).  Used by: net-bridge.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nftables/libnftables.h>
+
+#include "minidock.h"
+#include "nft.h"
+
+char nft_error[256];
+
+/* Speed: dlopen, not linked; see bench/README.md, net-bridge.  The calls
+ * are those of <nftables/libnftables.h>, through pointers dlsym(3) fills
+ * (__typeof__ keeps their types). */
+static struct {
+	void *handle;
+	__typeof__(nft_ctx_new) *ctx_new;
+	__typeof__(nft_ctx_free) *ctx_free;
+	__typeof__(nft_ctx_buffer_output) *buffer_output;
+	__typeof__(nft_ctx_buffer_error) *buffer_error;
+	__typeof__(nft_ctx_output_set_flags) *output_set_flags;
+	__typeof__(nft_run_cmd_from_buffer) *run_cmd_from_buffer;
+	__typeof__(nft_ctx_get_output_buffer) *get_output_buffer;
+	__typeof__(nft_ctx_get_error_buffer) *get_error_buffer;
+} lib;
+
+/* dlsym(3) returns a void *; POSIX guarantees it converts to a function
+ * pointer, which ISO C leaves undefined: hence the memcpy. */
+static int symbol(const char *name, void *fn, size_t size)
+{
+	void *sym = dlsym(lib.handle, name);
+
+	if (!sym) {
+		snprintf(nft_error, sizeof(nft_error), "libnftables: %s", dlerror());
+		return -1;
+	}
+	memcpy(fn, &sym, size);
+	return 0;
+}
+
+static int load(void)
+{
+	if (lib.handle)
+		return 0;
+	lib.handle = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!lib.handle) {
+		snprintf(nft_error, sizeof(nft_error), "dlopen libnftables.so.1: %s", dlerror());
+		return -1;
+	}
+#define SYMBOL(field, name) symbol(#name, &lib.field, sizeof(lib.field))
+	if (SYMBOL(ctx_new, nft_ctx_new) < 0 || SYMBOL(ctx_free, nft_ctx_free) < 0 ||
+	    SYMBOL(buffer_output, nft_ctx_buffer_output) < 0 ||
+	    SYMBOL(buffer_error, nft_ctx_buffer_error) < 0 ||
+	    SYMBOL(output_set_flags, nft_ctx_output_set_flags) < 0 ||
+	    SYMBOL(run_cmd_from_buffer, nft_run_cmd_from_buffer) < 0 ||
+	    SYMBOL(get_output_buffer, nft_ctx_get_output_buffer) < 0 ||
+	    SYMBOL(get_error_buffer, nft_ctx_get_error_buffer) < 0) {
+		dlclose(lib.handle);
+		lib.handle = NULL;
+		return -1;
+	}
+#undef SYMBOL
+	return 0;
+}
+
+/* One context for a whole setup or teardown, freed by nft_release.
+ * Speed: freed last; see bench/README.md, net-bridge. */
+static struct nft_ctx *nft;
+
+void nft_release(void)
+{
+	if (nft)
+		lib.ctx_free(nft);
+	nft = NULL;
+	if (lib.handle)
+		dlclose(lib.handle);
+	lib.handle = NULL;
+}
+
+int nft_run(const char *cmds, char **out)
+{
+	const char *p, *text;
+	int ret;
+
+	nft_error[0] = '\0';
+	if (!nft) {
+		if (load() < 0) {
+			errno = ENOENT;
+			return -1;
+		}
+		nft = lib.ctx_new(NFT_CTX_DEFAULT);
+		if (!nft) {
+			snprintf(nft_error, sizeof(nft_error), "nft_ctx_new failed");
+			errno = ENOMEM;
+			return -1;
+		}
+		lib.buffer_output(nft);
+		lib.buffer_error(nft);
+		lib.output_set_flags(nft, NFT_CTX_OUTPUT_HANDLE);
+	}
+	for (p = cmds; md_verbose && *p; ) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+		vlog("nft %.*s", len, p);
+		p += len + (nl ? 1 : 0);
+	}
+	ret = lib.run_cmd_from_buffer(nft, cmds);
+	/* Reading a buffer empties it for the next command. */
+	text = lib.get_output_buffer(nft);
+	if (out)
+		*out = xstrdup(ret == 0 && text ? text : "");
+	text = lib.get_error_buffer(nft);
+	if (ret != 0) {
+		snprintf(nft_error, sizeof(nft_error), "%.*s",
+			 text ? (int)strcspn(text, "\n") : 0, text ? text : "");
+		if (out) {
+			free(*out);
+			*out = NULL;
+		}
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int nft_list_table(char **out)
+{
+	char *tables = NULL;
+	int ret = nft_run("list tables ip", &tables);
+
+	*out = NULL;
+	if (ret == 0 && strstr(tables, "table " NFT_TABLE "\n"))
+		ret = nft_run("list table " NFT_TABLE, out);
+	if (ret == 0 && !*out)
+		*out = xstrdup("");
+	free(tables);
+	return ret;
+}
+
+/* Each rule is deleted by the handle nft prints after "# handle", in the
+ * chain it is listed under; all in one transaction.  No rule, no commit. */
+static int delete_tagged(const char *tag, const char *tag2)
+{
+	char *list, *line, *save, *cmds = NULL, *want, *want2, *chain = NULL;
+	size_t len;
+	FILE *f;
+	int ret = nft_list_table(&list);
+
+	if (ret < 0)
+		return -1;
+	f = open_memstream(&cmds, &len);
+	if (!f) {
+		free(list);
+		return -1;
+	}
+	want = xasprintf("comment \"%s\" # handle ", tag);
+	want2 = tag2 ? xasprintf("comment \"%s\" # handle ", tag2) : NULL;
+	for (line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *p = line + strspn(line, "\t "), *h = NULL;
+
+		if (!strncmp(p, "chain ", 6)) {
+			free(chain);
+			chain = xstrdup(p + 6);
+			chain[strcspn(chain, " {")] = '\0';
+			continue;
+		}
+		if (!chain)
+			continue;
+		if ((h = strstr(p, want)))
+			h += strlen(want);
+		else if (want2 && (h = strstr(p, want2)))
+			h += strlen(want2);
+		if (h)
+			fprintf(f, "delete rule " NFT_TABLE " %s handle %s\n", chain, h);
+	}
+	if (fclose(f) != 0)
+		ret = -1;
+	else if (*cmds)
+		ret = nft_run(cmds, NULL);
+	free(want);
+	free(want2);
+	free(chain);
+	free(list);
+	free(cmds);
+	return ret;
+}
+
+int nft_forget(const char *name, const char *bridge, int last)
+{
+	char *list, *tag;
+	int ret;
+
+	if (!last) {
+		tag = bridge ? xasprintf("bridge %s", bridge) : NULL;
+		ret = delete_tagged(name, tag);
+		free(tag);
+		return ret;
+	}
+	ret = nft_list_table(&list);
+	if (ret == 0 && *list)
+		ret = nft_run("delete table " NFT_TABLE, NULL);
+	free(list);
+	return ret;
+}
+
+/* Legacy iptables (not nftables) lists its tables there, per network
+ * namespace; a nat table means someone translates and routes. */
+static int legacy_nat(void)
+{
+	char *names = read_file("/proc/net/ip_tables_names", NULL);
+	int found = 0;
+
+	if (names) {
+		char *line, *save;
+		for (line = strtok_r(names, "\n", &save); line && !found;
+		     line = strtok_r(NULL, "\n", &save))
+			found = !strcmp(line, "nat");
+		free(names);
+	}
+	return found;
+}
+
+/* "table ip filter {" -> "ip filter"; NULL for other lines. */
+static char *table_of(const char *line)
+{
+	const char *p = line + strspn(line, "\t ");
+	size_t len;
+
+	if (strncmp(p, "table ", 6))
+		return NULL;
+	p += 6;
+	for (len = strcspn(p, "{"); len && p[len - 1] == ' '; len--)
+		;
+	return xasprintf("%.*s", (int)len, p);
+}
+
+int nft_other_routers(char **who)
+{
+	char *tables, *rules = NULL, *line, *save, *table = NULL, *t;
+	int others = 0;
+
+	*who = NULL;
+	if (legacy_nat()) {
+		*who = xstrdup("the iptables-legacy table nat");
+		return 1;
+	}
+	/* Mostly there is no other table at all: one short question. */
+	if (nft_run("list tables", &tables) < 0)
+		return -1;
+	for (line = strtok_r(tables, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		t = table_of(line);
+		others |= t && strcmp(t, NFT_TABLE);
+		free(t);
+	}
+	free(tables);
+	if (!others || nft_run("list ruleset", &rules) < 0)
+		return others ? -1 : 0;
+	for (line = strtok_r(rules, "\n", &save); line && !*who;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if ((t = table_of(line))) {
+			free(table);
+			table = t;
+		} else if (table && strcmp(table, NFT_TABLE) &&
+			   (strstr(line, "hook forward") || strstr(line, "type nat "))) {
+			*who = xasprintf("the nftables table %s", table);
+		}
+	}
+	free(table);
+	free(rules);
+	return *who != NULL;
+}

@@ -1,0 +1,37 @@
+/*
+ * nft.h - nftables rules through libnftables: commands written in the very
+ * syntax nft(8) reads ("add rule ip minidock postrouting ... masquerade"),
+ * printed by vlog() as "nft add rule ...", and given to the kernel in one
+ * transaction per call.  minidock's rules all live in one table of its
+ * own, NFT_TABLE, so `nft list table ip minidock` shows a student exactly
+ * what was added.  Every function returns -1 with errno (EINVAL: nft
+ * refused the command, and NFT_ERROR holds its first line; ENOENT: no
+ * libnftables).
+ *
+ * Read: nft(8), libnftables(3).  Used by: net-bridge.
+ */
+#ifndef MINIDOCK_NFT_H
+#define MINIDOCK_NFT_H
+
+#define NFT_TABLE "ip minidock"
+
+/* The first line of nft's last error message ("" when none). */
+extern char nft_error[256];
+
+/* Run nft commands (one per line) in one transaction; OUT, if not NULL,
+ * receives (malloc'd) what "list" commands print, rule handles included. */
+int nft_run(const char *cmds, char **out);
+/* `nft -a list table ip minidock` into *OUT: "" when there is no table. */
+int nft_list_table(char **out);
+/* Forget container NAME's rules: the whole table when it was the LAST
+ * container; else the rules whose comment is "NAME", and "bridge BRIDGE"
+ * too unless BRIDGE is NULL (the bridge keeps other containers). */
+int nft_forget(const char *name, const char *bridge, int last);
+/* Another program's table that forwards or NATs packets (a chain on the
+ * forward hook, or of type nat: Docker, libvirt, podman, firewalld...), or
+ * a legacy iptables nat table: 1 and *WHO (malloc'd) names it; 0: none. */
+int nft_other_routers(char **who);
+/* Free the context and unload libnftables (call when done with nftables). */
+void nft_release(void);
+
+#endif
