@@ -123,6 +123,7 @@ static int push_net_bridge(const struct run_options *o, const struct chain_args 
 static int push_ns_enter(const struct run_options *o, const struct chain_args *a,
 			 int for_print, struct chain *c)
 {
+	static const char *const etc_files[] = { "hosts", "resolv.conf", "hostname" };
 	struct strv *chain = &c->argv;
 	size_t i;
 
@@ -151,12 +152,12 @@ static int push_ns_enter(const struct run_options *o, const struct chain_args *a
 	strv_push(chain, a->rootfs);
 	if (o->read_only)
 		strv_push(chain, "--read-only");
-	strv_push(chain, "--volume");
-	strv_pushf(chain, "%s/%s/hosts:/etc/hosts:ro", md_run_dir(), a->name);
-	strv_push(chain, "--volume");
-	strv_pushf(chain, "%s/%s/resolv.conf:/etc/resolv.conf:ro", md_run_dir(), a->name);
-	strv_push(chain, "--volume");
-	strv_pushf(chain, "%s/%s/hostname:/etc/hostname:ro", md_run_dir(), a->name);
+	/* Writable by the container's root, as Docker's, unless --read-only. */
+	for (i = 0; i < sizeof(etc_files) / sizeof(*etc_files); i++) {
+		strv_push(chain, "--volume");
+		strv_pushf(chain, "%s/%s/%s:/etc/%s%s", md_run_dir(), a->name, etc_files[i],
+			   etc_files[i], o->read_only ? ":ro" : "");
+	}
 	if (a->console) {
 		/* As runc: the container's terminal is also its /dev/console,
 		 * so tty(1) inside names it. */

@@ -74,10 +74,9 @@ int container_write_etc(const char *name, const char *network, const char *hostn
 		hosts = read_file("/etc/hosts", NULL);
 		resolv = read_file("/etc/resolv.conf", NULL);
 	} else {
-		hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n",
-				  hostname);
+		hosts = xasprintf(HOSTS_LOCALHOST "127.0.1.1\t%s\n", hostname);
 	}
-	if (write_state_file(name, "hosts", hosts ? hosts : "127.0.0.1\tlocalhost\n") < 0 ||
+	if (write_state_file(name, "hosts", hosts ? hosts : HOSTS_LOCALHOST) < 0 ||
 	    write_state_file(name, "resolv.conf", resolv ? resolv : "") < 0)
 		ret = -1;
 	free(resolv);

@@ -134,6 +134,16 @@ char *read_file_in_root(int rootfd, const char *path, size_t max, size_t *len);
  * malloc'd, or NULL. */
 char *find_in_path(const char *path_env, const char *name);
 
+/* The first lines of a container's /etc/hosts, as Docker writes them:
+ * localhost in IPv4 and IPv6, and the IPv6 names glibc expects. */
+#define HOSTS_LOCALHOST \
+	"127.0.0.1\tlocalhost\n" \
+	"::1\tlocalhost ip6-localhost ip6-loopback\n" \
+	"fe00::0\tip6-localnet\n" \
+	"ff00::0\tip6-mcastprefix\n" \
+	"ff02::1\tip6-allnodes\n" \
+	"ff02::2\tip6-allrouters\n"
+
 /* ---- state locations (common/state.c) ---- */
 
 /* $MINIDOCK_RUN_DIR or /run/minidock: per-container runtime state. */

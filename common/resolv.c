@@ -86,8 +86,7 @@ int resolv_write(const char *dir, const char *name, uint32_t addr,
 	if (ret < 0)
 		return -1;
 	path = xasprintf("%s/hosts", dir);
-	text = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
-			 ip_str(addr, a), name);
+	text = xasprintf(HOSTS_LOCALHOST "%s\t%s\n", ip_str(addr, a), name);
 	ret = write_file(path, text);
 	free(path);
 	free(text);

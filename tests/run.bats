@@ -276,6 +276,24 @@ image_with() {
 	assert_line --index 3 --partial "Read-only file system"
 }
 
+@test "run: /etc/hosts, /etc/hostname and /etc/resolv.conf are the container's, writable by its root (read-only with --read-only), as with docker run" {
+	run "$RUN" --rm --network none --hostname web1 busybox sh -c '
+		echo "10.9.9.9 db" >> /etc/hosts && echo web2 > /etc/hostname &&
+		echo "nameserver 10.9.9.1" > /etc/resolv.conf && cat /etc/hosts /etc/hostname /etc/resolv.conf'
+	assert_success
+	# Docker's first lines, IPv6 included
+	assert_line --index 0 --regexp '^127\.0\.0\.1[[:space:]]+localhost$'
+	assert_line --index 1 --regexp '^::1[[:space:]]+localhost ip6-localhost ip6-loopback$'
+	assert_line --regexp '^ff02::2[[:space:]]+ip6-allrouters$'
+	assert_line --regexp 'web1$'
+	assert_line "10.9.9.9 db"
+	assert_line web2
+	assert_line "nameserver 10.9.9.1"
+	run "$RUN" --rm --network none --read-only busybox sh -c 'echo x >> /etc/hosts'
+	assert_failure
+	assert_output --partial "Read-only file system"
+}
+
 @test "run -u NAME: an image whose /etc/passwd is a FIFO is refused at once, not waited on forever" {
 	image_with fifo 'rm etc/passwd && mkfifo etc/passwd'
 	run timeout 30 "$RUN" --rm --network none -u nobody "$TEST_TMP/fifo.tar" true
