@@ -218,7 +218,7 @@ static void join_cgroups(pid_t init, const char *name)
 
 static int cmd_exec(int argc, char **argv)
 {
-	struct strv args = { 0 }, env = { 0 };
+	struct strv args = { 0 }, env = { 0 }, cenv = { 0 };
 	struct exec_args e = { .env = &env };
 	int interactive = 0, c, code = 0;
 	struct container ct;
@@ -252,6 +252,8 @@ static int cmd_exec(int argc, char **argv)
 	e.command = argv + optind + 1;
 	if (chain_build_exec(&ct, &e, &args) < 0)
 		die("ns-enter: readlink /proc/self/exe");
+	/* As docker exec: the container's environment, never ours. */
+	chain_environment(&cenv);
 	vlog("%s: its PID 1 is %d on the host: ns-enter --target", ct.name, (int)e.target);
 
 	if (e.tty) {
@@ -266,7 +268,7 @@ static int cmd_exec(int argc, char **argv)
 			if (pty_make_controlling(slave) < 0)
 				die("setsid/TIOCSCTTY");
 			join_cgroups(init, ct.name);
-			exec_command(args.v);
+			exec_command_env(args.v, cenv.v);
 		}
 		close(slave);
 		code = pty_relay(master, pid, interactive ? STDIN_FILENO : -1);
@@ -279,9 +281,10 @@ static int cmd_exec(int argc, char **argv)
 		/* Nothing to undo afterwards: ns-enter takes our place. */
 		fflush(stdout);
 		join_cgroups(init, ct.name);
-		exec_command(args.v);
+		exec_command_env(args.v, cenv.v);
 	}
 	strv_free(&env);
+	strv_free(&cenv);
 	strv_free(&args);
 	container_free(&ct);
 	return code;

@@ -294,6 +294,23 @@ image_with() {
 	assert_output --partial "Read-only file system"
 }
 
+@test "run and container exec: COMMAND gets the container's environment only, never the caller's nor the chain's MINIDOCK_* variables, as docker" {
+	MINIDOCK_PROBE=1 CALLER_ONLY=1 run "$RUN" --rm --network none -e A=1 busybox env
+	assert_success
+	assert_line A=1
+	assert_line HOME=/root
+	refute_output --partial MINIDOCK_
+	refute_output --partial CALLER_ONLY
+	"$RUN" -d --name "$N" --network none -e A=1 busybox sleep 60 >/dev/null
+	MINIDOCK_PROBE=1 CALLER_ONLY=1 run "$C" exec -e B=2 "$N" env
+	"$C" rm -f "$N" >/dev/null
+	assert_success
+	assert_line A=1
+	assert_line B=2
+	refute_output --partial MINIDOCK_
+	refute_output --partial CALLER_ONLY
+}
+
 @test "run -u NAME: an image whose /etc/passwd is a FIFO is refused at once, not waited on forever" {
 	image_with fifo 'rm etc/passwd && mkfifo etc/passwd'
 	run timeout 30 "$RUN" --rm --network none -u nobody "$TEST_TMP/fifo.tar" true
