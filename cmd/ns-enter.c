@@ -401,24 +401,6 @@ static gid_t group_of(uid_t uid)
 	return u.gid;
 }
 
-/* A container's environment is its own, as Docker's: the chain's
- * MINIDOCK_* variables (MINIDOCK_IP, MINIDOCK_NETNS...) stop here. */
-static void drop_chain_variables(void)
-{
-	char **e = environ;
-
-	while (*e) {
-		if (strncmp(*e, "MINIDOCK_", 9) == 0) {
-			char *name = xasprintf("%.*s", (int)strcspn(*e, "="), *e);
-			unsetenv(name);         /* shifts environ: look again */
-			free(name);
-			e = environ;
-		} else {
-			e++;
-		}
-	}
-}
-
 /* The last steps before execve(2), in the process that becomes COMMAND. */
 static void exec_in_container(struct options *o)
 {
@@ -427,8 +409,10 @@ static void exec_in_container(struct options *o)
 
 	if (unblock_forwarded_signals() < 0)
 		die("sigprocmask");
+	/* A container's environment is its own, as Docker's: the chain's
+	 * MINIDOCK_* variables (MINIDOCK_IP, MINIDOCK_NETNS...) stop here. */
 	if (o->root || o->target)
-		drop_chain_variables();
+		unsetenv_prefix("MINIDOCK_");
 	for (i = 0; i < o->n_env; i++)
 		if (putenv(o->env[i]) < 0)
 			die("--env %s", o->env[i]);

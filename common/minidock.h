@@ -95,6 +95,9 @@ int supervise(pid_t child);
  * gone or ended (zombie). */
 unsigned long long proc_start_time(pid_t pid);
 
+/* unsetenv(3) every variable whose name starts with PREFIX. */
+void unsetenv_prefix(const char *prefix);
+
 /* Sleep MS milliseconds (nanosleep(2); a signal may cut it short). */
 void sleep_ms(long ms);
 

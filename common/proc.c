@@ -173,3 +173,20 @@ unsigned long long proc_start_time(pid_t pid)
 	free(stat);
 	return t;
 }
+
+void unsetenv_prefix(const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char **e = environ;
+
+	while (*e) {
+		if (strncmp(*e, prefix, n) == 0) {
+			char *name = xasprintf("%.*s", (int)strcspn(*e, "="), *e);
+			unsetenv(name);         /* shifts environ: look again */
+			free(name);
+			e = environ;
+		} else {
+			e++;
+		}
+	}
+}
