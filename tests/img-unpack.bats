@@ -25,10 +25,14 @@ setup() {
 
 teardown() { common_teardown; }
 
-# One line per file below DIR (not DIR itself): name, type, mode, owner,
-# size, mtime, link target, link count; then the files' md5sums.
+# One line per file below DIR (not DIR itself): what an image defines,
+# name, type, mode, owner, mtime, and for what is not a directory its size,
+# link target and link count (hard links); then the files' md5sums.  Never
+# what the filesystem keeps for itself: a directory's size and link count
+# differ between tmpfs (Debian 13's /tmp), ext4 and btrfs for the same tree.
 tree_of() {
-	(cd "$1" && find . -mindepth 1 -printf '%P|%y|%m|%U:%G|%s|%T@|%l|%n\n' | sort &&
+	(cd "$1" && { find . -mindepth 1 -type d -printf '%P|%y|%m|%U:%G|%T@\n' &&
+		find . -mindepth 1 ! -type d -printf '%P|%y|%m|%U:%G|%T@|%s|%l|%n\n'; } | sort &&
 		find . -type f -print0 | sort -z | xargs -0 md5sum)
 }
 
