@@ -46,8 +46,8 @@
 #include "decompress.h"
 #include "image-config.h"
 #include "layer.h"
+#include "layer-path.h"
 #include "minidock.h"
-#include "pathset.h"
 
 /* A directory whose times are set once the layer is done (creating its
  * entries would change them again). */
@@ -75,8 +75,6 @@ static int apply_node(struct layer *l, struct archive_entry *e, const char *raw,
 		      const char *path, const char *dir, const char *name);
 static int set_dir_times(struct layer *l);
 static void layer_free(struct layer *l);
-static char *clean_path(const char *raw, const char **why);
-static void split_path(char *path, const char **dir, const char **base);
 static int get_dir(struct layer *l, const char *dir, int create);
 static int parent_fd(struct layer *l, const char *dir);
 static void forget_parent(struct layer *l);
@@ -145,11 +143,11 @@ static int apply_entry(struct layer *l, struct archive_entry *e)
 
 	if (!raw)
 		return img_fail("%s: an entry without a readable name", l->a->what);
-	path = clean_path(raw, &why);
+	path = path_clean(raw, &why);
 	if (!path)
 		return img_fail("%s: entry \"%s\" refused: %s", l->a->what, raw, why);
 	full = xstrdup(path);
-	split_path(path, &dir, &base);
+	path_split(path, &dir, &base);
 	if (!strncmp(base, ".wh.", 4))
 		r = apply_whiteout(l, e, raw, dir, base);
 	else
@@ -176,7 +174,7 @@ static int restore_times(int fd, const struct stat *st)
  * names this layer made (they may come before the whiteout in the tar). */
 static int hide_below(struct layer *l, int fd, const char *dir)
 {
-	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0), ret = 0;
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0), ret = 0, e;
 	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	struct dirent *de;
 
@@ -199,11 +197,9 @@ static int hide_below(struct layer *l, int fd, const char *dir)
 	}
 	if (errno)
 		ret = -1;
-	{
-		int e = errno;
-		closedir(d);
-		errno = e;
-	}
+	e = errno;
+	closedir(d);
+	errno = e;
 	return ret;
 }
 
@@ -295,14 +291,14 @@ static int apply_whiteout(struct layer *l, struct archive_entry *e, const char *
 
 /* ---- creating ---- */
 
-static int make_regular(struct layer *l, int pfd, const char *name,
-			struct archive_entry *e, const char *raw);
+static int make_regular(struct layer *l, int pfd, const char *name, struct archive_entry *e,
+			const char *raw);
 static int make_dir(struct layer *l, int pfd, const char *name, const char *path,
 		    struct archive_entry *e, const char *raw);
-static int make_special(struct layer *l, int pfd, const char *name,
-			struct archive_entry *e, const char *raw);
-static int make_hardlink(struct layer *l, int pfd, const char *name,
-			 struct archive_entry *e, const char *raw);
+static int make_special(struct layer *l, int pfd, const char *name, struct archive_entry *e,
+			const char *raw);
+static int make_hardlink(struct layer *l, int pfd, const char *name, struct archive_entry *e,
+			 const char *raw);
 
 /* A regular file, directory, link or node NAME in directory DIR. */
 static int apply_node(struct layer *l, struct archive_entry *e, const char *raw,
@@ -523,14 +519,14 @@ static int make_hardlink(struct layer *l, int pfd, const char *name,
 			 struct archive_entry *e, const char *raw)
 {
 	const char *why, *tdir, *tbase;
-	char *target = clean_path(archive_entry_hardlink(e), &why);
+	char *target = path_clean(archive_entry_hardlink(e), &why);
 	struct stat st;
 	int tfd, ret = -1;
 
 	if (!target)
 		return img_fail("%s: %s: hard link to \"%s\" refused: %s", l->a->what, raw,
 				archive_entry_hardlink(e), why);
-	split_path(target, &tdir, &tbase);
+	path_split(target, &tdir, &tbase);
 	if (!*tbase) {
 		free(target);
 		return img_fail("%s: %s: hard link to the root directory refused", l->a->what, raw);
@@ -564,7 +560,7 @@ static int set_dir_times(struct layer *l)
 				return img_fail_errno("%s: futimens(/)", l->a->what);
 			continue;
 		}
-		split_path(path, &dir, &base);
+		path_split(path, &dir, &base);
 		pfd = get_dir(l, dir, 0);
 		fd = pfd < 0 ? -1 : openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0 && futimens(fd, l->dirs[i].ts) < 0) {
@@ -595,55 +591,6 @@ static void layer_free(struct layer *l)
 }
 
 /* ---- paths: names in a layer, resolved below the root only ---- */
-
-/* Entry name -> a clean relative path ("" for the root: no "." nor empty
- * component), or NULL and why not. */
-static char *clean_path(const char *raw, const char **why)
-{
-	char *p = xmalloc(strlen(raw) + 1);
-	size_t w = 0;
-
-	if (raw[0] == '/') {
-		free(p);
-		*why = "an absolute path";
-		return NULL;
-	}
-	for (const char *s = raw; *s; ) {
-		size_t n = strcspn(s, "/");
-
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			free(p);
-			*why = "\"..\" in the path";
-			return NULL;
-		}
-		if (n > 0 && !(n == 1 && s[0] == '.')) {
-			if (w)
-				p[w++] = '/';
-			memcpy(p + w, s, n);
-			w += n;
-		}
-		s += n;
-		while (*s == '/')
-			s++;
-	}
-	p[w] = '\0';
-	return p;
-}
-
-/* Split "a/b/c" into "a/b" and "c" (in place). */
-static void split_path(char *path, const char **dir, const char **base)
-{
-	char *slash = strrchr(path, '/');
-
-	if (slash) {
-		*slash = '\0';
-		*dir = path;
-		*base = slash + 1;
-	} else {
-		*dir = "";
-		*base = path;
-	}
-}
 
 /*
  * A new descriptor of directory DIR (relative to the root), made when

@@ -1,13 +1,64 @@
 /*
- * pathset.c - a set of strings: a hash table with linear probing, kept at
- * most half full so a lookup stops at an empty slot soon.  See pathset.h.
+ * layer-path.c - the names in a layer, as strings.  See layer-path.h.
+ * A name is cleaned here once, then only ever resolved below the root
+ * (openat2 RESOLVE_IN_ROOT, in layer.c): refusing ".." and absolute names
+ * first gives a clear error naming the entry.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "layer-path.h"
 #include "minidock.h"
-#include "pathset.h"
+
+char *path_clean(const char *raw, const char **why)
+{
+	char *p = xmalloc(strlen(raw) + 1);
+	size_t w = 0;
+
+	if (raw[0] == '/') {
+		free(p);
+		*why = "an absolute path";
+		return NULL;
+	}
+	for (const char *s = raw; *s; ) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			free(p);
+			*why = "\"..\" in the path";
+			return NULL;
+		}
+		if (n > 0 && !(n == 1 && s[0] == '.')) {
+			if (w)
+				p[w++] = '/';
+			memcpy(p + w, s, n);
+			w += n;
+		}
+		s += n;
+		while (*s == '/')
+			s++;
+	}
+	p[w] = '\0';
+	return p;
+}
+
+void path_split(char *path, const char **dir, const char **base)
+{
+	char *slash = strrchr(path, '/');
+
+	if (slash) {
+		*slash = '\0';
+		*dir = path;
+		*base = slash + 1;
+	} else {
+		*dir = "";
+		*base = path;
+	}
+}
+
+/* ---- the set: linear probing, kept at most half full so a lookup
+ * stops at an empty slot soon ---- */
 
 int pathset_has(const struct pathset *set, const char *p)
 {
