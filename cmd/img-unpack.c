@@ -10,36 +10,29 @@
  *
  * Every file (a "blob") is named by the sha256 of its content, its digest:
  * blobs/sha256/<hex>.  A manifest names its config and layers by digest, so
- * checking each digest checks the whole image.  A layer is a tar of what
- * changed: new or changed files, and "whiteouts" for what was deleted:
- * ".wh.NAME" deletes NAME from the layers below, ".wh..wh..opq" hides
- * everything the layers below put in its directory.  Unpacking an image is
- * applying its layers in order into an empty directory; that directory is
- * what `ns-enter --root` (pivot_root) makes a container's "/".
- * `docker save` writes the same pieces: before Docker 25 with its own
- * manifest.json and <id>/layer.tar, since then as an OCI layout.
+ * checking each digest checks the whole image.  `docker save` writes the
+ * same pieces (before Docker 25 with a manifest.json and <id>/layer.tar).
+ * Unpacking an image is applying its layers in order into an empty
+ * directory: what `ns-enter --root` (pivot_root) makes a container's "/".
+ * A layer is a tar of what changed: new or changed files, and "whiteouts"
+ * for what was deleted.  One layer (common/layer.c, img_apply_layer):
  *
- * One layer, applied (common/layer.c, from img_apply_layer):
- *
- *   blob ──> gunzip/unzstd ──> tar entries ──> for each entry, below DEST:
- *    │       (a thread)          │               file     openat(O_CREAT|O_EXCL)
- *    sha256: the digest          sha256:         dir      mkdirat
- *    the manifest names          the diff_id     link     symlinkat, linkat
- *                                the config      .wh.X    unlinkat X
- *                                names           .wh..wh..opq  empty the dir
+ *   blob ──> gunzip/unzstd ──> tar entries ──> each entry, below DEST:
+ *    │       (a thread)          │             file          openat(O_CREAT|O_EXCL)
+ *   sha256 = the digest         sha256 =       dir, link     mkdirat, symlinkat
+ *   the manifest names          the diff_id    .wh.NAME      unlinkat NAME
+ *                               of the config  .wh..wh..opq  empty the directory
  *
  * A layer comes from strangers, so every path in it is resolved inside
  * the destination by the kernel itself: openat2(2) with RESOLVE_IN_ROOT
  * makes "..", "/" and every symlink on the way stay below it.
- *
  * With --layers, each layer gets a directory of its own, in the form
  * overlayfs(5) stacks (whiteouts as 0/0 character devices and the
  * trusted.overlay.opaque xattr): what `run` mounts, as Docker's overlay2.
  *
- * Where the rest is: common/image-source.c (docker save, OCI layouts,
- * tarballs, standard input), common/image.c (index -> manifest -> config),
- * common/image-config.c (the JSON), common/decompress.c (the thread).
- *
+ * The rest: common/image-source.c (docker save, OCI layouts, tarballs,
+ * standard input), image.c (index -> manifest -> config), image-config.c
+ * (the JSON), decompress.c (the thread).
  * Read: openat2(2), path_resolution(7), overlayfs (kernel
  * Documentation/filesystems/overlayfs.rst), tar(5), and the image spec's
  * image-layout.md, manifest.md, config.md and layer.md.
@@ -53,8 +46,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "image.h"
 #include "minidock.h"
@@ -80,7 +71,6 @@ static void unpack_to_dest(struct img_source *src, const struct img_image *img,
 			   const struct options *o);
 static void unpack_to_store(struct img_source *src, const struct img_image *img,
 			    const struct options *o);
-static void write_config(const struct img_image *img, const char *path);
 
 int main(int argc, char **argv)
 {
@@ -104,8 +94,8 @@ int main(int argc, char **argv)
 			unpack_to_store(src, &img, &o);
 		else
 			unpack_to_dest(src, &img, &o);
-		if (o.config)
-			write_config(&img, o.config);
+		if (o.config && img_write_runtime_config(&img.cfg, o.config) < 0)
+			die_x("--config %s: cannot write it", o.config);
 	}
 	img_image_free(&img);
 	img_source_close(src);
@@ -361,17 +351,6 @@ static void show_progress(uint64_t done, void *arg)
 {
 	check_stop_signals();
 	progress_show(arg, done);
-}
-
-/* --config FILE: the runtime part of the config, every key present. */
-static void write_config(const struct img_image *img, const char *path)
-{
-	json_t *cfg = img_runtime_config(&img->cfg);
-
-	if (!cfg || json_dump_file(cfg, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
-		die_x("--config %s: cannot write it", path);
-	vlog("write %s: the runtime config", path);
-	json_decref(cfg);
 }
 
 /* ---- the command line ---- */

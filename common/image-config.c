@@ -416,3 +416,14 @@ json_t *img_runtime_config(const struct img_config *cfg)
 	}
 	return out;
 }
+
+int img_write_runtime_config(const struct img_config *cfg, const char *path)
+{
+	json_t *rt = img_runtime_config(cfg);
+	int r = rt ? json_dump_file(rt, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : -1;
+
+	if (r == 0)
+		vlog("write %s: the runtime config", path);
+	json_decref(rt);
+	return r;
+}

@@ -73,6 +73,8 @@ extern const char *const img_runtime_keys[];
 extern const size_t img_nruntime_keys;
 /* A new object with every key above (null when the image leaves it unset). */
 json_t *img_runtime_config(const struct img_config *cfg);
+/* That object, written to PATH as JSON (img-unpack --config).  -1 on failure. */
+int img_write_runtime_config(const struct img_config *cfg, const char *path);
 
 void img_desc_free(struct img_desc *d);
 void img_descs_free(struct img_desc *d, size_t n);

@@ -203,22 +203,24 @@ static struct archive *tar_reader(void)
 	return a;
 }
 
-/* The archive in FD, read from its start. */
-static struct archive *archive_reader(int fd)
+/* The archive of SRC, read from its start. */
+static struct archive *archive_reader(struct img_source *src)
 {
 	struct archive *a = tar_reader();
 
 	if (!a) {
-		img_fail_errno("archive_read_new");
+		img_fail_errno("%s: archive_read_new", src->path);
 		return NULL;
 	}
-	if (lseek(fd, 0, SEEK_SET) < 0) {
+	if (lseek(src->fd, 0, SEEK_SET) < 0) {
+		img_fail_errno("%s: not an image (neither a directory nor a tar archive): lseek",
+			       src->path);
 		archive_read_free(a);
-		img_fail_errno("lseek");
 		return NULL;
 	}
-	if (archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK) {
-		img_fail("%s", archive_error_string(a));
+	if (archive_read_open_fd(a, src->fd, 64 << 10) != ARCHIVE_OK) {
+		img_fail("%s: not an image (neither a directory nor a tar archive): %s",
+			 src->path, archive_error_string(a));
 		archive_read_free(a);
 		return NULL;
 	}
@@ -228,13 +230,12 @@ static struct archive *archive_reader(int fd)
 /* Read the archive's member list: is it an image, and of which kind? */
 static int scan_archive(struct img_source *src)
 {
-	struct archive *a = archive_reader(src->fd);
+	struct archive *a = archive_reader(src);
 	struct archive_entry *e;
 	int r, seen = 0, has_manifest = 0, has_index = 0;
 
 	if (!a)
-		return img_fail("%s: not an image (neither a directory nor a tar archive): %s",
-			    src->path, img_error());
+		return -1;
 	src->kind = IMG_ROOTFS;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		char *name = normalize_name(xstrdup(archive_entry_pathname(e) ?
@@ -567,7 +568,7 @@ struct img_reader *img_reader_open(struct img_source *src, const char *name)
 			r->mem_len = (size_t)m->size;
 			r->eof = 1;     /* after mem */
 		} else {
-			r->ar = archive_reader(src->fd);
+			r->ar = archive_reader(src);
 			if (!r->ar)
 				goto bad;
 			while ((st = archive_read_next_header(r->ar, &e)) == ARCHIVE_OK ||

@@ -605,6 +605,62 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$IU" "$T
 	assert_no_dest
 }
 
+# ---- out of memory: library calls that can fail are checked ----
+
+# A library that makes the Nth call of archive_read_new(3) return NULL, as
+# when memory runs out (its only failure), LD_PRELOADed into img-unpack.
+# Run: FAIL_AT=N with_oom_shim COMMAND...
+build_oom_shim() {
+	command -v cc >/dev/null || skip "no C compiler (make deps)"
+	readelf -d "$IU" | grep -q 'NEEDED.*libarchive' ||
+		skip "img-unpack is linked statically: LD_PRELOAD cannot reach libarchive"
+	cat > "$TEST_TMP/oom.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+struct archive;
+struct archive *archive_read_new(void)
+{
+	static int calls;
+	const char *at = getenv("FAIL_AT");
+	struct archive *(*real)(void) = (struct archive *(*)(void))dlsym(RTLD_NEXT, "archive_read_new");
+
+	if (at && ++calls == atoi(at))
+		return NULL;
+	return real();
+}
+C
+	cc -shared -fPIC -o "$TEST_TMP/oom.so" "$TEST_TMP/oom.c" -ldl || fail "cannot build the shim"
+}
+
+with_oom_shim() {
+	# (AddressSanitizer wants to come first; the shim does not mind.)
+	LD_PRELOAD=$TEST_TMP/oom.so ASAN_OPTIONS=$ASAN_OPTIONS:verify_asan_link_order=0 "$@"
+}
+
+@test "archive_read_new out of memory, image on standard input: exit 125 and a message, no crash" {
+	build_oom_shim
+	run -125 sh -c "cat '$IMAGES/busybox-rootfs.tar.gz' |
+		FAIL_AT=1 LD_PRELOAD='$TEST_TMP/oom.so' ASAN_OPTIONS='$ASAN_OPTIONS:verify_asan_link_order=0' '$IU' - '$D'"
+	assert_output "img-unpack: standard input: archive_read_new: Cannot allocate memory"
+	assert_no_dest
+}
+
+@test "archive_read_new out of memory in a layer: the message names the layer, nothing left" {
+	build_oom_shim
+	local n
+	for n in 2 3; do    # 1: listing the archive; 2: decompressing the layer; 3: its tar
+		FAIL_AT=$n run -125 with_oom_shim "$IU" "$IMAGES/busybox-rootfs.tar.gz" "$D"
+		assert_output "img-unpack: layer 1/1: archive_read_new: Cannot allocate memory"
+		assert_no_dest
+	done
+	FAIL_AT=2 run -125 with_oom_shim "$IU" --layers "$TEST_TMP/store" "$IMAGES/busybox-rootfs.tar.gz"
+	assert_output --partial "layer 1/1: archive_read_new"
+	assert_equal "$(ls -A "$TEST_TMP/store/sha256")" ""
+	FAIL_AT=1 run -125 with_oom_shim "$IU" "$IMAGES/busybox-rootfs.tar.gz" "$D"
+	assert_output "img-unpack: $IMAGES/busybox-rootfs.tar.gz: archive_read_new: Cannot allocate memory"
+}
+
 # ---- bad arguments ----
 
 @test "bad arguments: missing image, not an image, DEST not empty, wrong count" {
