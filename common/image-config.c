@@ -150,7 +150,7 @@ static int parse_desc(json_t *o, struct img_desc *d, const char *what)
 	}
 	if (!img_valid_digest(d->digest)) {
 		img_fail("%s: unsupported digest \"%.80s\" (expected sha256:<64 hex digits>)",
-		     what, d->digest);
+			 what, d->digest);
 		goto bad;
 	}
 	d->path = xasprintf("blobs/sha256/%s", d->digest + 7);
@@ -276,7 +276,7 @@ static int parse_strings(json_t *a, char ***out, size_t *n, int paths, const cha
 			free(*out);
 			*out = NULL;
 			return img_fail("%s: item %zu is not a %s", what, i,
-				    paths ? "relative path without \"..\"" : "string");
+					paths ? "relative path without \"..\"" : "string");
 		}
 		(*out)[i] = xstrdup(json_string_value(v));
 	}

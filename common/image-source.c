@@ -280,7 +280,7 @@ static int scan_archive(struct img_source *src)
 	if (r == ARCHIVE_FATAL) {
 		if (!seen)
 			img_fail("%s: not an image (neither a directory nor a tar archive): %s",
-			     src->path, archive_error_string(a));
+				 src->path, archive_error_string(a));
 		else
 			img_fail("%s: %s", src->path, archive_error_string(a));
 		archive_read_free(a);
@@ -393,9 +393,9 @@ static int open_stdin(struct img_source *src)
 	if (fstat(0, &st) == 0 && S_ISREG(st.st_mode)) {
 		/* "< file": seekable already, no copy needed. */
 		free(buf);
-		src->fd = dup(0);
+		src->fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
 		if (src->fd < 0)
-			return img_fail_errno("dup(0)");
+			return img_fail_errno("standard input: fcntl(F_DUPFD_CLOEXEC)");
 		return scan_archive(src);
 	}
 	image = peek_is_image(buf, (size_t)n);
@@ -582,8 +582,8 @@ struct img_reader *img_reader_open(struct img_source *src, const char *name)
 			}
 			if (st != ARCHIVE_OK && st != ARCHIVE_WARN) {
 				img_fail("%s: %s: %s", src->path, name,
-				     st == ARCHIVE_EOF ? "not found in the image"
-						       : archive_error_string(r->ar));
+					 st == ARCHIVE_EOF ? "not found in the image"
+							   : archive_error_string(r->ar));
 				goto bad;
 			}
 		}
@@ -668,7 +668,7 @@ char *img_source_read(struct img_source *src, const char *name, size_t max, size
 	while ((n = img_reader_next(r, &p)) > 0) {
 		if (used + (size_t)n > max) {
 			img_fail("%s: %s: larger than %zu bytes, too large for a JSON file",
-			     src->path, name, max);
+				 src->path, name, max);
 			goto bad;
 		}
 		while (used + (size_t)n + 1 > cap)

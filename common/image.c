@@ -49,7 +49,7 @@ static char *read_blob(struct img_source *src, const struct img_desc *d, int ver
 	}
 	if (verify && d->size >= 0 && (uint64_t)d->size != *len) {
 		img_fail("%s %s: size mismatch: expected %lld bytes, found %zu",
-		     what, d->path, (long long)d->size, *len);
+			 what, d->path, (long long)d->size, *len);
 		free(buf);
 		return NULL;
 	}
@@ -117,7 +117,7 @@ static int no_such_tag(struct img_source *src, struct img_image *img, const char
 	char *list = tags_list(img);
 
 	img_fail("%s: no image tagged \"%s\" (tags: %s)", img_source_name(src), tag,
-	     img->ntags ? list : "none");
+		 img->ntags ? list : "none");
 	free(list);
 	return -1;
 }
@@ -127,7 +127,7 @@ static int several_images(struct img_source *src, struct img_image *img)
 	char *list = tags_list(img);
 
 	img_fail("%s: holds several images, choose one with --tag (tags: %s)", img_source_name(src),
-	     img->ntags ? list : "none");
+		 img->ntags ? list : "none");
 	free(list);
 	return -1;
 }
@@ -214,7 +214,7 @@ static int resolve_manifest(struct img_source *src, const struct img_desc *start
 		if (i < 0) {
 			img_descs_free(descs, n);
 			img_fail("%s: image index %s: no manifest for linux/%s or linux/amd64",
-			     img_source_name(src), cur.path, host_arch());
+				 img_source_name(src), cur.path, host_arch());
 			goto bad;
 		}
 		vlog("image index %s: manifest %s for %s/%s", cur.path, descs[i].digest,
@@ -354,7 +354,7 @@ int img_load(struct img_source *src, const char *tag, int verify, struct img_ima
 	if (img_source_kind(src) == IMG_ROOTFS) {
 		if (tag)
 			return img_fail("%s: a root filesystem tarball has no tags (--tag %s)",
-				    img_source_name(src), tag);
+					img_source_name(src), tag);
 		img->nlayers = 1;
 		img->layers = xcalloc(1, sizeof(*img->layers));
 		img->layers[0].size = img_source_file_size(src);
@@ -375,7 +375,7 @@ int img_load(struct img_source *src, const char *tag, int verify, struct img_ima
 	}
 	if (img->cfg.ndiff_ids != img->nlayers)
 		return img_fail("%s: the manifest lists %zu layers, the config %zu diff_ids",
-			    img_source_name(src), img->nlayers, img->cfg.ndiff_ids);
+				img_source_name(src), img->nlayers, img->cfg.ndiff_ids);
 	return 0;
 }
 
