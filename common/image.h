@@ -15,11 +15,13 @@
  * `docker save` writes the same pieces with a manifest.json of its own.
  *
  * The modules, and their use in order (cmd/img-unpack.c is the example):
- *   image-source.h  img_source_open(): a directory, an archive, or "-"
+ *   image-source.h  img_source_open(): a directory, an archive, or "-";
+ *                   img_reader_open(): one blob of it, as a stream
  *   image.h         img_load(): follow index -> manifest -> config to one
  *                   image (this file; common/image.c)
  *   image-config.h  the JSON documents themselves, and img_error()
- *   layer.h         img_reader_open() + img_apply_layer(), once per layer
+ *   layer.h         img_apply_layer(): one layer into a directory
+ *                   (with decompress.h, layer-path.h, digest.h)
  * Functions return -1 (or NULL) on failure; img_error() says why.
  * Used by img-unpack.
  */
