@@ -15,6 +15,7 @@
 #   zcat 1.51 s, tar -xzf 1.88 s, umoci unpack 4.23 s (21.5 MB RSS),
 #   img-unpack 1.54 s (13.1 MB RSS): 0.36x umoci, 0.82x tar, 1.02x zcat.
 # On a busy machine the numbers swing by 2x: compare the CPU times then.
+# What makes img-unpack fast, and later measurements: bench/README.md.
 set -eu
 cd "$(dirname "$0")/.."
 W=${1:-/var/tmp/minidock-bench}

@@ -10,23 +10,29 @@
  *
  * Every file (a "blob") is named by the sha256 of its content, its digest:
  * blobs/sha256/<hex>.  A manifest names its config and layers by digest, so
- * checking each digest checks the whole image.  A layer is a tar of what
- * changed: new or changed files, and "whiteouts" for what was deleted:
- * ".wh.NAME" deletes NAME from the layers below, ".wh..wh..opq" hides
- * everything the layers below put in its directory.  Unpacking an image is
- * applying its layers in order into an empty directory; that directory is
- * what `ns-enter --root` (pivot_root) makes a container's "/".
- * `docker save` writes the same pieces: before Docker 25 with its own
- * manifest.json and <id>/layer.tar, since then as an OCI layout.
+ * checking each digest checks the whole image.  `docker save` writes the
+ * same pieces (before Docker 25 with a manifest.json and <id>/layer.tar).
+ * Unpacking an image is applying its layers in order into an empty
+ * directory: what `ns-enter --root` (pivot_root) makes a container's "/".
+ * A layer is a tar of what changed: new or changed files, and "whiteouts"
+ * for what was deleted.  One layer (common/layer.c, img_apply_layer):
+ *
+ *   blob ──> gunzip/unzstd ──> tar entries ──> each entry, below DEST:
+ *    │       (a thread)          │             file          openat(O_CREAT|O_EXCL)
+ *   sha256 = the digest         sha256 =       dir, link     mkdirat, symlinkat
+ *   the manifest names          the diff_id    .wh.NAME      unlinkat NAME
+ *                               of the config  .wh..wh..opq  empty the directory
  *
  * A layer comes from strangers, so every path in it is resolved inside
  * the destination by the kernel itself: openat2(2) with RESOLVE_IN_ROOT
  * makes "..", "/" and every symlink on the way stay below it.
- *
  * With --layers, each layer gets a directory of its own, in the form
  * overlayfs(5) stacks (whiteouts as 0/0 character devices and the
  * trusted.overlay.opaque xattr): what `run` mounts, as Docker's overlay2.
  *
+ * The rest: common/image-source.c (docker save, OCI layouts, tarballs,
+ * standard input), image.c (index -> manifest -> config), image-config.c
+ * (the JSON), decompress.c (the thread).
  * Read: openat2(2), path_resolution(7), overlayfs (kernel
  * Documentation/filesystems/overlayfs.rst), tar(5), and the image spec's
  * image-layout.md, manifest.md, config.md and layer.md.
@@ -34,7 +40,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,10 +47,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "image.h"
 #include "minidock.h"
+#include "progress.h"
 
 #define DEFAULT_MAX_SIZE (64ULL << 30)
 
@@ -58,6 +62,298 @@ struct options {
 	int inspect, json, verify, progress;
 	uint64_t max_size;
 };
+
+static void parse_args(int argc, char **argv, struct options *o);
+static void check_dest(const struct options *o);
+static void remove_partial(void);
+static struct img_source *open_image(const struct options *o, struct img_image *img);
+static void unpack_to_dest(struct img_source *src, const struct img_image *img,
+			   const struct options *o);
+static void unpack_to_store(struct img_source *src, const struct img_image *img,
+			    const struct options *o);
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct img_image img;
+	struct img_source *src;
+
+	md_init("img-unpack");
+	parse_args(argc, argv, &o);
+	check_dest(&o);
+	if (atexit(remove_partial) != 0)
+		die_x("atexit: failed");
+
+	src = open_image(&o, &img);
+	if (o.inspect) {
+		if ((o.json ? img_inspect_json(stdout, src, &img, o.image)
+			    : img_inspect_text(stdout, src, &img, o.image)) < 0)
+			die("--inspect");
+	} else {
+		if (o.store)
+			unpack_to_store(src, &img, &o);
+		else
+			unpack_to_dest(src, &img, &o);
+		if (o.config && img_write_runtime_config(&img.cfg, o.config) < 0)
+			die_x("--config %s: cannot write it", o.config);
+	}
+	img_image_free(&img);
+	img_source_close(src);
+	if (fflush(stdout) != 0)
+		die("stdout");
+	return 0;
+}
+
+/* ---- what to undo if anything fails (die() exits: atexit runs this) ---- */
+
+static char *partial;           /* a directory to remove on failure */
+static int partial_existed;     /* DEST was there (empty): put it back, empty */
+static struct stat dest_before;
+
+static void check_dest(const struct options *o)
+{
+	int empty;
+
+	if (!o->dest)
+		return;
+	empty = dir_is_empty(o->dest);
+	if (empty < 0 && errno != ENOENT)
+		die("%s", o->dest);
+	if (empty == 0)
+		die_x("%s: not empty (refusing to unpack over something)", o->dest);
+	partial_existed = empty == 1;
+	if (partial_existed && lstat(o->dest, &dest_before) < 0)
+		die("%s", o->dest);
+}
+
+static void remove_partial(void)
+{
+	if (!partial)
+		return;
+	vlog("rm -rf %s (unlinkat(2) below it): nothing half-written is left", partial);
+	if (rm_rf(partial) < 0)
+		warn_errno("removing %s", partial);
+	else if (partial_existed &&
+		 (mkdir(partial, dest_before.st_mode & 07777) < 0 ||
+		  chmod(partial, dest_before.st_mode & 07777) < 0 ||
+		  chown(partial, dest_before.st_uid, dest_before.st_gid) < 0))
+		warn_errno("putting back the empty %s", partial);
+	free(partial);
+	partial = NULL;
+}
+
+/*
+ * Ctrl-C while unpacking must still remove the half-made DEST: once there
+ * is something to remove, the signals are blocked, and checked between
+ * chunks (die() then cleans up).
+ */
+static sigset_t stop_signals;
+
+static void block_stop_signals(void)
+{
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &stop_signals, NULL) < 0)
+		die("sigprocmask(SIG_BLOCK)");
+}
+
+static void check_stop_signals(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending) == 0 &&
+	    (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+	     sigismember(&pending, SIGHUP)))
+		die_x("interrupted");
+}
+
+/* ---- the image: index -> manifest -> config (common/image.c) ---- */
+
+static struct img_source *open_image(const struct options *o, struct img_image *img)
+{
+	struct img_source *src = img_source_open(o->image);
+
+	if (!src)
+		die_x("%s", img_error());
+	vlog("%s: %s", o->image, img_source_format(src));
+	if (img_load(src, o->tag, o->verify, img) < 0) {
+		img_source_close(src);
+		die_x("%s", img_error());
+	}
+	if (img->manifest.digest)
+		vlog("manifest %s%s", img->manifest.digest, o->verify ? " (sha256 verified)" : "");
+	if (img->config.path)
+		vlog("config %s%s", img->config.path, o->verify && img->config.digest ?
+		     " (sha256 verified)" : "");
+	return src;
+}
+
+/* ---- the layers ---- */
+
+static void apply_layer(struct img_source *src, const struct img_image *img, size_t i,
+			int rootfd, int overlay, const struct options *o, char diff_id[DIGEST_LEN]);
+
+/* IMAGE DEST: every layer into the one directory DEST. */
+static void unpack_to_dest(struct img_source *src, const struct img_image *img,
+			   const struct options *o)
+{
+	char diff_id[DIGEST_LEN];
+	int rootfd;
+
+	if (mkdir(o->dest, 0755) < 0 && !(errno == EEXIST && partial_existed))
+		die("mkdir %s", o->dest);
+	vlog("mkdir(\"%s\")", o->dest);
+	rootfd = open(o->dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0)
+		die("open %s", o->dest);
+	partial = xstrdup(o->dest);
+	block_stop_signals();
+	for (size_t i = 0; i < img->nlayers; i++)
+		apply_layer(src, img, i, rootfd, 0, o, diff_id);
+	close(rootfd);
+	free(partial);
+	partial = NULL;     /* done: keep it */
+}
+
+static char *store_layer(struct img_source *src, const struct img_image *img, size_t i,
+			 const char *store, const struct options *o);
+
+/* --layers STOREDIR: each layer in a directory of its own, printed. */
+static void unpack_to_store(struct img_source *src, const struct img_image *img,
+			    const struct options *o)
+{
+	char *sub = xasprintf("%s/sha256", o->store), *store, **dirs;
+	size_t i;
+
+	if (mkdir_p(sub, 0755) < 0)
+		die("mkdir -p %s", sub);
+	block_stop_signals();
+	free(sub);
+	store = realpath(o->store, NULL);
+	if (!store)
+		die("realpath %s", o->store);
+	dirs = xcalloc(img->nlayers, sizeof(char *));
+	for (i = 0; i < img->nlayers; i++)
+		dirs[i] = store_layer(src, img, i, store, o);
+	/* Only now, when every layer is there: the lowest first. */
+	for (i = 0; i < img->nlayers; i++) {
+		printf("%s\n", dirs[i]);
+		free(dirs[i]);
+	}
+	free(dirs);
+	free(store);
+}
+
+/*
+ * One layer of --layers: unpacked once into a temporary directory beside
+ * its final place, then rename(2)d there: the rename is atomic, so
+ * another img-unpack (or a crash) never sees half a layer.
+ */
+static char *store_layer(struct img_source *src, const struct img_image *img, size_t i,
+			 const char *store, const struct options *o)
+{
+	const char *want = i < img->cfg.ndiff_ids ? img->cfg.diff_ids[i] : NULL;
+	char diff_id[DIGEST_LEN], *tmp, *final;
+	struct stat st;
+	int rootfd;
+
+	if (want) {
+		final = xasprintf("%s/sha256/%s", store, want + 7);
+		if (stat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
+			vlog("layer %zu/%zu: %s already in the store, skipped",
+			     i + 1, img->nlayers, want);
+			return final;
+		}
+		free(final);
+	}
+	tmp = xasprintf("%s/sha256/.tmp-XXXXXX", store);
+	if (!mkdtemp(tmp))
+		die("mkdtemp %s/sha256/.tmp-XXXXXX", store);
+	vlog("mkdtemp(\"%s/sha256/%s\")", store, strrchr(tmp, '/') + 1);
+	partial = tmp;
+	partial_existed = 0;
+	rootfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0 || fchmod(rootfd, 0755) < 0)
+		die("open %s", tmp);
+	apply_layer(src, img, i, rootfd, 1, o, diff_id);
+	close(rootfd);
+	final = xasprintf("%s/sha256/%s", store, diff_id + 7);
+	if (rename(tmp, final) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			die("rename %s %s", tmp, final);
+		vlog("layer %zu/%zu: %s stored meanwhile by another run", i + 1,
+		     img->nlayers, diff_id);
+		remove_partial();   /* the same content is there already */
+	} else {
+		vlog("rename(\"%s\", \"%s\")", tmp, final);
+		free(tmp);
+	}
+	partial = NULL;
+	return final;
+}
+
+static void show_progress(uint64_t done, void *arg);
+static void check_digests(const struct img_image *img, size_t i, const struct img_apply *a,
+			  uint64_t bytes, const struct options *o);
+
+/* Layer I into ROOTFD (common/layer.c), then its digests checked. */
+static void apply_layer(struct img_source *src, const struct img_image *img, size_t i,
+			int rootfd, int overlay, const struct options *o, char diff_id[DIGEST_LEN])
+{
+	const struct img_desc *d = &img->layers[i];
+	char *what = xasprintf("layer %zu/%zu", i + 1, img->nlayers);
+	struct progress p = { .what = what, .total = img_layer_size(src, d), .on = o->progress };
+	struct img_apply a = {
+		.rootfd = rootfd, .overlay = overlay, .max_size = o->max_size,
+		.what = what, .progress = show_progress, .progress_arg = &p,
+	};
+	struct img_reader *r = img_reader_open(src, d->path);
+
+	if (!r)
+		die_x("%s: %s", what, img_error());
+	vlog("%s: %s, each path resolved by openat2(RESOLVE_IN_ROOT)",
+	     what, d->path ? d->path : o->image);
+	if (img_apply_layer(r, &a) < 0)
+		die_x("%s", img_error());
+	progress_end(&p);
+	check_digests(img, i, &a, img_reader_bytes(r), o);
+	strcpy(diff_id, a.diff_id);
+	img_reader_close(r);
+	free(what);
+}
+
+/* What the layer was (digest, size; diff_id once uncompressed) against
+ * what the manifest and the config say it must be. */
+static void check_digests(const struct img_image *img, size_t i, const struct img_apply *a,
+			  uint64_t bytes, const struct options *o)
+{
+	const struct img_desc *d = &img->layers[i];
+	const char *want = i < img->cfg.ndiff_ids ? img->cfg.diff_ids[i] : NULL;
+
+	if (o->verify && d->digest && strcmp(a->digest, d->digest) != 0)
+		die_x("%s %s: digest mismatch: expected %s, content is %s",
+		      a->what, d->path, d->digest, a->digest);
+	if (o->verify && d->size >= 0 && bytes != (uint64_t)d->size)
+		die_x("%s %s: size mismatch: expected %lld bytes, read %llu", a->what, d->path,
+		      (long long)d->size, (unsigned long long)bytes);
+	if (o->verify && want && strcmp(a->diff_id, want) != 0)
+		die_x("%s %s: diff_id mismatch: the config says %s, the uncompressed "
+		      "layer is %s", a->what, d->path ? d->path : "", want, a->diff_id);
+	vlog("%s: %llu entries, %s compression, %llu bytes%s", a->what,
+	     (unsigned long long)a->entries, a->compression, (unsigned long long)bytes,
+	     o->verify && (d->digest || want) ? ", sha256 verified" : "");
+}
+
+/* Called as the layer is read: Ctrl-C is seen here, and --progress. */
+static void show_progress(uint64_t done, void *arg)
+{
+	check_stop_signals();
+	progress_show(arg, done);
+}
+
+/* ---- the command line ---- */
 
 static void usage(FILE *out)
 {
@@ -152,397 +448,4 @@ static void parse_args(int argc, char **argv, struct options *o)
 		die_x("--json goes with --inspect");
 	o->image = argv[optind];
 	o->dest = want == 2 ? argv[optind + 1] : NULL;
-}
-
-/* ---- what to undo if anything fails (die() exits: atexit runs this) ---- */
-
-static char *partial;           /* a directory to remove on failure */
-static int partial_existed;     /* DEST was there (empty): put it back, empty */
-static struct stat dest_before;
-
-static void remove_partial(void)
-{
-	if (!partial)
-		return;
-	vlog("rm -rf %s (unlinkat(2) below it): nothing half-written is left", partial);
-	if (rm_rf(partial) < 0)
-		warn_errno("removing %s", partial);
-	else if (partial_existed &&
-		 (mkdir(partial, dest_before.st_mode & 07777) < 0 ||
-		  chmod(partial, dest_before.st_mode & 07777) < 0 ||
-		  chown(partial, dest_before.st_uid, dest_before.st_gid) < 0))
-		warn_errno("putting back the empty %s", partial);
-	free(partial);
-	partial = NULL;
-}
-
-/*
- * Ctrl-C while unpacking must still remove the half-made DEST: once there
- * is something to remove, the signals are blocked, and checked between
- * chunks (die() then cleans up).
- */
-static sigset_t stop_signals;
-
-static void block_stop_signals(void)
-{
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &stop_signals, NULL) < 0)
-		die("sigprocmask(SIG_BLOCK)");
-}
-
-static void check_stop_signals(void)
-{
-	sigset_t pending;
-
-	if (sigpending(&pending) == 0 &&
-	    (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
-	     sigismember(&pending, SIGHUP)))
-		die_x("interrupted");
-}
-
-/* ---- check ---- */
-
-static void check_dest(const struct options *o)
-{
-	int empty;
-
-	if (!o->dest)
-		return;
-	empty = dir_is_empty(o->dest);
-	if (empty < 0 && errno != ENOENT)
-		die("%s", o->dest);
-	if (empty == 0)
-		die_x("%s: not empty (refusing to unpack over something)", o->dest);
-	partial_existed = empty == 1;
-	if (partial_existed && lstat(o->dest, &dest_before) < 0)
-		die("%s", o->dest);
-}
-
-/* ---- the image ---- */
-
-static struct img_source *open_image(const struct options *o, struct img_image *img)
-{
-	struct img_source *src = img_source_open(o->image);
-
-	if (!src)
-		die_x("%s", img_error());
-	vlog("%s: %s", o->image, img_source_format(src));
-	if (img_load(src, o->tag, o->verify, img) < 0) {
-		img_source_close(src);
-		die_x("%s", img_error());
-	}
-	if (img->manifest.digest)
-		vlog("manifest %s%s", img->manifest.digest, o->verify ? " (sha256 verified)" : "");
-	if (img->config.path)
-		vlog("config %s%s", img->config.path, o->verify && img->config.digest ?
-		     " (sha256 verified)" : "");
-	return src;
-}
-
-static const char *config_keys[] = {
-	"Env", "Entrypoint", "Cmd", "WorkingDir", "User", "ExposedPorts", "Labels",
-};
-
-/* The runtime part of the config, every key present (null when unset). */
-static json_t *runtime_config(const struct img_image *img)
-{
-	json_t *out = json_object();
-
-	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
-		json_t *v = img->cfg.runtime ? json_object_get(img->cfg.runtime, config_keys[i]) : NULL;
-		json_object_set_new(out, config_keys[i], v ? json_incref(v) : json_null());
-	}
-	return out;
-}
-
-static void write_config(const struct img_image *img, const char *path)
-{
-	json_t *cfg = runtime_config(img);
-
-	if (json_dump_file(cfg, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
-		die_x("--config %s: cannot write it", path);
-	vlog("write %s: the runtime config", path);
-	json_decref(cfg);
-}
-
-static int64_t layer_size(struct img_source *src, const struct img_desc *d)
-{
-	if (d->size >= 0)
-		return d->size;
-	return d->path ? img_source_size(src, d->path) : -1;
-}
-
-static void inspect_json(struct img_source *src, const struct img_image *img, const char *image)
-{
-	json_t *out = json_object(), *tags = json_array(), *layers = json_array();
-
-	for (size_t i = 0; i < img->ntags; i++)
-		json_array_append_new(tags, json_string(img->tags[i]));
-	for (size_t i = 0; i < img->nlayers; i++) {
-		const struct img_desc *d = &img->layers[i];
-		int64_t size = layer_size(src, d);
-		json_array_append_new(layers, json_pack("{s:s?, s:s?, s:o, s:s?, s:s?}",
-			"digest", d->digest, "mediaType", d->media_type,
-			"size", size >= 0 ? json_integer(size) : json_null(),
-			"diff_id", i < img->cfg.ndiff_ids ? img->cfg.diff_ids[i] : NULL,
-			"path", d->path));
-	}
-	json_object_set_new(out, "image", json_string(image));
-	json_object_set_new(out, "format", json_string(img_source_format(src)));
-	json_object_set_new(out, "tags", tags);
-	json_object_set_new(out, "tag", img->tag ? json_string(img->tag) : json_null());
-	json_object_set_new(out, "manifest", img->manifest.digest ?
-			    json_string(img->manifest.digest) : json_null());
-	json_object_set_new(out, "config", img->config.digest ?
-			    json_string(img->config.digest) : json_null());
-	json_object_set_new(out, "os", img->cfg.os ? json_string(img->cfg.os) : json_null());
-	json_object_set_new(out, "architecture", img->cfg.arch ?
-			    json_string(img->cfg.arch) : json_null());
-	json_object_set_new(out, "layers", layers);
-	json_object_set_new(out, "runtime", runtime_config(img));
-	json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	putchar('\n');
-	json_decref(out);
-}
-
-static void inspect_text(struct img_source *src, const struct img_image *img, const char *image)
-{
-	json_t *rt = runtime_config(img);
-
-	printf("image:       %s (%s)\n", image, img_source_format(src));
-	printf("tags:       ");
-	for (size_t i = 0; i < img->ntags; i++)
-		printf(" %s", img->tags[i]);
-	printf("%s\n", img->ntags ? "" : " (none)");
-	if (img->manifest.digest)
-		printf("manifest:    %s\n", img->manifest.digest);
-	if (img->config.path)
-		printf("config:      %s\n", img->config.digest ? img->config.digest : img->config.path);
-	if (img->cfg.os)
-		printf("platform:    %s/%s\n", img->cfg.os, img->cfg.arch ? img->cfg.arch : "?");
-	printf("layers:      %zu\n", img->nlayers);
-	for (size_t i = 0; i < img->nlayers; i++) {
-		const struct img_desc *d = &img->layers[i];
-		int64_t size = layer_size(src, d);
-		printf("  %zu. %s", i + 1, d->digest ? d->digest : d->path ? d->path : image);
-		if (size >= 0)
-			printf("  %lld bytes", (long long)size);
-		if (d->media_type)
-			printf("  %s", d->media_type);
-		putchar('\n');
-		if (i < img->cfg.ndiff_ids)
-			printf("     diff_id %s\n", img->cfg.diff_ids[i]);
-	}
-	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
-		json_t *v = json_object_get(rt, config_keys[i]);
-		char *s = json_is_null(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-		printf("%-13s%s\n", config_keys[i], s ? s : "-");
-		free(s);
-	}
-	json_decref(rt);
-}
-
-/* ---- applying the layers ---- */
-
-struct progress {
-	const char *what;
-	int64_t total;
-	uint64_t shown;
-	int on, printed;
-};
-
-static void show_progress(uint64_t done, void *arg)
-{
-	struct progress *p = arg;
-
-	check_stop_signals();
-	if (!p->on || (p->printed && (done == p->shown ||
-	    (done - p->shown < (1 << 20) && done != (uint64_t)p->total))))
-		return;
-	p->printed = 1;
-	p->shown = done;
-	if (p->total > 0) {
-		int width = 30, full = (int)((double)width * done / p->total);
-		char bar[32];
-
-		if (full > width)
-			full = width;
-		memset(bar, '#', (size_t)full);
-		memset(bar + full, '.', (size_t)(width - full));
-		bar[width] = '\0';
-		fprintf(stderr, "\r%s: %s [%s] %5.1f / %.1f MB %3d%%", md_tool, p->what,
-			bar, done / 1e6, p->total / 1e6, (int)(100.0 * done / p->total));
-	} else
-		fprintf(stderr, "\r%s: %s  %5.1f MB", md_tool, p->what, done / 1e6);
-}
-
-/* Apply layer I into ROOTFD; check its digests. */
-static void apply_layer(struct img_source *src, const struct img_image *img, size_t i,
-			int rootfd, int overlay, const struct options *o, char diff_id[72])
-{
-	const struct img_desc *d = &img->layers[i];
-	char *what = xasprintf("layer %zu/%zu", i + 1, img->nlayers);
-	struct progress p = { what, layer_size(src, d), 0, o->progress, 0 };
-	struct img_apply a = {
-		.rootfd = rootfd, .overlay = overlay, .max_size = o->max_size,
-		.what = what, .progress = show_progress, .progress_arg = &p,
-	};
-	struct img_reader *r = img_reader_open(src, d->path);
-	const char *want = i < img->cfg.ndiff_ids ? img->cfg.diff_ids[i] : NULL;
-
-	if (!r)
-		die_x("%s: %s", what, img_error());
-	vlog("%s: %s, each path resolved by openat2(RESOLVE_IN_ROOT)",
-	     what, d->path ? d->path : o->image);
-	if (img_apply_layer(r, &a) < 0)
-		die_x("%s", img_error());
-	if (p.on)
-		fputc('\n', stderr);
-	if (o->verify && d->digest && strcmp(a.digest, d->digest) != 0)
-		die_x("%s %s: digest mismatch: expected %s, content is %s",
-		      what, d->path, d->digest, a.digest);
-	if (o->verify && d->size >= 0 && img_reader_bytes(r) != (uint64_t)d->size)
-		die_x("%s %s: size mismatch: expected %lld bytes, read %llu", what, d->path,
-		      (long long)d->size, (unsigned long long)img_reader_bytes(r));
-	if (o->verify && want && strcmp(a.diff_id, want) != 0)
-		die_x("%s %s: diff_id mismatch: the config says %s, the uncompressed "
-		      "layer is %s", what, d->path ? d->path : "", want, a.diff_id);
-	vlog("%s: %llu entries, %s compression, %llu bytes%s", what,
-	     (unsigned long long)a.entries, a.compression,
-	     (unsigned long long)img_reader_bytes(r),
-	     o->verify && (d->digest || want) ? ", sha256 verified" : "");
-	strcpy(diff_id, a.diff_id);
-	img_reader_close(r);
-	free(what);
-}
-
-/* IMAGE DEST: every layer into the one directory DEST. */
-static void unpack_to_dest(struct img_source *src, const struct img_image *img,
-			   const struct options *o)
-{
-	char diff_id[72];
-	int rootfd;
-
-	if (mkdir(o->dest, 0755) < 0 && !(errno == EEXIST && partial_existed))
-		die("mkdir %s", o->dest);
-	vlog("mkdir(\"%s\")", o->dest);
-	rootfd = open(o->dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (rootfd < 0)
-		die("open %s", o->dest);
-	partial = xstrdup(o->dest);
-	block_stop_signals();
-	for (size_t i = 0; i < img->nlayers; i++)
-		apply_layer(src, img, i, rootfd, 0, o, diff_id);
-	close(rootfd);
-	free(partial);
-	partial = NULL;     /* done: keep it */
-}
-
-/*
- * --layers STOREDIR: each layer unpacked once into a temporary directory
- * beside its final place, then rename(2)d there: the rename is atomic, so
- * another img-unpack (or a crash) never sees half a layer.
- */
-static char *store_layer(struct img_source *src, const struct img_image *img, size_t i,
-			 const char *store, const struct options *o)
-{
-	const char *want = i < img->cfg.ndiff_ids ? img->cfg.diff_ids[i] : NULL;
-	char diff_id[72], *tmp, *final;
-	struct stat st;
-	int rootfd;
-
-	if (want) {
-		final = xasprintf("%s/sha256/%s", store, want + 7);
-		if (stat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
-			vlog("layer %zu/%zu: %s already in the store, skipped",
-			     i + 1, img->nlayers, want);
-			return final;
-		}
-		free(final);
-	}
-	tmp = xasprintf("%s/sha256/.tmp-XXXXXX", store);
-	if (!mkdtemp(tmp))
-		die("mkdtemp %s/sha256/.tmp-XXXXXX", store);
-	vlog("mkdtemp(\"%s/sha256/%s\")", store, strrchr(tmp, '/') + 1);
-	partial = tmp;
-	partial_existed = 0;
-	rootfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (rootfd < 0 || fchmod(rootfd, 0755) < 0)
-		die("open %s", tmp);
-	apply_layer(src, img, i, rootfd, 1, o, diff_id);
-	close(rootfd);
-	final = xasprintf("%s/sha256/%s", store, diff_id + 7);
-	if (rename(tmp, final) < 0) {
-		if (errno != EEXIST && errno != ENOTEMPTY)
-			die("rename %s %s", tmp, final);
-		vlog("layer %zu/%zu: %s stored meanwhile by another run", i + 1,
-		     img->nlayers, diff_id);
-		remove_partial();   /* the same content is there already */
-	} else {
-		vlog("rename(\"%s\", \"%s\")", tmp, final);
-		free(tmp);
-	}
-	partial = NULL;
-	return final;
-}
-
-static void unpack_to_store(struct img_source *src, const struct img_image *img,
-			    const struct options *o)
-{
-	char *sub = xasprintf("%s/sha256", o->store), *store, **dirs;
-	size_t i;
-
-	if (mkdir_p(sub, 0755) < 0)
-		die("mkdir -p %s", sub);
-	block_stop_signals();
-	free(sub);
-	store = realpath(o->store, NULL);
-	if (!store)
-		die("realpath %s", o->store);
-	dirs = xcalloc(img->nlayers, sizeof(char *));
-	for (i = 0; i < img->nlayers; i++)
-		dirs[i] = store_layer(src, img, i, store, o);
-	/* Only now, when every layer is there: the lowest first. */
-	for (i = 0; i < img->nlayers; i++) {
-		printf("%s\n", dirs[i]);
-		free(dirs[i]);
-	}
-	free(dirs);
-	free(store);
-}
-
-int main(int argc, char **argv)
-{
-	struct options o;
-	struct img_image img;
-	struct img_source *src;
-
-	md_init("img-unpack");
-	parse_args(argc, argv, &o);
-	check_dest(&o);
-	if (atexit(remove_partial) != 0)
-		die_x("atexit: failed");
-
-	src = open_image(&o, &img);
-	if (o.inspect) {
-		if (o.json)
-			inspect_json(src, &img, o.image);
-		else
-			inspect_text(src, &img, o.image);
-	} else {
-		if (o.store)
-			unpack_to_store(src, &img, &o);
-		else
-			unpack_to_dest(src, &img, &o);
-		if (o.config)
-			write_config(&img, o.config);
-	}
-	img_image_free(&img);
-	img_source_close(src);
-	if (fflush(stdout) != 0)
-		die("stdout");
-	return 0;
 }

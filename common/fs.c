@@ -106,25 +106,30 @@ static int empty_dir_at(int dirfd, dev_t dev)
 	return first_error ? -1 : 0;
 }
 
-int rm_rf(const char *path)
+int rm_rf_at(int dirfd, const char *name)
 {
 	struct stat st;
 	int fd;
 
-	if (lstat(path, &st) < 0)
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return unlinkat(dirfd, name, 0);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (empty_dir_at(fd, st.st_dev) < 0) {
 		int e = errno;
-		rmdir(path);
+		unlinkat(dirfd, name, AT_REMOVEDIR);
 		errno = e;
 		return -1;
 	}
-	return rmdir(path);
+	return unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+int rm_rf(const char *path)
+{
+	return rm_rf_at(AT_FDCWD, path);
 }
 
 int write_file(const char *path, const char *text)

@@ -121,6 +121,8 @@ int mkdir_p(const char *path, mode_t mode);
 /* rm -rf PATH, never crossing into another filesystem, never following
  * symlinks.  Missing PATH is not an error. */
 int rm_rf(const char *path);
+/* The same for NAME in directory DIRFD (img-unpack's whiteouts). */
+int rm_rf_at(int dirfd, const char *name);
 /* Write the whole string to PATH (O_WRONLY|O_CREAT|O_TRUNC, 0644). */
 int write_file(const char *path, const char *text);
 /* Read a whole (small) file into a NUL-terminated malloc'd string. */

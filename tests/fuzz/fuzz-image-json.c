@@ -1,6 +1,6 @@
 /*
  * fuzz-image-json.c - libFuzzer target for the JSON documents of an image
- * (common/image.c): index.json and image indexes, manifests, configs and
+ * (common/image-config.c): index.json and image indexes, manifests, configs and
  * docker save's manifest.json.  They come from strangers, so no input may
  * crash them, leak, or read out of bounds (AddressSanitizer watches).
  *
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "image.h"
+#include "image-config.h"
 #include "minidock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -29,8 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		img_desc_free(&config);
 		img_descs_free(descs, n);
 	}
-	if (img_parse_config(buf, size, &cfg) == 0)
+	if (img_parse_config(buf, size, &cfg) == 0) {
+		json_decref(img_runtime_config(&cfg));
 		img_config_free(&cfg);
+	}
 	if (img_parse_docker_manifest(buf, size, &ents, &n) == 0)
 		img_docker_entries_free(ents, n);
 	(void)img_json_is_index(buf, size);
