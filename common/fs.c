@@ -206,29 +206,35 @@ int dir_is_empty(const char *path)
 	return empty;
 }
 
-/*
- * openat2(2) with RESOLVE_IN_ROOT: PATH is resolved as if ROOTFD were "/",
- * so "..", absolute symlinks and "/etc -> /host/etc" in a hostile image all
- * stay inside it; RESOLVE_NO_MAGICLINKS refuses /proc/self/fd/N tricks.
- * This is how a tool reads or creates a file of an image from the host.
- */
-int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+/* openat2(2): open(2) with a say in how the path is resolved. */
+int openat2_resolve(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.resolve = resolve,
 	};
-
 	int fd, tries = 0;
 
 	if (!*path)
 		path = ".";
 	/* EAGAIN: a rename elsewhere raced the lookup; the kernel asks to retry. */
 	do
-		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	while (fd < 0 && errno == EAGAIN && ++tries < 16);
 	return fd;
+}
+
+/*
+ * RESOLVE_IN_ROOT: PATH is resolved as if ROOTFD were "/", so "..",
+ * absolute symlinks and "/etc -> /host/etc" in a hostile image all stay
+ * inside it; RESOLVE_NO_MAGICLINKS refuses /proc/self/fd/N tricks.  This
+ * is how a tool reads or creates a file of an image from the host.
+ */
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+{
+	return openat2_resolve(rootfd, path, flags, mode,
+			       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 /*

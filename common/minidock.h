@@ -129,6 +129,9 @@ int write_file(const char *path, const char *text);
 char *read_file(const char *path, size_t *len);
 /* 1 if PATH is a directory with no entry, 0 if not, -1 on error. */
 int dir_is_empty(const char *path);
+/* openat2(2): open PATH from DIRFD with the RESOLVE_* flags RESOLVE
+ * (O_CLOEXEC always; retried on EAGAIN). */
+int openat2_resolve(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve);
 /* openat(ROOTFD, PATH) resolved as if ROOTFD were "/" (openat2(2),
  * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); O_CLOEXEC always. */
 int open_in_root(int rootfd, const char *path, int flags, mode_t mode);

@@ -208,12 +208,7 @@ uint64_t security_kept_caps(const struct md_security *s)
  */
 static int open_nofollow(const char *path)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_NO_SYMLINKS,
-	};
-
-	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	return openat2_resolve(AT_FDCWD, path, O_PATH, 0, RESOLVE_NO_SYMLINKS);
 }
 
 /* close(2) after a failure: the caller wants the failure's errno. */
