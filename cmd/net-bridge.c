@@ -62,9 +62,19 @@
 
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
 
+/* Defined below main, in this order: the order they run. */
 static void lock_leases(struct leases *L, int how);
 static int run_chain(struct net_options *o);
+static int connect_container(struct net_options *o, pid_t owner);
+static int make_netns(const char *path, struct rtnl *inside);
+static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int index);
+static int plug_veth(struct rtnl *host, int bridge, const struct lease *l, int nsfd, const char *nspath);
+static int configure_eth0(struct rtnl *inside, const struct lease *l, uint32_t gateway);
+static int enable_forwarding(void);
+static int add_nat_rules(const struct lease *l, const struct net_options *o);
+static void enter_and_exec(int nsfd, const struct net_options *o) __attribute__((noreturn));
 static int disconnect_container(const char *name, pid_t owner);
+static int teardown(struct leases *L, const char *name, int after_command);
 
 int main(int argc, char **argv)
 {
@@ -99,17 +109,7 @@ static void lock_leases(struct leases *L, int how)
 		warn_x("%s/net/leases: ignoring %zu damaged line(s)", md_run_dir(), L->damaged);
 }
 
-static void save_leases(struct leases *L)
-{
-	if (leases_save(L) < 0)
-		die("write %s/net/leases", md_run_dir());
-}
-
 /* ---- the chain: set up, run COMMAND, wait, undo ---- */
-
-static int connect_container(struct net_options *o, pid_t owner, struct lease *out);
-static void enter_and_exec(int nsfd, const struct lease *l, char **command)
-	__attribute__((noreturn));
 
 /*
  * Set up, then run COMMAND in a child, wait and undo (the chain); or
@@ -120,7 +120,6 @@ static void enter_and_exec(int nsfd, const struct lease *l, char **command)
 static int run_chain(struct net_options *o)
 {
 	char a[INET_ADDRSTRLEN];
-	struct lease l;
 	int nsfd, code;
 	pid_t child;
 
@@ -129,22 +128,21 @@ static int run_chain(struct net_options *o)
 	/* Ctrl-C during setup waits until COMMAND can receive it. */
 	if (o->mode != MODE_CREATE && block_forwarded_signals() < 0)
 		die("sigprocmask");
-	nsfd = connect_container(o, o->mode == MODE_CREATE ? 0 : getpid(), &l);
+	nsfd = connect_container(o, o->mode == MODE_CREATE ? 0 : getpid());
 	if (o->mode == MODE_CREATE) {  /* say where it is, and keep it */
-		printf("%s/%s\n%s\n", md_netns_dir(), o->name, ip_str(l.addr, a));
-		free(l.name);
+		printf("%s/%s\n%s\n", md_netns_dir(), o->name, ip_str(o->addr, a));
 		return close(nsfd) < 0 ? EXIT_TOOL_FAILED : 0;
 	}
 	if (o->mode == MODE_EXEC) {
 		vlog("execve(%s) in place of net-bridge: undo later with net-bridge --name %s --delete",
 		     o->command[0], o->name);
-		enter_and_exec(nsfd, &l, o->command);
+		enter_and_exec(nsfd, o);
 	}
 	malloc_trim(0);         /* speed: see bench/README.md, net-bridge */
 	fflush(NULL);
 	child = fork();
 	if (child == 0)
-		enter_and_exec(nsfd, &l, o->command);
+		enter_and_exec(nsfd, o);
 	close(nsfd);
 	if (child < 0 || (code = supervise(child)) < 0) {
 		warn_errno(child < 0 ? "fork" : "waitpid");
@@ -152,27 +150,16 @@ static int run_chain(struct net_options *o)
 	}
 	if (disconnect_container(o->name, getpid()) < 0 && code == 0)
 		code = EXIT_TOOL_FAILED;
-	free(l.name);
 	return code;
 }
 
 /* ---- setting one up ---- */
 
-static int teardown(struct leases *L, const char *name, int after_command);
-static int make_netns(const char *path, struct rtnl *inside);
-static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int index);
-static int plug_veth(struct rtnl *host, int bridge, const struct lease *l,
-		     int nsfd, const char *nspath);
-static int configure_eth0(struct rtnl *inside, const struct lease *l, uint32_t gateway);
-static int enable_forwarding(void);
-static int add_nat_rules(const struct lease *l, const struct net_options *o);
-
 /* The whole setup, under the leases lock; a failure undoes what was made
- * and exits 125.  Returns an fd of the namespace; OUT gets the name and
- * the address. */
-static int connect_container(struct net_options *o, pid_t owner, struct lease *out)
+ * and exits 125.  Returns an fd of the namespace; O->addr is its address. */
+static int connect_container(struct net_options *o, pid_t owner)
 {
-	char *path = netns_path(o->name), *dir = xasprintf("%s/%s", md_run_dir(), o->name), *dead;
+	char *path = netns_path(o->name), *dead;
 	struct rtnl host = { 0 }, inside = { 0 };
 	char why[256];
 	struct leases L;
@@ -183,7 +170,6 @@ static int connect_container(struct net_options *o, pid_t owner, struct lease *o
 	while ((dead = lease_first_dead(&L))) {    /* its net-bridge was killed */
 		vlog("reclaiming %s: its net-bridge is gone", dead);
 		teardown(&L, dead, 0);
-		save_leases(&L);
 		free(dead);
 	}
 	if (rtnl_open(&host) < 0)
@@ -195,7 +181,8 @@ static int connect_container(struct net_options *o, pid_t owner, struct lease *o
 		die_x("%s", why);
 	l = lease_new(o->name, o->bridge, o->addr, o->prefix, owner, o->pub, o->npub);
 	lease_add(&L, &l);
-	save_leases(&L);
+	if (leases_save(&L) < 0)
+		die("write %s/net/leases", md_run_dir());
 	if ((nsfd = make_netns(path, &inside)) < 0 ||
 	    (bridge = find_or_make_bridge(&host, o, bridge)) < 0 ||
 	    plug_veth(&host, bridge, &l, nsfd, path) < 0 ||
@@ -203,21 +190,18 @@ static int connect_container(struct net_options *o, pid_t owner, struct lease *o
 	    enable_forwarding() < 0 || add_nat_rules(&l, o) < 0)
 		goto fail;
 	/* For run to bind-mount on /etc/resolv.conf and /etc/hosts. */
-	if (resolv_write(dir, l.name, l.addr, o->dns, o->ndns) < 0) {
-		warn_errno("write %s/resolv.conf and hosts", dir);
+	if (resolv_write(l.name, l.addr, o->dns, o->ndns) < 0) {
+		warn_errno("write %s/%s/resolv.conf and hosts", md_run_dir(), l.name);
 		goto fail;
 	}
-	*out = (struct lease){ .name = xstrdup(l.name), .addr = l.addr };
 	rtnl_close(&inside);
 	rtnl_close(&host);
 	leases_unlock(&L);
 	nft_release();
-	free(dir);
 	free(path);
 	return nsfd;
 fail:
 	teardown(&L, o->name, 0);
-	save_leases(&L);
 	exit(EXIT_TOOL_FAILED);
 }
 
@@ -256,12 +240,6 @@ static int make_netns(const char *path, struct rtnl *inside)
 	return fd;
 }
 
-static int write_sysctl(const char *path, const char *value)
-{
-	vlog("write %s = %.*s", path, (int)strcspn(value, "\n"), value);
-	return write_file(path, value);
-}
-
 /* The bridge, up, with the gateway address; made if INDEX is 0.  Markers
  * remember what to put back: the bridge if we made it, else the address
  * we gave a bridge of the host's (net_mark, common/leases.h). */
@@ -278,7 +256,7 @@ static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int 
 		/* Let packets DNATed from 127.0.0.1 out (and their answers in)
 		 * through the bridge; the "guard" rule keeps containers from
 		 * using this to reach the host's 127.0.0.1 services. */
-		if (write_sysctl(knob, "1\n") < 0)
+		if (net_write_sysctl(knob, "1\n") < 0)
 			warn_errno("write %s", knob);
 	}
 	if (rtnl_new_addr(r, index, o->bridge, o->net + 1, o->prefix, NLM_F_EXCL) == 0) {
@@ -301,8 +279,7 @@ fail:
  * one message, the peer born inside the namespace (as if moved there with
  * `ip link set eth0 netns NAME`, never clashing with a host interface).
  * The host end goes on the bridge, up. */
-static int plug_veth(struct rtnl *host, int bridge, const struct lease *l,
-		     int nsfd, const char *nspath)
+static int plug_veth(struct rtnl *host, int bridge, const struct lease *l, int nsfd, const char *nspath)
 {
 	int veth = -1;
 
@@ -341,21 +318,13 @@ static int enable_forwarding(void)
 	int ret = now ? 0 : -1;
 
 	if (now && now[0] == '0' && (net_mark("ip_forward", ".ours", "turned on by net-bridge\n") < 0 ||
-				     write_sysctl(IP_FORWARD, "1\n") < 0))
+				     net_write_sysctl(IP_FORWARD, "1\n") < 0))
 		ret = -1;
 	if (ret < 0)
 		warn_errno("turning %s on", IP_FORWARD);
 	free(now);
 	return ret;
 }
-
-/* minidock's table, its NAT chains, and a filter chain for the guard. */
-static const char nft_table_cmds[] =
-	"add table " NFT_TABLE "\n"
-	"add chain " NFT_TABLE " prerouting { type nat hook prerouting priority dstnat; }\n"
-	"add chain " NFT_TABLE " output { type nat hook output priority -100; }\n"
-	"add chain " NFT_TABLE " postrouting { type nat hook postrouting priority srcnat; }\n"
-	"add chain " NFT_TABLE " guard { type filter hook prerouting priority raw; }\n";
 
 /* NAT and published ports, in one transaction.  A rule's comment says
  * whose it is: "NAME" for this container's, "bridge BR" for those its
@@ -380,7 +349,7 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o)
 	 * host's address, so that the answers find their way back. */
 	snprintf(masq, sizeof(masq), "ip saddr %s/%d oifname != \"%s\" masquerade comment \"bridge %s\"",
 		 net, l->prefix, l->bridge, l->bridge);
-	fputs(*list ? "" : nft_table_cmds, f);
+	fputs(*list ? "" : nft_table_cmds, f);   /* the table and its chains, first */
 	if (!strstr(list, guard))
 		fprintf(f, "add rule " NFT_TABLE " guard %s\n", guard);
 	if (o->nat && !strstr(list, masq))
@@ -417,21 +386,21 @@ out:
 }
 
 /* In the child: join the namespace, then become COMMAND. */
-static void enter_and_exec(int nsfd, const struct lease *l, char **command)
+static void enter_and_exec(int nsfd, const struct net_options *o)
 {
-	char a[INET_ADDRSTRLEN], *path = netns_path(l->name);
+	char a[INET_ADDRSTRLEN], *path = netns_path(o->name);
 
-	vlog("setns(%s, CLONE_NEWNET); execvp(%s)", path, command[0]);
+	vlog("setns(%s, CLONE_NEWNET); execvp(%s)", path, o->command[0]);
 	if (setns(nsfd, CLONE_NEWNET) < 0)
 		die("setns %s", path);
 	close(nsfd);
 	if (setenv("MINIDOCK_NETNS", path, 1) < 0 ||
-	    setenv("MINIDOCK_IP", ip_str(l->addr, a), 1) < 0)
+	    setenv("MINIDOCK_IP", ip_str(o->addr, a), 1) < 0)
 		die("setenv");
 	free(path);
 	if (unblock_forwarded_signals() < 0)
 		die("sigprocmask");
-	exec_command(command);
+	exec_command(o->command);
 }
 
 /* ---- undoing it ---- */
@@ -439,7 +408,6 @@ static void enter_and_exec(int nsfd, const struct lease *l, char **command)
 /* --delete, and the chain's own undo (OWNER: only if still ours). */
 static int disconnect_container(const char *name, pid_t owner)
 {
-	char *path = netns_path(name);
 	struct leases L;
 	struct lease *l;
 	int ret = 0;
@@ -448,37 +416,32 @@ static int disconnect_container(const char *name, pid_t owner)
 	l = lease_find(&L, name);
 	if (owner && (!l || l->pid != owner)) {
 		/* Someone ran --delete on us meanwhile: nothing left to do. */
-	} else if (!l && access(path, F_OK) < 0) {
+	} else if (!l && !netns_exists(name)) {
 		warn_x("--name %s: no such container network", name);
 		ret = -1;
 	} else {
 		ret = teardown(&L, name, owner != 0);
-		save_leases(&L);
 	}
 	leases_unlock(&L);
 	nft_release();
-	free(path);
 	return ret;
 }
 
 /*
  * Undo container NAME's network (its lease in L, or none after a crash),
- * with the leases locked; best effort, saying what was left.  The last
- * container of a bridge takes its rules, the last of all the table.
+ * with the leases locked, and save them without it; best effort, saying
+ * what was left.  The last container of a bridge takes its rules and puts
+ * the bridge back, the last of all the table and ip_forward.
  */
 static int teardown(struct leases *L, const char *name, int after_command)
 {
 	struct lease *l = lease_find(L, name);
 	char *path = netns_path(name), *veth = l ? xstrdup(l->veth) : lease_veth_name(name);
-	char *bridge = l ? xstrdup(l->bridge) : NULL, *dir = xasprintf("%s/%s", md_run_dir(), name);
-	int ret = 0, others = 0, bridge_used = 0, index;
+	const char *bridge = l ? l->bridge : NULL;      /* until lease_drop */
+	size_t others = leases_others(L, l, NULL), bridge_used = bridge ? leases_others(L, l, bridge) : 0;
 	struct rtnl r = { 0 };
-	size_t i;
+	int ret = 0, index;
 
-	for (i = 0; i < L->n; i++) {
-		others += &L->v[i] != l;
-		bridge_used |= &L->v[i] != l && bridge && !strcmp(L->v[i].bridge, bridge);
-	}
 	/* nftables first (speed: see bench/README.md, net-bridge). */
 	if (nft_forget(name, bridge_used ? NULL : bridge, !others) < 0) {
 		warn_x("nft: %s", nft_error);
@@ -487,8 +450,7 @@ static int teardown(struct leases *L, const char *name, int after_command)
 	if (rtnl_open(&r) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
 	if (after_command && access(path, F_OK) == 0) {
-		/* Speed: the pair goes with its namespace, not waited for (see
-		 * bench/README.md, net-bridge); down, it is off the bridge. */
+		/* speed: see bench/README.md, net-bridge; down, it is off the bridge */
 		if ((index = rtnl_link_index(&r, veth)) > 0 && rtnl_link_down(&r, index, veth) < 0)
 			warn_errno("RTM_NEWLINK %s down", veth);
 		vlog("%s goes with the namespace: the kernel deletes the pair when it frees it", veth);
@@ -502,17 +464,17 @@ static int teardown(struct leases *L, const char *name, int after_command)
 		warn_errno("umount %s", path);
 	if (unlink(path) < 0 && errno != ENOENT)
 		warn_errno("unlink %s", path);
-	resolv_remove(dir);
-	lease_drop(L, name);
+	resolv_remove(name);
 	if (bridge && !bridge_used && net_put_bridge_back(&r, bridge) < 0) {
 		warn_errno("putting %s back as it was", bridge);
 		ret = -1;
 	}
 	if (!others && net_restore_forwarding() < 0)
 		warn_errno("write %s", IP_FORWARD);
+	lease_drop(L, name);
+	if (leases_save(L) < 0)
+		die("write %s/net/leases", md_run_dir());
 	rtnl_close(&r);
-	free(dir);
-	free(bridge);
 	free(veth);
 	free(path);
 	return ret;
