@@ -22,11 +22,9 @@
  *                            |
  *                          eth0 of the host -> other hosts
  *
- * Below main(), the steps in the order they run: connect_container leases
- * an address, then make_netns (unshare(2), kept by a bind mount),
- * find_or_make_bridge, plug_veth, configure_eth0, enable_forwarding,
- * add_nat_rules; enter_and_exec (setns(2), execvp COMMAND); then
- * teardown undoes them.
+ * Below main(), the steps in the order they run (declared so above it):
+ * connect_container leases an address, make_netns is unshare(2) and a bind
+ * mount, ..., enter_and_exec setns(2) and execvp; teardown undoes it all.
  *
  * Links, addresses and routes are rtnetlink(7) messages on a netlink
  * socket, built with libmnl in common/rtnl.c (rtnl_new_veth() sends
@@ -37,7 +35,6 @@
  * Read: veth(4), network_namespaces(7), ip-netns(8), rtnetlink(7),
  * netlink(7), nft(8), bridge(8), unshare(2), setns(2).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -45,12 +42,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <linux/netlink.h>
 
 #include "minidock.h"
 #include "leases.h"
@@ -62,7 +56,6 @@
 
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
 
-/* Defined below main, in this order: the order they run. */
 static void lock_leases(struct leases *L, int how);
 static int run_chain(struct net_options *o);
 static int connect_container(struct net_options *o, pid_t owner);
@@ -111,20 +104,16 @@ static void lock_leases(struct leases *L, int how)
 
 /* ---- the chain: set up, run COMMAND, wait, undo ---- */
 
-/*
- * Set up, then run COMMAND in a child, wait and undo (the chain); or
- * become COMMAND (--exec, as `ip netns exec`: COMMAND keeps our PID, the
- * lease's owner, and whoever ran us undoes it all with --delete, as
- * containerd's shim calls the CNI plugin's DEL); or keep it (--create).
- */
+/* Set up, then run COMMAND in a child, wait and undo (the chain); or become
+ * COMMAND (--exec, as `ip netns exec`: COMMAND keeps our PID, the lease's
+ * owner, and whoever ran us undoes it all with --delete, as containerd's
+ * shim calls the CNI plugin's DEL); or keep it (--create). */
 static int run_chain(struct net_options *o)
 {
 	char a[INET_ADDRSTRLEN];
 	int nsfd, code;
 	pid_t child;
 
-	if (!o->name)
-		o->name = xasprintf("nb-%d", (int)getpid());
 	/* Ctrl-C during setup waits until COMMAND can receive it. */
 	if (o->mode != MODE_CREATE && block_forwarded_signals() < 0)
 		die("sigprocmask");
@@ -153,15 +142,12 @@ static int run_chain(struct net_options *o)
 	return code;
 }
 
-/* ---- setting one up ---- */
-
 /* The whole setup, under the leases lock; a failure undoes what was made
  * and exits 125.  Returns an fd of the namespace; O->addr is its address. */
 static int connect_container(struct net_options *o, pid_t owner)
 {
-	char *path = netns_path(o->name), *dead;
+	char *path = netns_path(o->name), *dead, why[256];
 	struct rtnl host = { 0 }, inside = { 0 };
-	char why[256];
 	struct leases L;
 	struct lease l;
 	int bridge, nsfd = -1;
@@ -174,9 +160,8 @@ static int connect_container(struct net_options *o, pid_t owner)
 	}
 	if (rtnl_open(&host) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
-	/* An address: fit the request to the leases and the host (a name, an
-	 * address or a port in use: exit 125, nothing made), then write the
-	 * lease first, so that --delete can undo a setup cut short. */
+	/* An address fit to the leases and the host (in use: exit 125, nothing
+	 * made); its lease written first, so --delete can undo a setup cut short. */
 	if ((bridge = net_options_fit(o, &L, &host, why, sizeof(why))) < 0)
 		die_x("%s", why);
 	l = lease_new(o->name, o->bridge, o->addr, o->prefix, owner, o->pub, o->npub);
@@ -205,12 +190,10 @@ fail:
 	exit(EXIT_TOOL_FAILED);
 }
 
-/*
- * ip netns add: a new network namespace, kept without any process by a
+/* ip netns add: a new network namespace, kept without any process by a
  * bind mount of /proc/self/ns/net on a file.  net-bridge steps into it
  * (unshare), opens a netlink socket there (INSIDE goes on talking to that
- * namespace) and steps back (setns).  Returns an fd of the namespace.
- */
+ * namespace) and steps back (setns).  Returns an fd of the namespace. */
 static int make_netns(const char *path, struct rtnl *inside)
 {
 	int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1, ok = 0, e;
@@ -240,9 +223,8 @@ static int make_netns(const char *path, struct rtnl *inside)
 	return fd;
 }
 
-/* The bridge, up, with the gateway address; made if INDEX is 0.  Markers
- * remember what to put back: the bridge if we made it, else the address
- * we gave a bridge of the host's (net_mark, common/leases.h). */
+/* The bridge, up, with the gateway address; made if INDEX is 0.  Markers say
+ * what to put back: the bridge we made, or the address we gave the host's. */
 static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int index)
 {
 	char *knob = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", o->bridge);
@@ -253,9 +235,8 @@ static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int 
 		    net_mark(o->bridge, ".ours", "created by net-bridge\n") < 0 ||
 		    (index = rtnl_link_index(r, o->bridge)) < 0)
 			goto fail;
-		/* Let packets DNATed from 127.0.0.1 out (and their answers in)
-		 * through the bridge; the "guard" rule keeps containers from
-		 * using this to reach the host's 127.0.0.1 services. */
+		/* Let packets DNATed from 127.0.0.1 through the bridge; the guard
+		 * rule keeps containers from reaching the host's 127.0.0.1. */
 		if (net_write_sysctl(knob, "1\n") < 0)
 			warn_errno("write %s", knob);
 	}
@@ -275,10 +256,9 @@ fail:
 	return -1;
 }
 
-/* ip link add veth-NAME type veth peer name eth0 netns NAME: the pair, in
- * one message, the peer born inside the namespace (as if moved there with
- * `ip link set eth0 netns NAME`, never clashing with a host interface).
- * The host end goes on the bridge, up. */
+/* ip link add veth-NAME type veth peer name eth0 netns NAME: the pair in
+ * one message, its peer born inside the namespace (never clashing with a
+ * host interface); the host end goes on the bridge, up. */
 static int plug_veth(struct rtnl *host, int bridge, const struct lease *l, int nsfd, const char *nspath)
 {
 	int veth = -1;
@@ -309,9 +289,8 @@ static int configure_eth0(struct rtnl *inside, const struct lease *l, uint32_t g
 }
 
 /* The host routes between the bridge and its other interfaces only with
- * ip_forward = 1: one switch for the whole namespace, which Docker or
- * libvirt may need too.  So net-bridge turns it on only if it is off, and
- * marks that it did (see net_restore_forwarding, common/leases.c). */
+ * ip_forward = 1, a switch Docker or libvirt may need too: turned on only
+ * if off, and marked (see net_restore_forwarding, common/leases.c). */
 static int enable_forwarding(void)
 {
 	char *now = read_file(IP_FORWARD, NULL);
@@ -326,9 +305,8 @@ static int enable_forwarding(void)
 	return ret;
 }
 
-/* NAT and published ports, in one transaction.  A rule's comment says
- * whose it is: "NAME" for this container's, "bridge BR" for those its
- * bridge's containers share, added with the first of them. */
+/* NAT and published ports, in one transaction.  A rule's comment says whose
+ * it is: "NAME" this container's, "bridge BR" shared by BR's containers. */
 static int add_nat_rules(const struct lease *l, const struct net_options *o)
 {
 	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], h[INET_ADDRSTRLEN];
@@ -341,8 +319,7 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o)
 		goto out;
 	ip_str(l->addr, a);
 	ip_str(l->addr & mask_of(l->prefix), net);
-	/* route_localnet is on for the bridge: refuse what a container
-	 * itself sends to 127.0.0.0/8 (CVE-2020-8558). */
+	/* route_localnet is on: drop what a container sends to 127/8 (CVE-2020-8558). */
 	snprintf(guard, sizeof(guard), "iifname \"%s\" ip daddr 127.0.0.0/8 drop comment \"bridge %s\"",
 		 l->bridge, l->bridge);
 	/* Leaving through anything but its bridge, a container takes the
@@ -414,12 +391,10 @@ static int disconnect_container(const char *name, pid_t owner)
 
 	lock_leases(&L, LOCK_EX);
 	l = lease_find(&L, name);
-	if (owner && (!l || l->pid != owner)) {
-		/* Someone ran --delete on us meanwhile: nothing left to do. */
-	} else if (!l && !netns_exists(name)) {
+	if (!owner && !l && !netns_exists(name)) {
 		warn_x("--name %s: no such container network", name);
 		ret = -1;
-	} else {
+	} else if (!owner || (l && l->pid == owner)) {  /* else --delete came first */
 		ret = teardown(&L, name, owner != 0);
 	}
 	leases_unlock(&L);
@@ -427,12 +402,10 @@ static int disconnect_container(const char *name, pid_t owner)
 	return ret;
 }
 
-/*
- * Undo container NAME's network (its lease in L, or none after a crash),
- * with the leases locked, and save them without it; best effort, saying
- * what was left.  The last container of a bridge takes its rules and puts
- * the bridge back, the last of all the table and ip_forward.
- */
+/* Undo container NAME's network (its lease in L, or none after a crash),
+ * leases locked, and save them without it; best effort, saying what was
+ * left.  The last container of a bridge takes its rules and puts it back,
+ * the last of all the table and ip_forward. */
 static int teardown(struct leases *L, const char *name, int after_command)
 {
 	struct lease *l = lease_find(L, name);
@@ -442,7 +415,7 @@ static int teardown(struct leases *L, const char *name, int after_command)
 	struct rtnl r = { 0 };
 	int ret = 0, index;
 
-	/* nftables first (speed: see bench/README.md, net-bridge). */
+	/* speed: nftables first, see bench/README.md, net-bridge */
 	if (nft_forget(name, bridge_used ? NULL : bridge, !others) < 0) {
 		warn_x("nft: %s", nft_error);
 		ret = -1;

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/file.h>           /* LOCK_EX, LOCK_SH, for leases_lock */
 #include <sys/types.h>
 
 #include "rtnl.h"
