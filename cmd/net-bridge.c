@@ -22,11 +22,9 @@
  *                            |
  *                          eth0 of the host -> other hosts
  *
- * Below main(), the steps in the order they run: connect_container leases
- * an address, then make_netns (unshare(2), kept by a bind mount),
- * find_or_make_bridge, plug_veth, configure_eth0, enable_forwarding,
- * add_nat_rules; enter_and_exec (setns(2), execvp COMMAND); then
- * teardown undoes them.
+ * Below main(), the steps in the order they run (declared so above it):
+ * connect_container leases an address, make_netns is unshare(2) and a bind
+ * mount, ..., enter_and_exec setns(2) and execvp; teardown undoes it all.
  *
  * Links, addresses and routes are rtnetlink(7) messages on a netlink
  * socket, built with libmnl in common/rtnl.c (rtnl_new_veth() sends
@@ -37,7 +35,6 @@
  * Read: veth(4), network_namespaces(7), ip-netns(8), rtnetlink(7),
  * netlink(7), nft(8), bridge(8), unshare(2), setns(2).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -45,12 +42,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <linux/netlink.h>
 
 #include "minidock.h"
 #include "leases.h"
@@ -64,7 +58,16 @@
 
 static void lock_leases(struct leases *L, int how);
 static int run_chain(struct net_options *o);
+static int connect_container(struct net_options *o, pid_t owner);
+static int make_netns(const char *path, struct rtnl *inside);
+static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int index);
+static int plug_veth(struct rtnl *host, int bridge, const struct lease *l, int nsfd, const char *nspath);
+static int configure_eth0(struct rtnl *inside, const struct lease *l, uint32_t gateway);
+static int enable_forwarding(void);
+static int add_nat_rules(const struct lease *l, const struct net_options *o);
+static void enter_and_exec(int nsfd, const struct net_options *o) __attribute__((noreturn));
 static int disconnect_container(const char *name, pid_t owner);
+static int teardown(struct leases *L, const char *name, int after_command);
 
 int main(int argc, char **argv)
 {
@@ -99,52 +102,36 @@ static void lock_leases(struct leases *L, int how)
 		warn_x("%s/net/leases: ignoring %zu damaged line(s)", md_run_dir(), L->damaged);
 }
 
-static void save_leases(struct leases *L)
-{
-	if (leases_save(L) < 0)
-		die("write %s/net/leases", md_run_dir());
-}
-
 /* ---- the chain: set up, run COMMAND, wait, undo ---- */
 
-static int connect_container(struct net_options *o, pid_t owner, struct lease *out);
-static void enter_and_exec(int nsfd, const struct lease *l, char **command)
-	__attribute__((noreturn));
-
-/*
- * Set up, then run COMMAND in a child, wait and undo (the chain); or
- * become COMMAND (--exec, as `ip netns exec`: COMMAND keeps our PID, the
- * lease's owner, and whoever ran us undoes it all with --delete, as
- * containerd's shim calls the CNI plugin's DEL); or keep it (--create).
- */
+/* Set up, then run COMMAND in a child, wait and undo (the chain); or become
+ * COMMAND (--exec, as `ip netns exec`: COMMAND keeps our PID, the lease's
+ * owner, and whoever ran us undoes it all with --delete, as containerd's
+ * shim calls the CNI plugin's DEL); or keep it (--create). */
 static int run_chain(struct net_options *o)
 {
 	char a[INET_ADDRSTRLEN];
-	struct lease l;
 	int nsfd, code;
 	pid_t child;
 
-	if (!o->name)
-		o->name = xasprintf("nb-%d", (int)getpid());
 	/* Ctrl-C during setup waits until COMMAND can receive it. */
 	if (o->mode != MODE_CREATE && block_forwarded_signals() < 0)
 		die("sigprocmask");
-	nsfd = connect_container(o, o->mode == MODE_CREATE ? 0 : getpid(), &l);
+	nsfd = connect_container(o, o->mode == MODE_CREATE ? 0 : getpid());
 	if (o->mode == MODE_CREATE) {  /* say where it is, and keep it */
-		printf("%s/%s\n%s\n", md_netns_dir(), o->name, ip_str(l.addr, a));
-		free(l.name);
+		printf("%s/%s\n%s\n", md_netns_dir(), o->name, ip_str(o->addr, a));
 		return close(nsfd) < 0 ? EXIT_TOOL_FAILED : 0;
 	}
 	if (o->mode == MODE_EXEC) {
 		vlog("execve(%s) in place of net-bridge: undo later with net-bridge --name %s --delete",
 		     o->command[0], o->name);
-		enter_and_exec(nsfd, &l, o->command);
+		enter_and_exec(nsfd, o);
 	}
 	malloc_trim(0);         /* speed: see bench/README.md, net-bridge */
 	fflush(NULL);
 	child = fork();
 	if (child == 0)
-		enter_and_exec(nsfd, &l, o->command);
+		enter_and_exec(nsfd, o);
 	close(nsfd);
 	if (child < 0 || (code = supervise(child)) < 0) {
 		warn_errno(child < 0 ? "fork" : "waitpid");
@@ -152,29 +139,15 @@ static int run_chain(struct net_options *o)
 	}
 	if (disconnect_container(o->name, getpid()) < 0 && code == 0)
 		code = EXIT_TOOL_FAILED;
-	free(l.name);
 	return code;
 }
 
-/* ---- setting one up ---- */
-
-static int teardown(struct leases *L, const char *name, int after_command);
-static int make_netns(const char *path, struct rtnl *inside);
-static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int index);
-static int plug_veth(struct rtnl *host, int bridge, const struct lease *l,
-		     int nsfd, const char *nspath);
-static int configure_eth0(struct rtnl *inside, const struct lease *l, uint32_t gateway);
-static int enable_forwarding(void);
-static int add_nat_rules(const struct lease *l, const struct net_options *o);
-
 /* The whole setup, under the leases lock; a failure undoes what was made
- * and exits 125.  Returns an fd of the namespace; OUT gets the name and
- * the address. */
-static int connect_container(struct net_options *o, pid_t owner, struct lease *out)
+ * and exits 125.  Returns an fd of the namespace; O->addr is its address. */
+static int connect_container(struct net_options *o, pid_t owner)
 {
-	char *path = netns_path(o->name), *dir = xasprintf("%s/%s", md_run_dir(), o->name), *dead;
+	char *path = netns_path(o->name), *dead, why[256];
 	struct rtnl host = { 0 }, inside = { 0 };
-	char why[256];
 	struct leases L;
 	struct lease l;
 	int bridge, nsfd = -1;
@@ -183,19 +156,18 @@ static int connect_container(struct net_options *o, pid_t owner, struct lease *o
 	while ((dead = lease_first_dead(&L))) {    /* its net-bridge was killed */
 		vlog("reclaiming %s: its net-bridge is gone", dead);
 		teardown(&L, dead, 0);
-		save_leases(&L);
 		free(dead);
 	}
 	if (rtnl_open(&host) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
-	/* An address: fit the request to the leases and the host (a name, an
-	 * address or a port in use: exit 125, nothing made), then write the
-	 * lease first, so that --delete can undo a setup cut short. */
+	/* An address fit to the leases and the host (in use: exit 125, nothing
+	 * made); its lease written first, so --delete can undo a setup cut short. */
 	if ((bridge = net_options_fit(o, &L, &host, why, sizeof(why))) < 0)
 		die_x("%s", why);
 	l = lease_new(o->name, o->bridge, o->addr, o->prefix, owner, o->pub, o->npub);
 	lease_add(&L, &l);
-	save_leases(&L);
+	if (leases_save(&L) < 0)
+		die("write %s/net/leases", md_run_dir());
 	if ((nsfd = make_netns(path, &inside)) < 0 ||
 	    (bridge = find_or_make_bridge(&host, o, bridge)) < 0 ||
 	    plug_veth(&host, bridge, &l, nsfd, path) < 0 ||
@@ -203,30 +175,25 @@ static int connect_container(struct net_options *o, pid_t owner, struct lease *o
 	    enable_forwarding() < 0 || add_nat_rules(&l, o) < 0)
 		goto fail;
 	/* For run to bind-mount on /etc/resolv.conf and /etc/hosts. */
-	if (resolv_write(dir, l.name, l.addr, o->dns, o->ndns) < 0) {
-		warn_errno("write %s/resolv.conf and hosts", dir);
+	if (resolv_write(l.name, l.addr, o->dns, o->ndns) < 0) {
+		warn_errno("write %s/%s/resolv.conf and hosts", md_run_dir(), l.name);
 		goto fail;
 	}
-	*out = (struct lease){ .name = xstrdup(l.name), .addr = l.addr };
 	rtnl_close(&inside);
 	rtnl_close(&host);
 	leases_unlock(&L);
 	nft_release();
-	free(dir);
 	free(path);
 	return nsfd;
 fail:
 	teardown(&L, o->name, 0);
-	save_leases(&L);
 	exit(EXIT_TOOL_FAILED);
 }
 
-/*
- * ip netns add: a new network namespace, kept without any process by a
+/* ip netns add: a new network namespace, kept without any process by a
  * bind mount of /proc/self/ns/net on a file.  net-bridge steps into it
  * (unshare), opens a netlink socket there (INSIDE goes on talking to that
- * namespace) and steps back (setns).  Returns an fd of the namespace.
- */
+ * namespace) and steps back (setns).  Returns an fd of the namespace. */
 static int make_netns(const char *path, struct rtnl *inside)
 {
 	int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1, ok = 0, e;
@@ -256,15 +223,8 @@ static int make_netns(const char *path, struct rtnl *inside)
 	return fd;
 }
 
-static int write_sysctl(const char *path, const char *value)
-{
-	vlog("write %s = %.*s", path, (int)strcspn(value, "\n"), value);
-	return write_file(path, value);
-}
-
-/* The bridge, up, with the gateway address; made if INDEX is 0.  Markers
- * remember what to put back: the bridge if we made it, else the address
- * we gave a bridge of the host's (net_mark, common/leases.h). */
+/* The bridge, up, with the gateway address; made if INDEX is 0.  Markers say
+ * what to put back: the bridge we made, or the address we gave the host's. */
 static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int index)
 {
 	char *knob = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", o->bridge);
@@ -275,10 +235,9 @@ static int find_or_make_bridge(struct rtnl *r, const struct net_options *o, int 
 		    net_mark(o->bridge, ".ours", "created by net-bridge\n") < 0 ||
 		    (index = rtnl_link_index(r, o->bridge)) < 0)
 			goto fail;
-		/* Let packets DNATed from 127.0.0.1 out (and their answers in)
-		 * through the bridge; the "guard" rule keeps containers from
-		 * using this to reach the host's 127.0.0.1 services. */
-		if (write_sysctl(knob, "1\n") < 0)
+		/* Let packets DNATed from 127.0.0.1 through the bridge; the guard
+		 * rule keeps containers from reaching the host's 127.0.0.1. */
+		if (net_write_sysctl(knob, "1\n") < 0)
 			warn_errno("write %s", knob);
 	}
 	if (rtnl_new_addr(r, index, o->bridge, o->net + 1, o->prefix, NLM_F_EXCL) == 0) {
@@ -297,12 +256,10 @@ fail:
 	return -1;
 }
 
-/* ip link add veth-NAME type veth peer name eth0 netns NAME: the pair, in
- * one message, the peer born inside the namespace (as if moved there with
- * `ip link set eth0 netns NAME`, never clashing with a host interface).
- * The host end goes on the bridge, up. */
-static int plug_veth(struct rtnl *host, int bridge, const struct lease *l,
-		     int nsfd, const char *nspath)
+/* ip link add veth-NAME type veth peer name eth0 netns NAME: the pair in
+ * one message, its peer born inside the namespace (never clashing with a
+ * host interface); the host end goes on the bridge, up. */
+static int plug_veth(struct rtnl *host, int bridge, const struct lease *l, int nsfd, const char *nspath)
 {
 	int veth = -1;
 
@@ -332,16 +289,15 @@ static int configure_eth0(struct rtnl *inside, const struct lease *l, uint32_t g
 }
 
 /* The host routes between the bridge and its other interfaces only with
- * ip_forward = 1: one switch for the whole namespace, which Docker or
- * libvirt may need too.  So net-bridge turns it on only if it is off, and
- * marks that it did (see net_restore_forwarding, common/leases.c). */
+ * ip_forward = 1, a switch Docker or libvirt may need too: turned on only
+ * if off, and marked (see net_restore_forwarding, common/leases.c). */
 static int enable_forwarding(void)
 {
 	char *now = read_file(IP_FORWARD, NULL);
 	int ret = now ? 0 : -1;
 
 	if (now && now[0] == '0' && (net_mark("ip_forward", ".ours", "turned on by net-bridge\n") < 0 ||
-				     write_sysctl(IP_FORWARD, "1\n") < 0))
+				     net_write_sysctl(IP_FORWARD, "1\n") < 0))
 		ret = -1;
 	if (ret < 0)
 		warn_errno("turning %s on", IP_FORWARD);
@@ -349,17 +305,8 @@ static int enable_forwarding(void)
 	return ret;
 }
 
-/* minidock's table, its NAT chains, and a filter chain for the guard. */
-static const char nft_table_cmds[] =
-	"add table " NFT_TABLE "\n"
-	"add chain " NFT_TABLE " prerouting { type nat hook prerouting priority dstnat; }\n"
-	"add chain " NFT_TABLE " output { type nat hook output priority -100; }\n"
-	"add chain " NFT_TABLE " postrouting { type nat hook postrouting priority srcnat; }\n"
-	"add chain " NFT_TABLE " guard { type filter hook prerouting priority raw; }\n";
-
-/* NAT and published ports, in one transaction.  A rule's comment says
- * whose it is: "NAME" for this container's, "bridge BR" for those its
- * bridge's containers share, added with the first of them. */
+/* NAT and published ports, in one transaction.  A rule's comment says whose
+ * it is: "NAME" this container's, "bridge BR" shared by BR's containers. */
 static int add_nat_rules(const struct lease *l, const struct net_options *o)
 {
 	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], h[INET_ADDRSTRLEN];
@@ -372,15 +319,14 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o)
 		goto out;
 	ip_str(l->addr, a);
 	ip_str(l->addr & mask_of(l->prefix), net);
-	/* route_localnet is on for the bridge: refuse what a container
-	 * itself sends to 127.0.0.0/8 (CVE-2020-8558). */
+	/* route_localnet is on: drop what a container sends to 127/8 (CVE-2020-8558). */
 	snprintf(guard, sizeof(guard), "iifname \"%s\" ip daddr 127.0.0.0/8 drop comment \"bridge %s\"",
 		 l->bridge, l->bridge);
 	/* Leaving through anything but its bridge, a container takes the
 	 * host's address, so that the answers find their way back. */
 	snprintf(masq, sizeof(masq), "ip saddr %s/%d oifname != \"%s\" masquerade comment \"bridge %s\"",
 		 net, l->prefix, l->bridge, l->bridge);
-	fputs(*list ? "" : nft_table_cmds, f);
+	fputs(*list ? "" : nft_table_cmds, f);   /* the table and its chains, first */
 	if (!strstr(list, guard))
 		fprintf(f, "add rule " NFT_TABLE " guard %s\n", guard);
 	if (o->nat && !strstr(list, masq))
@@ -417,21 +363,21 @@ out:
 }
 
 /* In the child: join the namespace, then become COMMAND. */
-static void enter_and_exec(int nsfd, const struct lease *l, char **command)
+static void enter_and_exec(int nsfd, const struct net_options *o)
 {
-	char a[INET_ADDRSTRLEN], *path = netns_path(l->name);
+	char a[INET_ADDRSTRLEN], *path = netns_path(o->name);
 
-	vlog("setns(%s, CLONE_NEWNET); execvp(%s)", path, command[0]);
+	vlog("setns(%s, CLONE_NEWNET); execvp(%s)", path, o->command[0]);
 	if (setns(nsfd, CLONE_NEWNET) < 0)
 		die("setns %s", path);
 	close(nsfd);
 	if (setenv("MINIDOCK_NETNS", path, 1) < 0 ||
-	    setenv("MINIDOCK_IP", ip_str(l->addr, a), 1) < 0)
+	    setenv("MINIDOCK_IP", ip_str(o->addr, a), 1) < 0)
 		die("setenv");
 	free(path);
 	if (unblock_forwarded_signals() < 0)
 		die("sigprocmask");
-	exec_command(command);
+	exec_command(o->command);
 }
 
 /* ---- undoing it ---- */
@@ -439,47 +385,37 @@ static void enter_and_exec(int nsfd, const struct lease *l, char **command)
 /* --delete, and the chain's own undo (OWNER: only if still ours). */
 static int disconnect_container(const char *name, pid_t owner)
 {
-	char *path = netns_path(name);
 	struct leases L;
 	struct lease *l;
 	int ret = 0;
 
 	lock_leases(&L, LOCK_EX);
 	l = lease_find(&L, name);
-	if (owner && (!l || l->pid != owner)) {
-		/* Someone ran --delete on us meanwhile: nothing left to do. */
-	} else if (!l && access(path, F_OK) < 0) {
+	if (!owner && !l && !netns_exists(name)) {
 		warn_x("--name %s: no such container network", name);
 		ret = -1;
-	} else {
+	} else if (!owner || (l && l->pid == owner)) {  /* else --delete came first */
 		ret = teardown(&L, name, owner != 0);
-		save_leases(&L);
 	}
 	leases_unlock(&L);
 	nft_release();
-	free(path);
 	return ret;
 }
 
-/*
- * Undo container NAME's network (its lease in L, or none after a crash),
- * with the leases locked; best effort, saying what was left.  The last
- * container of a bridge takes its rules, the last of all the table.
- */
+/* Undo container NAME's network (its lease in L, or none after a crash),
+ * leases locked, and save them without it; best effort, saying what was
+ * left.  The last container of a bridge takes its rules and puts it back,
+ * the last of all the table and ip_forward. */
 static int teardown(struct leases *L, const char *name, int after_command)
 {
 	struct lease *l = lease_find(L, name);
 	char *path = netns_path(name), *veth = l ? xstrdup(l->veth) : lease_veth_name(name);
-	char *bridge = l ? xstrdup(l->bridge) : NULL, *dir = xasprintf("%s/%s", md_run_dir(), name);
-	int ret = 0, others = 0, bridge_used = 0, index;
+	const char *bridge = l ? l->bridge : NULL;      /* until lease_drop */
+	size_t others = leases_others(L, l, NULL), bridge_used = bridge ? leases_others(L, l, bridge) : 0;
 	struct rtnl r = { 0 };
-	size_t i;
+	int ret = 0, index;
 
-	for (i = 0; i < L->n; i++) {
-		others += &L->v[i] != l;
-		bridge_used |= &L->v[i] != l && bridge && !strcmp(L->v[i].bridge, bridge);
-	}
-	/* nftables first (speed: see bench/README.md, net-bridge). */
+	/* speed: nftables first, see bench/README.md, net-bridge */
 	if (nft_forget(name, bridge_used ? NULL : bridge, !others) < 0) {
 		warn_x("nft: %s", nft_error);
 		ret = -1;
@@ -487,8 +423,7 @@ static int teardown(struct leases *L, const char *name, int after_command)
 	if (rtnl_open(&r) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
 	if (after_command && access(path, F_OK) == 0) {
-		/* Speed: the pair goes with its namespace, not waited for (see
-		 * bench/README.md, net-bridge); down, it is off the bridge. */
+		/* speed: see bench/README.md, net-bridge; down, it is off the bridge */
 		if ((index = rtnl_link_index(&r, veth)) > 0 && rtnl_link_down(&r, index, veth) < 0)
 			warn_errno("RTM_NEWLINK %s down", veth);
 		vlog("%s goes with the namespace: the kernel deletes the pair when it frees it", veth);
@@ -502,17 +437,17 @@ static int teardown(struct leases *L, const char *name, int after_command)
 		warn_errno("umount %s", path);
 	if (unlink(path) < 0 && errno != ENOENT)
 		warn_errno("unlink %s", path);
-	resolv_remove(dir);
-	lease_drop(L, name);
+	resolv_remove(name);
 	if (bridge && !bridge_used && net_put_bridge_back(&r, bridge) < 0) {
 		warn_errno("putting %s back as it was", bridge);
 		ret = -1;
 	}
 	if (!others && net_restore_forwarding() < 0)
 		warn_errno("write %s", IP_FORWARD);
+	lease_drop(L, name);
+	if (leases_save(L) < 0)
+		die("write %s/net/leases", md_run_dir());
 	rtnl_close(&r);
-	free(dir);
-	free(bridge);
 	free(veth);
 	free(path);
 	return ret;

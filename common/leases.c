@@ -134,6 +134,12 @@ int net_mark(const char *name, const char *suffix, const char *text)
 	return ret;
 }
 
+int net_write_sysctl(const char *path, const char *value)
+{
+	vlog("write %s = %.*s", path, (int)strcspn(value, "\n"), value);
+	return write_file(path, value);
+}
+
 /* What was marked (malloc'd), the marker removed; NULL when none. */
 static char *unmark(const char *name, const char *suffix)
 {
@@ -175,8 +181,7 @@ int net_restore_forwarding(void)
 		if (nft_other_routers(&who) != 0) {
 			vlog("%s stays 1: %s may need it", knob, who ? who : nft_error);
 		} else {
-			vlog("write %s = 0", knob);
-			ret = write_file(knob, "0\n");
+			ret = net_write_sysctl(knob, "0\n");
 		}
 	}
 	free(who);
@@ -392,6 +397,15 @@ char *lease_first_dead(const struct leases *L)
 		if (!lease_owner_alive(&L->v[i]))
 			return xstrdup(L->v[i].name);
 	return NULL;
+}
+
+size_t leases_others(const struct leases *L, const struct lease *l0, const char *bridge)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < L->n; i++)
+		n += &L->v[i] != l0 && (!bridge || !strcmp(L->v[i].bridge, bridge));
+	return n;
 }
 
 /* ---- choosing a subnet and an address ---- */

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/file.h>           /* LOCK_EX, LOCK_SH, for leases_lock */
 #include <sys/types.h>
 
 #include "rtnl.h"
@@ -91,6 +92,9 @@ char *lease_veth_name(const char *name);
 int lease_owner_alive(const struct lease *l);
 /* The name of the first lease whose owner is gone (malloc'd), or NULL. */
 char *lease_first_dead(const struct leases *L);
+/* How many leases but L0 (which may be NULL) there are: on BRIDGE, or on
+ * any bridge when BRIDGE is NULL.  Teardown asks: the last one goes? */
+size_t leases_others(const struct leases *L, const struct lease *l0, const char *bridge);
 
 /* ---- choosing a subnet and an address ---- */
 
@@ -122,6 +126,9 @@ int lease_free_address(const struct leases *L, uint32_t net, int prefix, uint32_
  *   ip_forward.ours      it turned /proc/sys/net/ipv4/ip_forward on
  */
 int net_mark(const char *name, const char *suffix, const char *text);
+/* Write VALUE ("1\n") in the sysctl file PATH, saying so with vlog.  -1
+ * with errno. */
+int net_write_sysctl(const char *path, const char *value);
 /* A bridge's last container gone: RTM_DELLINK BRIDGE if we made it, else
  * RTM_DELADDR the gateway address we gave it.  -1 with errno. */
 int net_put_bridge_back(struct rtnl *r, const char *bridge);

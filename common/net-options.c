@@ -91,6 +91,12 @@ static int check(struct net_options *o, char *why, size_t size)
 		return refuse(why, size, "unexpected argument '%s'", o->command[0]);
 	if ((o->mode == MODE_CREATE || o->mode == MODE_DELETE || o->mode == MODE_EXEC) && !o->name)
 		return refuse(why, size, "--create, --exec and --delete need --name NAME");
+	if (!o->name && with_command) {         /* the chain's own: nb-PID */
+		static char name[32];
+
+		snprintf(name, sizeof(name), "nb-%d", (int)getpid());
+		o->name = name;
+	}
 	if (o->name && !valid_name(o->name))
 		return refuse(why, size, "--name %s: use 1 to 64 letters, digits, '_', '.' or '-', not starting with '.' or '-'",
 			      o->name);

@@ -25,7 +25,7 @@ enum net_mode {
 
 struct net_options {
 	enum net_mode mode;
-	const char *name, *bridge, *subnet, *ip;
+	const char *name, *bridge, *subnet, *ip;     /* name: "nb-PID" by default */
 	struct publish *pub;
 	size_t npub;
 	char **dns;

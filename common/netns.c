@@ -4,7 +4,9 @@
  * Read: ip-netns(8), mount(2), mount_namespaces(7).  Used by: net-bridge.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "minidock.h"
 #include "netns.h"
@@ -12,6 +14,15 @@
 char *netns_path(const char *name)
 {
 	return xasprintf("%s/%s", md_netns_dir(), name);
+}
+
+int netns_exists(const char *name)
+{
+	char *path = netns_path(name);
+	int ret = access(path, F_OK) == 0;
+
+	free(path);
+	return ret;
 }
 
 int netns_dir_shared(void)

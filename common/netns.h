@@ -12,6 +12,8 @@
 
 /* $MINIDOCK_NETNS_DIR/NAME (malloc'd). */
 char *netns_path(const char *name);
+/* Is there a file NAME there (a namespace, or what is left of one)? */
+int netns_exists(const char *name);
 /* Make the directory a shared mount point of its own, as ip-netns(8)
  * does, so that unmounting a namespace file there also reaches the copies
  * other mount namespaces made of it (else they would keep it alive).

@@ -16,6 +16,13 @@
 
 char nft_error[256];
 
+const char nft_table_cmds[] =
+	"add table " NFT_TABLE "\n"
+	"add chain " NFT_TABLE " prerouting { type nat hook prerouting priority dstnat; }\n"
+	"add chain " NFT_TABLE " output { type nat hook output priority -100; }\n"
+	"add chain " NFT_TABLE " postrouting { type nat hook postrouting priority srcnat; }\n"
+	"add chain " NFT_TABLE " guard { type filter hook prerouting priority raw; }\n";
+
 /* Speed: dlopen, not linked; see bench/README.md, net-bridge.  The calls
  * are those of <nftables/libnftables.h>, through pointers dlsym(3) fills
  * (__typeof__ keeps their types). */

@@ -15,6 +15,11 @@
 
 #define NFT_TABLE "ip minidock"
 
+/* minidock's table, its NAT chains (prerouting, output, postrouting) and
+ * a filter chain for the guard of route_localnet: the commands that come
+ * before the first rule. */
+extern const char nft_table_cmds[];
+
 /* The first line of nft's last error message ("" when none). */
 extern char nft_error[256];
 

@@ -3,6 +3,7 @@
  *
  * Read: resolv.conf(5), hosts(5).  Used by: net-bridge.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,16 +61,15 @@ static char *host_nameservers(void)
 	return out;
 }
 
-int resolv_write(const char *dir, const char *name, uint32_t addr,
-		 char **dns, size_t ndns)
+int resolv_write(const char *name, uint32_t addr, char **dns, size_t ndns)
 {
-	char *path, *text, a[INET_ADDRSTRLEN];
+	char *dir = xasprintf("%s/%s", md_run_dir(), name), *path, *text, a[INET_ADDRSTRLEN];
 	FILE *f;
-	int ret = -1;
+	int ret = -1, e;
 	size_t i;
 
 	if (mkdir_p(dir, 0755) < 0)
-		return -1;
+		goto out;
 	path = xasprintf("%s/resolv.conf", dir);
 	text = ndns ? NULL : host_nameservers();
 	f = ndns || text ? fopen(path, "we") : NULL;
@@ -84,18 +84,23 @@ int resolv_write(const char *dir, const char *name, uint32_t addr,
 	free(path);
 	free(text);
 	if (ret < 0)
-		return -1;
+		goto out;
 	path = xasprintf("%s/hosts", dir);
 	text = xasprintf(HOSTS_LOCALHOST "%s\t%s\n", ip_str(addr, a), name);
 	ret = write_file(path, text);
 	free(path);
 	free(text);
+out:
+	e = errno;
+	free(dir);
+	errno = e;
 	return ret;
 }
 
 /* Only our two files: run keeps others in the same directory. */
-void resolv_remove(const char *dir)
+void resolv_remove(const char *name)
 {
+	char *dir = xasprintf("%s/%s", md_run_dir(), name);
 	char *r = xasprintf("%s/resolv.conf", dir), *h = xasprintf("%s/hosts", dir);
 
 	/* Unchecked: either may never have been written, and nothing
@@ -105,4 +110,5 @@ void resolv_remove(const char *dir)
 	rmdir(dir);     /* fails, as it should, while run keeps files there */
 	free(r);
 	free(h);
+	free(dir);
 }

@@ -13,12 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* DIR/resolv.conf (the nameservers DNS, or the host's) and DIR/hosts
- * (localhost, and NAME at ADDR, host byte order); DIR is created.
- * -1 with errno. */
-int resolv_write(const char *dir, const char *name, uint32_t addr,
-		 char **dns, size_t ndns);
+/* In container NAME's state directory DIR, $MINIDOCK_RUN_DIR/NAME (made
+ * if need be): DIR/resolv.conf (the nameservers DNS, or the host's) and
+ * DIR/hosts (localhost, and NAME at ADDR, host byte order).  -1 with
+ * errno. */
+int resolv_write(const char *name, uint32_t addr, char **dns, size_t ndns);
 /* Remove those two files, and DIR if nothing else is left there. */
-void resolv_remove(const char *dir);
+void resolv_remove(const char *name);
 
 #endif

@@ -19,6 +19,8 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include <linux/netlink.h>      /* NLM_F_EXCL, for rtnl_new_addr */
+
 /* ---- IPv4 addresses, host byte order ---- */
 
 /* 16 -> 255.255.0.0 */
