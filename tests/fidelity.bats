@@ -1,0 +1,93 @@
+#!/usr/bin/env bats
+# fidelity.bats - what a container sees is what Docker shows.  One probe
+# (tests/probes/fidelity.sh: capabilities, no_new_privs, seccomp, PID 1,
+# /dev, mounts with their types and modes, /sys/fs/cgroup, the /etc
+# files, the environment, HOME, ulimits, links) runs in `run --rm` and is
+# compared with what `docker run --rm` printed for the same image:
+# recorded in tests/probes/docker-busybox.expected, and live where Debian's
+# docker.io is installed (a dockerd of the test's own, in a throwaway
+# network and mount namespace, without iptables: the host is not touched).
+
+load helpers
+
+PROBES=$REPO/tests/probes
+
+setup() {
+	common_setup
+	require_root
+	RUN=$MINIDOCK_BIN/run
+	export MINIDOCK_IMAGES=$IMAGES
+	[ -f "$IMAGES/busybox.tar" ] || skip "no teaching image (make images)"
+	DOCKERD_PID=
+}
+
+teardown() {
+	if [ -n "$DOCKERD_PID" ]; then
+		kill -TERM "$DOCKERD_PID" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$DOCKERD_PID" 2>/dev/null
+		wait "$DOCKERD_PID" 2>/dev/null
+	fi
+	common_teardown
+}
+
+probe_minidock() {
+	"$RUN" --rm --network none -v "$PROBES:/probe:ro" "$@" busybox sh /probe/fidelity.sh
+}
+
+# The differences minidock keeps, each said where a student reads it:
+# - /dev/null, zero, full, random, urandom, tty: bind mounts of the host's
+#   nodes (mknod(2) is refused in a user namespace, and one way serves
+#   root and rootless containers), where Docker makes them with mknod;
+#   same devices, same numbers (ns-enter(1), tp step 6).
+# - NoNewPrivs: 1 by default (README, run(1)); the first test asks for
+#   Docker's default with --security-opt no-new-privileges=false.
+without_known_differences() {
+	grep -v -E '^mount: /dev/(full|null|random|tty|urandom|zero) bind rw$'
+}
+
+@test "fidelity: run shows what docker run showed on the same image, but for the /dev nodes it binds" {
+	run probe_minidock --security-opt no-new-privileges=false
+	assert_success
+	run diff <(grep -v '^#' "$PROBES/docker-busybox.expected") <(without_known_differences <<<"$output")
+	assert_success
+	assert_output ""
+}
+
+@test "fidelity: no_new_privs is minidock's one stricter default; the /dev nodes are the host's, bound" {
+	run probe_minidock
+	assert_success
+	assert_line "NoNewPrivs: 1"
+	assert_line "mount: /dev/null bind rw"
+	run diff <(grep -v '^#' "$PROBES/docker-busybox.expected") \
+		<(probe_minidock | without_known_differences)
+	assert_output --partial "< NoNewPrivs: 0"
+	assert_output --partial "> NoNewPrivs: 1"
+	[ "$(grep -c '^[<>]' <<<"$output")" -eq 2 ] || fail "more than NoNewPrivs differs: $output"
+}
+
+@test "fidelity: the same probe against a live docker run, where Debian's docker.io is installed" {
+	command -v dockerd >/dev/null && command -v docker >/dev/null ||
+		skip "docker.io is not installed: the recorded expectation stands in"
+	local d=$TEST_TMP/docker
+	mkdir -p "$d"
+	# A dockerd of our own: its own data root and socket, in a throwaway
+	# network and mount namespace, no bridge and no iptables rules.
+	unshare --net --mount --propagation private sh -c '
+		mount -t tmpfs tmpfs /run && ip link set lo up &&
+		exec dockerd --data-root="$1/data" --exec-root="$1/exec" --pidfile="$1/pid" \
+			-H "unix://$1/sock" --iptables=false --ip6tables=false --bridge=none \
+			>"$1/log" 2>&1' sh "$d" &
+	DOCKERD_PID=$!
+	export DOCKER_HOST=unix://$d/sock
+	for _ in $(seq 300); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
+	docker version >/dev/null 2>&1 || fail "dockerd did not start: $(tail -5 "$d/log")"
+	docker load -i "$IMAGES/busybox.tar" >/dev/null
+	run docker run --rm --network none -v "$PROBES:/probe:ro" busybox sh /probe/fidelity.sh
+	assert_success
+	local docker_says=$output
+	run probe_minidock --security-opt no-new-privileges=false
+	assert_success
+	run diff <(echo "$docker_says") <(without_known_differences <<<"$output")
+	assert_output ""
+}
