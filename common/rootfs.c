@@ -263,7 +263,7 @@ int rootfs_mount_cgroup(void)
 	}
 	free(text);
 	if (ret == 0)
-		ret = mount_traced("tmpfs", "/sys/fs/cgroup", NULL,
+		ret = mount_traced("tmpfs", "/sys/fs/cgroup", "tmpfs",
 				   MS_REMOUNT | MS_BIND | CG_FLAGS, NULL,
 				   "MS_REMOUNT|MS_BIND|MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC");
 	return ret;

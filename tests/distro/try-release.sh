@@ -65,6 +65,7 @@ unshare --mount --pid --uts --ipc --fork --propagation private sh -eu -c '
 	mount -t tmpfs tmpfs tmp
 	cp /etc/resolv.conf etc/resolv.conf
 	hostname "try-$2"
+	printf "127.0.1.1\ttry-%s\n" "$2" >> etc/hosts
 	mkdir -p .old
 	pivot_root . .old
 	umount -l /.old
