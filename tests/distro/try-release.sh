@@ -42,6 +42,13 @@ if [ ! -e "$dir/.debootstrap-done" ]; then
 			check=--no-check-gpg; } ;;
 	esac
 	debootstrap $check --variant=minbase "$release" "$dir" "$mirror"
+	# A real Ubuntu installation has universe (bats-support, bats-assert)
+	# and the updates; debootstrap writes main only.
+	case $mirror in *ubuntu*)
+		echo "deb $mirror $release main universe
+deb $mirror $release-updates main universe
+deb $mirror $release-security main universe" > "$dir/etc/apt/sources.list" ;;
+	esac
 	touch "$dir/.debootstrap-done"
 fi
 # A lab behind a proxy with a certificate authority of its own (as this
