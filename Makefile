@@ -2,6 +2,7 @@
 #   make            build every tool of cmd/ into bin/
 #   make images     build the teaching images (images/build/)
 #   make slides     render the course slides (slides/build/)
+#   make tp-etudiant  the students' copy: no answers, slides rendered
 #   make check      run every test suite, then again under ASan+UBSan
 #   make demo       start a shell in a container
 #   make deps       install what is missing (Debian/Ubuntu, as root)
@@ -88,6 +89,13 @@ images: all
 slides:
 	$(MAKE) -C slides SLIDES_PACKAGES="$(SLIDES_PACKAGES)"
 
+# The students' copy of the repository (tp/corrige/GUIDE-ENSEIGNANT.md):
+# the committed tree less tp/corrige/ (export-ignore in .gitattributes),
+# with the rendered slides.
+TP_ETUDIANT ?= minidock-etudiant.tar.gz
+tp-etudiant: slides
+	@sh tp/corrige/copie-etudiant.sh $(TP_ETUDIANT) slides/build
+
 # clang's fuzzer and sanitizer runtimes (tests/fuzz) are in libclang-rt-N-dev
 # from clang 15 on (Debian 12 has clang 14 and the package too; Debian 13,
 # clang 19), named after the compiler's own major version.
@@ -118,5 +126,5 @@ clean:
 	rm -rf build build-san bin bin-san build-static bin-static
 	$(MAKE) -C images clean
 
-.PHONY: all san static images slides deps check demo clean
+.PHONY: all san static images slides tp-etudiant deps check demo clean
 .SECONDARY:

@@ -259,6 +259,24 @@ tp_step() {
 	assert_output --partial "→ net-bridge --name NOM --delete"
 }
 
+@test "tp: tp/verifier 2 names AppArmor's sysctl when user namespaces are refused" {
+	# Ubuntu 24.04 as the verifier sees it: a sysctl(8) that says 1.
+	mkdir -p "$TEST_TMP/path"
+	printf '#!/bin/sh\n[ "$2" = kernel.apparmor_restrict_unprivileged_userns ] && echo 1\n' \
+		>"$TEST_TMP/path/sysctl"
+	chmod +x "$TEST_TMP/path/sysctl"
+	PATH=$TEST_TMP/path:$PATH run "$TP/verifier" 2
+	assert_equal "$status" 1
+	assert_output --partial "✘ user : nobody est root dans son namespace"
+	assert_output --partial "AppArmor refuse les namespaces user"
+	assert_output --partial "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
+	# Elsewhere, no such hint.
+	if [ "$(sysctl -n kernel.apparmor_restrict_unprivileged_userns 2>/dev/null)" != 1 ]; then
+		run "$TP/verifier" 2
+		refute_output --partial "AppArmor"
+	fi
+}
+
 @test "tp: étape 0, préparation" { tp_step 0; }
 @test "tp: étape 1, un conteneur est un système de fichiers" { tp_step 1; }
 @test "tp: étape 2, isoler" { tp_step 2; }
@@ -271,7 +289,7 @@ tp_step() {
 	# first pass of make check, with the kernel tests/cg-limit.bats fetched.
 	[ -z "${MINIDOCK_SAN:-}" ] || skip "boots a VM: run in the unsanitized pass only"
 	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86 is not installed"
-	[ -s "$REPO/images/build/vm/vmlinux" ] ||
-		skip "no VM kernel in images/build/vm (sh tests/vm/fetch-kernel.sh images/build/vm)"
+	[ -s "$REPO/images/build/vm/vmlinuz" ] ||
+		skip "no VM kernel in images/build/vm (sh tests/vm/fetch-kernel.sh --host images/build/vm)"
 	tp_step 7
 }

@@ -1,24 +1,39 @@
 #!/bin/sh
-# fetch-kernel.sh DIR - put Debian's stock amd64 kernel in DIR/vmlinuz, and
-# its uncompressed form in DIR/vmlinux.
+# fetch-kernel.sh [--host] DIR - put a stock amd64 Linux kernel in
+# DIR/vmlinuz, and its uncompressed form in DIR/vmlinux when QEMU can boot it.
 #
-# The kernel comes from the linux-image-6.1.0-*-amd64 package that the
-# linux-image-amd64 metapackage depends on.  It is downloaded with
-# apt-get download and unpacked with dpkg-deb -x: never installed.  Every
-# cgroup controller, devtmpfs and the serial console are built in, so no
-# module is needed.  What DIR already holds is kept.
+# With --host (TP step 7), the running kernel, /boot/vmlinuz-$(uname -r),
+# when it can be read (root on Debian and Ubuntu): no network at all.
+# Otherwise, the kernel package the distribution's metapackage depends on:
+# linux-image-amd64 (Debian: linux-image-6.1.0-*-amd64) or
+# linux-image-generic (Ubuntu: linux-image-6.8.0-*-generic), downloaded
+# with apt-get download and unpacked with dpkg-deb -x: never installed.
+# That needs the distribution's archive (internet, or a local mirror).
+# Debian's kernel has every cgroup controller, devtmpfs and the serial
+# console built in, so no module is needed (tests/vm/run-vm.sh relies on it).
+# What DIR already holds is kept.
 #
 # vmlinux: QEMU boots an ELF kernel directly (PVH entry point), which spares
-# the emulated CPU the xz decompression of vmlinuz: seconds under TCG.
+# the emulated CPU the decompression of vmlinuz: seconds under TCG.
 set -eu
 
-dir=$1
+host=
+if [ "${1:-}" = --host ]; then host=1; shift; fi
+dir=${1:?usage: fetch-kernel.sh [--host] DIR}
 mkdir -p "$dir"
 
 kernel_package() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1
+	for meta in linux-image-amd64 linux-image-generic; do
+		apt-cache depends "$meta" 2>/dev/null |
+			sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-\(amd64\|generic\)\)$/\1/p'
+	done | head -n1
 }
+
+if [ ! -s "$dir/vmlinuz" ] && [ -n "$host" ] && [ -r "/boot/vmlinuz-$(uname -r)" ]; then
+	cp "/boot/vmlinuz-$(uname -r)" "$dir/vmlinuz.tmp"
+	echo "host kernel $(uname -r) (/boot/vmlinuz-$(uname -r))" > "$dir/kernel-package"
+	mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
+fi
 
 if [ ! -s "$dir/vmlinuz" ]; then
 	pkg=$(kernel_package)
@@ -27,31 +42,48 @@ if [ ! -s "$dir/vmlinuz" ]; then
 		pkg=$(kernel_package)
 	fi
 	if [ -z "$pkg" ]; then
-		echo "fetch-kernel: no linux-image-*-amd64 package known to apt" >&2
+		echo "fetch-kernel: no linux-image-*-amd64 or -generic package known to apt" \
+			"(apt-get update needs the distribution's archive: internet or a mirror)" >&2
 		exit 1
 	fi
 	tmp=$(mktemp -d "$dir/fetch.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	chmod 755 "$tmp"   # apt-get download drops to the _apt user
-	(cd "$tmp" && apt-get download -q "$pkg" >/dev/null)
+	if ! (cd "$tmp" && apt-get download -q "$pkg" >/dev/null); then
+		echo "fetch-kernel: apt-get download $pkg failed: it needs the" \
+			"distribution's archive (internet or a mirror)" >&2
+		exit 1
+	fi
 	dpkg-deb -x "$tmp"/"$pkg"_*.deb "$tmp/root"
 	echo "$pkg" > "$dir/kernel-package"
 	mv "$tmp"/root/boot/vmlinuz-* "$dir/vmlinuz"   # atomic: tests may share DIR
 fi
 
 # The x86 boot header (Documentation/arch/x86/boot.rst): setup_sects at
-# 0x1f1, payload_offset at 0x248 from the protected-mode code, which starts
-# after the (setup_sects + 1) sectors of 512 bytes.
-if [ ! -s "$dir/vmlinux" ] && command -v xz >/dev/null; then
+# 0x1f1, payload_offset at 0x248 and payload_length at 0x24c, from the
+# protected-mode code, which starts after the (setup_sects + 1) sectors of
+# 512 bytes.  The payload is compressed by xz (Debian), zstd or lz4
+# (Ubuntu), or gzip: its first bytes say which.
+if [ ! -s "$dir/vmlinux" ]; then
 	sects=$(od -A n -t u1 -j $((0x1f1)) -N 1 "$dir/vmlinuz" | tr -d ' ')
 	payload=$(od -A n -t u4 -j $((0x248)) -N 4 "$dir/vmlinuz" | tr -d ' ')
+	length=$(od -A n -t u4 -j $((0x24c)) -N 4 "$dir/vmlinuz" | tr -d ' ')
 	start=$(( (${sects:-4} + 1) * 512 + payload ))
 	magic=$(od -A n -t x1 -j "$start" -N 6 "$dir/vmlinuz" | tr -d ' ')
+	case $magic in
+	fd377a585a00) unpack="xz -dc --single-stream" ;;
+	28b52ffd*) unpack="zstd -dcq" ;;
+	02214c18*) unpack="lz4 -dcq" ;;
+	1f8b*) unpack="gzip -dc" ;;
+	*) unpack= ;;
+	esac
 	part=$(mktemp "$dir/vmlinux.XXXXXX")
-	if [ "$magic" = fd377a585a00 ] &&
-	   tail -c +$((start + 1)) "$dir/vmlinuz" | xz -dc --single-stream > "$part"; then
+	if [ -n "$unpack" ] && command -v "${unpack%% *}" >/dev/null &&
+	   tail -c +$((start + 1)) "$dir/vmlinuz" | head -c "${length:-0}" | $unpack > "$part" 2>/dev/null &&
+	   # QEMU boots an ELF kernel only by its PVH note (Xen type 0x12).
+	   { ! command -v readelf >/dev/null || readelf -n "$part" 2>/dev/null | grep -q 'Xen.*(0x00000012)'; }; then
 		mv "$part" "$dir/vmlinux"
 	else
-		rm -f "$part"   # run-vm.sh boots vmlinuz then
+		rm -f "$part"   # run-vm.sh and the TP boot vmlinuz then
 	fi
 fi
