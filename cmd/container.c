@@ -45,6 +45,7 @@
 #include "chain.h"
 #include "console.h"
 #include "containers.h"
+#include "lifecycle.h"
 #include "minidock.h"
 #include "store.h"
 
@@ -151,7 +152,7 @@ static int cmd_ls(int argc, char **argv)
 		else if (c != 'a')  /* -a: every container is listed anyway */
 			die_x("ls: usage: container ls [-q]");
 	}
-	if (container_names(&names) < 0)
+	if (life_names(&names) < 0)
 		die("opendir %s", md_run_dir());
 	if (!quiet)
 		printf("%-20s %-10s %-24s %-12s %-7s %-15s %s\n", "NAME", "IMAGE",
@@ -257,6 +258,7 @@ static int cmd_exec(int argc, char **argv)
 	vlog("%s: its PID 1 is %d on the host: ns-enter --target", ct.name, (int)e.target);
 
 	if (e.tty) {
+		struct logfile out = logfile_fd(STDOUT_FILENO);
 		int slave, master = pty_open(&slave);
 		pid_t pid;
 		if (master < 0)
@@ -271,7 +273,7 @@ static int cmd_exec(int argc, char **argv)
 			exec_command_env(args.v, cenv.v);
 		}
 		close(slave);
-		code = pty_relay(master, pid, interactive ? STDIN_FILENO : -1);
+		code = pty_relay(master, pid, interactive ? STDIN_FILENO : -1, &out);
 		if (code < 0)
 			die("waitpid");
 		close(master);
@@ -292,12 +294,17 @@ static int cmd_exec(int argc, char **argv)
 
 /* ---- logs ---- */
 
+/* Whether the container's chain still runs (logfile_copy asks, with -f). */
+static int chain_runs(void *pidfile)
+{
+	return read_live_pid(pidfile) != 0;
+}
+
 static int cmd_logs(int argc, char **argv)
 {
-	int follow = 0, last = 0, c, fd;
+	int follow = 0, c;
 	struct container ct;
-	char *path, *pidfile, buf[8192];
-	ssize_t n;
+	char *path, *pidfile;
 
 	while ((c = getopt(argc, argv, "+f")) != -1) {
 		if (c != 'f')
@@ -307,33 +314,15 @@ static int cmd_logs(int argc, char **argv)
 	if (optind != argc - 1)
 		die_x("logs: expected one NAME");
 	open_container(argv[optind], &ct);
-	path = state_file(ct.name, "log");
+	path = disk_file(ct.name, "log");
 	pidfile = state_file(ct.name, "pid");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("%s: no log (only detached containers have one): %s", ct.name, path);
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+	/* log.N-1 ... log.1, log: the rotated files, oldest first. */
+	if (logfile_copy(path, STDOUT_FILENO, follow, chain_runs, pidfile) < 0) {
+		if (errno == ENOENT)
+			die("%s: no log (only detached containers have one): %s", ct.name, path);
+		if (errno != EPIPE)
 			die("read %s", path);
-		if (n > 0) {
-			if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
-				break;
-			continue;
-		}
-		/* End of file: follow while the container runs, then read
-		 * what it wrote last. */
-		if (!follow || last)
-			break;
-		if (!read_live_pid(pidfile)) {
-			last = 1;
-			continue;
-		}
-		sleep_ms(100);
 	}
-	close(fd);
 	free(pidfile);
 	free(path);
 	container_free(&ct);
@@ -371,10 +360,26 @@ static void stop_container(struct container *c, int timeout, int sig)
 	c->supervisor = 0;
 }
 
+/* Container NAME, or say there is none: 0 or -1. */
+static int find_container(const char *name, struct container *c)
+{
+	if (!valid_name(name)) {
+		warn_x("%s: not a container name", name);
+		return -1;
+	}
+	if (container_load(name, c) < 0) {
+		warn_x("%s: no such container (see: container ls)", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* As docker stop and rm: every NAME is tried, each failure said, and the
+ * exit status is 1 when one failed. */
 static int cmd_stop(int argc, char **argv)
 {
 	unsigned long long secs = 10;
-	int c, i;
+	int c, i, failed = 0;
 
 	while ((c = getopt(argc, argv, "+t:")) != -1) {
 		if (c != 't' || parse_uint(optarg, 3600, &secs) < 0)
@@ -384,40 +389,80 @@ static int cmd_stop(int argc, char **argv)
 		die_x("stop: expected NAME");
 	for (i = optind; i < argc; i++) {
 		struct container ct;
-		open_container(argv[i], &ct);
+		if (find_container(argv[i], &ct) < 0) {
+			failed = 1;
+			continue;
+		}
 		if (ct.chain)
 			stop_container(&ct, (int)secs, SIGTERM);
 		printf("%s\n", ct.name);
 		container_free(&ct);
 	}
-	return 0;
+	return failed;
 }
 
 /* ---- rm, prune ---- */
 
-/* Everything of a container that is not running: what its chain left if
- * it did not end normally, its root mount, its state directory. */
-static void remove_container(struct container *c)
+/*
+ * Take NAME's lock (lifecycle.h): its run is gone, so nobody else makes
+ * or undoes anything of it.  FORCE: kill what runs first, and wait for
+ * its run to record its end.  0; -1 with errno EBUSY (running), ENOENT
+ * (gone: run --rm removed it on its way out).
+ */
+static int lock_stopped(const char *name, int force, struct life *l)
 {
-	/* Dead: run (and maybe the tools) were killed mid-way; the tools say
-	 * so when nothing is left, which is fine.  A config.json that cannot
-	 * be read may have had a bridge: try. */
-	int flags = (c->started && !c->exited ? UNDO_STEPS : 0) | (md_verbose ? 0 : UNDO_QUIET);
-	int rootless = store_rootless() || json_is_true(json_object_get(c->config, "rootless"));
+	char *pidfile = state_file(name, "pid");
+	int tries;
 
-	/* The chain has ended, and its run is recording that (exit status,
-	 * unmount): let it finish rather than race it for the directory. */
-	if (c->supervisor && wait_gone(c->supervisor, 10000) < 0)
-		die_x("%s: its run (PID %d) is still busy", c->name, (int)c->supervisor);
-	if (chain_undo(c->name, rootless, c->bad ? "bridge" : container_str(c, "network"),
-		       flags) < 0)
-		die("%s: remove %s/%s", c->name, md_run_dir(), c->name);
-	vlog("rm -r %s/%s", md_run_dir(), c->name);
+	for (tries = 0; tries < 1000; tries++) {
+		struct container ct;
+		if (life_lock(name, l) == 0) {
+			/* Its run died, but the chain may run on unsupervised. */
+			if (!read_live_pid(pidfile))
+				break;
+			life_release(l);
+			errno = EBUSY;
+		}
+		if (errno != EBUSY || !force)
+			break;
+		if (container_load(name, &ct) == 0 && ct.chain)
+			stop_container(&ct, 0, SIGKILL);
+		container_free(&ct);
+		sleep_ms(10);   /* being created, or its run records its end */
+	}
+	free(pidfile);
+	return l->name ? 0 : -1;
+}
+
+/* rm NAME: everything of it, whatever step its run (or a rm) died at. */
+static int remove_container(const char *name, int force)
+{
+	struct container ct;
+	struct life l;
+
+	if (find_container(name, &ct) < 0)
+		return -1;
+	container_free(&ct);
+	if (lock_stopped(name, force, &l) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == EBUSY)
+			warn_x("%s: still running (stop it first, or: container rm -f %s)",
+			       name, name);
+		else
+			warn_errno("%s: open its lock %s/%s/lock", name, md_run_dir(), name);
+		return -1;
+	}
+	if (life_remove(&l, !md_verbose) < 0) {
+		warn_errno("%s: remove it (see: container ls)", name);
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_rm(int argc, char **argv)
 {
-	int force = 0, c, i;
+	int force = 0, c, i, failed = 0;
 
 	while ((c = getopt(argc, argv, "+f")) != -1) {
 		if (c != 'f')
@@ -427,44 +472,45 @@ static int cmd_rm(int argc, char **argv)
 	if (optind >= argc)
 		die_x("rm: expected NAME");
 	for (i = optind; i < argc; i++) {
-		struct container ct;
-		open_container(argv[i], &ct);
-		if (ct.chain && !force)
-			die_x("%s: still running (stop it first, or: container rm -f %s)",
-			      ct.name, ct.name);
-		if (ct.chain)
-			stop_container(&ct, 0, SIGKILL);
-		container_free(&ct);
-		/* Read it again: run may have recorded its end, or removed
-		 * it all on its way out (--rm). */
-		if (container_load(argv[i], &ct) == 0)
-			remove_container(&ct);
-		printf("%s\n", argv[i]);
-		container_free(&ct);
+		if (remove_container(argv[i], force) < 0)
+			failed = 1;
+		else
+			printf("%s\n", argv[i]);
 	}
-	return 0;
+	return failed;
 }
 
+/* Every container whose lock is free and whose chain has ended, then
+ * what no container owns (lifecycle.h): never one whose run lives. */
 static int cmd_prune(int argc, char **argv)
 {
-	struct strv names = { 0 };
+	struct strv names = { 0 }, leftovers = { 0 };
+	int failed = 0;
 	size_t i;
 
 	(void)argv;
 	if (argc > 1)
 		die_x("prune: takes no argument");
-	if (container_names(&names) < 0)
+	if (life_names(&names) < 0)
 		die("opendir %s", md_run_dir());
 	for (i = 0; i < names.n; i++) {
-		struct container ct;
-		if (container_load(names.v[i], &ct) < 0)
+		struct life l;
+		if (lock_stopped(names.v[i], 0, &l) < 0)
+			continue;       /* running, or removed meanwhile */
+		if (life_remove(&l, !md_verbose) < 0) {
+			warn_errno("%s: remove it", names.v[i]);
+			failed = 1;
 			continue;
-		if (!ct.chain) {
-			remove_container(&ct);
-			printf("%s\n", ct.name);
 		}
-		container_free(&ct);
+		printf("%s\n", names.v[i]);
 	}
+	if (life_prune_leftovers(&leftovers) < 0) {
+		warn_errno("what a crash or a reboot left in %s/containers", md_lib_dir());
+		failed = 1;
+	}
+	for (i = 0; i < leftovers.n; i++)
+		printf("%s\n", leftovers.v[i]);
+	strv_free(&leftovers);
 	strv_free(&names);
-	return 0;
+	return failed;
 }

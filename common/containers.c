@@ -4,7 +4,6 @@
  * is named, never trusted), and the columns of `container ls`.  See
  * store.h for the files of a state directory.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "containers.h"
+#include "lifecycle.h"
 #include "minidock.h"
 #include "store.h"
 
@@ -30,6 +30,7 @@ int container_save(const struct container_config *cc)
 {
 	json_t *c = json_object();
 	char *path = state_file(cc->name, "config.json");
+	char *tmp = state_file(cc->name, "config.json.new");
 	int ret;
 
 	json_object_set_new(c, "name", json_string(cc->name));
@@ -44,10 +45,15 @@ int container_save(const struct container_config *cc)
 	json_object_set_new(c, "rm", json_boolean(cc->rm));
 	json_object_set_new(c, "rootfs", json_string(cc->rootfs));
 	json_object_set_new(c, "rootless", json_boolean(cc->rootless));
-	ret = json_dump_file(c, path, JSON_INDENT(2));
+	/* Whole or not at all: a new file renamed into place (lifecycle.h). */
+	errno = 0;
+	ret = json_dump_file(c, tmp, JSON_INDENT(2));
 	if (ret < 0 && !errno)
 		errno = EIO;
+	if (ret == 0)
+		ret = rename(tmp, path);
 	json_decref(c);
+	free(tmp);
 	free(path);
 	return ret < 0 ? -1 : 0;
 }
@@ -149,19 +155,21 @@ static char *check_config(json_t *config, const char *path)
 
 int container_load(const char *name, struct container *c)
 {
-	char *path = state_file(name, "config.json"), *text;
+	char *path, *text;
 	json_error_t jerr;
 
 	memset(c, 0, sizeof(*c));
-	if (access(path, F_OK) < 0) {
-		free(path);
+	if (life_peek(name, &c->phase, &c->resources, &c->held) < 0)
 		return -1;
+	/* No config.json yet: run was killed before it wrote it. */
+	path = state_file(name, "config.json");
+	if (access(path, F_OK) == 0) {
+		c->config = json_load_file(path, 0, &jerr);
+		if (!c->config)
+			c->bad = xasprintf("%s: %s", path, jerr.text);
+		else
+			c->bad = check_config(c->config, path);
 	}
-	c->config = json_load_file(path, 0, &jerr);
-	if (!c->config)
-		c->bad = xasprintf("%s: %s", path, jerr.text);
-	else
-		c->bad = check_config(c->config, path);
 	if (!json_is_object(c->config)) {
 		json_decref(c->config);
 		c->config = json_object();
@@ -194,34 +202,6 @@ void container_free(struct container *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The state directories that are containers (net-bridge keeps its leases
- * in a directory there too: it has no config.json). */
-int container_names(struct strv *names)
-{
-	DIR *d = opendir(md_run_dir());
-	struct dirent *de;
-
-	if (!d)
-		return errno == ENOENT ? 0 : -1;
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		char *cfg;
-		if (de->d_name[0] == '.' || !valid_name(de->d_name))
-			continue;
-		cfg = state_file(de->d_name, "config.json");
-		if (access(cfg, F_OK) == 0)
-			strv_push(names, de->d_name);
-		free(cfg);
-	}
-	if (errno) {
-		int e = errno;
-		closedir(d);
-		errno = e;
-		return -1;
-	}
-	closedir(d);
-	return 0;
-}
-
 const char *container_str(const struct container *c, const char *key)
 {
 	const char *s = json_string_value(json_object_get(c->config, key));
@@ -251,9 +231,17 @@ const char *container_state(const struct container *c, char *buf, size_t size)
 	if (c->chain)
 		snprintf(buf, size, "%s", container_command_started(c->chain) ? "running"
 										: "starting");
+	else if (c->phase == LIFE_REMOVING)
+		/* Being removed; or half removed, when no one holds its lock
+		 * (prune ends that). */
+		snprintf(buf, size, "removing");
+	else if (c->held && c->phase == LIFE_CREATING)
+		snprintf(buf, size, "creating");
 	else if (c->exited)
 		snprintf(buf, size, "exited (%d)", c->exit_code);
-	else if (!c->started)
+	else if (c->held)
+		snprintf(buf, size, "starting");
+	else if (!c->started && c->phase == LIFE_CREATED)
 		snprintf(buf, size, "created");
 	else
 		/* Its run was killed, or the machine rebooted: prune. */

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "lifecycle.h"
 #include "store.h"
 
 /* What run records in config.json. */
@@ -47,23 +48,24 @@ struct container {
 	pid_t supervisor;       /* the run that waits for it, 0 when gone */
 	int exited, exit_code;  /* the chain ended and run recorded it */
 	int started;            /* a chain was ever started (not --dry-run) */
+	enum life_phase phase;  /* its state file (lifecycle.h) */
+	unsigned resources;
+	int held;               /* a live run holds its lock */
 };
 
-/* Read container NAME.  0, or -1 with errno ENOENT when there is no such
- * container (no config.json).  A config.json that is not JSON, or holds a
+/* Read container NAME, without its lock (lifecycle.h).  0, or -1 with
+ * errno ENOENT when there is no such container.  A config.json that is not JSON, or holds a
  * wrong type, still loads: C->bad says what is wrong with it. */
 int container_load(const char *name, struct container *c);
 void container_free(struct container *c);
-
-/* The names of every container, in directory order.  0 or -1 with errno. */
-int container_names(struct strv *names);
 
 /* The string KEY of its config ("image", "network"...), or "". */
 const char *container_str(const struct container *c, const char *key);
 /* The strings of array KEY ("command", "ports") joined with SEP, malloc'd. */
 char *container_joined(const struct container *c, const char *key, const char *sep);
 
-/* For container ls: "running", "exited (0)", "created", "dead"...; its
+/* For container ls: "running", "exited (0)", "created", "creating",
+ * "removing", "dead" (its run died: prune)...; its
  * address on the bridge ("-" without); how long it has run ("-"). */
 const char *container_state(const struct container *c, char *buf, size_t size);
 char *container_address(const struct container *c);
