@@ -134,7 +134,9 @@ int life_claim(const char *name, enum life_phase phase, struct life *l)
 
 	memset(l, 0, sizeof(*l));
 	l->lockfd = -1;
-	l->dir = xasprintf("%s/.%s.%d", md_run_dir(), name, (int)getpid());
+	/* .NAME.PID.STARTTIME: whose it is, for prune_claims. */
+	l->dir = xasprintf("%s/.%s.%d.%llu", md_run_dir(), name, (int)getpid(),
+			   proc_start_time(getpid()));
 	if (mkdir_p(md_run_dir(), 0755) < 0)
 		goto fail;
 	if (mkdir(l->dir, 0700) < 0 && (errno != EEXIST || rm_rf(l->dir) < 0 ||
@@ -386,8 +388,37 @@ int life_names(struct strv *names)
 	return e ? -1 : 0;
 }
 
+/*
+ * Whether hidden directory NAME (.NAME.PID.STARTTIME) is a claim cut
+ * short: its lock is free, and it was taken (a state file is written
+ * only with the lock held), or its run is gone (killed between its mkdir
+ * and its flock).  FD: the lock, or -1.
+ */
+static int dead_claim(const char *dir, const char *name, int fd)
+{
+	const char *dot = strrchr(name, '.');
+	char *state = xasprintf("%s/state", dir);
+	unsigned long long start = 0;
+	int pid = 0, dead;
+
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		free(state);
+		return 0;
+	}
+	dead = access(state, F_OK) == 0;
+	if (!dead && dot && dot > name) {
+		const char *p = dot - 1;
+		while (p > name && *p != '.')
+			p--;
+		if (sscanf(p, ".%d.%llu", &pid, &start) == 2)
+			dead = pid <= 0 || proc_start_time(pid) != start;
+	}
+	free(state);
+	return dead;
+}
+
 /* Hidden directories of claims whose run died before the rename: only a
- * lock and a state, no resource yet.  Removed when their lock is free. */
+ * lock and a state, no resource yet. */
 static int prune_claims(void)
 {
 	DIR *d = opendir(md_run_dir());
@@ -404,7 +435,7 @@ static int prune_claims(void)
 		dir = xasprintf("%s/%s", md_run_dir(), de->d_name);
 		lock = xasprintf("%s/lock", dir);
 		fd = open(lock, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && remove_tree(dir) < 0)
+		if (dead_claim(dir, de->d_name, fd) && remove_tree(dir) < 0)
 			ret = -1;
 		if (fd >= 0)
 			close(fd);
