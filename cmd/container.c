@@ -2,34 +2,41 @@
  * container - the life of the containers `run` started: list them, enter
  * one, read its output, stop it, remove it, and clean what a crash left.
  *
- * A container is nothing but its chain of processes and the state
- * directory run keeps in /run/minidock/NAME/ (store.h):
+ * A container is nothing but its chain of processes and two directories
+ * (lifecycle.h): its runtime state in /run/minidock/NAME/ (a lock its run
+ * holds while it lives, a state file, pids, config), and on disk, in
+ * /var/lib/minidock/containers/NAME/, its writable layer and its log.
  *
- *   run                     its PID in the file "supervisor"
+ *   run                     its PID in the file "supervisor"; its lock
  *    `- cg-limit            "pid": the chain's first process
  *        `- net-bridge
  *            `- ns-enter
  *                `- COMMAND PID 1 of the container's PID namespace
  *
  * So each verb is small:
- *   ls     read every state directory; a container runs while the chain's
- *          first process does (the pid file holds its start time too, so
- *          a reused PID does not fool us)
+ *   ls     read every runtime directory; a container runs while the
+ *          chain's first process does (the pid file holds its start time
+ *          too, so a reused PID does not fool us); one whose lock is free
+ *          while its state says "creating" lost its run: dead
  *   exec   find the container's PID 1 (down the chain, the first process
  *          with one more PID on the "NSpid:" line of /proc/PID/status: it
  *          lives in a PID namespace below ours), join its cgroups (write
  *          our PID to cgroup.procs, as docker exec), and become
  *          `ns-enter --target PID -- CMD`, which setns(2) into each of its
  *          namespaces
- *   logs   print the log file of a detached container
+ *   logs   print the log of a detached container, its rotated files first
  *   stop   kill(2) SIGTERM to its PID 1, SIGKILL after a timeout; the chain
  *          then unwinds, each tool undoing its step
- *   rm     remove a stopped container: its writable layer, its state
- *   prune  remove every container that is not running, and what a killed
- *          run or a reboot left: cgroup, network, root mount (chain_undo)
+ *   rm     take its lock (flock(2): its run is gone), then undo what its
+ *          state file lists, the last made first: network, cgroup, root
+ *          mount, disk directory; then the runtime directory
+ *   prune  rm of every container whose lock is free and chain ended, at
+ *          whatever step its run died; then the disk directories a reboot
+ *          left without runtime state.  A container whose run lives is
+ *          never touched: its lock says so.
  *
  * Read: proc(5), pid_namespaces(7), cgroups(7), pidfd_open(2), kill(2),
- * setns(2).
+ * setns(2), flock(2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -129,13 +136,25 @@ int main(int argc, char **argv)
 	return pass_on(v->run(argc, argv));
 }
 
+/* Container NAME, or say there is none: 0 or -1. */
+static int find_container(const char *name, struct container *c)
+{
+	if (!valid_name(name)) {
+		warn_x("%s: not a container name", name);
+		return -1;
+	}
+	if (container_load(name, c) < 0) {
+		warn_x("%s: no such container (see: container ls)", name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Container NAME, or exit saying there is none. */
 static void open_container(const char *name, struct container *c)
 {
-	if (!valid_name(name))
-		die_x("%s: not a container name", name);
-	if (container_load(name, c) < 0)
-		die_x("%s: no such container (see: container ls)", name);
+	if (find_container(name, c) < 0)
+		exit(EXIT_TOOL_FAILED);
 }
 
 /* ---- ls ---- */
@@ -152,37 +171,21 @@ static int cmd_ls(int argc, char **argv)
 		else if (c != 'a')  /* -a: every container is listed anyway */
 			die_x("ls: usage: container ls [-q]");
 	}
+	/* Every runtime directory, half made or half removed too. */
 	if (life_names(&names) < 0)
 		die("opendir %s", md_run_dir());
 	if (!quiet)
-		printf("%-20s %-10s %-24s %-12s %-7s %-15s %s\n", "NAME", "IMAGE",
-		       "COMMAND", "STATE", "UPTIME", "ADDRESS", "PORTS");
+		container_print(NULL, stdout);
 	for (i = 0; i < names.n; i++) {
 		struct container ct;
-		char state[32], *cmd, *ports, *addr, *up;
-
 		if (container_load(names.v[i], &ct) < 0)
 			continue;       /* removed meanwhile */
-		if (quiet) {
+		if (quiet)
 			printf("%s\n", ct.name);
-			container_free(&ct);
-			continue;
-		}
-		if (ct.bad)
+		else if (ct.bad)
 			warn_x("%s: %s", ct.name, ct.bad);
-		cmd = container_joined(&ct, "command", " ");
-		if (strlen(cmd) > 24)
-			strcpy(cmd + 21, "...");
-		ports = container_joined(&ct, "ports", ",");
-		addr = container_address(&ct);
-		up = container_uptime(&ct);
-		printf("%-20s %-10s %-24s %-12s %-7s %-15s %s\n", ct.name,
-		       container_str(&ct, "image"), cmd, container_state(&ct, state, sizeof(state)),
-		       up, addr, ports[0] ? ports : "-");
-		free(up);
-		free(addr);
-		free(ports);
-		free(cmd);
+		if (!quiet)
+			container_print(&ct, stdout);
 		container_free(&ct);
 	}
 	strv_free(&names);
@@ -334,7 +337,7 @@ static int cmd_logs(int argc, char **argv)
 /* SIGTERM to PID 1 (as docker stop), SIGKILL after TIMEOUT seconds; then
  * wait until the chain has unwound (each tool undoing its step) and the
  * process that records its end is gone: run, or if run is gone, the chain. */
-static void stop_container(struct container *c, int timeout, int sig)
+static int stop_container(struct container *c, int timeout, int sig)
 {
 	pid_t init = container_init(c->chain);
 	pid_t last = c->supervisor ? c->supervisor : c->chain;
@@ -342,8 +345,10 @@ static void stop_container(struct container *c, int timeout, int sig)
 
 	vlog("kill(%d, SIG%s): %s of %s", (int)target, sigabbrev_np(sig),
 	     init ? "the container's PID 1" : "the chain", c->name);
-	if (kill(target, sig) < 0 && errno != ESRCH)
-		die("%s: kill %d", c->name, (int)target);
+	if (kill(target, sig) < 0 && errno != ESRCH) {
+		warn_errno("%s: kill %d", c->name, (int)target);
+		return -1;
+	}
 	if (sig != SIGKILL && wait_gone(target, timeout * 1000) < 0) {
 		vlog("kill(%d, SIGKILL): still there after %d s", (int)target, timeout);
 		kill(target, SIGKILL);
@@ -358,19 +363,6 @@ static void stop_container(struct container *c, int timeout, int sig)
 	}
 	c->chain = 0;
 	c->supervisor = 0;
-}
-
-/* Container NAME, or say there is none: 0 or -1. */
-static int find_container(const char *name, struct container *c)
-{
-	if (!valid_name(name)) {
-		warn_x("%s: not a container name", name);
-		return -1;
-	}
-	if (container_load(name, c) < 0) {
-		warn_x("%s: no such container (see: container ls)", name);
-		return -1;
-	}
 	return 0;
 }
 
@@ -393,9 +385,10 @@ static int cmd_stop(int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		if (ct.chain)
-			stop_container(&ct, (int)secs, SIGTERM);
-		printf("%s\n", ct.name);
+		if (ct.chain && stop_container(&ct, (int)secs, SIGTERM) < 0)
+			failed = 1;
+		else
+			printf("%s\n", ct.name);
 		container_free(&ct);
 	}
 	return failed;
@@ -403,50 +396,23 @@ static int cmd_stop(int argc, char **argv)
 
 /* ---- rm, prune ---- */
 
-/*
- * Take NAME's lock (lifecycle.h): its run is gone, so nobody else makes
- * or undoes anything of it.  FORCE: kill what runs first, and wait for
- * its run to record its end.  0; -1 with errno EBUSY (running), ENOENT
- * (gone: run --rm removed it on its way out).
- */
-static int lock_stopped(const char *name, int force, struct life *l)
-{
-	char *pidfile = state_file(name, "pid");
-	int tries;
-
-	for (tries = 0; tries < 1000; tries++) {
-		struct container ct;
-		if (life_lock(name, l) == 0) {
-			/* Its run died, but the chain may run on unsupervised. */
-			if (!read_live_pid(pidfile))
-				break;
-			life_release(l);
-			errno = EBUSY;
-		}
-		if (errno != EBUSY || !force)
-			break;
-		if (container_load(name, &ct) == 0 && ct.chain)
-			stop_container(&ct, 0, SIGKILL);
-		container_free(&ct);
-		sleep_ms(10);   /* being created, or its run records its end */
-	}
-	free(pidfile);
-	return l->name ? 0 : -1;
-}
-
-/* rm NAME: everything of it, whatever step its run (or a rm) died at. */
+/* rm NAME: everything of it, whatever step its run (or a rm) died at.
+ * -f: SIGKILL to what runs; then its run records its end and lets go of
+ * its lock, which we take (containers.h). */
 static int remove_container(const char *name, int force)
 {
 	struct container ct;
 	struct life l;
+	int running;
 
 	if (find_container(name, &ct) < 0)
 		return -1;
+	running = ct.chain && (!force || stop_container(&ct, 0, SIGKILL) < 0);
 	container_free(&ct);
-	if (lock_stopped(name, force, &l) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno == EBUSY)
+	if (running || container_lock(name, 10000, &l) < 0) {
+		if (!running && errno == ENOENT)
+			return 0;       /* run --rm removed it on its way out */
+		if (running || errno == EBUSY)
 			warn_x("%s: still running (stop it first, or: container rm -f %s)",
 			       name, name);
 		else
@@ -495,7 +461,7 @@ static int cmd_prune(int argc, char **argv)
 		die("opendir %s", md_run_dir());
 	for (i = 0; i < names.n; i++) {
 		struct life l;
-		if (lock_stopped(names.v[i], 0, &l) < 0)
+		if (container_lock(names.v[i], 0, &l) < 0)
 			continue;       /* running, or removed meanwhile */
 		if (life_remove(&l, !md_verbose) < 0) {
 			warn_errno("%s: remove it", names.v[i]);

@@ -16,24 +16,36 @@
  *
  *   1. parse the options, docker run's (runopts.c);
  *   2. find the image, its layers stored once by img-unpack (runimage.c);
- *   3. create the state directory /run/minidock/NAME (mkdir(2): the lock);
+ *   3. claim the name: /run/minidock/NAME, locked (flock(2)) as long as
+ *      run lives; make its directory on disk, /var/lib/minidock/containers/NAME;
  *   4. mount the root: an overlayfs of the image's layers, read-only and
  *      shared, under a writable layer of the container's own (overlay.h);
  *   5. look the user up in the image's /etc/passwd; write its /etc files;
  *   6. build the chain (chain.c); start it: vfork(2), execve(2) (or print
  *      it: --dry-run; pasted into a shell, it runs the container);
- *   7. wait, passing signals on; unmount the root (--rm: remove the state).
+ *   7. wait, passing signals on; unmount the root (--rm: remove it all).
+ *
+ * Where a container lives, as with Docker: in /run (RAM, emptied at boot)
+ * only what lives as long as its processes: lock, state, pids; on disk
+ * what may grow: its writable layer, its log.  And how its state stays
+ * true if run is killed at any moment (kill -9, a crash): as runc writes
+ * its state.json, each change is a new file renamed over the old
+ * (rename(2) is atomic), and each resource (disk directory, mount,
+ * cgroup, network) is written there BEFORE it is made; whether run lives
+ * is its lock, which the kernel drops when run dies.  So `container
+ * prune` knows a dead run, and undoes exactly what it made (lifecycle.h).
  *
  * -d forks a supervisor in a session of its own (setsid(2)) that does 6
- * and 7, the output going to a log file; run prints the name once COMMAND
- * runs, and returns.  The tools of a detached chain are told --exec: each
+ * and 7, copying the output into a log rotated as docker's (logfile.h);
+ * run prints the name once COMMAND runs, and returns.  The tools of a detached chain are told --exec: each
  * does its step and becomes the next tool, so the supervisor is the one
  * process that waits, and it undoes their steps with their --delete.
  * Rootless, the chain is `ns-enter --userns ...` alone, over a copy of
  * the image (user_namespaces(7)).  `container` manages containers.
  *
  * Read: Documentation/filesystems/overlayfs.rst, mount(2), vfork(2),
- * setsid(2), prctl(2) PR_SET_PDEATHSIG, and pty(7) for -t.
+ * setsid(2), prctl(2) PR_SET_PDEATHSIG, flock(2), rename(2), and pty(7)
+ * for -t.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,11 +72,8 @@
 static void parse_command_line(int argc, char **argv, struct run_options *o);
 static void find_image(const struct run_options *o, struct run_image *img, struct strv *cmd);
 static char *claim_name(const char *wanted);
-static void make_disk_dir(const char *name);
 static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless);
-static void provide_etc_files(const char *name, const char *rootfs, const char *network,
-			      const char *hostname);
 static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report);
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
@@ -100,7 +109,6 @@ int main(int argc, char **argv)
 	if (!o.workdir)
 		o.workdir = runimage_string(&img, "WorkingDir");
 
-	make_disk_dir(name);
 	rootfs = disk_file(name, "rootfs");
 	kind = mount_root(name, &img, rootfs, o.rootless);
 	/* 5. The user, by name in the image's /etc/passwd (runimage_user). */
@@ -108,7 +116,9 @@ int main(int argc, char **argv)
 	if (spec && !(user = runimage_user(rootfs, spec, &why)))
 		die_x("%s", why);
 	runimage_home(rootfs, user, &env);
-	provide_etc_files(name, rootfs, o.network, hostname);
+	/* 5. /etc/hostname, hosts, resolv.conf, for ns-enter to bind-mount. */
+	if (container_etc_files(name, rootfs, o.network, hostname) < 0)
+		die("write %s/%s: the files of its /etc", md_run_dir(), name);
 	cc = (struct container_config){ .name = name, .image = o.image, .hostname = hostname,
 		.network = o.network, .workdir = o.workdir, .rootfs = kind, .command = cmd.v,
 		.ports = o.publish.v, .env = env.v, .rm = o.rm, .rootless = o.rootless };
@@ -151,6 +161,7 @@ int main(int argc, char **argv)
 	free(console);
 	free(user);
 	free(rootfs);
+	free(name);
 	return pass_on(code);
 }
 
@@ -199,42 +210,17 @@ static void undo_on_exit(void)
  * container a name, held as long as this run (or its -d supervisor) lives. */
 static char *claim_name(const char *wanted)
 {
-	char *name = wanted ? xstrdup(wanted) : random_name();
-	int tries = 0;
-
-	for (;;) {
-		if (!name)
-			die("getrandom: a name for the container");
-		if (life_claim(name, LIFE_CREATING, &life) == 0)
-			break;
-		if (errno != EEXIST)
-			die("claim %s/%s", md_run_dir(), name);
-		if (wanted)
-			die_x("name %s: already in use by a container (remove it with: container rm %s)",
-			      name, name);
-		if (++tries > 100)
-			die_x("no free container name found");
-		free(name);
-		name = random_name();
+	if (life_claim_new(wanted, &life) < 0) {
+		if (wanted && errno == EEXIST)
+			die_x("name %s: already in use by a container (remove it with: "
+			      "container rm %s)", wanted, wanted);
+		die("claim a name in %s", md_run_dir());
 	}
 	atexit(undo_on_exit);
-	return name;
-}
-
-/* 3. Its directory on disk, for its writable layer and its log: recorded,
- * then made (one a reboot left under this name is removed first). */
-static void make_disk_dir(const char *name)
-{
-	char *dir = disk_dir(name), *top = xasprintf("%s/containers", md_lib_dir());
-
-	if (life_record(&life, LIFE_DISK) < 0)
-		die("write %s/%s/state", md_run_dir(), name);
-	if (mkdir_p(top, 0755) < 0)
-		die("mkdir %s", top);
-	if (mkdir(dir, 0700) < 0 && (errno != EEXIST || rm_rf(dir) < 0 || mkdir(dir, 0700) < 0))
-		die("mkdir %s", dir);
-	free(top);
-	free(dir);
+	/* 3. Its directory on disk, for its writable layer and its log. */
+	if (life_make_disk(&life) < 0)
+		die("mkdir %s/containers/%s", md_lib_dir(), life.name);
+	return xstrdup(life.name);
 }
 
 /* 4. The container's root: mount(2) of an overlayfs of the image's layers
@@ -278,31 +264,6 @@ static const char *mount_root(const char *name, const struct run_image *img,
 	if (copy && runimage_copy(img, rootfs, &why) < 0)
 		die_x("%s", why ? why : strerror(errno));
 	return copy ? "copy" : "overlay";
-}
-
-/* 5. /etc/hostname, hosts and resolv.conf, written in the state directory
- * for ns-enter to bind-mount, and an empty file in the image to mount them
- * on where it has none: resolved inside it (open_in_root), O_PATH first
- * (opening a file for writing would copy it up for nothing). */
-static void provide_etc_files(const char *name, const char *rootfs, const char *network,
-			      const char *hostname)
-{
-	static const char *const files[] = { "etc/hosts", "etc/resolv.conf", "etc/hostname" };
-	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
-	size_t i;
-
-	if (rootfd < 0)
-		die("open %s", rootfs);
-	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
-		fd = open_in_root(rootfd, files[i], O_PATH, 0);
-		if (fd < 0 && errno == ENOENT)
-			fd = open_in_root(rootfd, files[i], O_WRONLY | O_CREAT | O_EXCL, 0644);
-		if (fd >= 0)
-			close(fd);
-	}
-	close(rootfd);
-	if (container_write_etc(name, network, hostname) < 0)
-		die("write %s/%s: the files of its /etc", md_run_dir(), name);
 }
 
 /*

@@ -5,6 +5,7 @@
  * store.h for the files of a state directory.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,8 @@ static int write_state_file(const char *name, const char *file, const char *text
 	return ret;
 }
 
-int container_write_etc(const char *name, const char *network, const char *hostname)
+/* The files themselves, in the runtime directory. */
+static int write_etc(const char *name, const char *network, const char *hostname)
 {
 	char *hosts = NULL, *resolv = NULL, *text = xasprintf("%s\n", hostname);
 	int ret = write_state_file(name, "hostname", text);
@@ -88,6 +90,26 @@ int container_write_etc(const char *name, const char *network, const char *hostn
 	free(resolv);
 	free(hosts);
 	return ret;
+}
+
+int container_etc_files(const char *name, const char *rootfs, const char *network,
+			const char *hostname)
+{
+	static const char *const files[] = { "etc/hosts", "etc/resolv.conf", "etc/hostname" };
+	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+	size_t i;
+
+	if (rootfd < 0)
+		return -1;
+	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		fd = open_in_root(rootfd, files[i], O_PATH, 0);
+		if (fd < 0 && errno == ENOENT)
+			fd = open_in_root(rootfd, files[i], O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
+	close(rootfd);
+	return write_etc(name, network, hostname);
 }
 
 int container_write_exit(const char *name, int code)
@@ -287,4 +309,49 @@ char *container_uptime(const struct container *c)
 	if (s < 7200)
 		return xasprintf("%ldm", s / 60);
 	return xasprintf("%ldh", s / 3600);
+}
+
+void container_print(const struct container *c, FILE *out)
+{
+	char state[32], *cmd, *ports, *addr, *up;
+	const char *image;
+
+	if (!c) {
+		fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-15s %s\n", "NAME", "IMAGE",
+			"COMMAND", "STATE", "UPTIME", "ADDRESS", "PORTS");
+		return;
+	}
+	cmd = container_joined(c, "command", " ");
+	if (strlen(cmd) > 24)
+		strcpy(cmd + 21, "...");
+	ports = container_joined(c, "ports", ",");
+	addr = container_address(c);
+	up = container_uptime(c);
+	image = container_str(c, "image");
+	/* No config.json yet: its run died before writing it. */
+	fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-15s %s\n", c->name, image[0] ? image : "-",
+		cmd[0] ? cmd : "-", container_state(c, state, sizeof(state)), up, addr,
+		ports[0] ? ports : "-");
+	free(up);
+	free(addr);
+	free(ports);
+	free(cmd);
+}
+
+int container_lock(const char *name, int wait_ms, struct life *l)
+{
+	char *pidfile = state_file(name, "pid");
+	int waited = 0, ret;
+
+	while ((ret = life_lock(name, l)) < 0 && errno == EBUSY && waited < wait_ms) {
+		sleep_ms(10);
+		waited += 10;
+	}
+	if (ret == 0 && read_live_pid(pidfile)) {
+		life_release(l);
+		errno = EBUSY;
+		ret = -1;
+	}
+	free(pidfile);
+	return ret;
 }

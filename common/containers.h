@@ -8,6 +8,7 @@
 #define MINIDOCK_CONTAINERS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -27,12 +28,16 @@ struct container_config {
 int container_save(const struct container_config *cc);
 
 /*
- * The files ns-enter bind-mounts on the container's /etc: hostname always;
- * hosts and resolv.conf too, unless net-bridge writes them (NETWORK
- * "bridge"): the host's with "host", a localhost of its own with "none".
- * 0 or -1 with errno.
+ * The files ns-enter bind-mounts on the container's /etc, written in its
+ * runtime directory: hostname always; hosts and resolv.conf too, unless
+ * net-bridge writes them (NETWORK "bridge"): the host's with "host", a
+ * localhost of its own with "none".  And an empty file in the image at
+ * ROOTFS to mount each on where it has none: resolved inside it
+ * (open_in_root), O_PATH first (opening a file for writing would copy it
+ * up for nothing).  0 or -1 with errno.
  */
-int container_write_etc(const char *name, const char *network, const char *hostname);
+int container_etc_files(const char *name, const char *rootfs, const char *network,
+			const char *hostname);
 
 /* Record that its chain ended with CODE (the file "exit").  0 or -1. */
 int container_write_exit(const char *name, int code);
@@ -70,5 +75,18 @@ char *container_joined(const struct container *c, const char *key, const char *s
 const char *container_state(const struct container *c, char *buf, size_t size);
 char *container_address(const struct container *c);
 char *container_uptime(const struct container *c);
+
+/*
+ * Take container NAME's lock (lifecycle.h): its run is gone, so nobody
+ * else makes or undoes anything of it.  Waits up to WAIT_MS for a run
+ * to record its end and let go.  Its chain must have ended too (without
+ * its run, it may run on unsupervised).  0; -1 with errno EBUSY (it
+ * runs, or its run lives), ENOENT (removed meanwhile).
+ */
+int container_lock(const char *name, int wait_ms, struct life *l);
+
+/* One line of container ls for C (NAME IMAGE COMMAND STATE UPTIME
+ * ADDRESS PORTS), or its header when C is NULL. */
+void container_print(const struct container *c, FILE *out);
 
 #endif

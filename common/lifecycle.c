@@ -79,6 +79,13 @@ static int write_state(struct life *l)
 	ret = write_file(tmp, text);
 	if (ret == 0)
 		ret = rename(tmp, path);
+	if (md_verbose) {
+		for (i = 0; i + 1 < len; i++)
+			if (text[i] == '\n')
+				text[i] = ' ';
+		text[len - 1] = '\0';
+		vlog("rename(\"%s/state.new\", \"state\"): %s", l->dir, text);
+	}
 	free(tmp);
 	free(path);
 	life_test_point();
@@ -175,6 +182,35 @@ fail:
 	life_release(l);
 	errno = e;
 	return -1;
+}
+
+int life_claim_new(const char *wanted, struct life *l)
+{
+	int tries;
+
+	if (wanted)
+		return life_claim(wanted, LIFE_CREATING, l);
+	for (tries = 0; tries < 100; tries++) {
+		char *name = random_name();
+		int r = name ? life_claim(name, LIFE_CREATING, l) : -1;
+		free(name);
+		if (r == 0 || errno != EEXIST)
+			return r;
+	}
+	return -1;      /* EEXIST: 100 names taken */
+}
+
+int life_make_disk(struct life *l)
+{
+	char *dir = disk_dir(l->name), *top = xasprintf("%s/containers", md_lib_dir());
+	int ret = -1;
+
+	if (life_record(l, LIFE_DISK) == 0 && mkdir_p(top, 0755) == 0 &&
+	    (mkdir(dir, 0700) == 0 || (errno == EEXIST && rm_rf(dir) == 0 && mkdir(dir, 0700) == 0)))
+		ret = 0;
+	free(top);
+	free(dir);
+	return ret;
 }
 
 int life_lock(const char *name, struct life *l)

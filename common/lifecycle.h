@@ -68,6 +68,14 @@ struct life {
  */
 int life_claim(const char *name, enum life_phase phase, struct life *l);
 
+/* Claim WANTED, or without it (NULL) a new random name (random_name),
+ * as LIFE_CREATING.  0; -1 with errno EEXIST when WANTED is taken. */
+int life_claim_new(const char *wanted, struct life *l);
+
+/* Record LIFE_DISK, then make the disk directory (removing one a reboot
+ * left under this name: its runtime state was gone).  0 or -1/errno. */
+int life_make_disk(struct life *l);
+
 /*
  * Take the lock of container NAME without waiting, and read its state:
  * 0; -1 with errno EBUSY when a live run holds it, ENOENT when there is
