@@ -297,8 +297,9 @@ static int cmd_exec(int argc, char **argv)
 
 /* ---- logs ---- */
 
-/* Whether the container's chain still runs (logfile_copy asks, with -f). */
-static int chain_runs(void *pidfile)
+/* Whether the container's run still copies its output into the log
+ * (logfile_copy asks, with -f). */
+static int supervisor_runs(void *pidfile)
 {
 	return read_live_pid(pidfile) != 0;
 }
@@ -318,9 +319,9 @@ static int cmd_logs(int argc, char **argv)
 		die_x("logs: expected one NAME");
 	open_container(argv[optind], &ct);
 	path = disk_file(ct.name, "log");
-	pidfile = state_file(ct.name, "pid");
+	pidfile = state_file(ct.name, "supervisor");
 	/* log.N-1 ... log.1, log: the rotated files, oldest first. */
-	if (logfile_copy(path, STDOUT_FILENO, follow, chain_runs, pidfile) < 0) {
+	if (logfile_copy(path, STDOUT_FILENO, follow, supervisor_runs, pidfile) < 0) {
 		if (errno == ENOENT)
 			die("%s: no log (only detached containers have one): %s", ct.name, path);
 		if (errno != EPIPE)
