@@ -202,8 +202,11 @@ static void find_image(const struct run_options *o, struct run_image *img, struc
 /* Remove what a failed start created (atexit: die() exits through it). */
 static void undo_on_exit(void)
 {
-	if (life.name && !keep_state && life_remove(&life, 1) < 0)
-		warn_errno("remove %s/%s", md_run_dir(), life.name);
+	char *name = life.name && !keep_state ? xstrdup(life.name) : NULL;
+
+	if (name && life_remove(&life, 1) < 0)
+		warn_errno("remove %s/%s", md_run_dir(), name);
+	free(name);
 }
 
 /* 3. The runtime directory, claimed under its lock (lifecycle.h): one

@@ -69,7 +69,7 @@ static int write_state(struct life *l)
 	char *path = xasprintf("%s/state", l->dir), *tmp = xasprintf("%s/state.new", l->dir);
 	char text[64];
 	size_t i, len;
-	int ret;
+	int ret, e;
 
 	len = (size_t)snprintf(text, sizeof(text), "%s\n", phase_names[l->phase]);
 	for (i = 0; i < N_RESOURCES; i++)
@@ -79,6 +79,7 @@ static int write_state(struct life *l)
 	ret = write_file(tmp, text);
 	if (ret == 0)
 		ret = rename(tmp, path);
+	e = errno;
 	if (md_verbose) {
 		for (i = 0; i + 1 < len; i++)
 			if (text[i] == '\n')
@@ -89,6 +90,7 @@ static int write_state(struct life *l)
 	free(tmp);
 	free(path);
 	life_test_point();
+	errno = e;
 	return ret;
 }
 
@@ -374,20 +376,16 @@ int life_undo(struct life *l, unsigned what, int quiet)
 
 int life_remove(struct life *l, int quiet)
 {
-	int ret;
+	int ret, e;
 
 	if (life_set_phase(l, LIFE_REMOVING) < 0 || life_undo(l, LIFE_ALL, quiet) < 0)
 		ret = -1;
 	else
 		ret = remove_tree(l->dir);
-	if (ret < 0) {
-		int e = errno;
-		life_release(l);
-		errno = e;
-		return -1;
-	}
-	life_release(l);
-	return 0;
+	e = errno;
+	life_release(l);        /* the lock too: the last thing held */
+	errno = e;
+	return ret;
 }
 
 void life_release(struct life *l)
