@@ -223,10 +223,11 @@ left=$(
 	ls /run/netns
 	nft list tables | grep -c 'table ip minidock' || true   # (CNI leaves its iptables nat table)
 	find /sys/fs/cgroup -type d -name 'b[0-9]*' 2>/dev/null | grep minidock || true
-	grep -c "$MINIDOCK_RUN_DIR/" /proc/self/mountinfo || true
+	grep -c -e "$MINIDOCK_RUN_DIR/" -e "$MINIDOCK_LIB_DIR/containers/" /proc/self/mountinfo || true
+	ls "$MINIDOCK_LIB_DIR/containers" 2>/dev/null
 )
 if [ "$(echo "$left" | tr -d '0\n')" = "" ]; then
-	echo "  nothing left: no container, veth, netns file, minidock nft table, cgroup or mount"
+	echo "  nothing left: no container, veth, netns file, minidock nft table, cgroup, mount or disk directory"
 else
 	echo "  LEFT BEHIND:"; echo "$left" | sed 's/^/    /'
 fi

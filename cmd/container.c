@@ -2,34 +2,41 @@
  * container - the life of the containers `run` started: list them, enter
  * one, read its output, stop it, remove it, and clean what a crash left.
  *
- * A container is nothing but its chain of processes and the state
- * directory run keeps in /run/minidock/NAME/ (store.h):
+ * A container is nothing but its chain of processes and two directories
+ * (lifecycle.h): its runtime state in /run/minidock/NAME/ (a lock its run
+ * holds while it lives, a state file, pids, config), and on disk, in
+ * /var/lib/minidock/containers/NAME/, its writable layer and its log.
  *
- *   run                     its PID in the file "supervisor"
+ *   run                     its PID in the file "supervisor"; its lock
  *    `- cg-limit            "pid": the chain's first process
  *        `- net-bridge
  *            `- ns-enter
  *                `- COMMAND PID 1 of the container's PID namespace
  *
  * So each verb is small:
- *   ls     read every state directory; a container runs while the chain's
- *          first process does (the pid file holds its start time too, so
- *          a reused PID does not fool us)
+ *   ls     read every runtime directory; a container runs while the
+ *          chain's first process does (the pid file holds its start time
+ *          too, so a reused PID does not fool us); one whose lock is free
+ *          while its state says "creating" lost its run: dead
  *   exec   find the container's PID 1 (down the chain, the first process
  *          with one more PID on the "NSpid:" line of /proc/PID/status: it
  *          lives in a PID namespace below ours), join its cgroups (write
  *          our PID to cgroup.procs, as docker exec), and become
  *          `ns-enter --target PID -- CMD`, which setns(2) into each of its
  *          namespaces
- *   logs   print the log file of a detached container
+ *   logs   print the log of a detached container, its rotated files first
  *   stop   kill(2) SIGTERM to its PID 1, SIGKILL after a timeout; the chain
  *          then unwinds, each tool undoing its step
- *   rm     remove a stopped container: its writable layer, its state
- *   prune  remove every container that is not running, and what a killed
- *          run or a reboot left: cgroup, network, root mount (chain_undo)
+ *   rm     take its lock (flock(2): its run is gone), then undo what its
+ *          state file lists, the last made first: network, cgroup, root
+ *          mount, disk directory; then the runtime directory
+ *   prune  rm of every container whose lock is free and chain ended, at
+ *          whatever step its run died; then the disk directories a reboot
+ *          left without runtime state.  A container whose run lives is
+ *          never touched: its lock says so.
  *
  * Read: proc(5), pid_namespaces(7), cgroups(7), pidfd_open(2), kill(2),
- * setns(2).
+ * setns(2), flock(2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +52,7 @@
 #include "chain.h"
 #include "console.h"
 #include "containers.h"
+#include "lifecycle.h"
 #include "minidock.h"
 #include "store.h"
 
@@ -128,13 +136,25 @@ int main(int argc, char **argv)
 	return pass_on(v->run(argc, argv));
 }
 
+/* Container NAME, or say there is none: 0 or -1. */
+static int find_container(const char *name, struct container *c)
+{
+	if (!valid_name(name)) {
+		warn_x("%s: not a container name", name);
+		return -1;
+	}
+	if (container_load(name, c) < 0) {
+		warn_x("%s: no such container (see: container ls)", name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Container NAME, or exit saying there is none. */
 static void open_container(const char *name, struct container *c)
 {
-	if (!valid_name(name))
-		die_x("%s: not a container name", name);
-	if (container_load(name, c) < 0)
-		die_x("%s: no such container (see: container ls)", name);
+	if (find_container(name, c) < 0)
+		exit(EXIT_TOOL_FAILED);
 }
 
 /* ---- ls ---- */
@@ -151,37 +171,21 @@ static int cmd_ls(int argc, char **argv)
 		else if (c != 'a')  /* -a: every container is listed anyway */
 			die_x("ls: usage: container ls [-q]");
 	}
-	if (container_names(&names) < 0)
+	/* Every runtime directory, half made or half removed too. */
+	if (life_names(&names) < 0)
 		die("opendir %s", md_run_dir());
 	if (!quiet)
-		printf("%-20s %-10s %-24s %-12s %-7s %-15s %s\n", "NAME", "IMAGE",
-		       "COMMAND", "STATE", "UPTIME", "ADDRESS", "PORTS");
+		container_print(NULL, stdout);
 	for (i = 0; i < names.n; i++) {
 		struct container ct;
-		char state[32], *cmd, *ports, *addr, *up;
-
 		if (container_load(names.v[i], &ct) < 0)
 			continue;       /* removed meanwhile */
-		if (quiet) {
+		if (quiet)
 			printf("%s\n", ct.name);
-			container_free(&ct);
-			continue;
-		}
-		if (ct.bad)
+		else if (ct.bad)
 			warn_x("%s: %s", ct.name, ct.bad);
-		cmd = container_joined(&ct, "command", " ");
-		if (strlen(cmd) > 24)
-			strcpy(cmd + 21, "...");
-		ports = container_joined(&ct, "ports", ",");
-		addr = container_address(&ct);
-		up = container_uptime(&ct);
-		printf("%-20s %-10s %-24s %-12s %-7s %-15s %s\n", ct.name,
-		       container_str(&ct, "image"), cmd, container_state(&ct, state, sizeof(state)),
-		       up, addr, ports[0] ? ports : "-");
-		free(up);
-		free(addr);
-		free(ports);
-		free(cmd);
+		if (!quiet)
+			container_print(&ct, stdout);
 		container_free(&ct);
 	}
 	strv_free(&names);
@@ -257,6 +261,7 @@ static int cmd_exec(int argc, char **argv)
 	vlog("%s: its PID 1 is %d on the host: ns-enter --target", ct.name, (int)e.target);
 
 	if (e.tty) {
+		struct logfile out = logfile_fd(STDOUT_FILENO);
 		int slave, master = pty_open(&slave);
 		pid_t pid;
 		if (master < 0)
@@ -271,7 +276,7 @@ static int cmd_exec(int argc, char **argv)
 			exec_command_env(args.v, cenv.v);
 		}
 		close(slave);
-		code = pty_relay(master, pid, interactive ? STDIN_FILENO : -1);
+		code = pty_relay(master, pid, interactive ? STDIN_FILENO : -1, &out);
 		if (code < 0)
 			die("waitpid");
 		close(master);
@@ -292,12 +297,18 @@ static int cmd_exec(int argc, char **argv)
 
 /* ---- logs ---- */
 
+/* Whether the container's run still copies its output into the log
+ * (logfile_copy asks, with -f). */
+static int supervisor_runs(void *pidfile)
+{
+	return read_live_pid(pidfile) != 0;
+}
+
 static int cmd_logs(int argc, char **argv)
 {
-	int follow = 0, last = 0, c, fd;
+	int follow = 0, c;
 	struct container ct;
-	char *path, *pidfile, buf[8192];
-	ssize_t n;
+	char *path, *pidfile;
 
 	while ((c = getopt(argc, argv, "+f")) != -1) {
 		if (c != 'f')
@@ -307,33 +318,15 @@ static int cmd_logs(int argc, char **argv)
 	if (optind != argc - 1)
 		die_x("logs: expected one NAME");
 	open_container(argv[optind], &ct);
-	path = state_file(ct.name, "log");
-	pidfile = state_file(ct.name, "pid");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("%s: no log (only detached containers have one): %s", ct.name, path);
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+	path = disk_file(ct.name, "log");
+	pidfile = state_file(ct.name, "supervisor");
+	/* log.N-1 ... log.1, log: the rotated files, oldest first. */
+	if (logfile_copy(path, STDOUT_FILENO, follow, supervisor_runs, pidfile) < 0) {
+		if (errno == ENOENT)
+			die("%s: no log (only detached containers have one): %s", ct.name, path);
+		if (errno != EPIPE)
 			die("read %s", path);
-		if (n > 0) {
-			if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
-				break;
-			continue;
-		}
-		/* End of file: follow while the container runs, then read
-		 * what it wrote last. */
-		if (!follow || last)
-			break;
-		if (!read_live_pid(pidfile)) {
-			last = 1;
-			continue;
-		}
-		sleep_ms(100);
 	}
-	close(fd);
 	free(pidfile);
 	free(path);
 	container_free(&ct);
@@ -345,7 +338,7 @@ static int cmd_logs(int argc, char **argv)
 /* SIGTERM to PID 1 (as docker stop), SIGKILL after TIMEOUT seconds; then
  * wait until the chain has unwound (each tool undoing its step) and the
  * process that records its end is gone: run, or if run is gone, the chain. */
-static void stop_container(struct container *c, int timeout, int sig)
+static int stop_container(struct container *c, int timeout, int sig)
 {
 	pid_t init = container_init(c->chain);
 	pid_t last = c->supervisor ? c->supervisor : c->chain;
@@ -353,8 +346,10 @@ static void stop_container(struct container *c, int timeout, int sig)
 
 	vlog("kill(%d, SIG%s): %s of %s", (int)target, sigabbrev_np(sig),
 	     init ? "the container's PID 1" : "the chain", c->name);
-	if (kill(target, sig) < 0 && errno != ESRCH)
-		die("%s: kill %d", c->name, (int)target);
+	if (kill(target, sig) < 0 && errno != ESRCH) {
+		warn_errno("%s: kill %d", c->name, (int)target);
+		return -1;
+	}
 	if (sig != SIGKILL && wait_gone(target, timeout * 1000) < 0) {
 		vlog("kill(%d, SIGKILL): still there after %d s", (int)target, timeout);
 		kill(target, SIGKILL);
@@ -369,12 +364,15 @@ static void stop_container(struct container *c, int timeout, int sig)
 	}
 	c->chain = 0;
 	c->supervisor = 0;
+	return 0;
 }
 
+/* As docker stop and rm: every NAME is tried, each failure said, and the
+ * exit status is 1 when one failed. */
 static int cmd_stop(int argc, char **argv)
 {
 	unsigned long long secs = 10;
-	int c, i;
+	int c, i, failed = 0;
 
 	while ((c = getopt(argc, argv, "+t:")) != -1) {
 		if (c != 't' || parse_uint(optarg, 3600, &secs) < 0)
@@ -384,40 +382,54 @@ static int cmd_stop(int argc, char **argv)
 		die_x("stop: expected NAME");
 	for (i = optind; i < argc; i++) {
 		struct container ct;
-		open_container(argv[i], &ct);
-		if (ct.chain)
-			stop_container(&ct, (int)secs, SIGTERM);
-		printf("%s\n", ct.name);
+		if (find_container(argv[i], &ct) < 0) {
+			failed = 1;
+			continue;
+		}
+		if (ct.chain && stop_container(&ct, (int)secs, SIGTERM) < 0)
+			failed = 1;
+		else
+			printf("%s\n", ct.name);
 		container_free(&ct);
 	}
-	return 0;
+	return failed;
 }
 
 /* ---- rm, prune ---- */
 
-/* Everything of a container that is not running: what its chain left if
- * it did not end normally, its root mount, its state directory. */
-static void remove_container(struct container *c)
+/* rm NAME: everything of it, whatever step its run (or a rm) died at.
+ * -f: SIGKILL to what runs; then its run records its end and lets go of
+ * its lock, which we take (containers.h). */
+static int remove_container(const char *name, int force)
 {
-	/* Dead: run (and maybe the tools) were killed mid-way; the tools say
-	 * so when nothing is left, which is fine.  A config.json that cannot
-	 * be read may have had a bridge: try. */
-	int flags = (c->started && !c->exited ? UNDO_STEPS : 0) | (md_verbose ? 0 : UNDO_QUIET);
-	int rootless = store_rootless() || json_is_true(json_object_get(c->config, "rootless"));
+	struct container ct;
+	struct life l;
+	int running;
 
-	/* The chain has ended, and its run is recording that (exit status,
-	 * unmount): let it finish rather than race it for the directory. */
-	if (c->supervisor && wait_gone(c->supervisor, 10000) < 0)
-		die_x("%s: its run (PID %d) is still busy", c->name, (int)c->supervisor);
-	if (chain_undo(c->name, rootless, c->bad ? "bridge" : container_str(c, "network"),
-		       flags) < 0)
-		die("%s: remove %s/%s", c->name, md_run_dir(), c->name);
-	vlog("rm -r %s/%s", md_run_dir(), c->name);
+	if (find_container(name, &ct) < 0)
+		return -1;
+	running = ct.chain && (!force || stop_container(&ct, 0, SIGKILL) < 0);
+	container_free(&ct);
+	if (running || container_lock(name, 10000, &l) < 0) {
+		if (!running && errno == ENOENT)
+			return 0;       /* run --rm removed it on its way out */
+		if (running || errno == EBUSY)
+			warn_x("%s: still running (stop it first, or: container rm -f %s)",
+			       name, name);
+		else
+			warn_errno("%s: open its lock %s/%s/lock", name, md_run_dir(), name);
+		return -1;
+	}
+	if (life_remove(&l, !md_verbose) < 0) {
+		warn_errno("%s: remove it (see: container ls)", name);
+		return -1;
+	}
+	return 0;
 }
 
 static int cmd_rm(int argc, char **argv)
 {
-	int force = 0, c, i;
+	int force = 0, c, i, failed = 0;
 
 	while ((c = getopt(argc, argv, "+f")) != -1) {
 		if (c != 'f')
@@ -427,44 +439,45 @@ static int cmd_rm(int argc, char **argv)
 	if (optind >= argc)
 		die_x("rm: expected NAME");
 	for (i = optind; i < argc; i++) {
-		struct container ct;
-		open_container(argv[i], &ct);
-		if (ct.chain && !force)
-			die_x("%s: still running (stop it first, or: container rm -f %s)",
-			      ct.name, ct.name);
-		if (ct.chain)
-			stop_container(&ct, 0, SIGKILL);
-		container_free(&ct);
-		/* Read it again: run may have recorded its end, or removed
-		 * it all on its way out (--rm). */
-		if (container_load(argv[i], &ct) == 0)
-			remove_container(&ct);
-		printf("%s\n", argv[i]);
-		container_free(&ct);
+		if (remove_container(argv[i], force) < 0)
+			failed = 1;
+		else
+			printf("%s\n", argv[i]);
 	}
-	return 0;
+	return failed;
 }
 
+/* Every container whose lock is free and whose chain has ended, then
+ * what no container owns (lifecycle.h): never one whose run lives. */
 static int cmd_prune(int argc, char **argv)
 {
-	struct strv names = { 0 };
+	struct strv names = { 0 }, leftovers = { 0 };
+	int failed = 0;
 	size_t i;
 
 	(void)argv;
 	if (argc > 1)
 		die_x("prune: takes no argument");
-	if (container_names(&names) < 0)
+	if (life_names(&names) < 0)
 		die("opendir %s", md_run_dir());
 	for (i = 0; i < names.n; i++) {
-		struct container ct;
-		if (container_load(names.v[i], &ct) < 0)
+		struct life l;
+		if (container_lock(names.v[i], 0, &l) < 0)
+			continue;       /* running, or removed meanwhile */
+		if (life_remove(&l, !md_verbose) < 0) {
+			warn_errno("%s: remove it", names.v[i]);
+			failed = 1;
 			continue;
-		if (!ct.chain) {
-			remove_container(&ct);
-			printf("%s\n", ct.name);
 		}
-		container_free(&ct);
+		printf("%s\n", names.v[i]);
 	}
+	if (life_prune_leftovers(&leftovers) < 0) {
+		warn_errno("what a crash or a reboot left in %s/containers", md_lib_dir());
+		failed = 1;
+	}
+	for (i = 0; i < leftovers.n; i++)
+		printf("%s\n", leftovers.v[i]);
+	strv_free(&leftovers);
 	strv_free(&names);
-	return 0;
+	return failed;
 }

@@ -16,24 +16,36 @@
  *
  *   1. parse the options, docker run's (runopts.c);
  *   2. find the image, its layers stored once by img-unpack (runimage.c);
- *   3. create the state directory /run/minidock/NAME (mkdir(2): the lock);
+ *   3. claim the name: /run/minidock/NAME, locked (flock(2)) as long as
+ *      run lives; make its directory on disk, /var/lib/minidock/containers/NAME;
  *   4. mount the root: an overlayfs of the image's layers, read-only and
  *      shared, under a writable layer of the container's own (overlay.h);
  *   5. look the user up in the image's /etc/passwd; write its /etc files;
  *   6. build the chain (chain.c); start it: vfork(2), execve(2) (or print
  *      it: --dry-run; pasted into a shell, it runs the container);
- *   7. wait, passing signals on; unmount the root (--rm: remove the state).
+ *   7. wait, passing signals on; unmount the root (--rm: remove it all).
+ *
+ * Where a container lives, as with Docker: in /run (RAM, emptied at boot)
+ * only what lives as long as its processes: lock, state, pids; on disk
+ * what may grow: its writable layer, its log.  And how its state stays
+ * true if run is killed at any moment (kill -9, a crash): as runc writes
+ * its state.json, each change is a new file renamed over the old
+ * (rename(2) is atomic), and each resource (disk directory, mount,
+ * cgroup, network) is written there BEFORE it is made; whether run lives
+ * is its lock, which the kernel drops when run dies.  So `container
+ * prune` knows a dead run, and undoes exactly what it made (lifecycle.h).
  *
  * -d forks a supervisor in a session of its own (setsid(2)) that does 6
- * and 7, the output going to a log file; run prints the name once COMMAND
- * runs, and returns.  The tools of a detached chain are told --exec: each
+ * and 7, copying the output into a log rotated as docker's (logfile.h);
+ * run prints the name once COMMAND runs, and returns.  The tools of a detached chain are told --exec: each
  * does its step and becomes the next tool, so the supervisor is the one
  * process that waits, and it undoes their steps with their --delete.
  * Rootless, the chain is `ns-enter --userns ...` alone, over a copy of
  * the image (user_namespaces(7)).  `container` manages containers.
  *
  * Read: Documentation/filesystems/overlayfs.rst, mount(2), vfork(2),
- * setsid(2), prctl(2) PR_SET_PDEATHSIG, and pty(7) for -t.
+ * setsid(2), prctl(2) PR_SET_PDEATHSIG, flock(2), rename(2), and pty(7)
+ * for -t.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +62,7 @@
 #include "chain.h"
 #include "console.h"
 #include "containers.h"
+#include "lifecycle.h"
 #include "minidock.h"
 #include "overlay.h"
 #include "runimage.h"
@@ -61,15 +74,17 @@ static void find_image(const struct run_options *o, struct run_image *img, struc
 static char *claim_name(const char *wanted);
 static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless);
-static void provide_etc_files(const char *name, const char *rootfs, const char *network,
-			      const char *hostname);
 static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report);
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
 			int master, int slave);
+static void log_own_messages(void);
 
-/* What a failed start must remove (see undo_on_exit). */
-static const char *claimed_name;
+/* The container's lock and state (lifecycle.h); what a failed start must
+ * remove (see undo_on_exit). */
+static struct life life = { .lockfd = -1 };
+/* Where the container's output goes: the terminal, or with -d its log. */
+static struct logfile output = { .fd = STDOUT_FILENO };
 static int keep_state;
 
 int main(int argc, char **argv)
@@ -94,14 +109,16 @@ int main(int argc, char **argv)
 	if (!o.workdir)
 		o.workdir = runimage_string(&img, "WorkingDir");
 
-	rootfs = state_file(name, "rootfs");
+	rootfs = disk_file(name, "rootfs");
 	kind = mount_root(name, &img, rootfs, o.rootless);
 	/* 5. The user, by name in the image's /etc/passwd (runimage_user). */
 	spec = o.user ? o.user : runimage_string(&img, "User");
 	if (spec && !(user = runimage_user(rootfs, spec, &why)))
 		die_x("%s", why);
 	runimage_home(rootfs, user, &env);
-	provide_etc_files(name, rootfs, o.network, hostname);
+	/* 5. /etc/hostname, hosts, resolv.conf, for ns-enter to bind-mount. */
+	if (container_etc_files(name, rootfs, o.network, hostname) < 0)
+		die("write %s/%s: the files of its /etc", md_run_dir(), name);
 	cc = (struct container_config){ .name = name, .image = o.image, .hostname = hostname,
 		.network = o.network, .workdir = o.workdir, .rootfs = kind, .command = cmd.v,
 		.ports = o.publish.v, .env = env.v, .rm = o.rm, .rootless = o.rootless };
@@ -117,6 +134,12 @@ int main(int argc, char **argv)
 				 .user = user, .console = console, .cmd = &cmd, .env = &env };
 	if (chain_build(&o, &a, o.dry_run, &chain) < 0)
 		die("the tools of the chain: readlink /proc/self/exe");
+	/* What the chain's tools will make, recorded before they make it. */
+	if (!o.dry_run)
+		life.resources |= (o.rootless ? 0 : LIFE_CGROUP) |
+				  (!strcmp(o.network, "bridge") ? LIFE_NETWORK : 0);
+	if (life_set_phase(&life, LIFE_CREATED) < 0)
+		die("write %s/%s/state", md_run_dir(), name);
 
 	if (o.dry_run) {
 		keep_state = 1;
@@ -138,6 +161,7 @@ int main(int argc, char **argv)
 	free(console);
 	free(user);
 	free(rootfs);
+	free(name);
 	return pass_on(code);
 }
 
@@ -178,41 +202,28 @@ static void find_image(const struct run_options *o, struct run_image *img, struc
 /* Remove what a failed start created (atexit: die() exits through it). */
 static void undo_on_exit(void)
 {
-	if (claimed_name && !keep_state)
-		remove_state(claimed_name);
+	char *name = life.name && !keep_state ? xstrdup(life.name) : NULL;
+
+	if (name && life_remove(&life, 1) < 0)
+		warn_errno("remove %s/%s", md_run_dir(), name);
+	free(name);
 }
 
-/* 3. The state directory: its mkdir(2) is the lock, one container a name. */
+/* 3. The runtime directory, claimed under its lock (lifecycle.h): one
+ * container a name, held as long as this run (or its -d supervisor) lives. */
 static char *claim_name(const char *wanted)
 {
-	char *name = wanted ? xstrdup(wanted) : random_name();
-	int tries = 0;
-
-	if (mkdir_p(md_run_dir(), 0755) < 0)
-		die("mkdir %s", md_run_dir());
-	for (;;) {
-		char *dir;
-		int r;
-		if (!name)
-			die("getrandom: a name for the container");
-		dir = state_dir(name);
-		r = mkdir(dir, 0700);
-		free(dir);
-		if (r == 0)
-			break;
-		if (errno != EEXIST)
-			die("mkdir %s/%s", md_run_dir(), name);
-		if (wanted)
-			die_x("name %s: already in use by a container (remove it with: container rm %s)",
-			      name, name);
-		if (++tries > 100)
-			die_x("no free container name found");
-		free(name);
-		name = random_name();
+	if (life_claim_new(wanted, &life) < 0) {
+		if (wanted && errno == EEXIST)
+			die_x("name %s: already in use by a container (remove it with: "
+			      "container rm %s)", wanted, wanted);
+		die("claim a name in %s", md_run_dir());
 	}
-	claimed_name = name;
 	atexit(undo_on_exit);
-	return name;
+	/* 3. Its directory on disk, for its writable layer and its log. */
+	if (life_make_disk(&life) < 0)
+		die("mkdir %s/containers/%s", md_lib_dir(), life.name);
+	return xstrdup(life.name);
 }
 
 /* 4. The container's root: mount(2) of an overlayfs of the image's layers
@@ -222,7 +233,7 @@ static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless)
 {
 	const char *storage = getenv("MINIDOCK_STORAGE");
-	char *upper = state_file(name, "upper"), *work = state_file(name, "work");
+	char *upper = disk_file(name, "upper"), *work = disk_file(name, "work");
 	char *opts = NULL, *why = NULL;
 	int copy = rootless || (storage && !strcmp(storage, "copy"));
 
@@ -237,6 +248,8 @@ static const char *mount_root(const char *name, const struct run_image *img,
 			    "or ',', or over a page of options)", img->name, img->layers.n);
 		if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
 			die("mkdir %s", upper);
+		if (life_record(&life, LIFE_ROOTFS) < 0)
+			die("write %s/%s/state", md_run_dir(), name);
 		vlog("mount(\"overlay\", \"%s\", \"overlay\", 0, \"%s\")", rootfs, opts);
 		if (mount("overlay", rootfs, "overlay", 0, opts) < 0) {
 			if (errno == EPERM)
@@ -254,31 +267,6 @@ static const char *mount_root(const char *name, const struct run_image *img,
 	if (copy && runimage_copy(img, rootfs, &why) < 0)
 		die_x("%s", why ? why : strerror(errno));
 	return copy ? "copy" : "overlay";
-}
-
-/* 5. /etc/hostname, hosts and resolv.conf, written in the state directory
- * for ns-enter to bind-mount, and an empty file in the image to mount them
- * on where it has none: resolved inside it (open_in_root), O_PATH first
- * (opening a file for writing would copy it up for nothing). */
-static void provide_etc_files(const char *name, const char *rootfs, const char *network,
-			      const char *hostname)
-{
-	static const char *const files[] = { "etc/hosts", "etc/resolv.conf", "etc/hostname" };
-	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
-	size_t i;
-
-	if (rootfd < 0)
-		die("open %s", rootfs);
-	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
-		fd = open_in_root(rootfd, files[i], O_PATH, 0);
-		if (fd < 0 && errno == ENOENT)
-			fd = open_in_root(rootfd, files[i], O_WRONLY | O_CREAT | O_EXCL, 0644);
-		if (fd >= 0)
-			close(fd);
-	}
-	close(rootfd);
-	if (container_write_etc(name, network, hostname) < 0)
-		die("write %s/%s: the files of its /etc", md_run_dir(), name);
 }
 
 /*
@@ -329,22 +317,27 @@ static pid_t spawn_chain(char *const chain[], int stdin_fd, int tty_slave)
 }
 
 /* 7. After the chain: undo what -d's chain left to us (its tools were
- * told --exec); unmount the root and keep the exit status, or with --rm
- * remove everything.  STARTED: COMMAND ran (else a step the chain never
- * reached has nothing to delete, and would say so). */
+ * told --exec; without -d each tool undid its own step); unmount the root
+ * and keep the exit status, or with --rm remove everything.  STARTED:
+ * COMMAND ran (else a step the chain never reached has nothing to delete,
+ * and would say so). */
 static void finish(const char *name, const struct run_options *o, int code, int started)
 {
-	int flags = (o->detach ? UNDO_STEPS : 0) | (!started && !md_verbose ? UNDO_QUIET : 0) |
-		    (o->rm ? 0 : UNDO_KEEP_STATE);
+	int quiet = !started && !md_verbose;
 
-	if (chain_undo(name, o->rootless, o->network, flags) < 0) {
-		if (o->rm)
+	if (!o->detach)
+		life.resources &= ~(LIFE_CGROUP | LIFE_NETWORK);
+	if (o->rm) {
+		if (life_remove(&life, quiet) < 0)
 			warn_errno("remove %s/%s", md_run_dir(), name);
-		else
-			warn_errno("umount %s/%s/rootfs", md_run_dir(), name);
+		return;
 	}
-	if (!o->rm && container_write_exit(name, code) < 0)
+	if (life_undo(&life, LIFE_CGROUP | LIFE_NETWORK | LIFE_ROOTFS, quiet) < 0)
+		warn_errno("umount %s/containers/%s/rootfs", md_lib_dir(), name);
+	if (container_write_exit(name, code) < 0)
 		warn_errno("write %s/%s/exit", md_run_dir(), name);
+	if (life_set_phase(&life, LIFE_EXITED) < 0)
+		warn_errno("write %s/%s/state", md_run_dir(), name);
 }
 
 /* 6 and 7: start the chain and wait for it.  MASTER, SLAVE: the pty of -t
@@ -354,7 +347,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report)
 {
 	char *pidfile = state_file(name, "pid"), *supfile = state_file(name, "supervisor");
-	char *log = state_file(name, "log"), *text;
+	char *log = disk_file(name, "log"), *text;
 	int stdin_fd = -1, code, wstatus, started = 1;
 	pid_t pid;
 
@@ -366,7 +359,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		die("write %s", supfile);
 	if (block_forwarded_signals() < 0)
 		die("sigprocmask");
-	if (o->tty) {
+	if (master >= 0) {
 		sigset_t chld;
 		sigemptyset(&chld);
 		sigaddset(&chld, SIGCHLD);
@@ -380,6 +373,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 	if (write_pid_file(pidfile, pid) < 0)
 		warn_errno("write %s", pidfile);
 	keep_state = 1;  /* from here on, the container exists */
+	life_test_point();
 
 	if (report >= 0 && (started = wait_command_started(pid, &wstatus)) < 0)
 		die("waitpid");
@@ -389,7 +383,8 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		 * its log, the error to show. */
 		code = exit_code_of(wstatus);
 		if (master >= 0)
-			pty_drain(master, STDOUT_FILENO);
+			pty_drain(master, &output);
+		log_own_messages();
 		text = read_file(log, NULL);
 		finish(name, o, code, 0);
 		write_all(report, &code, sizeof(code));
@@ -402,10 +397,13 @@ static int supervise_chain(const char *name, const struct run_options *o,
 			write_all(report, "", 1);
 			close(report);
 		}
-		if (o->tty)
-			code = pty_relay(master, pid, o->interactive && !o->detach ? STDIN_FILENO : -1);
+		/* The container's output, to the terminal or the log (-d). */
+		if (master >= 0)
+			code = pty_relay(master, pid, o->interactive && !o->detach ? STDIN_FILENO : -1,
+					 &output);
 		else
 			code = supervise(pid);
+		log_own_messages();
 		if (code < 0)
 			die("waitpid");
 		finish(name, o, code, 1);
@@ -418,15 +416,26 @@ static int supervise_chain(const char *name, const struct run_options *o,
 	return code;
 }
 
+/* -d, once the chain's output is copied no more: the supervisor's own
+ * messages (finish) go to the log directly. */
+static void log_own_messages(void)
+{
+	if (output.path && (dup2(output.fd, STDOUT_FILENO) < 0 ||
+			    dup2(output.fd, STDERR_FILENO) < 0))
+		die("dup2 %s", output.path);
+}
+
 /* -d: a supervisor in a session of its own (setsid: no terminal signal
- * reaches it), output to the log file, the one process that waits per
- * detached container (speed: see bench/README.md, run).  Once the
- * container has started, print its name and leave. */
+ * reaches it), the one process that waits per detached container (speed:
+ * see bench/README.md, run).  The chain writes into a pipe (or the pty of
+ * -t) that the supervisor copies into the log, rotated (logfile.h), as
+ * docker's shim does.  Once the container has started, print its name
+ * and leave. */
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
 			int master, int slave)
 {
-	char *log = state_file(name, "log"), buf[4096];
-	int sync[2], code;
+	char *log = disk_file(name, "log"), buf[4096];
+	int sync[2], out[2], code;
 	ssize_t n;
 	pid_t pid;
 
@@ -436,16 +445,24 @@ static int run_detached(const char *name, const struct run_options *o, char *con
 	if ((pid = fork()) < 0)
 		die("fork");
 	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		close(sync[0]);
-		if (fd < 0)
+		if (logfile_open(&output, log, o->log_max_size, o->log_max_file) < 0)
 			die("open %s", log);
 		if (setsid() < 0)
 			die("setsid");
 		vlog("setsid(): the supervisor of %s, output in %s", name, log);
-		if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+		/* Without -t, the chain's stdout and stderr: a pipe, which
+		 * the chain inherits from us (O_CLOEXEC: only as 1 and 2). */
+		if (master < 0) {
+			if (pipe2(out, O_CLOEXEC) < 0)
+				die("pipe");
+			master = out[0];
+		}
+		if (dup2(slave >= 0 ? output.fd : out[1], STDOUT_FILENO) < 0 ||
+		    dup2(slave >= 0 ? output.fd : out[1], STDERR_FILENO) < 0)
 			die("dup2 %s", log);
-		close(fd);
+		if (slave < 0)
+			close(out[1]);
 		exit(supervise_chain(name, o, chain, master, slave, sync[1]));
 	}
 	close(sync[1]);

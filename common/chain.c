@@ -1,7 +1,6 @@
 /*
- * chain.c - building a container's chain of tools, printing it, and
- * undoing what it leaves (see chain.h).  Used by run (build, print, undo
- * after -d) and container (undo, for rm and prune).
+ * chain.c - building a container's chain of tools and printing it (see
+ * chain.h).  Used by run (build, print) and container (exec).
  *
  * `container exec` is a chain too, of one tool: ns-enter --target.
  *
@@ -305,27 +304,4 @@ void chain_environment(struct strv *envp)
 		for (k = 0; kept[k]; k++)
 			if (!strncmp(environ[i], kept[k], strlen(kept[k])))
 				strv_push(envp, environ[i]);
-}
-
-/* TOOL --name NAME --delete: undo the step TOOL did for container NAME.
- * QUIET: the tool says so when nothing is left, which may be fine. */
-static void delete_step(const char *tool, const char *name, int quiet)
-{
-	char *args[] = { (char *)"--name", (char *)name, (char *)"--delete", NULL };
-	int code = run_tool(tool, args, NULL, quiet);
-
-	vlog("%s --name %s --delete: exit %d", tool, name, code);
-}
-
-int chain_undo(const char *name, int rootless, const char *network, int flags)
-{
-	if (flags & UNDO_STEPS) {
-		if (!rootless)
-			delete_step("cg-limit", name, flags & UNDO_QUIET);
-		if (!strcmp(network, "bridge"))
-			delete_step("net-bridge", name, flags & UNDO_QUIET);
-	}
-	if (flags & UNDO_KEEP_STATE)
-		return umount_rootfs(name);
-	return remove_state(name);
 }

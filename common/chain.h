@@ -4,9 +4,8 @@
  *   cg-limit --name N ... -- net-bridge --name N ... -- ns-enter ... -- COMMAND
  *
  * built from run's options as an argv (printed by run --dry-run, one tool
- * a line), and undone when its tools could not undo their own steps
- * (run -d's --exec, or a run killed mid-way): cg-limit --delete,
- * net-bridge --delete, then the root unmounted or the state removed.
+ * a line).  What its tools leave when they cannot undo their own steps
+ * (run -d's --exec, or a run killed mid-way) is undone by lifecycle.h.
  */
 #ifndef MINIDOCK_CHAIN_H
 #define MINIDOCK_CHAIN_H
@@ -62,20 +61,5 @@ struct exec_args {
  * directory), -u, and COMMAND.  0, or -1 with errno (tool_path).
  */
 int chain_build_exec(const struct container *c, const struct exec_args *e, struct strv *argv);
-
-enum {
-	UNDO_STEPS = 1,         /* cg-limit --delete, net-bridge --delete */
-	UNDO_QUIET = 2,         /* their messages to /dev/null */
-	UNDO_KEEP_STATE = 4,    /* unmount the root only, keep the state */
-};
-
-/*
- * Undo what is left of container NAME's chain: with UNDO_STEPS, the
- * cgroup (unless ROOTLESS) and the network (when NETWORK is "bridge")
- * through the tools' own --delete; then unmount its root and remove its
- * state directory, or only unmount with UNDO_KEEP_STATE.  0, or -1 with
- * errno when the unmount or the removal failed.
- */
-int chain_undo(const char *name, int rootless, const char *network, int flags);
 
 #endif

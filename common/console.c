@@ -91,7 +91,7 @@ static void copy_window_size(int from, int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
-void pty_drain(int master, int out)
+void pty_drain(int master, struct logfile *out)
 {
 	char buf[4096];
 	ssize_t n;
@@ -100,11 +100,11 @@ void pty_drain(int master, int out)
 	if (flags < 0 || fcntl(master, F_SETFL, flags | O_NONBLOCK) < 0)
 		return;
 	while ((n = read(master, buf, sizeof(buf))) > 0)
-		if (write_all(out, buf, (size_t)n) < 0)
+		if (logfile_write(out, buf, (size_t)n) < 0)
 			break;
 }
 
-int pty_relay(int master, pid_t child, int input)
+int pty_relay(int master, pid_t child, int input, struct logfile *out)
 {
 	static const int sigs[] = { SIGCHLD, SIGWINCH, SIGINT, SIGTERM, SIGHUP,
 				    SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -113,7 +113,7 @@ int pty_relay(int master, pid_t child, int input)
 	int is_raw = 0, sfd, wstatus = 0, done = 0, master_open = 1, e;
 	sigset_t set;
 	size_t i;
-	char buf[4096];
+	char buf[65536];  /* a pipe gives up to 64 KiB a read */
 
 	sigemptyset(&set);
 	for (i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
@@ -156,7 +156,7 @@ int pty_relay(int master, pid_t child, int input)
 			ssize_t n = read(master, buf, sizeof(buf));
 			/* EIO: no process holds the slave any more. */
 			if (n > 0)
-				write_all(STDOUT_FILENO, buf, (size_t)n);
+				logfile_write(out, buf, (size_t)n);
 			else if (n == 0 || errno != EINTR)
 				master_open = 0;
 		}
@@ -170,7 +170,7 @@ int pty_relay(int master, pid_t child, int input)
 	}
 	e = errno;
 	if (master_open)
-		pty_drain(master, STDOUT_FILENO);
+		pty_drain(master, out);
 	if (is_raw)
 		tcsetattr(term, TCSANOW, &saved);
 	close(sfd);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "logfile.h"
+
 /* Write all of BUF to FD (retrying on EINTR and short writes); 0 or -1. */
 int write_all(int fd, const void *buf, size_t len);
 
@@ -25,13 +27,15 @@ int pty_make_controlling(int slave);
 
 /*
  * Copy INPUT (the user's terminal, put in raw mode; -1 for none) to the
- * master, and the master to stdout, until CHILD ends; SIGWINCH resizes the
- * pty, other forwarded signals go to CHILD.  Returns CHILD's exit code
- * (exit_code_of), or -1 with errno.
+ * master, and the master to OUT (stdout: logfile_fd(1); or the log of
+ * run -d, rotated), until CHILD ends; SIGWINCH resizes the pty, other
+ * forwarded signals go to CHILD.  MASTER may be a pipe's reading end too
+ * (run -d without -t).  Returns CHILD's exit code (exit_code_of), or -1
+ * with errno.
  */
-int pty_relay(int master, pid_t child, int input);
+int pty_relay(int master, pid_t child, int input, struct logfile *out);
 
 /* Copy what is left to read on the master to OUT. */
-void pty_drain(int master, int out);
+void pty_drain(int master, struct logfile *out);
 
 #endif

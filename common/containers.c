@@ -4,8 +4,8 @@
  * is named, never trusted), and the columns of `container ls`.  See
  * store.h for the files of a state directory.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "containers.h"
+#include "lifecycle.h"
 #include "minidock.h"
 #include "store.h"
 
@@ -30,6 +31,7 @@ int container_save(const struct container_config *cc)
 {
 	json_t *c = json_object();
 	char *path = state_file(cc->name, "config.json");
+	char *tmp = state_file(cc->name, "config.json.new");
 	int ret;
 
 	json_object_set_new(c, "name", json_string(cc->name));
@@ -44,10 +46,15 @@ int container_save(const struct container_config *cc)
 	json_object_set_new(c, "rm", json_boolean(cc->rm));
 	json_object_set_new(c, "rootfs", json_string(cc->rootfs));
 	json_object_set_new(c, "rootless", json_boolean(cc->rootless));
-	ret = json_dump_file(c, path, JSON_INDENT(2));
+	/* Whole or not at all: a new file renamed into place (lifecycle.h). */
+	errno = 0;
+	ret = json_dump_file(c, tmp, JSON_INDENT(2));
 	if (ret < 0 && !errno)
 		errno = EIO;
+	if (ret == 0)
+		ret = rename(tmp, path);
 	json_decref(c);
+	free(tmp);
 	free(path);
 	return ret < 0 ? -1 : 0;
 }
@@ -62,7 +69,8 @@ static int write_state_file(const char *name, const char *file, const char *text
 	return ret;
 }
 
-int container_write_etc(const char *name, const char *network, const char *hostname)
+/* The files themselves, in the runtime directory. */
+static int write_etc(const char *name, const char *network, const char *hostname)
 {
 	char *hosts = NULL, *resolv = NULL, *text = xasprintf("%s\n", hostname);
 	int ret = write_state_file(name, "hostname", text);
@@ -82,6 +90,26 @@ int container_write_etc(const char *name, const char *network, const char *hostn
 	free(resolv);
 	free(hosts);
 	return ret;
+}
+
+int container_etc_files(const char *name, const char *rootfs, const char *network,
+			const char *hostname)
+{
+	static const char *const files[] = { "etc/hosts", "etc/resolv.conf", "etc/hostname" };
+	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+	size_t i;
+
+	if (rootfd < 0)
+		return -1;
+	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		fd = open_in_root(rootfd, files[i], O_PATH, 0);
+		if (fd < 0 && errno == ENOENT)
+			fd = open_in_root(rootfd, files[i], O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
+	close(rootfd);
+	return write_etc(name, network, hostname);
 }
 
 int container_write_exit(const char *name, int code)
@@ -149,19 +177,21 @@ static char *check_config(json_t *config, const char *path)
 
 int container_load(const char *name, struct container *c)
 {
-	char *path = state_file(name, "config.json"), *text;
+	char *path, *text;
 	json_error_t jerr;
 
 	memset(c, 0, sizeof(*c));
-	if (access(path, F_OK) < 0) {
-		free(path);
+	if (life_peek(name, &c->phase, &c->resources, &c->held) < 0)
 		return -1;
+	/* No config.json yet: run was killed before it wrote it. */
+	path = state_file(name, "config.json");
+	if (access(path, F_OK) == 0) {
+		c->config = json_load_file(path, 0, &jerr);
+		if (!c->config)
+			c->bad = xasprintf("%s: %s", path, jerr.text);
+		else
+			c->bad = check_config(c->config, path);
 	}
-	c->config = json_load_file(path, 0, &jerr);
-	if (!c->config)
-		c->bad = xasprintf("%s: %s", path, jerr.text);
-	else
-		c->bad = check_config(c->config, path);
 	if (!json_is_object(c->config)) {
 		json_decref(c->config);
 		c->config = json_object();
@@ -194,34 +224,6 @@ void container_free(struct container *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The state directories that are containers (net-bridge keeps its leases
- * in a directory there too: it has no config.json). */
-int container_names(struct strv *names)
-{
-	DIR *d = opendir(md_run_dir());
-	struct dirent *de;
-
-	if (!d)
-		return errno == ENOENT ? 0 : -1;
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		char *cfg;
-		if (de->d_name[0] == '.' || !valid_name(de->d_name))
-			continue;
-		cfg = state_file(de->d_name, "config.json");
-		if (access(cfg, F_OK) == 0)
-			strv_push(names, de->d_name);
-		free(cfg);
-	}
-	if (errno) {
-		int e = errno;
-		closedir(d);
-		errno = e;
-		return -1;
-	}
-	closedir(d);
-	return 0;
-}
-
 const char *container_str(const struct container *c, const char *key)
 {
 	const char *s = json_string_value(json_object_get(c->config, key));
@@ -251,9 +253,17 @@ const char *container_state(const struct container *c, char *buf, size_t size)
 	if (c->chain)
 		snprintf(buf, size, "%s", container_command_started(c->chain) ? "running"
 										: "starting");
+	else if (c->phase == LIFE_REMOVING)
+		/* Being removed; or half removed, when no one holds its lock
+		 * (prune ends that). */
+		snprintf(buf, size, "removing");
+	else if (c->held && c->phase == LIFE_CREATING)
+		snprintf(buf, size, "creating");
 	else if (c->exited)
 		snprintf(buf, size, "exited (%d)", c->exit_code);
-	else if (!c->started)
+	else if (c->held)
+		snprintf(buf, size, "starting");
+	else if (!c->started && c->phase == LIFE_CREATED)
 		snprintf(buf, size, "created");
 	else
 		/* Its run was killed, or the machine rebooted: prune. */
@@ -299,4 +309,49 @@ char *container_uptime(const struct container *c)
 	if (s < 7200)
 		return xasprintf("%ldm", s / 60);
 	return xasprintf("%ldh", s / 3600);
+}
+
+void container_print(const struct container *c, FILE *out)
+{
+	char state[32], *cmd, *ports, *addr, *up;
+	const char *image;
+
+	if (!c) {
+		fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-15s %s\n", "NAME", "IMAGE",
+			"COMMAND", "STATE", "UPTIME", "ADDRESS", "PORTS");
+		return;
+	}
+	cmd = container_joined(c, "command", " ");
+	if (strlen(cmd) > 24)
+		strcpy(cmd + 21, "...");
+	ports = container_joined(c, "ports", ",");
+	addr = container_address(c);
+	up = container_uptime(c);
+	image = container_str(c, "image");
+	/* No config.json yet: its run died before writing it. */
+	fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-15s %s\n", c->name, image[0] ? image : "-",
+		cmd[0] ? cmd : "-", container_state(c, state, sizeof(state)), up, addr,
+		ports[0] ? ports : "-");
+	free(up);
+	free(addr);
+	free(ports);
+	free(cmd);
+}
+
+int container_lock(const char *name, int wait_ms, struct life *l)
+{
+	char *pidfile = state_file(name, "pid");
+	int waited = 0, ret;
+
+	while ((ret = life_lock(name, l)) < 0 && errno == EBUSY && waited < wait_ms) {
+		sleep_ms(10);
+		waited += 10;
+	}
+	if (ret == 0 && read_live_pid(pidfile)) {
+		life_release(l);
+		errno = EBUSY;
+		ret = -1;
+	}
+	free(pidfile);
+	return ret;
 }

@@ -8,10 +8,12 @@
 #define MINIDOCK_CONTAINERS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <jansson.h>
 
+#include "lifecycle.h"
 #include "store.h"
 
 /* What run records in config.json. */
@@ -26,12 +28,16 @@ struct container_config {
 int container_save(const struct container_config *cc);
 
 /*
- * The files ns-enter bind-mounts on the container's /etc: hostname always;
- * hosts and resolv.conf too, unless net-bridge writes them (NETWORK
- * "bridge"): the host's with "host", a localhost of its own with "none".
- * 0 or -1 with errno.
+ * The files ns-enter bind-mounts on the container's /etc, written in its
+ * runtime directory: hostname always; hosts and resolv.conf too, unless
+ * net-bridge writes them (NETWORK "bridge"): the host's with "host", a
+ * localhost of its own with "none".  And an empty file in the image at
+ * ROOTFS to mount each on where it has none: resolved inside it
+ * (open_in_root), O_PATH first (opening a file for writing would copy it
+ * up for nothing).  0 or -1 with errno.
  */
-int container_write_etc(const char *name, const char *network, const char *hostname);
+int container_etc_files(const char *name, const char *rootfs, const char *network,
+			const char *hostname);
 
 /* Record that its chain ended with CODE (the file "exit").  0 or -1. */
 int container_write_exit(const char *name, int code);
@@ -47,26 +53,40 @@ struct container {
 	pid_t supervisor;       /* the run that waits for it, 0 when gone */
 	int exited, exit_code;  /* the chain ended and run recorded it */
 	int started;            /* a chain was ever started (not --dry-run) */
+	enum life_phase phase;  /* its state file (lifecycle.h) */
+	unsigned resources;
+	int held;               /* a live run holds its lock */
 };
 
-/* Read container NAME.  0, or -1 with errno ENOENT when there is no such
- * container (no config.json).  A config.json that is not JSON, or holds a
+/* Read container NAME, without its lock (lifecycle.h).  0, or -1 with
+ * errno ENOENT when there is no such container.  A config.json that is not JSON, or holds a
  * wrong type, still loads: C->bad says what is wrong with it. */
 int container_load(const char *name, struct container *c);
 void container_free(struct container *c);
-
-/* The names of every container, in directory order.  0 or -1 with errno. */
-int container_names(struct strv *names);
 
 /* The string KEY of its config ("image", "network"...), or "". */
 const char *container_str(const struct container *c, const char *key);
 /* The strings of array KEY ("command", "ports") joined with SEP, malloc'd. */
 char *container_joined(const struct container *c, const char *key, const char *sep);
 
-/* For container ls: "running", "exited (0)", "created", "dead"...; its
+/* For container ls: "running", "exited (0)", "created", "creating",
+ * "removing", "dead" (its run died: prune)...; its
  * address on the bridge ("-" without); how long it has run ("-"). */
 const char *container_state(const struct container *c, char *buf, size_t size);
 char *container_address(const struct container *c);
 char *container_uptime(const struct container *c);
+
+/*
+ * Take container NAME's lock (lifecycle.h): its run is gone, so nobody
+ * else makes or undoes anything of it.  Waits up to WAIT_MS for a run
+ * to record its end and let go.  Its chain must have ended too (without
+ * its run, it may run on unsupervised).  0; -1 with errno EBUSY (it
+ * runs, or its run lives), ENOENT (removed meanwhile).
+ */
+int container_lock(const char *name, int wait_ms, struct life *l);
+
+/* One line of container ls for C (NAME IMAGE COMMAND STATE UPTIME
+ * ADDRESS PORTS), or its header when C is NULL. */
+void container_print(const struct container *c, FILE *out);
 
 #endif

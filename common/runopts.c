@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "minidock.h"
+#include "logfile.h"
 #include "runopts.h"
 
 const char runopts_usage[] =
@@ -50,6 +51,9 @@ const char runopts_usage[] =
 "                          is PID 1, as with docker run  -> ns-enter\n"
 "      --privileged, --cap-add CAP, --cap-drop CAP, --security-opt OPT\n"
 "                          relax a protection (see README) -> ns-enter\n"
+"      --log-opt max-size=SIZE, --log-opt max-file=N\n"
+"                          the log of -d: rotated at SIZE (20m), N files\n"
+"                          kept (5), as docker's local log driver\n"
 "      --dry-run           prepare the container, print the chain instead\n"
 "                          of running it (remove it with: container rm NAME)\n"
 "      --verbose           every step of every tool, naming the system call\n"
@@ -87,7 +91,7 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 	enum { OPT_NAME = 256, OPT_RM, OPT_CPUS, OPT_PIDS, OPT_NETWORK,
 	       OPT_READ_ONLY, OPT_ENTRYPOINT, OPT_DRY_RUN, OPT_VERBOSE,
 	       OPT_HELP, OPT_VERSION, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	       OPT_SECURITY_OPT, OPT_INIT };
+	       OPT_SECURITY_OPT, OPT_INIT, OPT_LOG_OPT };
 	static const struct option longopts[] = {
 		{ "name",        required_argument, NULL, OPT_NAME },
 		{ "rm",          no_argument,       NULL, OPT_RM },
@@ -108,6 +112,7 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 		{ "workdir",     required_argument, NULL, 'w' },
 		{ "entrypoint",  required_argument, NULL, OPT_ENTRYPOINT },
 		{ "dry-run",     no_argument,       NULL, OPT_DRY_RUN },
+		{ "log-opt",     required_argument, NULL, OPT_LOG_OPT },
 		{ "init",        no_argument,       NULL, OPT_INIT },
 		{ "privileged",  no_argument,       NULL, OPT_PRIVILEGED },
 		{ "cap-add",     required_argument, NULL, OPT_CAP_ADD },
@@ -143,6 +148,7 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 		case OPT_ENTRYPOINT: o->entrypoint = optarg; break;
 		case OPT_DRY_RUN:    o->dry_run = 1; break;
 		case OPT_INIT:       o->init = 1; break;
+		case OPT_LOG_OPT:    strv_push(&o->log_opts, optarg); break;
 		case OPT_PRIVILEGED:
 			o->privileged = 1;
 			strv_push(&o->security, "--privileged");
@@ -282,6 +288,27 @@ static int check_rootless(const struct run_options *o, char **why)
 	return 0;
 }
 
+/* --log-opt max-size=SIZE or max-file=N, as docker's local driver. */
+static int check_log_opt(struct run_options *o, const char *opt, char **why)
+{
+	unsigned long long n;
+
+	if (!strncmp(opt, "max-size=", 9)) {
+		if (parse_size(opt + 9, &o->log_max_size) < 0 || o->log_max_size < 1024)
+			return bad(why, "--log-opt %s: expected a size of at least 1k, such "
+				   "as 10m", opt);
+		return 0;
+	}
+	if (!strncmp(opt, "max-file=", 9)) {
+		if (parse_uint(opt + 9, LOG_MAX_FILE_LIMIT, &n) < 0 || n == 0)
+			return bad(why, "--log-opt %s: expected a number of files, 1 to %d", opt,
+				   LOG_MAX_FILE_LIMIT);
+		o->log_max_file = (unsigned)n;
+		return 0;
+	}
+	return bad(why, "--log-opt %s: expected max-size=SIZE or max-file=N", opt);
+}
+
 static int valid_cpus(const char *s)
 {
 	char *end;
@@ -333,6 +360,9 @@ int runopts_check(struct run_options *o, char **why)
 		return bad(why, "--workdir %s: must be an absolute path", o->workdir);
 	if (o->user && !o->user[0])
 		return bad(why, "--user: empty");
+	for (i = 0; i < o->log_opts.n; i++)
+		if (check_log_opt(o, o->log_opts.v[i], why) < 0)
+			return -1;
 	if (o->detach && o->dry_run)
 		return bad(why, "--detach and --dry-run: choose one");
 	if (o->tty && !o->detach && !isatty(STDIN_FILENO) && o->interactive)
@@ -346,4 +376,5 @@ void runopts_free(struct run_options *o)
 	strv_free(&o->volumes);
 	strv_free(&o->env);
 	strv_free(&o->security);
+	strv_free(&o->log_opts);
 }

@@ -8,6 +8,8 @@
 #ifndef MINIDOCK_RUNOPTS_H
 #define MINIDOCK_RUNOPTS_H
 
+#include <stdint.h>
+
 #include "store.h"
 
 /* What the command line asked for. */
@@ -21,6 +23,9 @@ struct run_options {
 	struct strv publish, volumes, env;
 	struct strv security;                   /* passed as is to ns-enter */
 	const char *hostname, *user, *workdir, *entrypoint;
+	struct strv log_opts;                   /* --log-opt max-size=20m... */
+	uint64_t log_max_size;                  /* checked: 0 for the default */
+	unsigned log_max_file;
 	char **command;                         /* after IMAGE, may be empty */
 };
 

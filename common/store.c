@@ -3,7 +3,7 @@
  * directory, its processes, and the sibling tools it is made of.
  *
  * See proc(5) (/proc/PID/stat, /proc/PID/task/TID/children, /proc/PID/ns),
- * pidfd_open(2), umount(2).
+ * pidfd_open(2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -450,72 +449,4 @@ int wait_gone(pid_t pid, int timeout_ms)
 		return -1;
 	}
 	return n < 0 ? -1 : 0;
-}
-
-int umount_rootfs(const char *name)
-{
-	char *rootfs = state_file(name, "rootfs");
-	int ret = 0;
-
-	if (umount2(rootfs, UMOUNT_NOFOLLOW) < 0) {
-		/* EINVAL: not a mount point (a copy, or already unmounted).
-		 * EPERM for an ordinary user: it could mount nothing there. */
-		if (errno == EINVAL || errno == ENOENT || (errno == EPERM && store_rootless())) {
-			ret = 0;
-		} else if (errno == EBUSY) {
-			/* Still used (a process of a crashed chain holds it):
-			 * detach it now, the kernel frees it when unused. */
-			vlog("umount2(\"%s\", MNT_DETACH)", rootfs);
-			ret = umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
-		} else {
-			ret = -1;
-		}
-	} else {
-		vlog("umount2(\"%s\")", rootfs);
-	}
-	free(rootfs);
-	return ret;
-}
-
-/*
- * Rootless with a range (ns-enter(1), --userns), a user other than root
- * inside may leave files in a directory of its own: they belong to a
- * subordinate ID, which the caller may not remove on the host (EACCES),
- * while root of a user namespace with the same map may (it holds
- * CAP_DAC_OVERRIDE over every ID mapped there).  So when a rootless
- * removal fails, what is left is removed from such a namespace:
- * ns-enter --userns -- rm -rf DIR, what run --rm
- * and container rm do.
- */
-static int remove_state_inside(const char *name)
-{
-	char *dir = xasprintf("%s/%s", md_run_dir(), name);
-	char *args[] = { (char *)"--userns", (char *)"--", (char *)"rm", (char *)"-rf",
-			 (char *)"--one-file-system", dir, NULL };
-	int code;
-
-	vlog("rootless: ns-enter --userns -- rm -rf %s (files of subordinate IDs)", dir);
-	code = run_tool("ns-enter", args, NULL, 0);
-	free(dir);
-	return code == 0 ? 0 : -1;
-}
-
-int remove_state(const char *name)
-{
-	char *dir = state_dir(name);
-	int ret = umount_rootfs(name);
-
-	/* rm_rf never crosses into another filesystem: if the rootfs is
-	 * still mounted, it fails there instead of emptying the layers. */
-	if (ret == 0)
-		ret = rm_rf(dir);
-	if (ret < 0 && store_rootless()) {
-		int err = errno;
-		if (remove_state_inside(name) == 0)
-			ret = 0;
-		else
-			errno = err;
-	}
-	free(dir);
-	return ret;
 }

@@ -4,14 +4,12 @@
  * the sibling tools (cg-limit, net-bridge, ns-enter, img-unpack) found next
  * to our own binary.
  *
- * A container's state directory holds:
+ * A container's runtime directory (see lifecycle.h for the lock, the
+ * state file and what lives on disk) also holds:
  *   config.json   what run was asked (image, command, network, ports...)
  *   supervisor    "PID STARTTIME" of the run process that waits for the chain
  *   pid           "PID STARTTIME" of the chain's first tool (cg-limit)
  *   exit          the chain's exit status, once it has ended
- *   log           stdout and stderr of a detached container
- *   rootfs/       the container's root: an overlayfs mount (or a copy)
- *   upper/ work/  the overlayfs writable layer and its work directory
  *   hostname      bind-mounted on /etc/hostname
  *   hosts resolv.conf   written by net-bridge (or by run without a bridge)
  */
@@ -94,11 +92,5 @@ int wait_command_started(pid_t chain, int *wstatus);
 /* Wait up to TIMEOUT_MS for PID to end (pidfd_open + poll, so it works for
  * a process that is not our child).  0 when gone, -1/ETIMEDOUT otherwise. */
 int wait_gone(pid_t pid, int timeout_ms);
-
-/* Unmount the container's rootfs when it is mounted.  0 or -1/errno. */
-int umount_rootfs(const char *name);
-
-/* Unmount the rootfs and remove the state directory. 0 or -1/errno. */
-int remove_state(const char *name);
 
 #endif

@@ -71,17 +71,20 @@ rootless_setup() {
 		skip "unprivileged user namespaces are disabled on this host"
 }
 
-# Nothing of container NAME is left: state directory, mount, cgroup, and
-# (in the throwaway host) veth, namespace file, nft rule.
+# Nothing of container NAME is left: runtime and disk directories, mount,
+# cgroup, and (in the throwaway host) veth, namespace file, nft rule.
 assert_nothing_left() {
 	local name=$1 mountinfo
 	[ ! -e "$MINIDOCK_RUN_DIR/$name" ] || fail "state directory $MINIDOCK_RUN_DIR/$name left"
+	[ ! -e "$MINIDOCK_LIB_DIR/containers/$name" ] ||
+		fail "disk directory $MINIDOCK_LIB_DIR/containers/$name left"
 	if [ -n "$HOLDER" ]; then
 		mountinfo=$(hns cat /proc/self/mountinfo)
 	else
 		mountinfo=$(cat /proc/self/mountinfo)
 	fi
-	! grep -q -- "$MINIDOCK_RUN_DIR" <<<"$mountinfo" || fail "a mount is left: $(grep -- "$MINIDOCK_RUN_DIR" <<<"$mountinfo")"
+	! grep -q -e "$MINIDOCK_RUN_DIR" -e "$MINIDOCK_LIB_DIR/containers" <<<"$mountinfo" ||
+		fail "a mount is left: $(grep -e "$MINIDOCK_RUN_DIR" -e "$MINIDOCK_LIB_DIR/containers" <<<"$mountinfo")"
 	[ -z "$(find /sys/fs/cgroup -type d -name "$name" 2>/dev/null)" ] ||
 		fail "cgroup left: $(find /sys/fs/cgroup -type d -name "$name")"
 	if [ -n "$HOLDER" ]; then
@@ -364,7 +367,7 @@ image_with() {
 	after=$(stat -c '%i %Y' $layers; ls "$MINIDOCK_LIB_DIR/layers/sha256")
 	assert_equal "$after" "$before"
 	# the write went to the first container's own layer, not the image's
-	[ -f "$MINIDOCK_RUN_DIR/$N/upper/etc/mine" ]
+	[ -f "$MINIDOCK_LIB_DIR/containers/$N/upper/etc/mine" ]
 	[ ! -e "$layers/etc/mine" ]
 	[ -e "$layers/etc/os-release" ]
 	run "$C" rm "$N"
@@ -447,13 +450,14 @@ image_with() {
 	assert_line sees-sleep
 	run "$C" exec "$N" cat /proc/1/cmdline
 	assert_success
-	for _ in $(seq 50); do grep -q hello "$MINIDOCK_RUN_DIR/$N/log" && break; sleep 0.05; done
+	for _ in $(seq 50); do grep -q hello "$MINIDOCK_LIB_DIR/containers/$N/log" && break; sleep 0.05; done
 	run "$C" logs "$N"
 	assert_output hello
 	run script -qec "$C exec -it $N sh -c 'test -t 0 && echo tty-in; stty size'" /dev/null
 	assert_output --partial tty-in
+	# as docker rm: each name it cannot remove is said, and the status is 1
 	run "$C" rm "$N"
-	assert_equal "$status" 125
+	assert_equal "$status" 1
 	assert_output --partial "still running"
 	run "$C" stop -t 5 "$N"
 	assert_success

@@ -37,7 +37,7 @@ setup() {
 teardown() {
 	# Cgroups a failed step may have left (the names the TP uses).
 	if [ -x "$MINIDOCK_BIN/cg-limit" ]; then
-		for name in tp-mem tp-pids tp-cpu tp-stats tp-vm tp-ct web tp-chaine; do
+		for name in tp-mem tp-pids tp-cpu tp-stats tp-vm tp-ct web tp-chaine tp-tue; do
 			"$MINIDOCK_BIN/cg-limit" --name "$name" --delete >/dev/null 2>&1 || true
 		done
 	fi

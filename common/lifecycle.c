@@ -1,0 +1,518 @@
+/*
+ * lifecycle.c - a container's life: claimed under a lock, its resources
+ * recorded before they are made, undone by whoever finds its run dead
+ * (see lifecycle.h).  Used by run and container.
+ *
+ * See flock(2), rename(2) (renameat2 RENAME_NOREPLACE), umount(2), and
+ * runc's libcontainer/container_linux.go (saveState: a temporary file,
+ * then rename).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lifecycle.h"
+#include "minidock.h"
+
+static const char *const phase_names[] = {
+	[LIFE_CREATING] = "creating", [LIFE_CREATED] = "created",
+	[LIFE_EXITED] = "exited", [LIFE_REMOVING] = "removing",
+};
+/* In the order they are made. */
+static const struct {
+	unsigned bit;
+	const char *name;
+} resource_names[] = {
+	{ LIFE_DISK, "disk" }, { LIFE_ROOTFS, "rootfs" },
+	{ LIFE_CGROUP, "cgroup" }, { LIFE_NETWORK, "network" },
+};
+#define N_RESOURCES (sizeof(resource_names) / sizeof(*resource_names))
+
+const char *life_phase_name(enum life_phase phase)
+{
+	return phase_names[phase];
+}
+
+char *disk_dir(const char *name)
+{
+	return xasprintf("%s/containers/%s", md_lib_dir(), name);
+}
+
+char *disk_file(const char *name, const char *file)
+{
+	return xasprintf("%s/containers/%s/%s", md_lib_dir(), name, file);
+}
+
+void life_test_point(void)
+{
+	static int count;
+	const char *stop = getenv("MINIDOCK_TEST_STOP_AT");
+
+	if (stop && atoi(stop) == ++count) {
+		vlog("MINIDOCK_TEST_STOP_AT=%s: kill(getpid(), SIGKILL)", stop);
+		raise(SIGKILL);
+	}
+}
+
+/* The state file anew, "state.new" renamed over "state": a reader (or a
+ * run killed mid-write) sees the old file or the new one, never half. */
+static int write_state(struct life *l)
+{
+	char *path = xasprintf("%s/state", l->dir), *tmp = xasprintf("%s/state.new", l->dir);
+	char text[64];
+	size_t i, len;
+	int ret, e;
+
+	len = (size_t)snprintf(text, sizeof(text), "%s\n", phase_names[l->phase]);
+	for (i = 0; i < N_RESOURCES; i++)
+		if (l->resources & resource_names[i].bit)
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n",
+						resource_names[i].name);
+	ret = write_file(tmp, text);
+	if (ret == 0)
+		ret = rename(tmp, path);
+	e = errno;
+	if (md_verbose) {
+		for (i = 0; i + 1 < len; i++)
+			if (text[i] == '\n')
+				text[i] = ' ';
+		text[len - 1] = '\0';
+		vlog("rename(\"%s/state.new\", \"state\"): %s", l->dir, text);
+	}
+	free(tmp);
+	free(path);
+	life_test_point();
+	errno = e;
+	return ret;
+}
+
+/* Parse a state file: its phase and resources.  -1/EINVAL when damaged. */
+static int parse_state(char *text, enum life_phase *phase, unsigned *resources)
+{
+	char *line, *save = NULL;
+	size_t i;
+	int first = 1;
+
+	*resources = 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (first) {
+			for (i = 0; i < sizeof(phase_names) / sizeof(*phase_names); i++)
+				if (!strcmp(line, phase_names[i]))
+					break;
+			if (i == sizeof(phase_names) / sizeof(*phase_names)) {
+				errno = EINVAL;
+				return -1;
+			}
+			*phase = (enum life_phase)i;
+			first = 0;
+			continue;
+		}
+		for (i = 0; i < N_RESOURCES; i++)
+			if (!strcmp(line, resource_names[i].name))
+				*resources |= resource_names[i].bit;
+	}
+	if (first) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+static int read_state(const char *dir, enum life_phase *phase, unsigned *resources)
+{
+	char *path = xasprintf("%s/state", dir), *text = read_file(path, NULL);
+	int ret = text ? parse_state(text, phase, resources) : -1;
+
+	free(text);
+	free(path);
+	return ret;
+}
+
+int life_claim(const char *name, enum life_phase phase, struct life *l)
+{
+	char *final = state_dir(name), *lock;
+	int e;
+
+	memset(l, 0, sizeof(*l));
+	l->lockfd = -1;
+	/* .NAME.PID.STARTTIME: whose it is, for prune_claims. */
+	l->dir = xasprintf("%s/.%s.%d.%llu", md_run_dir(), name, (int)getpid(),
+			   proc_start_time(getpid()));
+	if (mkdir_p(md_run_dir(), 0755) < 0)
+		goto fail;
+	if (mkdir(l->dir, 0700) < 0 && (errno != EEXIST || rm_rf(l->dir) < 0 ||
+					 mkdir(l->dir, 0700) < 0))
+		goto fail;
+	lock = xasprintf("%s/lock", l->dir);
+	l->lockfd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	free(lock);
+	/* Nobody knows this directory yet: the lock is ours at once. */
+	if (l->lockfd < 0 || flock(l->lockfd, LOCK_EX) < 0)
+		goto fail_dir;
+	l->name = xstrdup(name);
+	l->phase = phase;
+	if (write_state(l) < 0)
+		goto fail_dir;
+	vlog("mkdir + flock(LOCK_EX) + state \"%s\", then renameat2(\"%s\", RENAME_NOREPLACE)",
+	     phase_names[phase], final);
+	/* RENAME_NOREPLACE: fails if NAME exists, even as an empty directory
+	 * (rename(2) alone would replace that). */
+	if (renameat2(AT_FDCWD, l->dir, AT_FDCWD, final, RENAME_NOREPLACE) < 0 &&
+	    (errno != EINVAL || rename(l->dir, final) < 0)) {
+		if (errno == ENOTEMPTY)
+			errno = EEXIST;
+		goto fail_dir;
+	}
+	free(l->dir);
+	l->dir = final;
+	return 0;
+fail_dir:
+	e = errno;
+	rm_rf(l->dir);
+	errno = e;
+fail:
+	e = errno;
+	free(final);
+	life_release(l);
+	errno = e;
+	return -1;
+}
+
+int life_claim_new(const char *wanted, struct life *l)
+{
+	int tries;
+
+	if (wanted)
+		return life_claim(wanted, LIFE_CREATING, l);
+	for (tries = 0; tries < 100; tries++) {
+		char *name = random_name();
+		int r = name ? life_claim(name, LIFE_CREATING, l) : -1;
+		free(name);
+		if (r == 0 || errno != EEXIST)
+			return r;
+	}
+	return -1;      /* EEXIST: 100 names taken */
+}
+
+int life_make_disk(struct life *l)
+{
+	char *dir = disk_dir(l->name), *top = xasprintf("%s/containers", md_lib_dir());
+	int ret = -1;
+
+	if (life_record(l, LIFE_DISK) == 0 && mkdir_p(top, 0755) == 0 &&
+	    (mkdir(dir, 0700) == 0 || (errno == EEXIST && rm_rf(dir) == 0 && mkdir(dir, 0700) == 0)))
+		ret = 0;
+	free(top);
+	free(dir);
+	return ret;
+}
+
+int life_lock(const char *name, struct life *l)
+{
+	char *path = state_file(name, "lock");
+	struct stat a, b;
+	int e;
+
+	memset(l, 0, sizeof(*l));
+	l->dir = state_dir(name);
+	l->name = xstrdup(name);
+	/* No state file: not a container (net-bridge's net/ has a lock). */
+	if (read_state(l->dir, &l->phase, &l->resources) < 0 && errno == ENOENT)
+		goto fail;
+	l->lockfd = open(path, O_RDWR | O_CLOEXEC);
+	if (l->lockfd < 0)
+		goto fail;
+	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			errno = EBUSY;
+		goto fail;
+	}
+	/* Ours; but is it still NAME's lock?  Its remover may have unlinked it
+	 * (and a new run claimed NAME) between our open and our flock. */
+	if (fstat(l->lockfd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev) {
+		errno = ENOENT;
+		goto fail;
+	}
+	/* Unreadable: assume the worst, each undo tolerates what is not there. */
+	if (read_state(l->dir, &l->phase, &l->resources) < 0) {
+		l->phase = LIFE_CREATING;
+		l->resources = LIFE_ALL;
+	}
+	free(path);
+	return 0;
+fail:
+	e = errno;
+	free(path);
+	life_release(l);
+	errno = e;
+	return -1;
+}
+
+int life_peek(const char *name, enum life_phase *phase, unsigned *resources, int *held)
+{
+	char *dir = state_dir(name), *path = state_file(name, "lock");
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
+
+	*held = 0;
+	if (fd >= 0) {
+		/* A shared lock for an instant: a prune at this very moment
+		 * may skip this container, and the next one removes it. */
+		if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+			*held = errno == EWOULDBLOCK;
+		close(fd);
+		ret = read_state(dir, phase, resources);
+	}
+	free(path);
+	free(dir);
+	return ret;
+}
+
+int life_record(struct life *l, unsigned resources)
+{
+	l->resources |= resources;
+	return write_state(l);
+}
+
+int life_set_phase(struct life *l, enum life_phase phase)
+{
+	l->phase = phase;
+	return write_state(l);
+}
+
+/* TOOL --name NAME --delete: undo the step TOOL did for container NAME.
+ * QUIET: the tool says so when nothing is left, which may be fine. */
+static void delete_step(const char *tool, const char *name, int quiet)
+{
+	char *args[] = { (char *)"--name", (char *)name, (char *)"--delete", NULL };
+	int code = run_tool(tool, args, NULL, quiet);
+
+	vlog("%s --name %s --delete: exit %d", tool, name, code);
+}
+
+/* Unmount ROOTFS when it is mounted.  0 or -1 with errno. */
+static int umount_root(const char *rootfs)
+{
+	if (umount2(rootfs, UMOUNT_NOFOLLOW) == 0) {
+		vlog("umount2(\"%s\")", rootfs);
+		return 0;
+	}
+	/* EINVAL: not a mount point (never mounted, or already unmounted). */
+	if (errno == EINVAL || errno == ENOENT || (errno == EPERM && store_rootless()))
+		return 0;
+	if (errno != EBUSY)
+		return -1;
+	/* Still used (a process of a crashed chain holds it): detach it now,
+	 * the kernel frees it when unused. */
+	vlog("umount2(\"%s\", MNT_DETACH)", rootfs);
+	return umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
+}
+
+/*
+ * rm -rf DIR, never crossing into another filesystem (a root still
+ * mounted stops it rather than emptying an image's layers).  Rootless
+ * with a range (ns-enter(1), --userns), a user other than root inside may
+ * leave files the caller may not remove on the host (they belong to a
+ * subordinate ID: EACCES), while root of a user namespace with the same
+ * map may: so what is left is removed from there, ns-enter --userns --
+ * rm -rf DIR.
+ */
+static int remove_tree(const char *dir)
+{
+	char *args[] = { (char *)"--userns", (char *)"--", (char *)"rm", (char *)"-rf",
+			 (char *)"--one-file-system", (char *)dir, NULL };
+	int e;
+
+	vlog("rm -r %s", dir);
+	if (rm_rf(dir) == 0)
+		return 0;
+	e = errno;
+	if (!store_rootless())
+		return -1;
+	vlog("rootless: ns-enter --userns -- rm -rf %s (files of subordinate IDs)", dir);
+	if (run_tool("ns-enter", args, NULL, 0) == 0)
+		return 0;
+	errno = e;
+	return -1;
+}
+
+int life_undo(struct life *l, unsigned what, int quiet)
+{
+	unsigned todo = l->resources & what;
+	char *path;
+	int ret = 0;
+
+	if (todo & LIFE_NETWORK)
+		delete_step("net-bridge", l->name, quiet);
+	if (todo & LIFE_CGROUP)
+		delete_step("cg-limit", l->name, quiet);
+	l->resources &= ~(todo & (LIFE_NETWORK | LIFE_CGROUP));
+	if (todo & LIFE_ROOTFS) {
+		path = disk_file(l->name, "rootfs");
+		ret = umount_root(path);
+		free(path);
+		if (ret == 0)
+			l->resources &= ~LIFE_ROOTFS;
+	}
+	if (ret == 0 && (todo & LIFE_DISK)) {
+		path = disk_dir(l->name);
+		ret = remove_tree(path);
+		free(path);
+		if (ret == 0)
+			l->resources &= ~LIFE_DISK;
+	}
+	if (todo && write_state(l) < 0 && ret == 0)
+		ret = -1;
+	return ret;
+}
+
+int life_remove(struct life *l, int quiet)
+{
+	int ret, e;
+
+	if (life_set_phase(l, LIFE_REMOVING) < 0 || life_undo(l, LIFE_ALL, quiet) < 0)
+		ret = -1;
+	else
+		ret = remove_tree(l->dir);
+	e = errno;
+	life_release(l);        /* the lock too: the last thing held */
+	errno = e;
+	return ret;
+}
+
+void life_release(struct life *l)
+{
+	if (l->lockfd >= 0)
+		close(l->lockfd);
+	free(l->name);
+	free(l->dir);
+	memset(l, 0, sizeof(*l));
+	l->lockfd = -1;
+}
+
+int life_names(struct strv *names)
+{
+	DIR *d = opendir(md_run_dir());
+	struct dirent *de;
+	int e;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		char *state;
+		if (de->d_name[0] == '.' || !valid_name(de->d_name))
+			continue;
+		/* A state file: net-bridge's net/ has a lock, no state. */
+		state = state_file(de->d_name, "state");
+		if (access(state, F_OK) == 0)
+			strv_push(names, de->d_name);
+		free(state);
+	}
+	e = errno;
+	closedir(d);
+	errno = e;
+	return e ? -1 : 0;
+}
+
+/*
+ * Whether hidden directory NAME (.NAME.PID.STARTTIME) is a claim cut
+ * short: its lock is free, and it was taken (a state file is written
+ * only with the lock held), or its run is gone (killed between its mkdir
+ * and its flock).  FD: the lock, or -1.
+ */
+static int dead_claim(const char *dir, const char *name, int fd)
+{
+	const char *dot = strrchr(name, '.');
+	char *state = xasprintf("%s/state", dir);
+	unsigned long long start = 0;
+	int pid = 0, dead;
+
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		free(state);
+		return 0;
+	}
+	dead = access(state, F_OK) == 0;
+	if (!dead && dot && dot > name) {
+		const char *p = dot - 1;
+		while (p > name && *p != '.')
+			p--;
+		if (sscanf(p, ".%d.%llu", &pid, &start) == 2)
+			dead = pid <= 0 || proc_start_time(pid) != start;
+	}
+	free(state);
+	return dead;
+}
+
+/* Hidden directories of claims whose run died before the rename: only a
+ * lock and a state, no resource yet. */
+static int prune_claims(void)
+{
+	DIR *d = opendir(md_run_dir());
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL) {
+		char *dir, *lock;
+		int fd;
+		if (de->d_name[0] != '.' || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		dir = xasprintf("%s/%s", md_run_dir(), de->d_name);
+		lock = xasprintf("%s/lock", dir);
+		fd = open(lock, O_RDONLY | O_CLOEXEC);
+		if (dead_claim(dir, de->d_name, fd) && remove_tree(dir) < 0)
+			ret = -1;
+		if (fd >= 0)
+			close(fd);
+		free(lock);
+		free(dir);
+	}
+	closedir(d);
+	return ret;
+}
+
+int life_prune_leftovers(struct strv *removed)
+{
+	char *top = xasprintf("%s/containers", md_lib_dir());
+	int ret = prune_claims(), first = ret < 0 ? errno : 0;
+	struct dirent *de;
+	DIR *d = opendir(top);
+
+	if (!d && errno != ENOENT && !first)
+		first = errno;
+	while (d && (de = readdir(d)) != NULL) {
+		struct life l;
+		struct stat st;
+		char *rundir;
+		if (de->d_name[0] == '.' || !valid_name(de->d_name))
+			continue;
+		rundir = state_dir(de->d_name);
+		/* Its runtime state is gone: claim the name, then remove. */
+		if (lstat(rundir, &st) < 0 && errno == ENOENT &&
+		    life_claim(de->d_name, LIFE_REMOVING, &l) == 0) {
+			vlog("%s/%s: no runtime state (a reboot?): removing it", top, de->d_name);
+			if (life_record(&l, LIFE_DISK | LIFE_ROOTFS) < 0 || life_remove(&l, 1) < 0) {
+				if (!first)
+					first = errno;
+				life_release(&l);
+			} else {
+				strv_push(removed, de->d_name);
+			}
+		}
+		free(rundir);
+	}
+	if (d)
+		closedir(d);
+	free(top);
+	errno = first;
+	return first ? -1 : 0;
+}
