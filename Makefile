@@ -23,6 +23,7 @@ LIBS_img-unpack = -larchive -ljansson -lcrypto
 LIBS_net-bridge = -lmnl          # and libnftables, by dlopen(3): see common/nft.c
 LIBS_run        = -ljansson
 LIBS_container  = -ljansson
+LIBS_img-build  = -larchive -ljansson -lcrypto -lz
 
 # The tools that start every container and then wait beside it are linked
 # statically, where Debian ships the .a files (not for libmnl, libnftables):
