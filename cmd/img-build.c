@@ -108,15 +108,15 @@ int main(int argc, char **argv)
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		die("getrandom");
 	snprintf(b.name, sizeof(b.name), "build-%08x", rnd);
-	b.blobs = xasprintf("%s/blobs/sha256", md_lib_dir());
-	if (mkdir_p(b.blobs, 0755) < 0)
-		die("mkdir -p %s", b.blobs);
 	/* Ctrl-C: seen between steps (and passed on to a RUN), so that the
 	 * cleanup always runs. */
 	if (block_forwarded_signals() < 0)
 		die("sigprocmask");
 
 	read_dockerfile(&b);
+	b.blobs = xasprintf("%s/blobs/sha256", md_lib_dir());
+	if (mkdir_p(b.blobs, 0755) < 0)
+		die("mkdir -p %s", b.blobs);
 	for (size_t i = 0; i < b.df.n; i++) {
 		const struct df_instr *in = &b.df.v[i];
 		struct timespec t0, t1;
@@ -216,6 +216,16 @@ static void words_of(struct build *b, const struct df_instr *in, int split, stru
 	}
 }
 
+/* The times of a layer are part of it: a build with another epoch is
+ * another build for the cache. */
+static const char *epoch_key(struct build *b)
+{
+	static char text[32];
+
+	snprintf(text, sizeof(text), "epoch %lld", (long long)b->epoch);
+	return text;
+}
+
 /* 2. FROM: the base image, found as `run` finds it (runimage.h); each of
  * its layers tarred once into a blob, for -o.  scratch: nothing. */
 static void from_image(struct build *b, const struct df_instr *in)
@@ -231,7 +241,7 @@ static void from_image(struct build *b, const struct df_instr *in)
 	strv_free(&b->args);
 	if (!strcmp(w.v[0], "scratch")) {
 		imgw_init(&b->img, NULL, b->blobs, b->epoch);
-		cache_key("", "FROM scratch", b->key);
+		cache_key(epoch_key(b), "FROM scratch", b->key);
 		printf(" ---> scratch: an empty image\n");
 		strv_free(&w);
 		return;
@@ -240,18 +250,18 @@ static void from_image(struct build *b, const struct df_instr *in)
 		die_x("%s:%d: FROM %s: %s", b->o->file, in->line, w.v[0], why);
 	imgw_init(&b->img, base.config, b->blobs, b->epoch);
 	id = json_dumps(base.config, JSON_COMPACT | JSON_SORT_KEYS);
-	cache_key("", id ? id : "", b->key);
+	cache_key(epoch_key(b), id ? id : "", b->key);
 	free(id);
 	for (size_t i = 0; i < base.layers.n; i++) {
 		const char *dir = base.layers.v[i], *hex = strrchr(dir, '/') + 1;
 		char *diff_id = xasprintf("sha256:%s", hex), *what;
 		struct layer_blob blob;
 
-		if (!cache_blob_of(diff_id, &blob)) {
+		if (!cache_blob_of(diff_id, b->epoch, &blob)) {
 			vlog("layer %s: tarred once, for the image's manifest", dir);
 			if (layer_write(dir, b->blobs, b->epoch, &blob, &why) < 0)
 				die_x("FROM %s: layer %s: %s", w.v[0], dir, why);
-			if (cache_record_blob_of(diff_id, &blob) < 0)
+			if (cache_record_blob_of(diff_id, b->epoch, &blob) < 0)
 				warn_errno("%s/build/blob-of: cannot record it", md_lib_dir());
 		}
 		what = xasprintf("FROM %s (layer %zu)", w.v[0], i + 1);
@@ -333,7 +343,7 @@ static void commit_layer(struct build *b, const char *created_by, const char *ke
 	vlog("rename(\"%s\", \"%s\"): the upper directory is the layer", upper, dir);
 	if (rename(upper, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)
 		die("rename %s %s", upper, dir);
-	if (cache_record_blob_of(blob.diff_id, &blob) < 0 ||
+	if (cache_record_blob_of(blob.diff_id, b->epoch, &blob) < 0 ||
 	    cache_record(b->key, key, created_by, content, &blob) < 0)
 		warn_errno("%s/build: the cache not recorded", md_lib_dir());
 	printf(" ---> layer %.19s: %llu entries, %lld bytes gzip'd\n", blob.diff_id,

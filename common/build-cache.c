@@ -144,9 +144,10 @@ int cache_record(const char *parent, const char *key, const char *instruction,
 	return r;
 }
 
-int cache_blob_of(const char *diff_id, struct layer_blob *b)
+int cache_blob_of(const char *diff_id, int64_t epoch, struct layer_blob *b)
 {
-	char *path = xasprintf("%s/build/blob-of/%s", md_lib_dir(), diff_id + 7);
+	char *path = xasprintf("%s/build/blob-of/%s.%lld", md_lib_dir(), diff_id + 7,
+			       (long long)epoch);
 	json_t *j = json_load_file(path, 0, NULL);
 	int ok = j && blob_from_json(j, b, 0);
 
@@ -155,9 +156,10 @@ int cache_blob_of(const char *diff_id, struct layer_blob *b)
 	return ok;
 }
 
-int cache_record_blob_of(const char *diff_id, const struct layer_blob *b)
+int cache_record_blob_of(const char *diff_id, int64_t epoch, const struct layer_blob *b)
 {
-	char *path = xasprintf("%s/build/blob-of/%s", md_lib_dir(), diff_id + 7);
+	char *path = xasprintf("%s/build/blob-of/%s.%lld", md_lib_dir(), diff_id + 7,
+			       (long long)epoch);
 	json_t *j = blob_json(b);
 	int r = save(path, j);
 

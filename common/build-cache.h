@@ -9,11 +9,13 @@
  * md_lib_dir()/build/cache/<parent>/<key>, a JSON file:
  *   {"instruction": "RUN echo hi", "content": "", "diff_id": ..., "digest": ..., "size": ...}
  * Also kept: the blob (tar.gz) written for each stored layer directory,
- * in md_lib_dir()/build/blob-of/<diff_id>, so a base image's layers are
+ * in md_lib_dir()/build/blob-of/<diff_id>.<epoch>, so a base image's layers are
  * tarred once.
  */
 #ifndef MINIDOCK_BUILD_CACHE_H
 #define MINIDOCK_BUILD_CACHE_H
+
+#include <stdint.h>
 
 #include "digest.h"
 #include "layer-write.h"
@@ -33,10 +35,10 @@ int cache_lookup(const char *parent, const char *key, const char *instruction,
 int cache_record(const char *parent, const char *key, const char *instruction,
 		 const char *content, const struct layer_blob *b);
 
-/* The blob written for the stored layer directory DIFF_ID: 1, or 0 (not
- * written yet); record one. */
-int cache_blob_of(const char *diff_id, struct layer_blob *b);
-int cache_record_blob_of(const char *diff_id, const struct layer_blob *b);
+/* The blob written for the stored layer directory DIFF_ID, its times
+ * clamped to EPOCH: 1, or 0 (not written yet); record one. */
+int cache_blob_of(const char *diff_id, int64_t epoch, struct layer_blob *b);
+int cache_record_blob_of(const char *diff_id, int64_t epoch, const struct layer_blob *b);
 
 /* md_lib_dir()/layers/sha256/<hex> and md_lib_dir()/blobs/sha256/<hex>
  * of a digest, malloc'd. */

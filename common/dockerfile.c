@@ -131,7 +131,8 @@ static int exec_form(const char *text, struct strv *words)
 }
 
 /* Check one instruction, its flags out of its text; 0 or -1 with *WHY. */
-static int check_instr(struct df_instr *in, const char *file, size_t count, char **why)
+static int check_instr(struct df_instr *in, const char *file, size_t count, int *froms,
+		       char **why)
 {
 	size_t k, nwords;
 	struct strv w = { 0 };
@@ -149,7 +150,7 @@ static int check_instr(struct df_instr *in, const char *file, size_t count, char
 	if (count == 0 && strcmp(in->keyword, "FROM") && strcmp(in->keyword, "ARG"))
 		return fail(why, "%s:%d: %s: a Dockerfile starts with FROM (or ARG)", file,
 			    in->line, in->keyword);
-	if (count > 0 && !strcmp(in->keyword, "FROM"))
+	if (!strcmp(in->keyword, "FROM") && (*froms)++ > 0)
 		return fail(why, "%s:%d: FROM: a second FROM (a multi-stage build) is not "
 			    "supported by img-build", file, in->line);
 	/* Flags: "--name=value" words before the arguments. */
@@ -203,7 +204,7 @@ static int check_instr(struct df_instr *in, const char *file, size_t count, char
 int df_parse(const char *text, const char *file, struct dockerfile *df, char **why)
 {
 	char *copy = xstrdup(text), *line, *next;
-	int lineno = 0, top = 1, start = 0;
+	int lineno = 0, top = 1, start = 0, froms = 0;
 	char *acc = NULL;
 
 	memset(df, 0, sizeof(*df));
@@ -259,18 +260,16 @@ int df_parse(const char *text, const char *file, struct dockerfile *df, char **w
 			acc = NULL;
 			df->v = xrealloc(df->v, (df->n + 1) * sizeof(*df->v));
 			df->v[df->n++] = in;
-			if (check_instr(&df->v[df->n - 1], file, df->n - 1, why) < 0)
+			if (check_instr(&df->v[df->n - 1], file, df->n - 1, &froms, why) < 0)
 				goto fail;
 		}
 	}
 	free(copy);
-	if (df->n == 0)
-		return fail(why, "%s: no instruction (a Dockerfile starts with FROM)", file);
-	for (size_t i = 0; i < df->n; i++)
-		if (!strcmp(df->v[i].keyword, "FROM"))
-			return 0;
-	df_free(df);
-	return fail(why, "%s: no FROM instruction", file);
+	if (froms == 0) {
+		df_free(df);
+		return fail(why, "%s: no FROM instruction", file);
+	}
+	return 0;
 fail:
 	free(acc);
 	free(copy);

@@ -249,8 +249,10 @@ static char *index_json(const struct imgw *w, const char *name, const char *ref)
 	char *text;
 
 	json_object_set_new(d, "annotations",
-			    json_pack("{s:s, s:s}", "io.containerd.image.name", name,
-				      "org.opencontainers.image.ref.name", ref));
+			    json_pack("{s:s}", "org.opencontainers.image.ref.name", ref));
+	if (name)
+		json_object_set_new(json_object_get(d, "annotations"), "io.containerd.image.name",
+				    json_string(name));
 	idx = json_pack("{s:i, s:s, s:[o]}", "schemaVersion", 2, "mediaType",
 			"application/vnd.oci.image.index.v1+json", "manifests", d);
 	text = json_dumps(idx, JSON_COMPACT);
@@ -269,8 +271,11 @@ static char *docker_manifest(const struct imgw *w, const char *name)
 	for (size_t i = 0; i < w->nlayers; i++)
 		json_array_append_new(layers, json_sprintf("blobs/sha256/%s",
 							   w->layers[i].digest + 7));
-	m = json_pack("[{s:s++, s:[s], s:o}]", "Config", "blobs/sha256/", w->config_digest + 7,
-		      "RepoTags", name, "Layers", layers);
+	m = json_pack("[{s:s+, s:[], s:o}]", "Config", "blobs/sha256/", w->config_digest + 7,
+		      "RepoTags", "Layers", layers);
+	if (name)
+		json_array_append_new(json_object_get(json_array_get(m, 0), "RepoTags"),
+				      json_string(name));
 	text = json_dumps(m, JSON_COMPACT);
 	json_decref(m);
 	if (!text)
