@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "build-cache.h"
+#include "build-config.h"
 #include "build-context.h"
 #include "chain.h"
 #include "containers.h"
@@ -59,28 +60,22 @@
 #include "overlay.h"
 #include "runimage.h"
 
-struct options {
-	const char *context, *file, *tag, *output, *network;
-	char *default_file;         /* CONTEXT/Dockerfile, when no -f */
-	struct strv build_args;     /* NAME=VALUE */
-	int no_cache;
-};
 
 /* The build as it goes. */
 struct build {
-	struct options *o;
+	struct build_options *o;
+	struct build_vars vars;     /* $NAME: the image's ENV, the ARGs */
 	struct dockerfile df;
 	struct build_context ctx;
 	struct imgw img;            /* the image so far: config, layers, history */
 	struct strv layers;         /* its layer directories, lowest first */
-	struct strv args;           /* ARG NAME=VALUE in scope */
 	char key[DIGEST_LEN];       /* the cache key of the last step */
 	char *blobs;                /* md_lib_dir()/blobs/sha256 */
 	int64_t epoch;              /* every time in the image: SOURCE_DATE_EPOCH or 0 */
 	char name[24];              /* build-<hex>: its state, its cgroup */
 };
 
-static void parse_args(int argc, char **argv, struct options *o);
+static void parse_args(int argc, char **argv, struct build_options *o);
 static void read_dockerfile(struct build *b);
 static void from_image(struct build *b, const struct df_instr *in);
 static void run_step(struct build *b, const struct df_instr *in);
@@ -90,7 +85,7 @@ static void write_image(struct build *b);
 
 int main(int argc, char **argv)
 {
-	struct options o;
+	struct build_options o;
 	struct build b = { .o = &o };
 	const char *epoch = getenv("SOURCE_DATE_EPOCH");
 	unsigned long long e = 0;
@@ -122,8 +117,11 @@ int main(int argc, char **argv)
 		struct timespec t0, t1;
 		sigset_t pending;
 
-		printf("Step %zu/%zu : %s %s\n", i + 1, b.df.n, in->keyword, in->text);
+		char *text = df_text(in);
+
+		printf("Step %zu/%zu : %s\n", i + 1, b.df.n, text);
 		fflush(stdout);
+		free(text);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (!strcmp(in->keyword, "FROM"))
 			from_image(&b, in);
@@ -146,9 +144,8 @@ int main(int argc, char **argv)
 	df_free(&b.df);
 	ctx_close(&b.ctx);
 	strv_free(&b.layers);
-	strv_free(&b.args);
-	strv_free(&o.build_args);
-	free(o.default_file);
+	strv_free(&b.vars.args);
+	buildopts_free(&o);
 	free(b.blobs);
 	return 0;
 }
@@ -183,6 +180,8 @@ static void read_dockerfile(struct build *b)
 		die("%s", path);
 	if (df_parse(text, path, &b->df, &why) < 0)
 		die_x("%s", why);
+	b->vars = (struct build_vars){ .build_args = &b->o->build_args, .escape = b->df.escape,
+				       .file = path };
 	if (ctx_open(&b->ctx, b->o->context, &why) < 0)
 		die_x("%s", why);
 	if (atexit(clean_up) != 0)
@@ -190,30 +189,13 @@ static void read_dockerfile(struct build *b)
 	free(text);
 }
 
-/* $NAME in an instruction: ENV first, then ARG (as docker). */
-static const char *lookup(const char *name, void *arg)
-{
-	struct build *b = arg;
-	size_t n = strlen(name);
-	const char *v = b->img.config ? imgw_getenv(&b->img, name) : NULL;
-
-	for (size_t i = 0; !v && i < b->args.n; i++)
-		if (!strncmp(b->args.v[i], name, n) && b->args.v[i][n] == '=')
-			v = b->args.v[i] + n + 1;
-	return v;
-}
-
-/* The words of IN, $NAME replaced (the JSON form: as written). */
+/* The words of IN, $NAME replaced (build-config.c). */
 static void words_of(struct build *b, const struct df_instr *in, int split, struct strv *w)
 {
 	char *why = NULL;
 
-	if (in->json) {
-		for (size_t i = 0; i < in->words.n; i++)
-			strv_push(w, in->words.v[i]);
-	} else if (df_words(in->text, b->df.escape, lookup, b, split, w, &why) < 0) {
-		die_x("%s:%d: %s: %s", b->o->file, in->line, in->keyword, why);
-	}
+	if (bvars_words(&b->vars, in, split, w, &why) < 0)
+		die_x("%s", why);
 }
 
 /* The times of a layer are part of it: a build with another epoch is
@@ -227,7 +209,7 @@ static const char *epoch_key(struct build *b)
 }
 
 /* 2. FROM: the base image, found as `run` finds it (runimage.h); each of
- * its layers tarred once into a blob, for -o.  scratch: nothing. */
+ * its layers tarred once into a blob (build-cache.c).  scratch: nothing. */
 static void from_image(struct build *b, const struct df_instr *in)
 {
 	struct run_image base = { 0 };
@@ -237,10 +219,9 @@ static void from_image(struct build *b, const struct df_instr *in)
 	words_of(b, in, 1, &w);
 	if (w.n == 3 && strcasecmp(w.v[1], "AS"))
 		die_x("%s:%d: FROM: expected IMAGE [AS NAME]", b->o->file, in->line);
-	/* ARGs before FROM are for FROM only (until declared again). */
-	strv_free(&b->args);
 	if (!strcmp(w.v[0], "scratch")) {
 		imgw_init(&b->img, NULL, b->blobs, b->epoch);
+		bvars_from(&b->vars, &b->img);
 		cache_key(epoch_key(b), "FROM scratch", b->key);
 		printf(" ---> scratch: an empty image\n");
 		strv_free(&w);
@@ -249,27 +230,20 @@ static void from_image(struct build *b, const struct df_instr *in)
 	if (runimage_find(w.v[0], 0, &base, &why) < 0)
 		die_x("%s:%d: FROM %s: %s", b->o->file, in->line, w.v[0], why);
 	imgw_init(&b->img, base.config, b->blobs, b->epoch);
+	bvars_from(&b->vars, &b->img);
 	id = json_dumps(base.config, JSON_COMPACT | JSON_SORT_KEYS);
 	cache_key(epoch_key(b), id ? id : "", b->key);
 	free(id);
 	for (size_t i = 0; i < base.layers.n; i++) {
-		const char *dir = base.layers.v[i], *hex = strrchr(dir, '/') + 1;
-		char *diff_id = xasprintf("sha256:%s", hex), *what;
 		struct layer_blob blob;
+		char *what = xasprintf("FROM %s (layer %zu)", w.v[0], i + 1);
 
-		if (!cache_blob_of(diff_id, b->epoch, &blob)) {
-			vlog("layer %s: tarred once, for the image's manifest", dir);
-			if (layer_write(dir, b->blobs, b->epoch, &blob, &why) < 0)
-				die_x("FROM %s: layer %s: %s", w.v[0], dir, why);
-			if (cache_record_blob_of(diff_id, b->epoch, &blob) < 0)
-				warn_errno("%s/build/blob-of: cannot record it", md_lib_dir());
-		}
-		what = xasprintf("FROM %s (layer %zu)", w.v[0], i + 1);
+		if (cache_base_blob(base.layers.v[i], b->epoch, b->blobs, &blob, &why) < 0)
+			die_x("FROM %s: %s", w.v[0], why);
 		imgw_add_layer(&b->img, &blob, what);
-		strv_push(&b->layers, dir);
+		strv_push(&b->layers, base.layers.v[i]);
 		cache_key(b->key, blob.diff_id, b->key);
 		free(what);
-		free(diff_id);
 	}
 	printf(" ---> %s: %zu layer%s\n", w.v[0], base.layers.n, base.layers.n == 1 ? "" : "s");
 	runimage_free(&base);
@@ -317,6 +291,19 @@ static void mount_step(struct build *b)
 	strv_free(&lower);
 }
 
+/* The image gets layer BLOB (its directory in the store), made by the
+ * step KEY. */
+static void add_layer(struct build *b, const struct layer_blob *blob, const char *created_by,
+		      const char *key)
+{
+	char *dir = cache_layer_dir(blob->diff_id);
+
+	imgw_add_layer(&b->img, blob, created_by);
+	strv_push(&b->layers, dir);
+	memcpy(b->key, key, DIGEST_LEN);
+	free(dir);
+}
+
 /*
  * The step is done: unmount; its upper directory becomes the layer
  * (tarred, and renamed into the store as md_lib_dir()/layers/sha256/
@@ -348,9 +335,7 @@ static void commit_layer(struct build *b, const char *created_by, const char *ke
 		warn_errno("%s/build: the cache not recorded", md_lib_dir());
 	printf(" ---> layer %.19s: %llu entries, %lld bytes gzip'd\n", blob.diff_id,
 	       (unsigned long long)blob.entries, (long long)blob.size);
-	imgw_add_layer(&b->img, &blob, created_by);
-	strv_push(&b->layers, dir);
-	memcpy(b->key, key, DIGEST_LEN);
+	add_layer(b, &blob, created_by, key);
 	free(dir);
 	free(upper);
 	clean_up();
@@ -361,7 +346,7 @@ static void commit_layer(struct build *b, const char *created_by, const char *ke
 static int cached(struct build *b, const char *key, const char *what, const char *content)
 {
 	struct layer_blob blob;
-	char *reason = NULL, *dir;
+	char *reason = NULL;
 	int hit = 0;
 
 	if (b->o->no_cache)
@@ -371,14 +356,10 @@ static int cached(struct build *b, const char *key, const char *what, const char
 	free(reason);
 	if (!hit)
 		return 0;
-	dir = cache_layer_dir(blob.diff_id);
 	printf(" ---> Using cache: layer %.19s\n", blob.diff_id);
 	vlog("cached: the same parent and instruction%s made layer %s", content[0] ?
 	     " and the same files" : "", blob.diff_id);
-	imgw_add_layer(&b->img, &blob, what);
-	strv_push(&b->layers, dir);
-	memcpy(b->key, key, DIGEST_LEN);
-	free(dir);
+	add_layer(b, &blob, what, key);
 	return 1;
 }
 
@@ -388,6 +369,17 @@ static int cached(struct build *b, const char *key, const char *what, const char
 static const char *const mount_points[] = {
 	"etc/hosts", "etc/resolv.conf", "etc/hostname", "etc", "dev", "proc", "sys", NULL,
 };
+
+static void note_mount_points(int existed[])
+{
+	struct stat st;
+
+	for (size_t i = 0; mount_points[i]; i++) {
+		char *p = xasprintf("%s/%s", merged, mount_points[i]);
+		existed[i] = lstat(p, &st) == 0;
+		free(p);
+	}
+}
 
 static void remove_mount_points(const int existed[])
 {
@@ -417,29 +409,19 @@ static int run_container(struct build *b, const struct strv *cmd)
 	struct strv env = { 0 }, envp = { 0 };
 	struct chain chain;
 	struct chain_args a;
-	char *user = NULL, *why = NULL;
-	json_t *v;
-	size_t i;
+	char *user = NULL, *why = NULL, *dir;
 	pid_t pid;
 	int code, devnull;
 
-	json_array_foreach(json_object_get(b->img.config, "Env"), i, v)
-		strv_push(&env, json_string_value(v));
-	for (i = 0; i < b->args.n; i++) {   /* ARGs are RUN's variables too */
-		char *name = xstrdup(b->args.v[i]);
-		*strchr(name, '=') = '\0';
-		if (!imgw_getenv(&b->img, name))
-			strv_push(&env, b->args.v[i]);
-		free(name);
-	}
-	if (!imgw_getenv(&b->img, "PATH"))
-		strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	bvars_run_env(&b->vars, &env);
 	if (spec && !(user = runimage_user(merged, spec, &why)))
 		die_x("USER %s: %s", spec, why);
 	runimage_home(merged, user, &env);
 	ro.workdir = imgw_getstring(&b->img, "WorkingDir");
-	if (mkdir_p(md_run_dir(), 0755) < 0 || mkdir(state_dir(b->name), 0700) < 0)
-		die("mkdir %s/%s", md_run_dir(), b->name);
+	dir = state_dir(b->name);
+	if (mkdir_p(md_run_dir(), 0755) < 0 || mkdir(dir, 0700) < 0)
+		die("mkdir %s", dir);
+	free(dir);
 	state_name = b->name;
 	if (container_write_etc(b->name, ro.network, b->name) < 0)
 		die("write %s/%s: the files of its /etc", md_run_dir(), b->name);
@@ -475,7 +457,6 @@ static void run_step(struct build *b, const struct df_instr *in)
 	struct strv cmd = { 0 };
 	int existed[sizeof(mount_points) / sizeof(*mount_points)] = { 0 };
 	char key[DIGEST_LEN], *what;
-	struct stat st;
 	int code;
 
 	if (in->json) {
@@ -485,20 +466,11 @@ static void run_step(struct build *b, const struct df_instr *in)
 		strv_push(&cmd, "-c");
 		strv_push(&cmd, in->text);
 	}
-	what = xasprintf("RUN %s", in->json ? in->text : "/bin/sh -c ");
-	if (!in->json) {
-		char *w = xasprintf("%s%s", what, in->text);
-		free(what);
-		what = w;
-	}
+	what = xasprintf("RUN %s%s", in->json ? "" : "/bin/sh -c ", in->text);
 	cache_key(b->key, what, key);
 	if (!cached(b, key, what, "")) {
 		mount_step(b);
-		for (size_t i = 0; mount_points[i]; i++) {
-			char *p = xasprintf("%s/%s", merged, mount_points[i]);
-			existed[i] = lstat(p, &st) == 0;
-			free(p);
-		}
+		note_mount_points(existed);
 		code = run_container(b, &cmd);
 		if (code != 0) {
 			/* As docker build: the step named, its status passed on. */
@@ -518,295 +490,95 @@ static void run_step(struct build *b, const struct df_instr *in)
  * is another step. */
 static void copy_step(struct build *b, const struct df_instr *in)
 {
-	struct copy_opts co = { .extract = !strcmp(in->keyword, "ADD") };
-	struct strv w = { 0 }, patterns = { 0 }, sources = { 0 };
-	const char *chown_spec = NULL, *workdir = imgw_getstring(&b->img, "WorkingDir");
-	char content[DIGEST_LEN], key[DIGEST_LEN], *what, *dest, *why = NULL, *user, *k;
-	int rootfd;
+	const char *workdir = imgw_getstring(&b->img, "WorkingDir"), *chown_spec = NULL;
+	struct strv w = { 0 }, sources = { 0 };
+	char content[DIGEST_LEN], key[DIGEST_LEN], *what = df_text(in), *dest, *why, *k;
+	int add = !strcmp(in->keyword, "ADD");
 
 	for (size_t i = 0; i < in->flags.n; i++)
 		if (!strncmp(in->flags.v[i], "--chown=", 8))
 			chown_spec = in->flags.v[i] + 8;
 	words_of(b, in, 1, &w);
-	for (size_t i = 0; i + 1 < w.n; i++) {
-		if (co.extract && strstr(w.v[i], "://"))
+	dest = w.v[--w.n];      /* the sources stay in W */
+	w.v[w.n] = NULL;
+	for (size_t i = 0; add && i < w.n; i++)
+		if (strstr(w.v[i], "://"))
 			die_x("%s:%d: ADD %s: a URL is not supported by img-build (a build step "
 			      "has no network by default): download it, then COPY it",
 			      b->o->file, in->line, w.v[i]);
-		strv_push(&patterns, w.v[i]);
-	}
-	if (ctx_sources(&b->ctx, &patterns, &sources, &why) < 0 ||
+	if (ctx_sources(&b->ctx, &w, &sources, &why) < 0 ||
 	    ctx_digest(&b->ctx, &sources, content, &why) < 0)
 		die_x("%s:%d: %s: %s", b->o->file, in->line, in->keyword, why);
-	/* A relative DEST is relative to WORKDIR. */
-	dest = w.v[w.n - 1][0] == '/' ? xstrdup(w.v[w.n - 1])
-		: xasprintf("%s/%s", workdir ? workdir : "", w.v[w.n - 1]);
-	what = xasprintf("%s %s%s%s", in->keyword, chown_spec ? "--chown=" : "",
-			 chown_spec ? chown_spec : "", in->text);
-	if (chown_spec) {
-		char *w2 = xasprintf("%s %s %s", in->keyword, in->flags.v[0], in->text);
-		free(what);
-		what = w2;
-	}
 	k = xasprintf("%s\n%s", what, content);
 	cache_key(b->key, k, key);
 	free(k);
 	if (!cached(b, key, what, content)) {
 		mount_step(b);
-		/* --chown=USER[:GROUP], by name in the image's /etc/passwd. */
-		if (chown_spec) {
-			if (!(user = runimage_user(merged, chown_spec, &why)))
-				die_x("%s:%d: %s: %s", b->o->file, in->line, in->keyword, why);
-			co.uid = (uid_t)strtoul(user, &k, 10);
-			co.gid = strchr(chown_spec, ':') ? (gid_t)strtoul(k + 1, NULL, 10)
-							  : (gid_t)co.uid;
-			free(user);
-		}
-		if ((rootfd = open(merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-			die("open %s", merged);
+		/* A relative DEST is relative to WORKDIR. */
+		k = dest[0] == '/' ? xstrdup(dest) : xasprintf("%s/%s", workdir ? workdir : "", dest);
 		vlog("%s: %zu source%s into %s, each path resolved by openat2(RESOLVE_IN_ROOT)",
-		     in->keyword, sources.n, sources.n == 1 ? "" : "s", dest);
-		if (ctx_copy(&b->ctx, &sources, rootfd, dest, &co, &why) < 0)
+		     in->keyword, sources.n, sources.n == 1 ? "" : "s", k);
+		if (ctx_copy(&b->ctx, &sources, merged, k, chown_spec, add, &why) < 0)
 			die_x("%s:%d: %s: %s", b->o->file, in->line, in->keyword, why);
-		close(rootfd);
+		free(k);
 		commit_layer(b, what, key, content);
 	}
-	free(what);
 	free(dest);
+	free(what);
 	strv_free(&sources);
-	strv_free(&patterns);
 	strv_free(&w);
-}
-
-/* ARG NAME[=DEFAULT]: --build-arg NAME=VALUE wins. */
-static char *declare_arg(struct build *b, const char *decl)
-{
-	size_t n = strcspn(decl, "=");
-	const char *value = decl[n] ? decl + n + 1 : NULL;
-	char *arg;
-
-	for (size_t i = 0; i < b->o->build_args.n; i++)
-		if (!strncmp(b->o->build_args.v[i], decl, n) && b->o->build_args.v[i][n] == '=')
-			value = b->o->build_args.v[i] + n + 1;
-	if (!value)
-		return xasprintf("%.*s", (int)n, decl);    /* declared, unset */
-	arg = xasprintf("%.*s=%s", (int)n, decl, value);
-	strv_push(&b->args, arg);
-	return arg;
 }
 
 /* ENV, ARG, WORKDIR, USER, CMD, ENTRYPOINT, EXPOSE, LABEL, VOLUME,
- * STOPSIGNAL, MAINTAINER: the config only, a history entry, no layer. */
+ * STOPSIGNAL, MAINTAINER: the config only (build-config.c), a history
+ * entry, no layer. */
 static void set_config(struct build *b, const struct df_instr *in)
 {
-	const char *k = in->keyword;
-	struct strv w = { 0 };
-	char *what = xasprintf("%s %s", k, in->text), *key_text = NULL;
+	char *what = df_text(in), *key = NULL, *why = NULL;
 
-	if (!strcmp(k, "ARG")) {
-		words_of(b, in, 1, &w);
-		key_text = xasprintf("ARG %s", declare_arg(b, w.v[0]));
-	} else if (!strcmp(k, "ENV") && !strchr(in->text, '=')) {
-		/* ENV NAME VALUE, the older form: the rest of the line. */
-		struct df_instr rest = *in;
-		size_t n = strcspn(in->text, " \t");
-		char *name = xasprintf("%.*s", (int)n, in->text);
-		rest.text = in->text + n;
-		words_of(b, &rest, 0, &w);
-		imgw_env(&b->img, name, w.v[0]);
-		free(name);
-	} else if (!strcmp(k, "ENV") || !strcmp(k, "LABEL")) {
-		words_of(b, in, 1, &w);
-		for (size_t i = 0; i < w.n; i++) {
-			char *eq = strchr(w.v[i], '=');
-			if (!eq)
-				die_x("%s:%d: %s: %s: expected NAME=VALUE", b->o->file, in->line, k,
-				      w.v[i]);
-			*eq = '\0';
-			if (k[0] == 'E')
-				imgw_env(&b->img, w.v[i], eq + 1);
-			else
-				imgw_set(&b->img, "Labels", w.v[i], eq + 1);
-		}
-	} else if (!strcmp(k, "WORKDIR")) {
-		const char *cur = imgw_getstring(&b->img, "WorkingDir");
-		words_of(b, in, 0, &w);
-		if (w.v[0][0] == '/') {
-			imgw_string(&b->img, "WorkingDir", w.v[0]);
-		} else {
-			char *p = xasprintf("%s/%s", cur && strcmp(cur, "/") ? cur : "", w.v[0]);
-			imgw_string(&b->img, "WorkingDir", p);
-			free(p);
-		}
-	} else if (!strcmp(k, "USER") || !strcmp(k, "STOPSIGNAL")) {
-		words_of(b, in, 0, &w);
-		imgw_string(&b->img, k[0] == 'U' ? "User" : "StopSignal", w.v[0]);
-	} else if (!strcmp(k, "MAINTAINER")) {
-		imgw_author(&b->img, in->text);
-	} else if (!strcmp(k, "CMD") || !strcmp(k, "ENTRYPOINT")) {
-		/* The shell form: the shell replaces $NAME, when it runs. */
-		if (!in->json) {
-			strv_push(&w, "/bin/sh");
-			strv_push(&w, "-c");
-			strv_push(&w, in->text);
-		} else {
-			words_of(b, in, 0, &w);
-		}
-		imgw_array(&b->img, k[0] == 'C' ? "Cmd" : "Entrypoint", &w);
-	} else if (!strcmp(k, "EXPOSE") || !strcmp(k, "VOLUME")) {
-		words_of(b, in, 1, &w);
-		for (size_t i = 0; i < w.n; i++) {
-			char *port = strchr(w.v[i], '/') || k[0] == 'V' ? xstrdup(w.v[i])
-					: xasprintf("%s/tcp", w.v[i]);
-			imgw_set(&b->img, k[0] == 'E' ? "ExposedPorts" : "Volumes", port, NULL);
-			free(port);
-		}
-	}
+	if (bvars_set_config(&b->vars, in, &key, &why) < 0)
+		die_x("%s", why);
 	imgw_history(&b->img, what, 1);
-	cache_key(b->key, key_text ? key_text : what, b->key);
-	free(key_text);
+	cache_key(b->key, key, b->key);
+	free(key);
 	free(what);
-	strv_free(&w);
 }
 
-/* 3. The config and manifest; the image where it was asked. */
+/* 3. The config and manifest; the image where it was asked: run's store
+ * (under -t NAME, else its short id), or -o (image-write.c). */
 static void write_image(struct build *b)
 {
-	const struct options *o = b->o;
-	char *name = NULL, *tag = NULL, *why = NULL, *full, *colon;
+	char *why = NULL, *name = NULL;
 
-	if (imgw_finish(&b->img, &why) < 0)
+	if (imgw_finish(&b->img, &why) < 0 ||
+	    imgw_deliver(&b->img, b->o->output, b->o->tag, &b->layers, &name, &why) < 0)
 		die_x("%s", why);
-	if (o->tag) {
-		name = xstrdup(o->tag);
-		colon = strrchr(name, ':');
-		if (colon && !strchr(colon, '/')) {
-			*colon = '\0';
-			tag = xstrdup(colon + 1);
-		}
-	}
-	if (!tag)
-		tag = xstrdup("latest");
-	full = name ? xasprintf("%s:%s", name, tag) : NULL;
-	if (o->output) {
-		const char *dest = strchr(o->output, ':') + 1;
-		int r = !strncmp(o->output, "oci:", 4)
-			? imgw_write_oci(&b->img, dest, full, tag, &why)
-			: imgw_write_archive(&b->img, dest, full, tag,
-					     !strncmp(o->output, "docker-archive:", 15), &why);
-		if (r < 0)
-			die_x("-o %s: %s", o->output, why);
-		printf("Written to %s\n", o->output);
-	}
-	if (!o->output || name) {
-		char *id = xasprintf("%.12s", b->img.config_digest + 7);
-		if (imgw_store(&b->img, name ? name : id, &b->layers, &why) < 0)
-			die_x("the store: %s", why);
-		free(id);
-	}
+	if (b->o->output)
+		printf("Written to %s\n", b->o->output);
 	printf("Successfully built %.12s (manifest %s)\n", b->img.config_digest + 7,
 	       b->img.manifest_digest);
-	if (full)
-		printf("Successfully tagged %s\n", full);
-	free(full);
-	free(tag);
+	if (name)
+		printf("Successfully tagged %s\n", name);
 	free(name);
 }
 
-/* ---- the command line ---- */
-
-static void usage(FILE *out)
+/* 1. The options (build-config.c), checked before anything is made. */
+static void parse_args(int argc, char **argv, struct build_options *o)
 {
-	fprintf(out,
-"Usage: img-build [-t NAME[:TAG]] [-f DOCKERFILE] [--build-arg NAME=VALUE]...\n"
-"                 [--no-cache] [--network none|host|bridge] [-o DEST] CONTEXT\n"
-"\n"
-"Build an image from a Dockerfile, as docker build: one layer for each RUN,\n"
-"COPY and ADD, each RUN a container (ns-enter over an overlayfs of the\n"
-"layers so far); the image goes into run's store (run NAME runs it).\n"
-"\n"
-"  -t, --tag NAME[:TAG]       the image's name (in the store: TAG latest)\n"
-"  -f, --file DOCKERFILE      default CONTEXT/Dockerfile\n"
-"      --build-arg NAME=VALUE the value of ARG NAME\n"
-"      --no-cache             make every layer again\n"
-"      --network MODE         RUN's network: none (default), host or bridge\n"
-"  -o, --output DEST          oci:DIR, oci-archive:FILE or docker-archive:FILE\n"
-"                             (instead of the store, unless -t is given too)\n"
-"  -v, --verbose              each system call, and why a step was not cached\n"
-"  -h, --help                 this help\n"
-"  -V, --version              print the version\n"
-"\n"
-"Times in the image are SOURCE_DATE_EPOCH (default 0): the same Dockerfile\n"
-"and context give the same image digest.\n"
-"\n"
-"Example:\n"
-"  img-build -t hello tp/8-construire/hello && run --rm hello\n"
-"\n"
-"Exit status: 0; a failing RUN's own status; 125 when img-build failed.\n");
-}
+	char *why = NULL;
+	int r = buildopts_parse(argc, argv, o, &why);
 
-static void parse_args(int argc, char **argv, struct options *o)
-{
-	enum { OPT_BUILD_ARG = 256, OPT_NO_CACHE, OPT_NETWORK };
-	static const struct option longopts[] = {
-		{ "tag", required_argument, NULL, 't' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "build-arg", required_argument, NULL, OPT_BUILD_ARG },
-		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
-		{ "network", required_argument, NULL, OPT_NETWORK },
-		{ "output", required_argument, NULL, 'o' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->network = "none";
-	while ((c = getopt_long(argc, argv, "+t:f:o:vhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 't': o->tag = optarg; break;
-		case 'f': o->file = optarg; break;
-		case 'o': o->output = optarg; break;
-		case OPT_BUILD_ARG:
-			if (strchr(optarg, '='))
-				strv_push(&o->build_args, optarg);
-			else if (getenv(optarg))    /* NAME alone: its value here, as docker */
-				strv_pushf(&o->build_args, "%s=%s", optarg, getenv(optarg));
-			break;
-		case OPT_NO_CACHE: o->no_cache = 1; break;
-		case OPT_NETWORK: o->network = optarg; break;
-		case 'v': md_verbose = 1; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': print_version(); exit(0);
-		default:
-			fprintf(stderr, "Try 'img-build --help'.\n");
-			exit(EXIT_TOOL_FAILED);
-		}
+	if (r == BUILDOPTS_HELP || r == BUILDOPTS_VERSION) {
+		if (r == BUILDOPTS_HELP)
+			fputs(buildopts_usage, stdout);
+		else
+			print_version();
+		exit(0);
 	}
-	if (argc - optind != 1)
-		die_x("expected CONTEXT, got %d arguments (see --help)", argc - optind);
-	o->context = argv[optind];
-	if (!o->file)
-		o->file = o->default_file = xasprintf("%s/Dockerfile", o->context);
-	if (strcmp(o->network, "none") && strcmp(o->network, "host") &&
-	    strcmp(o->network, "bridge"))
-		die_x("--network %s: none, host or bridge", o->network);
-	if (o->output && strncmp(o->output, "oci:", 4) && strncmp(o->output, "oci-archive:", 12) &&
-	    strncmp(o->output, "docker-archive:", 15))
-		die_x("-o %s: oci:DIR, oci-archive:FILE or docker-archive:FILE", o->output);
-	if (o->output && !strchr(o->output, ':')[1])
-		die_x("-o %s: the destination is missing", o->output);
-	if (o->tag) {
-		char *name = xstrdup(o->tag), *colon = strrchr(name, ':');
-		if (colon)
-			*colon = '\0';
-		if (!valid_name(name))
-			die_x("-t %s: not a valid image name ([A-Za-z0-9_.-])", o->tag);
-		if (colon && strcmp(colon + 1, "latest") && !o->output)
-			die_x("-t %s: run's store keeps one tag a name, latest (use -o for "
-			      "another tag)", o->tag);
-		free(name);
+	if (r < 0 && !why) {
+		fprintf(stderr, "Try 'img-build --help'.\n");
+		exit(EXIT_TOOL_FAILED);
 	}
+	if (r < 0)
+		die_x("%s", why);
 }

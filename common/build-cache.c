@@ -167,3 +167,20 @@ int cache_record_blob_of(const char *diff_id, int64_t epoch, const struct layer_
 	free(path);
 	return r;
 }
+
+int cache_base_blob(const char *dir, int64_t epoch, const char *blobs, struct layer_blob *b,
+		    char **why)
+{
+	char *diff_id = xasprintf("sha256:%s", strrchr(dir, '/') + 1);
+	int r = 0;
+
+	*why = NULL;
+	if (!cache_blob_of(diff_id, epoch, b)) {
+		vlog("layer %s: tarred once, for the image's manifest", dir);
+		if ((r = layer_write(dir, blobs, epoch, b, why)) == 0 &&
+		    cache_record_blob_of(diff_id, epoch, b) < 0)
+			warn_errno("%s/build/blob-of: cannot record it", md_lib_dir());
+	}
+	free(diff_id);
+	return r;
+}

@@ -40,6 +40,12 @@ int cache_record(const char *parent, const char *key, const char *instruction,
 int cache_blob_of(const char *diff_id, int64_t epoch, struct layer_blob *b);
 int cache_record_blob_of(const char *diff_id, int64_t epoch, const struct layer_blob *b);
 
+/* The blob of the stored layer directory DIR (its name the diff_id
+ * img-unpack gave it), written into BLOBS (layer_write) the first time for
+ * this EPOCH.  0, or -1 with *WHY. */
+int cache_base_blob(const char *dir, int64_t epoch, const char *blobs, struct layer_blob *b,
+		    char **why);
+
 /* md_lib_dir()/layers/sha256/<hex> and md_lib_dir()/blobs/sha256/<hex>
  * of a digest, malloc'd. */
 char *cache_layer_dir(const char *diff_id);

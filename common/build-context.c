@@ -25,6 +25,14 @@
 #include "console.h"
 #include "image.h"
 #include "minidock.h"
+#include "runimage.h"
+
+/* What ctx_copy was asked: the owner of what is copied, ADD or COPY. */
+struct copy_opts {
+	uid_t uid;
+	gid_t gid;
+	int extract;
+};
 
 static int __attribute__((format(printf, 2, 3))) fail(char **why, const char *fmt, ...)
 {
@@ -416,14 +424,51 @@ static int extract(int fd, const char *rel, int dirfd, char **why)
 	return ret;
 }
 
-int ctx_copy(struct build_context *c, const struct strv *sources, int rootfd,
-	     const char *dest, const struct copy_opts *o, char **why)
+/* --chown=USER[:GROUP] in the image ROOTFS: a user alone is its UID for
+ * the group too, as docker says. */
+static int owner(const char *rootfs, const char *spec, struct copy_opts *o, char **why)
+{
+	char *ids, *end;
+
+	o->uid = 0;
+	o->gid = 0;
+	if (!spec)
+		return 0;
+	if (!(ids = runimage_user(rootfs, spec, why)))
+		return -1;
+	o->uid = (uid_t)strtoul(ids, &end, 10);
+	o->gid = strchr(spec, ':') && *end == ':' ? (gid_t)strtoul(end + 1, NULL, 10)
+						 : (gid_t)o->uid;
+	free(ids);
+	return 0;
+}
+
+static int copy_in(struct build_context *c, const struct strv *sources, int rootfd,
+		   const char *dest, const struct copy_opts *o, char **why);
+
+int ctx_copy(struct build_context *c, const struct strv *sources, const char *rootfs,
+	     const char *dest, const char *chown, int extract, char **why)
+{
+	struct copy_opts o = { .extract = extract };
+	int rootfd, r;
+
+	*why = NULL;
+	if (owner(rootfs, chown, &o, why) < 0)
+		return -1;
+	if ((rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return fail(why, "open %s: %s", rootfs, strerror(errno));
+	r = copy_in(c, sources, rootfd, dest, &o, why);
+	close(rootfd);
+	return r;
+}
+
+static int copy_in(struct build_context *c, const struct strv *sources, int rootfd,
+		   const char *dest, const struct copy_opts *o, char **why)
 {
 	size_t len = strlen(dest);
 	int into = len == 0 || dest[len - 1] == '/' || sources->n > 1, r = 0;
 	int destfd = open_in_root(rootfd, dest, O_RDONLY | O_DIRECTORY, 0);
 
-	*why = NULL;
 	if (destfd >= 0)
 		into = 1;
 	for (size_t i = 0; r == 0 && i < sources->n; i++) {

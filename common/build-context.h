@@ -40,19 +40,16 @@ int ctx_sources(struct build_context *c, const struct strv *patterns, struct str
 int ctx_digest(struct build_context *c, const struct strv *sources, char out[DIGEST_LEN],
 	       char **why);
 
-struct copy_opts {
-	uid_t uid;              /* the owner of what is copied (--chown) */
-	gid_t gid;
-	int extract;            /* ADD: a tar archive is unpacked at DEST */
-};
-
 /*
- * COPY SOURCES DEST into the root ROOTFD, as docker: a directory's
+ * COPY SOURCES DEST into the root ROOTFS, as docker: a directory's
  * contents go into DEST; DEST is a directory when it ends with '/', when
  * there are several sources, or when it exists as one.  Missing
- * directories of DEST are created.  0 or -1 with *WHY.
+ * directories of DEST are created.  CHOWN (--chown=USER[:GROUP], names
+ * looked up in the image's /etc/passwd and /etc/group) owns what is
+ * copied, else root; with EXTRACT (ADD), a tar archive is unpacked at
+ * DEST.  0 or -1 with *WHY.
  */
-int ctx_copy(struct build_context *c, const struct strv *sources, int rootfd,
-	     const char *dest, const struct copy_opts *o, char **why);
+int ctx_copy(struct build_context *c, const struct strv *sources, const char *rootfs,
+	     const char *dest, const char *chown, int extract, char **why);
 
 #endif

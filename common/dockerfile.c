@@ -277,6 +277,18 @@ fail:
 	return -1;
 }
 
+char *df_text(const struct df_instr *in)
+{
+	char *text = xstrdup(in->keyword);
+
+	for (size_t i = 0; i < in->flags.n + 1; i++) {
+		char *t = xasprintf("%s %s", text, i < in->flags.n ? in->flags.v[i] : in->text);
+		free(text);
+		text = t;
+	}
+	return text;
+}
+
 void df_free(struct dockerfile *df)
 {
 	for (size_t i = 0; i < df->n; i++) {

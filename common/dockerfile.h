@@ -40,6 +40,10 @@ struct dockerfile {
 int df_parse(const char *text, const char *file, struct dockerfile *df, char **why);
 void df_free(struct dockerfile *df);
 
+/* "COPY --chown=1:1 a b": the instruction as one line (malloc'd), as the
+ * progress and the image's history show it. */
+char *df_text(const struct df_instr *in);
+
 /* Where a $NAME is looked up: its value, or NULL when unset. */
 typedef const char *(*df_lookup)(const char *name, void *arg);
 

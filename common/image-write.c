@@ -528,3 +528,44 @@ out:
 	free(dir);
 	return ret;
 }
+
+int imgw_deliver(const struct imgw *w, const char *output, const char *tag,
+		 const struct strv *layers, char **name, char **why)
+{
+	char *n = tag ? xstrdup(tag) : NULL, *t = NULL, *colon = n ? strrchr(n, ':') : NULL;
+	int r = 0;
+
+	*why = *name = NULL;
+	if (colon) {
+		*colon = '\0';
+		t = xstrdup(colon + 1);
+	}
+	if (!t)
+		t = xstrdup("latest");
+	if (n)
+		*name = xasprintf("%s:%s", n, t);
+	if (output) {
+		const char *dest = strchr(output, ':') + 1;
+		char *msg = NULL;
+
+		r = !strncmp(output, "oci:", 4) ? imgw_write_oci(w, dest, *name, t, &msg)
+			: imgw_write_archive(w, dest, *name, t,
+					     !strncmp(output, "docker-archive:", 15), &msg);
+		if (r < 0) {
+			fail(why, "-o %s: %s", output, msg);
+			free(msg);
+		}
+	}
+	if (r == 0 && (!output || n)) {
+		char *id = xasprintf("%.12s", w->config_digest + 7), *msg = NULL;
+
+		if ((r = imgw_store(w, n ? n : id, layers, &msg)) < 0) {
+			fail(why, "the store: %s", msg);
+			free(msg);
+		}
+		free(id);
+	}
+	free(t);
+	free(n);
+	return r;
+}

@@ -84,4 +84,13 @@ int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
 int imgw_store(const struct imgw *w, const char *name, const struct strv *layers,
 	       char **why);
 
+/*
+ * Where img-build was asked to put it: OUTPUT ("oci:DIR", "oci-archive:
+ * FILE", "docker-archive:FILE", or NULL), and run's store under TAG's name
+ * (NAME[:TAG]; without TAG nor OUTPUT, under its short id).  *NAME: the
+ * "NAME:TAG" it got, or NULL.  0, or -1 with *WHY.
+ */
+int imgw_deliver(const struct imgw *w, const char *output, const char *tag,
+		 const struct strv *layers, char **name, char **why);
+
 #endif
