@@ -372,28 +372,43 @@ static const char *const mount_points[] = {
 
 static void note_mount_points(int existed[])
 {
-	struct stat st;
+	int rootfd = open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
 
+	if (rootfd < 0)
+		die("open %s", merged);
 	for (size_t i = 0; mount_points[i]; i++) {
-		char *p = xasprintf("%s/%s", merged, mount_points[i]);
-		existed[i] = lstat(p, &st) == 0;
-		free(p);
+		/* Resolved in the image, never through its symlinks to the host. */
+		fd = open_in_root(rootfd, mount_points[i], O_PATH | O_NOFOLLOW, 0);
+		existed[i] = fd >= 0;
+		if (fd >= 0)
+			close(fd);
 	}
+	close(rootfd);
 }
 
 static void remove_mount_points(const int existed[])
 {
 	char *upper = xasprintf("%s/upper", work_dir);
-	int fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(upper, O_PATH | O_DIRECTORY | O_CLOEXEC), parent;
 	struct stat st;
 
 	for (size_t i = 0; fd >= 0 && mount_points[i]; i++) {
-		if (existed[i] || fstatat(fd, mount_points[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+		const char *base = strrchr(mount_points[i], '/');
+		char *dir = base ? xasprintf("%.*s", (int)(base - mount_points[i]),
+					     mount_points[i]) : xstrdup(".");
+
+		base = base ? base + 1 : mount_points[i];
+		parent = existed[i] ? -1 : open_in_root(fd, dir, O_PATH | O_DIRECTORY, 0);
+		free(dir);
+		if (parent < 0)
 			continue;
-		if (S_ISREG(st.st_mode) && st.st_size == 0)
-			unlinkat(fd, mount_points[i], 0);
-		else if (S_ISDIR(st.st_mode))
-			unlinkat(fd, mount_points[i], AT_REMOVEDIR);   /* fails if not empty */
+		if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (S_ISREG(st.st_mode) && st.st_size == 0)
+				unlinkat(parent, base, 0);
+			else if (S_ISDIR(st.st_mode))
+				unlinkat(parent, base, AT_REMOVEDIR);   /* fails if not empty */
+		}
+		close(parent);
 	}
 	if (fd >= 0)
 		close(fd);
