@@ -112,6 +112,10 @@ no group"
 	refute_output --partial "Step 3/3"
 	[ ! -e "$MINIDOCK_LIB_DIR/images/broken" ] || fail "a partial image was stored"
 	nothing_left
+	# Its cgroup (cg-limit --name build-...) is gone too.
+	name=$(grep -o 'Running in build-[0-9a-f]*' <<<"$output" | cut -d' ' -f3)
+	[ -n "$name" ] || fail "the RUN never started"
+	[ -z "$(find /sys/fs/cgroup -name "$name" 2>/dev/null)" ] || fail "cgroup $name is left"
 }
 
 @test "img-build: a bad Dockerfile names file, line and instruction, exit 125, writes nothing" {
