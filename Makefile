@@ -24,6 +24,7 @@ LIBS_img-unpack = -larchive -ljansson -lcrypto
 LIBS_net-bridge = -lmnl          # and libnftables, by dlopen(3): see common/nft.c
 LIBS_run        = -ljansson
 LIBS_container  = -ljansson
+LIBS_img-build  = -larchive -ljansson -lcrypto -lz
 
 # The tools that start every container and then wait beside it are linked
 # statically, where Debian ships the .a files (not for libmnl, libnftables):
@@ -39,7 +40,8 @@ DEB_PACKAGES = gcc make clang pkg-config \
 	libarchive-dev libjansson-dev libssl-dev zlib1g-dev libzstd-dev \
 	libmnl-dev libnftables-dev libseccomp-dev libcap-dev \
 	bats bats-support bats-assert busybox-static \
-	iproute2 nftables util-linux uidmap procps python3 zstd qemu-system-x86 xz-utils tmux
+	iproute2 nftables util-linux uidmap procps python3 zstd qemu-system-x86 xz-utils tmux \
+	buildah umoci skopeo jq file
 
 # The course slides only: rendered by Marp CLI (npm) in Chromium.
 SLIDES_PACKAGES = chromium nodejs npm poppler-utils fonts-dejavu-core
