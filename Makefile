@@ -38,7 +38,8 @@ DEB_PACKAGES = gcc make clang pkg-config \
 	libarchive-dev libjansson-dev libssl-dev zlib1g-dev libzstd-dev \
 	libmnl-dev libnftables-dev libseccomp-dev libcap-dev \
 	bats bats-support bats-assert busybox-static \
-	iproute2 nftables util-linux uidmap procps python3 zstd qemu-system-x86 xz-utils tmux
+	iproute2 nftables util-linux uidmap procps python3 zstd qemu-system-x86 xz-utils tmux \
+	skopeo umoci
 
 # The course slides only: rendered by Marp CLI (npm) in Chromium.
 SLIDES_PACKAGES = chromium nodejs npm poppler-utils fonts-dejavu-core

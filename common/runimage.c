@@ -107,6 +107,52 @@ static int inspect_config(const char *path, const char *config)
 }
 
 /*
+ * What says a file was changed since it was imported: its device, inode,
+ * size and modification time (as make and rsync judge it), written to
+ * images/NAME/source-stat.  A directory (an OCI layout) is judged by its
+ * index.json or manifest.json, which every change of image rewrites.
+ * NULL when PATH cannot be stat(2)ed.
+ */
+static char *source_stamp(const char *abs)
+{
+	static const char *const entry[] = { "index.json", "manifest.json", NULL };
+	struct stat st;
+	char *p;
+
+	if (stat(abs, &st) < 0)
+		return NULL;
+	for (size_t i = 0; S_ISDIR(st.st_mode) && entry[i]; i++) {
+		p = xasprintf("%s/%s", abs, entry[i]);
+		if (stat(p, &st) == 0) {
+			free(p);
+			break;
+		}
+		free(p);
+	}
+	return xasprintf("%s\n%llu %llu %lld %lld.%09ld\n", abs, (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino, (long long)st.st_size,
+			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+/* Image NAME was imported from PATH, and PATH has not changed since. */
+static int imported_unchanged(const char *path, const char *name)
+{
+	char *abs = realpath(path, NULL);
+	char *stamp = abs ? source_stamp(abs) : NULL;
+	char *file = xasprintf("%s/images/%s/source-stat", md_lib_dir(), name);
+	char *layers = xasprintf("%s/images/%s/layers", md_lib_dir(), name);
+	char *old = read_file(file, NULL);
+	int same = stamp && old && !strcmp(stamp, old) && access(layers, F_OK) == 0;
+
+	free(old);
+	free(layers);
+	free(file);
+	free(stamp);
+	free(abs);
+	return same;
+}
+
+/*
  * img-unpack --layers: store what is missing of IMAGE's layers (each one
  * once, by digest), and record the image under NAME: the list of its layer
  * directories, lowest first (written last: it says the image is there),
@@ -123,7 +169,9 @@ static int import_image(const char *path, const char *name, int rootless, char *
 	char *tmp_config = xasprintf("%s.%d", config, (int)getpid());
 	char *tmp_layers = xasprintf("%s.%d", layers_file, (int)getpid());
 	char *tmp_source = xasprintf("%s.%d", source, (int)getpid());
-	char *abs = realpath(path, NULL), *out = NULL;
+	char *stamp_file = xasprintf("%s/source-stat", imgdir);
+	char *tmp_stamp = xasprintf("%s.%d", stamp_file, (int)getpid());
+	char *abs = realpath(path, NULL), *out = NULL, *stamp = NULL;
 	struct strv args = { 0 };
 	int code, ret = -1;
 
@@ -131,6 +179,7 @@ static int import_image(const char *path, const char *name, int rootless, char *
 		fail(why, errno, "image %s", path);
 		goto out;
 	}
+	stamp = source_stamp(abs);
 	if (mkdir_p(imgdir, 0755) < 0 || (!rootless && mkdir_p(layers_store, 0755) < 0)) {
 		fail(why, errno, "mkdir %s", imgdir);
 		goto out;
@@ -164,10 +213,18 @@ static int import_image(const char *path, const char *name, int rootless, char *
 		fail(why, errno, "write %s", layers_file);
 		goto out;
 	}
+	/* The stamp of the file as it was before img-unpack read it (stamp). */
+	if (stamp && replace_file(stamp_file, tmp_stamp, stamp) < 0) {
+		fail(why, errno, "write %s", stamp_file);
+		goto out;
+	}
 	ret = 0;
 out:
 	free(out);
 	strv_free(&args);
+	free(stamp);
+	free(tmp_stamp);
+	free(stamp_file);
 	free(abs);
 	free(tmp_source);
 	free(tmp_layers);
@@ -262,7 +319,10 @@ int runimage_find(const char *ref, int rootless, struct run_image *img, char **w
 			fail(why, 0, "image %s: cannot name it after its file (%s)", ref, name);
 			goto out;
 		}
-		if (import_image(ref, name, rootless, why) < 0)
+		if (imported_unchanged(ref, name))
+			vlog("image %s: %s unchanged since imported (inode, size, mtime), "
+			     "not read again", name, ref);
+		else if (import_image(ref, name, rootless, why) < 0)
 			goto out;
 	} else {
 		size_t len = strlen(ref);

@@ -9,6 +9,8 @@
  *                            line (written last: it says the image is there)
  *   images/NAME/config.json  the image's config (Env, Cmd...)
  *   images/NAME/source       the file it was imported from
+ *   images/NAME/source-stat  its device, inode, size and mtime then: a
+ *                            run of the same unchanged file imports nothing
  */
 #ifndef MINIDOCK_RUNIMAGE_H
 #define MINIDOCK_RUNIMAGE_H
