@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "imageref.h"
 #include "minidock.h"
 #include "passwd.h"
 #include "runimage.h"
@@ -153,13 +154,15 @@ static int imported_unchanged(const char *path, const char *name)
 }
 
 /*
+ * runimage_import (runimage.h).
  * img-unpack --layers: store what is missing of IMAGE's layers (each one
  * once, by digest), and record the image under NAME: the list of its layer
  * directories, lowest first (written last: it says the image is there),
  * its config, and the file it came from.  Rootless, the list is empty
  * (see inspect_config).
  */
-static int import_image(const char *path, const char *name, int rootless, char **why)
+int runimage_import(const char *path, const char *tag, const char *name, int rootless,
+		    char **why)
 {
 	char *imgdir = xasprintf("%s/images/%s", md_lib_dir(), name);
 	char *layers_store = xasprintf("%s/layers", md_lib_dir());
@@ -188,6 +191,10 @@ static int import_image(const char *path, const char *name, int rootless, char *
 	strv_push(&args, layers_store);
 	strv_push(&args, "--config");
 	strv_push(&args, tmp_config);
+	if (tag) {
+		strv_push(&args, "--tag");
+		strv_push(&args, tag);
+	}
 	if (md_verbose)
 		strv_push(&args, "--verbose");
 	strv_push(&args, abs);
@@ -307,12 +314,49 @@ out:
 	return ret;
 }
 
+/*
+ * REF names a registry ("localhost:5000/app") and is no file: the image
+ * pulled before, or pulled now by img-pull, as `docker run` does.
+ */
+static int find_pulled(const char *ref, int rootless, struct run_image *img, char **why)
+{
+	struct reg_ref r;
+	char *name, *layers, *out = NULL;
+	char *args[] = { (char *)"--verbose", (char *)ref, NULL };
+	int code, ret = -1;
+
+	(void)rootless;
+	if (reg_ref_parse(ref, &r, why) < 0)
+		return -1;
+	name = reg_ref_store_name(&r);
+	layers = xasprintf("%s/images/%s/layers", md_lib_dir(), name);
+	if (access(layers, F_OK) < 0) {
+		warn_x("unable to find image '%s' in %s/images: pulling it (img-pull)", ref,
+		       md_lib_dir());
+		code = run_tool("img-pull", md_verbose ? args : args + 1, &out, 0);
+		if (code != 0) {
+			fail(why, 0, "image %s: img-pull failed (exit %d)", ref, code);
+			goto out;
+		}
+	}
+	ret = load_image(img, name, why);
+out:
+	free(out);
+	free(layers);
+	free(name);
+	reg_ref_free(&r);
+	return ret;
+}
+
 int runimage_find(const char *ref, int rootless, struct run_image *img, char **why)
 {
 	char *name, *teach = NULL, *recorded = NULL;
 	int ret = -1;
 
 	*why = NULL;
+	if (strchr(ref, '/') && access(ref, F_OK) < 0 && errno == ENOENT &&
+	    reg_ref_has_registry(ref))
+		return find_pulled(ref, rootless, img, why);
 	if (strchr(ref, '/')) {
 		name = name_of_path(ref);
 		if (!valid_name(name)) {
@@ -322,7 +366,7 @@ int runimage_find(const char *ref, int rootless, struct run_image *img, char **w
 		if (imported_unchanged(ref, name))
 			vlog("image %s: %s unchanged since imported (inode, size, mtime), "
 			     "not read again", name, ref);
-		else if (import_image(ref, name, rootless, why) < 0)
+		else if (runimage_import(ref, NULL, name, rootless, why) < 0)
 			goto out;
 	} else {
 		size_t len = strlen(ref);
@@ -343,7 +387,7 @@ int runimage_find(const char *ref, int rootless, struct run_image *img, char **w
 			     "rootfs tarball), or build the teaching image with: make images",
 			     ref, name);
 			goto out;
-		} else if (import_image(teach, name, rootless, why) < 0) {
+		} else if (runimage_import(teach, NULL, name, rootless, why) < 0) {
 			goto out;
 		}
 	}

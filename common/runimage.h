@@ -35,6 +35,15 @@ struct run_image {
  */
 int runimage_find(const char *ref, int rootless, struct run_image *img, char **why);
 
+/*
+ * Import the image PATH (its image TAG, or NULL: the only one) under NAME:
+ * img-unpack --layers into the store, then images/NAME/{config.json,
+ * source,layers}.  What run does with a path, and img-pull after a pull.
+ * 0, or -1 with *WHY the message (malloc'd).
+ */
+int runimage_import(const char *path, const char *tag, const char *name, int rootless,
+		    char **why);
+
 /* Unpack IMG again into ROOTFS (an empty directory): a container's
  * private copy where overlayfs cannot be used.  0 or -1 with *WHY. */
 int runimage_copy(const struct run_image *img, const char *rootfs, char **why);
