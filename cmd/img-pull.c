@@ -53,7 +53,8 @@ struct pulled {
 	char *manifest;
 	size_t len;
 	char *media_type;
-	char digest[DIGEST_LEN];
+	char digest[DIGEST_LEN];    /* of the manifest as kept */
+	char remote[DIGEST_LEN];    /* of the manifest as the registry has it */
 	struct img_desc config;
 	struct img_desc *layers;
 	size_t nlayers;
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
 	record(layout, o.out ? (ref.tag ? ref.tag : ref.digest) : full, &p);
 	if (!o.out)
 		import_to_store(layout, full, &ref, &p);
-	printf("%s: pulled %s\n", full, p.digest);
+	printf("%s: pulled %s\n", full, p.remote);
 
 	img_desc_free(&p.config);
 	img_descs_free(p.layers, p.nlayers);
@@ -128,6 +129,40 @@ static int pick_platform(const struct img_desc *d, size_t n, const struct option
 		    (!o->variant || (d[i].variant && !strcmp(d[i].variant, o->variant))))
 			return (int)i;
 	return -1;
+}
+
+/*
+ * A Docker schema 2 manifest kept as an OCI one (as skopeo does): the same
+ * config and layers, under the OCI media types, so that umoci and skopeo
+ * read the layout.  Its digest changes: it is another document.
+ */
+static void to_oci(struct pulled *p)
+{
+	json_t *m = json_loadb(p->manifest, p->len, 0, NULL), *l;
+	size_t i;
+	char *out;
+
+	if (!m)
+		die_x("manifest %s: not JSON", p->digest);
+	json_object_set_new(m, "mediaType", json_string(MT_OCI_MANIFEST));
+	json_object_set_new(json_object_get(m, "config"), "mediaType",
+			    json_string("application/vnd.oci.image.config.v1+json"));
+	json_array_foreach(json_object_get(m, "layers"), i, l) {
+		const char *t = json_string_value(json_object_get(l, "mediaType"));
+		if (t && !strcmp(t, "application/vnd.docker.image.rootfs.diff.tar.gzip"))
+			json_object_set_new(l, "mediaType",
+					    json_string("application/vnd.oci.image.layer.v1.tar+gzip"));
+	}
+	out = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	if (!out || sha256_of(out, strlen(out), p->digest) < 0)
+		die("manifest %s: as OCI", p->remote);
+	vlog("Docker schema 2 manifest %s kept as OCI manifest %s", p->remote, p->digest);
+	free(p->manifest);
+	free(p->media_type);
+	p->manifest = out;
+	p->len = strlen(out);
+	p->media_type = xstrdup(MT_OCI_MANIFEST);
 }
 
 static void fetch_manifest(struct reg *r, const struct reg_ref *ref,
@@ -175,6 +210,9 @@ static void fetch_manifest(struct reg *r, const struct reg_ref *ref,
 		p->media_type = xstrdup(MT_OCI_MANIFEST);
 	}
 	p->manifest = buf;
+	strcpy(p->remote, p->digest);
+	if (!strcmp(p->media_type, MT_DOCKER_MANIFEST))
+		to_oci(p);
 }
 
 /* ---- the blobs: config and layers, each checked, then kept ---- */
@@ -256,11 +294,11 @@ static void import_to_store(const char *layout, const char *full, const struct r
 	char *f_ref = xasprintf("%s/ref", dir), *f_digest = xasprintf("%s/digest", dir);
 	char *old = read_file(f_digest, NULL), *layers = xasprintf("%s/layers", dir);
 
-	if (old && !strcmp(old, p->digest) && access(layers, F_OK) == 0) {
-		vlog("image %s: up to date (%s)", name, p->digest);
+	if (old && !strcmp(old, p->remote) && access(layers, F_OK) == 0) {
+		vlog("image %s: up to date (%s)", name, p->remote);
 	} else if (runimage_import(layout, full, name, store_rootless(), &why) < 0) {
 		die_x("%s", why);
-	} else if (write_file(f_ref, full) < 0 || write_file(f_digest, p->digest) < 0) {
+	} else if (write_file(f_ref, full) < 0 || write_file(f_digest, p->remote) < 0) {
 		die("write %s", f_digest);
 	}
 	free(layers);

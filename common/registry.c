@@ -67,6 +67,7 @@ struct response {
 	int fd;                 /* -1: memory */
 	struct sha256 *sha;
 	uint64_t bytes, limit;  /* bytes written to fd, and the most allowed */
+	int range_asked;        /* this request resumes at bytes (Range) */
 	int over;
 	void (*progress)(uint64_t done, void *arg);
 	void *progress_arg;
@@ -132,6 +133,15 @@ static size_t on_data(char *buf, size_t size, size_t n, void *arg)
 	n *= size;
 	/* The status of the response this body belongs to. */
 	curl_easy_getinfo(rs->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (rs->fd >= 0 && rs->range_asked && status == 200) {
+		/* The server ignored our Range: the whole blob again, from 0. */
+		rs->range_asked = 0;
+		sha256_free(rs->sha);
+		rs->sha = sha256_new();
+		rs->bytes = 0;
+		if (!rs->sha || ftruncate(rs->fd, 0) < 0 || lseek(rs->fd, 0, SEEK_SET) < 0)
+			return 0;
+	}
 	if (rs->fd >= 0 && status >= 200 && status < 300) {
 		if (rs->bytes + n > rs->limit) {
 			rs->over = 1;
@@ -473,7 +483,9 @@ struct reg *reg_open(const struct reg_ref *ref, const struct reg_options *o)
 		response_reset(&rs);
 		error_buf[0] = '\0';
 		rc = perform(r, "GET", url, NULL, NULL, &rs, 0);
-		if (rc == CURLE_OK)
+		/* Plain HTTP only when https found no TLS server at all, never
+		 * when a certificate was wrong. */
+		if (rc == CURLE_OK || rc == CURLE_PEER_FAILED_VERIFICATION)
 			break;
 	}
 	if (rc != CURLE_OK) {
@@ -597,13 +609,9 @@ int reg_get_blob(struct reg *r, const char *digest, int64_t size, uint64_t max, 
 		}
 		response_reset(&rs);
 		error_buf[0] = '\0';
+		rs.range_asked = rs.bytes > 0;
 		rc = request(r, "GET", url, h, NULL, &rs);
 		curl_slist_free_all(h);
-		if (rc == CURLE_OK && rs.status == 200 && attempt && rs.bytes) {
-			/* Range ignored: the whole blob came again after our part. */
-			fail("blob %s: the server ignored the Range request", digest);
-			goto out;
-		}
 		if (!transient(rc))
 			break;
 	}
@@ -614,6 +622,11 @@ int reg_get_blob(struct reg *r, const char *digest, int64_t size, uint64_t max, 
 		else
 			fail("blob %s: larger than %llu bytes (--max-size): refused", digest,
 			     (unsigned long long)max);
+	} else if (transient(rc)) {
+		char *m = xstrdup(error_buf);
+		fail("blob %s: truncated, %llu bytes received, 4 tries (%s)", digest,
+		     (unsigned long long)rs.bytes, m);
+		free(m);
 	} else if (rc != CURLE_OK) {
 		/* reg_error() says it */
 	} else if (rs.status == 404) {
@@ -634,7 +647,6 @@ int reg_get_blob(struct reg *r, const char *digest, int64_t size, uint64_t max, 
 	} else {
 		ret = 0;
 	}
-out:
 	sha256_free(rs.sha);
 	response_reset(&rs);
 	free(url);
