@@ -348,6 +348,28 @@ out:
 	return ret;
 }
 
+char *runimage_name(const char *ref)
+{
+	struct reg_ref r;
+	char *why = NULL, *name;
+	size_t len;
+
+	if (strchr(ref, '/') && access(ref, F_OK) < 0 && reg_ref_has_registry(ref) &&
+	    reg_ref_parse(ref, &r, &why) == 0) {
+		name = reg_ref_store_name(&r);
+		reg_ref_free(&r);
+		return name;
+	}
+	free(why);
+	if (strchr(ref, '/'))
+		return name_of_path(ref);
+	name = xstrdup(ref);
+	len = strlen(name);
+	if (len > 7 && !strcmp(name + len - 7, ":latest"))
+		name[len - 7] = '\0';
+	return name;
+}
+
 int runimage_find(const char *ref, int rootless, struct run_image *img, char **why)
 {
 	char *name, *teach = NULL, *recorded = NULL;

@@ -35,6 +35,10 @@ struct run_image {
  */
 int runimage_find(const char *ref, int rootless, struct run_image *img, char **why);
 
+/* The name under md_lib_dir()/images/ of what runimage_find(REF) finds
+ * (a file's name, a pulled reference's store name), malloc'd. */
+char *runimage_name(const char *ref);
+
 /*
  * Import the image PATH (its image TAG, or NULL: the only one) under NAME:
  * img-unpack --layers into the store, then images/NAME/{config.json,

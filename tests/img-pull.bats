@@ -301,3 +301,41 @@ assert_store_has_no() {
 	run -125 "$PUSH" nosuchimage "$R/x"
 	assert_output --partial "nosuchimage: no such image"
 }
+
+# ---- image: the images minidock holds ----
+
+@test "image ls, inspect, tag, rm (refused while a container uses it), prune" {
+	require_root
+	start_registry
+	put "$IMAGES/busybox-oci" busybox:latest
+	run -0 "$PULL" "$R/busybox"
+	local N=localhost_${PORT}_busybox I=$MINIDOCK_BIN/image
+	run -0 "$I" ls
+	assert_line --regexp "^$N +$R/busybox:latest +sha256:[0-9a-f]{12} +[0-9.]+M +2000-01-01T00:00:00$"
+	run -0 "$I" inspect --json "$R/busybox"
+	run -0 python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["config"]["Cmd"], len(d["layers"]), d["manifest"]["schemaVersion"])' <<< "$output"
+	assert_output "['/bin/sh'] 1 2"
+	run -0 "$I" tag "$R/busybox" "$R/copy"
+	run -0 "$I" ls -q
+	assert_line "localhost_${PORT}_copy"
+	# img-push finds the new name in the store.
+	run -0 "$PUSH" "$R/copy" "$R/copy:latest"
+	# A container made from it: rm refused, then -f.
+	run -0 "$MINIDOCK_BIN/run" --network none --name ic$$ "$R/copy" /bin/true
+	run -125 "$I" rm "$R/copy"
+	assert_output "image: rm $R/copy: container ic$$ uses it (container rm ic$$ first, or image rm -f)"
+	run -0 "$I" rm -f "$R/copy"
+	"$MINIDOCK_BIN/container" rm ic$$ >/dev/null
+	# The layers are shared with busybox: prune keeps them.
+	run -0 "$I" prune
+	refute_output --partial "deleted layer"
+	run -0 "$I" rm "$N"
+	run -0 "$I" prune
+	assert_output --partial "deleted layer sha256:"
+	assert_output --partial "deleted blob sha256:"
+	assert_equal "$(ls -A "$MINIDOCK_LIB_DIR/layers/sha256" | grep -v '^\.' | wc -l)" 0
+	run -0 "$I" ls -q
+	assert_output ""
+	run -125 "$I" inspect nosuch
+	assert_output "image: nosuch: no such image (see: image ls)"
+}
