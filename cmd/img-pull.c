@@ -71,11 +71,12 @@ static void import_to_store(const char *layout, const char *name, const struct r
 
 int main(int argc, char **argv)
 {
-	struct options o;
-	struct reg_ref ref;
-	struct pulled p = { 0 };
-	struct reg *r;
-	char *why = NULL, *layout, *full;
+	/* static: still reachable when die() exits on the way (no leak). */
+	static struct options o;
+	static struct reg_ref ref;
+	static struct pulled p;
+	static struct reg *r;
+	static char *why, *layout, *full;
 
 	md_init("img-pull");
 	parse_args(argc, argv, &o);

@@ -58,13 +58,14 @@ static void push_blob(struct reg *r, const struct blob *b, const char *what);
 
 int main(int argc, char **argv)
 {
-	struct options o;
-	struct reg_ref ref;
-	struct img_source *src;
-	struct img_image img;
-	struct blob config = { .fd = -1 }, *layers;
-	struct reg *r;
-	char *why = NULL, *path, *tag = NULL, *manifest, *mt, digest[DIGEST_LEN];
+	/* static: still reachable when die() exits on the way (no leak). */
+	static struct options o;
+	static struct reg_ref ref;
+	static struct img_source *src;
+	static struct img_image img;
+	static struct blob config = { .fd = -1 }, *layers;
+	static struct reg *r;
+	static char *why, *path, *tag, *manifest, *mt, digest[DIGEST_LEN];
 	size_t len, i;
 
 	md_init("img-push");
