@@ -9,6 +9,9 @@
 #   notjson       a manifest that is not JSON
 #   redirect      a blob redirected to itself, forever
 #   norealm       401 with "Bearer" and no realm
+# With "bearer" after PORTFILE: the bearer-token flow of Docker Hub instead,
+# every request needing "Authorization: Bearer good-token", which GET /token
+# gives to the basic credentials u:p only.
 # Writes the port it listens on to PORTFILE, then serves until killed.
 import hashlib
 import http.server
@@ -50,6 +53,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if BEARER and self.path.startswith("/token?"):
+            if self.headers.get("Authorization") != "Basic dTpw" or "scope=repository" not in self.path:
+                return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"who are you?"}]}')
+            return self.send(200, b'{"token":"good-token"}')
+        if BEARER and self.headers.get("Authorization") != "Bearer good-token":
+            port = self.server.server_address[1]
+            return self.send(401, b"{}", extra=[("WWW-Authenticate",
+                'Bearer realm="http://127.0.0.1:%d/token",service="fake",scope="repository:ok:pull"' % port)])
         parts = self.path.split("/")
         if self.path == "/v2/":
             return self.send(200, b"{}")
@@ -91,6 +102,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
+BEARER = len(sys.argv) > 2 and sys.argv[2] == "bearer"
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 with open(sys.argv[1], "w") as f:
     f.write(str(server.server_address[1]))

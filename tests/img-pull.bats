@@ -257,6 +257,21 @@ assert_store_has_no() {
 	done
 }
 
+@test "img-pull: the bearer-token flow (401, GET the realm with the credentials, the token sent back)" {
+	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" bearer &
+	PIDS+=($!)
+	local i
+	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
+	local F=localhost:$(cat "$TEST_TMP/port")
+	wait_http "http://$F/v2/"
+	run -125 "$PULL" -o "oci:$TEST_TMP/o" "$F/ok"
+	assert_output --partial "unauthorized: the token server http://127.0.0.1:${F#*:}/token said HTTP 401, who are you? (UNAUTHORIZED)"
+	run -0 "$PULL" --verbose --user u:p -o "oci:$TEST_TMP/o" "$F/ok"
+	assert_output --partial "bearer token: realm http://127.0.0.1:${F#*:}/token, service fake, scope repository:ok:pull"
+	assert_output --partial "GET http://$F/v2/ok/manifests/latest -> HTTP 200"
+	assert [ -f "$TEST_TMP/o/index.json" ]
+}
+
 @test "img-pull: bad input and an unreachable registry: a clear error, exit 125" {
 	run -125 "$PULL"
 	assert_output --partial "expected REF"
