@@ -173,7 +173,10 @@ static void check_stop_signals(void)
 
 static struct img_source *open_image(const struct options *o, struct img_image *img)
 {
-	struct img_source *src = img_source_open(o->image);
+	struct img_source *src;
+
+	img_source_max_size(o->max_size);
+	src = img_source_open(o->image);
 
 	if (!src)
 		die_x("%s", img_error());

@@ -51,6 +51,7 @@ struct img_source {
 	size_t nmembers;
 	size_t kept;
 	int has_docker_manifest;    /* manifest.json, beside index.json or not */
+	int skopeo_layers;          /* <hex>.tar at the top (containers/image) */
 };
 
 const char *img_kind_name(enum img_kind kind)
@@ -67,6 +68,11 @@ const char *img_source_format(const struct img_source *src)
 {
 	if (src->kind == IMG_OCI && src->has_docker_manifest)
 		return "docker save archive of Docker 25+: an OCI image layout and manifest.json";
+	if (src->kind == IMG_DOCKER && src->dirfd >= 0 &&
+	    faccessat(src->dirfd, "version", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return "skopeo dir: manifest.json and the blobs by digest";
+	if (src->kind == IMG_DOCKER && src->skopeo_layers)
+		return "docker-archive as skopeo and podman write it: manifest.json, <digest>.tar layers";
 	return img_kind_name(src->kind);
 }
 
@@ -120,7 +126,13 @@ static int is_hex64(const char *s, size_t n)
 	return 1;
 }
 
-/* Could NAME belong to an image archive rather than to a root filesystem? */
+/*
+ * Could NAME belong to an image archive rather than to a root filesystem?
+ * The names image writers use at the top of their archives: the OCI
+ * layout's, docker save's (<id>/layer.tar, <hex>.json), and those of
+ * skopeo, podman and buildah (containers/image), whose docker-archive
+ * holds its layers as <hex>.tar at the top.
+ */
 static int image_like(const char *name)
 {
 	size_t n = strcspn(name, "/");
@@ -133,7 +145,14 @@ static int image_like(const char *name)
 		return 1;
 	if (is_hex64(name, n))
 		return 1;
-	return n == 69 && is_hex64(name, 64) && !strncmp(name + 64, ".json", 5);
+	return n >= 68 && is_hex64(name, 64) &&
+	       (!strncmp(name + 64, ".json", n - 64) || !strncmp(name + 64, ".tar", n - 64));
+}
+
+/* Is NAME a member of the archive's top (no directory)? */
+static int at_top(const char *name)
+{
+	return !strchr(name, '/');
 }
 
 /* The member a link named NAME points to: TARGET is relative to NAME's
@@ -227,12 +246,30 @@ static struct archive *archive_reader(struct img_source *src)
 	return a;
 }
 
-/* Read the archive's member list: is it an image, and of which kind? */
+/* The bound on what reading the member list may decompress. */
+static uint64_t scan_max;
+
+void img_source_max_size(uint64_t max)
+{
+	scan_max = max;
+}
+
+/*
+ * Read the archive's member list: is it an image, and of which kind?
+ * What decides is what the specs say and every writer does, never the
+ * order or the look of the first members: an index.json at the top makes
+ * an OCI layout, a manifest.json a docker save archive (wherever it comes:
+ * docker writes it last, skopeo after its <hex>.tar layers); a tar with
+ * neither is a root filesystem.  So the whole list is read (of a plain tar
+ * file, libarchive lseek(2)s over the contents; a compressed one is
+ * decompressed once more, within img_source_max_size), keeping only the
+ * members an image can have.
+ */
 static int scan_archive(struct img_source *src)
 {
 	struct archive *a = archive_reader(src);
 	struct archive_entry *e;
-	int r, seen = 0, has_manifest = 0, has_index = 0;
+	int r, seen = 0, other = 0, has_manifest = 0, has_index = 0;
 
 	if (!a)
 		return -1;
@@ -244,17 +281,30 @@ static int scan_archive(struct img_source *src)
 		struct img_member *m;
 
 		seen = 1;
+		if (scan_max && archive_filter_count(a) > 1 &&
+		    (uint64_t)archive_filter_bytes(a, 0) > scan_max) {
+			img_fail("%s: larger than %llu bytes uncompressed (--max-size): a "
+				 "decompression bomb?", src->path, (unsigned long long)scan_max);
+			free(name);
+			archive_read_free(a);
+			return -1;
+		}
 		if (!*name) {
 			free(name);
 			continue;
 		}
 		if (!image_like(name)) {
-			free(name);
-			has_manifest = has_index = 0;
-			break;
+			/* A root filesystem's file, or something an image
+			 * writer added that nobody reads: not kept. */
+			other = 1;
+			if (!at_top(name)) {
+				free(name);
+				continue;
+			}
 		}
 		has_manifest |= !strcmp(name, "manifest.json");
 		has_index |= !strcmp(name, "index.json");
+		src->skopeo_layers |= strlen(name) == 68 && !strcmp(name + 64, ".tar");
 		src->members = xrealloc(src->members, (src->nmembers + 1) * sizeof(*m));
 		m = &src->members[src->nmembers++];
 		m->name = name;
@@ -290,12 +340,24 @@ static int scan_archive(struct img_source *src)
 	if (!seen)
 		return img_fail("%s: not an image: an empty archive", src->path);
 	src->has_docker_manifest = has_manifest;
-	if (has_index)
+	if (has_index) {
 		src->kind = IMG_OCI;
-	else if (has_manifest)
+	} else if (has_manifest) {
 		src->kind = IMG_DOCKER;
-	else if (src->nmembers > 0 && r == ARCHIVE_EOF)
+	} else if (!other && src->nmembers > 0) {
 		return img_fail("%s: not an image: neither index.json nor manifest.json in it", src->path);
+	} else {
+		/* A root filesystem: its members are not needed. */
+		for (size_t i = 0; i < src->nmembers; i++) {
+			free(src->members[i].name);
+			free(src->members[i].data);
+			free(src->members[i].link);
+		}
+		free(src->members);
+		src->members = NULL;
+		src->nmembers = 0;
+		src->kept = 0;
+	}
 	return 0;
 }
 

@@ -36,6 +36,9 @@ const char *img_source_name(const struct img_source *src);
 /* The size of the whole source when it is a file (a rootfs tarball), or -1. */
 int64_t img_source_file_size(const struct img_source *src);
 void img_source_close(struct img_source *src);
+/* A bound on the bytes decompressed while an archive's member list is read
+ * (all of them are read: a gzip bomb must stop there too); 0: none. */
+void img_source_max_size(uint64_t max);
 
 /* The whole member NAME, when at most MAX bytes (JSON files). */
 char *img_source_read(struct img_source *src, const char *name, size_t max, size_t *len);

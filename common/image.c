@@ -133,7 +133,7 @@ static int several_images(struct img_source *src, struct img_image *img)
 }
 
 /* The Go name of this machine's architecture, as in the OCI "platform". */
-static const char *host_arch(void)
+const char *img_host_arch(void)
 {
 	static const struct { const char *uname, *oci; } map[] = {
 		{ "x86_64", "amd64" }, { "aarch64", "arm64" }, { "armv7l", "arm" },
@@ -152,7 +152,7 @@ static const char *host_arch(void)
 /* In an image index, the manifest for linux/<host arch>, else linux/amd64. */
 static int pick_platform(struct img_desc *d, size_t n)
 {
-	const char *want[2] = { host_arch(), "amd64" };
+	const char *want[2] = { img_host_arch(), "amd64" };
 
 	for (int w = 0; w < 2; w++)
 		for (size_t i = 0; i < n; i++)
@@ -214,7 +214,7 @@ static int resolve_manifest(struct img_source *src, const struct img_desc *start
 		if (i < 0) {
 			img_descs_free(descs, n);
 			img_fail("%s: image index %s: no manifest for linux/%s or linux/amd64",
-				 img_source_name(src), cur.path, host_arch());
+				 img_source_name(src), cur.path, img_host_arch());
 			goto bad;
 		}
 		vlog("image index %s: manifest %s for %s/%s", cur.path, descs[i].digest,
@@ -271,7 +271,7 @@ static int load_oci(struct img_source *src, const char *tag, int verify, struct 
 	}
 	if (chosen < 0) {
 		img_descs_free(descs, n);
-		return img_fail("%s: index.json: no manifest for linux/%s", img_source_name(src), host_arch());
+		return img_fail("%s: index.json: no manifest for linux/%s", img_source_name(src), img_host_arch());
 	}
 	if (!img->tag && img->ntags == 1)
 		img->tag = xstrdup(img->tags[0]);
@@ -297,6 +297,34 @@ static void docker_path_desc(struct img_desc *d, const char *path)
 		free(digest);
 }
 
+/*
+ * skopeo's "dir:" format: manifest.json is the image's own manifest (OCI
+ * or Docker schema 2, an object, where docker save writes an array), and
+ * each blob is a file named by its hex digest beside it.
+ */
+static int load_skopeo_dir(struct img_source *src, const char *tag, const char *buf,
+			   size_t len, struct img_image *img)
+{
+	if (tag)
+		return img_fail("%s: a skopeo dir: image has no tags (--tag %s)",
+				img_source_name(src), tag);
+	if (img_parse_manifest(buf, len, &img->config, &img->layers, &img->nlayers) < 0) {
+		char *m = xstrdup(img_error());
+		img_fail("%s: manifest.json: %s", img_source_name(src), m);
+		free(m);
+		return -1;
+	}
+	vlog("%s: manifest.json is a manifest, blobs beside it (skopeo's dir: format)",
+	     img_source_name(src));
+	free(img->config.path);
+	img->config.path = xstrdup(img->config.digest + 7);
+	for (size_t i = 0; i < img->nlayers; i++) {
+		free(img->layers[i].path);
+		img->layers[i].path = xstrdup(img->layers[i].digest + 7);
+	}
+	return 0;
+}
+
 static int load_docker(struct img_source *src, const char *tag, int verify, struct img_image *img)
 {
 	size_t len, n, i, k;
@@ -307,6 +335,11 @@ static int load_docker(struct img_source *src, const char *tag, int verify, stru
 	(void)verify;
 	if (!buf)
 		return -1;
+	if (len > 0 && buf[strspn(buf, " \t\r\n")] == '{') {
+		r = load_skopeo_dir(src, tag, buf, len, img);
+		free(buf);
+		return r;
+	}
 	r = img_parse_docker_manifest(buf, len, &ents, &n);
 	free(buf);
 	if (r < 0) {

@@ -57,6 +57,9 @@ struct img_image {
 int img_load(struct img_source *src, const char *tag, int verify, struct img_image *img);
 void img_image_free(struct img_image *img);
 
+/* This machine's architecture as OCI names it ("amd64", "arm64"...). */
+const char *img_host_arch(void);
+
 /* The size of layer D: its descriptor's, or the file's; -1 if unknown. */
 int64_t img_layer_size(struct img_source *src, const struct img_desc *d);
 

@@ -66,6 +66,7 @@ struct layer {
 	struct pathset made;    /* what this layer made (opaque whiteouts) */
 	struct dirtime *dirs;
 	size_t ndirs;
+	struct pathset dated;   /* the directories in dirs */
 };
 
 static int apply_entry(struct layer *l, struct archive_entry *e);
@@ -300,6 +301,28 @@ static int make_special(struct layer *l, int pfd, const char *name, struct archi
 static int make_hardlink(struct layer *l, int pfd, const char *name, struct archive_entry *e,
 			 const char *raw);
 
+/*
+ * Creating NAME changes its directory's times.  A directory this layer
+ * does not list keeps those it had (a lower layer's), put back at the end
+ * as umoci does: a layer that adds a file to /etc without listing /etc
+ * gives the same tree whenever it is unpacked.
+ */
+static int keep_times(struct layer *l, int pfd, const char *dir)
+{
+	struct stat st;
+	struct dirtime *dt;
+
+	if (fstat(pfd, &st) < 0)
+		return -1;
+	l->dirs = xrealloc(l->dirs, (l->ndirs + 1) * sizeof(*l->dirs));
+	dt = &l->dirs[l->ndirs++];
+	dt->path = xstrdup(dir);
+	dt->ts[0] = st.st_atim;
+	dt->ts[1] = st.st_mtim;
+	pathset_add(&l->dated, dir);
+	return 0;
+}
+
 /* A regular file, directory, link or node NAME in directory DIR. */
 static int apply_node(struct layer *l, struct archive_entry *e, const char *raw,
 		      const char *path, const char *dir, const char *name)
@@ -321,6 +344,8 @@ static int apply_node(struct layer *l, struct archive_entry *e, const char *raw,
 	pfd = parent_fd(l, dir);
 	if (pfd < 0)
 		return img_fail_errno("%s: %s: directory \"%s\"", l->a->what, raw, dir);
+	if (!pathset_has(&l->dated, dir) && keep_times(l, pfd, dir) < 0)
+		return img_fail_errno("%s: %s: fstat \"%s\"", l->a->what, raw, dir);
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* Something is there already (a lower layer, or earlier in
 		 * this one): a directory over a directory merges, anything
@@ -471,6 +496,7 @@ static int make_dir(struct layer *l, int pfd, const char *name, const char *path
 	dt = &l->dirs[l->ndirs++];
 	dt->path = xstrdup(path);
 	entry_times(e, dt->ts);
+	pathset_add(&l->dated, path);
 	return 0;
 }
 
@@ -585,6 +611,7 @@ static void layer_free(struct layer *l)
 	decompress_free(l->plain);  /* after the tar reader: it reads from it */
 	forget_parent(l);
 	pathset_free(&l->made);
+	pathset_free(&l->dated);
 	for (size_t i = 0; i < l->ndirs; i++)
 		free(l->dirs[i].path);
 	free(l->dirs);

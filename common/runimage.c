@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "imageref.h"
 #include "minidock.h"
 #include "passwd.h"
 #include "runimage.h"
@@ -107,13 +108,61 @@ static int inspect_config(const char *path, const char *config)
 }
 
 /*
+ * What says a file was changed since it was imported: its device, inode,
+ * size and modification time (as make and rsync judge it), written to
+ * images/NAME/source-stat.  A directory (an OCI layout) is judged by its
+ * index.json or manifest.json, which every change of image rewrites.
+ * NULL when PATH cannot be stat(2)ed.
+ */
+static char *source_stamp(const char *abs)
+{
+	static const char *const entry[] = { "index.json", "manifest.json", NULL };
+	struct stat st;
+	char *p;
+
+	if (stat(abs, &st) < 0)
+		return NULL;
+	for (size_t i = 0; S_ISDIR(st.st_mode) && entry[i]; i++) {
+		p = xasprintf("%s/%s", abs, entry[i]);
+		if (stat(p, &st) == 0) {
+			free(p);
+			break;
+		}
+		free(p);
+	}
+	return xasprintf("%s\n%llu %llu %lld %lld.%09ld\n", abs, (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino, (long long)st.st_size,
+			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+/* Image NAME was imported from PATH, and PATH has not changed since. */
+static int imported_unchanged(const char *path, const char *name)
+{
+	char *abs = realpath(path, NULL);
+	char *stamp = abs ? source_stamp(abs) : NULL;
+	char *file = xasprintf("%s/images/%s/source-stat", md_lib_dir(), name);
+	char *layers = xasprintf("%s/images/%s/layers", md_lib_dir(), name);
+	char *old = read_file(file, NULL);
+	int same = stamp && old && !strcmp(stamp, old) && access(layers, F_OK) == 0;
+
+	free(old);
+	free(layers);
+	free(file);
+	free(stamp);
+	free(abs);
+	return same;
+}
+
+/*
+ * runimage_import (runimage.h).
  * img-unpack --layers: store what is missing of IMAGE's layers (each one
  * once, by digest), and record the image under NAME: the list of its layer
  * directories, lowest first (written last: it says the image is there),
  * its config, and the file it came from.  Rootless, the list is empty
  * (see inspect_config).
  */
-static int import_image(const char *path, const char *name, int rootless, char **why)
+int runimage_import(const char *path, const char *tag, const char *name, int rootless,
+		    char **why)
 {
 	char *imgdir = xasprintf("%s/images/%s", md_lib_dir(), name);
 	char *layers_store = xasprintf("%s/layers", md_lib_dir());
@@ -123,7 +172,9 @@ static int import_image(const char *path, const char *name, int rootless, char *
 	char *tmp_config = xasprintf("%s.%d", config, (int)getpid());
 	char *tmp_layers = xasprintf("%s.%d", layers_file, (int)getpid());
 	char *tmp_source = xasprintf("%s.%d", source, (int)getpid());
-	char *abs = realpath(path, NULL), *out = NULL;
+	char *stamp_file = xasprintf("%s/source-stat", imgdir);
+	char *tmp_stamp = xasprintf("%s.%d", stamp_file, (int)getpid());
+	char *abs = realpath(path, NULL), *out = NULL, *stamp = NULL;
 	struct strv args = { 0 };
 	int code, ret = -1;
 
@@ -131,6 +182,7 @@ static int import_image(const char *path, const char *name, int rootless, char *
 		fail(why, errno, "image %s", path);
 		goto out;
 	}
+	stamp = source_stamp(abs);
 	if (mkdir_p(imgdir, 0755) < 0 || (!rootless && mkdir_p(layers_store, 0755) < 0)) {
 		fail(why, errno, "mkdir %s", imgdir);
 		goto out;
@@ -139,6 +191,10 @@ static int import_image(const char *path, const char *name, int rootless, char *
 	strv_push(&args, layers_store);
 	strv_push(&args, "--config");
 	strv_push(&args, tmp_config);
+	if (tag) {
+		strv_push(&args, "--tag");
+		strv_push(&args, tag);
+	}
 	if (md_verbose)
 		strv_push(&args, "--verbose");
 	strv_push(&args, abs);
@@ -164,10 +220,18 @@ static int import_image(const char *path, const char *name, int rootless, char *
 		fail(why, errno, "write %s", layers_file);
 		goto out;
 	}
+	/* The stamp of the file as it was before img-unpack read it (stamp). */
+	if (stamp && replace_file(stamp_file, tmp_stamp, stamp) < 0) {
+		fail(why, errno, "write %s", stamp_file);
+		goto out;
+	}
 	ret = 0;
 out:
 	free(out);
 	strv_free(&args);
+	free(stamp);
+	free(tmp_stamp);
+	free(stamp_file);
 	free(abs);
 	free(tmp_source);
 	free(tmp_layers);
@@ -250,19 +314,81 @@ out:
 	return ret;
 }
 
+/*
+ * REF names a registry ("localhost:5000/app") and is no file: the image
+ * pulled before, or pulled now by img-pull, as `docker run` does.
+ */
+static int find_pulled(const char *ref, int rootless, struct run_image *img, char **why)
+{
+	struct reg_ref r;
+	char *name, *layers, *out = NULL;
+	char *args[] = { (char *)"--verbose", (char *)ref, NULL };
+	int code, ret = -1;
+
+	(void)rootless;
+	if (reg_ref_parse(ref, &r, why) < 0)
+		return -1;
+	name = reg_ref_store_name(&r);
+	layers = xasprintf("%s/images/%s/layers", md_lib_dir(), name);
+	if (access(layers, F_OK) < 0) {
+		warn_x("unable to find image '%s' in %s/images: pulling it (img-pull)", ref,
+		       md_lib_dir());
+		code = run_tool("img-pull", md_verbose ? args : args + 1, &out, 0);
+		if (code != 0) {
+			fail(why, 0, "image %s: img-pull failed (exit %d)", ref, code);
+			goto out;
+		}
+	}
+	ret = load_image(img, name, why);
+out:
+	free(out);
+	free(layers);
+	free(name);
+	reg_ref_free(&r);
+	return ret;
+}
+
+char *runimage_name(const char *ref)
+{
+	struct reg_ref r;
+	char *why = NULL, *name;
+	size_t len;
+
+	if (strchr(ref, '/') && access(ref, F_OK) < 0 && reg_ref_has_registry(ref) &&
+	    reg_ref_parse(ref, &r, &why) == 0) {
+		name = reg_ref_store_name(&r);
+		reg_ref_free(&r);
+		return name;
+	}
+	free(why);
+	if (strchr(ref, '/'))
+		return name_of_path(ref);
+	name = xstrdup(ref);
+	len = strlen(name);
+	if (len > 7 && !strcmp(name + len - 7, ":latest"))
+		name[len - 7] = '\0';
+	return name;
+}
+
 int runimage_find(const char *ref, int rootless, struct run_image *img, char **why)
 {
 	char *name, *teach = NULL, *recorded = NULL;
 	int ret = -1;
 
 	*why = NULL;
+	if (strchr(ref, '/') && access(ref, F_OK) < 0 && errno == ENOENT &&
+	    reg_ref_has_registry(ref))
+		return find_pulled(ref, rootless, img, why);
 	if (strchr(ref, '/')) {
 		name = name_of_path(ref);
 		if (!valid_name(name)) {
 			fail(why, 0, "image %s: cannot name it after its file (%s)", ref, name);
 			goto out;
 		}
-		if (import_image(ref, name, rootless, why) < 0)
+		if (imported_unchanged(ref, name))
+			vlog("image %s: %s unchanged since imported (inode, size, mtime), "
+			     "not read again", name, ref);
+		else if (runimage_import(ref, NULL, name, rootless, why) < 0)
 			goto out;
 	} else {
 		size_t len = strlen(ref);
@@ -283,7 +409,7 @@ int runimage_find(const char *ref, int rootless, struct run_image *img, char **w
 			     "rootfs tarball), or build the teaching image with: make images",
 			     ref, name);
 			goto out;
-		} else if (import_image(teach, name, rootless, why) < 0) {
+		} else if (runimage_import(teach, NULL, name, rootless, why) < 0) {
 			goto out;
 		}
 	}

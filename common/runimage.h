@@ -9,6 +9,8 @@
  *                            line (written last: it says the image is there)
  *   images/NAME/config.json  the image's config (Env, Cmd...)
  *   images/NAME/source       the file it was imported from
+ *   images/NAME/source-stat  its device, inode, size and mtime then: a
+ *                            run of the same unchanged file imports nothing
  */
 #ifndef MINIDOCK_RUNIMAGE_H
 #define MINIDOCK_RUNIMAGE_H
@@ -32,6 +34,19 @@ struct run_image {
  * a copy (runimage_copy).  0, or -1 with *WHY the message (malloc'd).
  */
 int runimage_find(const char *ref, int rootless, struct run_image *img, char **why);
+
+/* The name under md_lib_dir()/images/ of what runimage_find(REF) finds
+ * (a file's name, a pulled reference's store name), malloc'd. */
+char *runimage_name(const char *ref);
+
+/*
+ * Import the image PATH (its image TAG, or NULL: the only one) under NAME:
+ * img-unpack --layers into the store, then images/NAME/{config.json,
+ * source,layers}.  What run does with a path, and img-pull after a pull.
+ * 0, or -1 with *WHY the message (malloc'd).
+ */
+int runimage_import(const char *path, const char *tag, const char *name, int rootless,
+		    char **why);
 
 /* Unpack IMG again into ROOTFS (an empty directory): a container's
  * private copy where overlayfs cannot be used.  0 or -1 with *WHY. */

@@ -107,7 +107,7 @@ slides_in() {
 	for tool in img-unpack ns-enter cg-limit net-bridge run img-build; do
 		grep -q "\`$tool" "$part2" || fail "part 2 never names $tool"
 	done
-	for step in 0 1 2 3 4 5 6 7 8; do
+	for step in 0 1 2 3 4 5 6 7 8 9; do
 		grep -q "TP, étape $step" "$part2" || fail "part 2 never points at TP step $step"
 	done
 }

@@ -185,7 +185,7 @@ tp_step() {
 
 @test "tp: every step has its README, the verifier and the answer key" {
 	[ -f "$TP/README.md" ]
-	for n in 0 1 2 3 4 5 6 7 8; do
+	for n in 0 1 2 3 4 5 6 7 8 9; do
 		ls "$TP/$n"-*/README.md >/dev/null || fail "no README for step $n"
 		[ -f "$TP/corrige/$n.md" ] || fail "no answer key tp/corrige/$n.md"
 	done
@@ -193,7 +193,7 @@ tp_step() {
 }
 
 @test "tp: markers are well formed, every command block is marked when a step is" {
-	for readme in "$TP"/[0-8]-*/README.md; do
+	for readme in "$TP"/[0-9]-*/README.md; do
 		mkdir -p "$TEST_TMP/x"
 		tp_extract "$readme" "$TEST_TMP/x" >/dev/null || fail "bad markers in $readme"
 		grep -q '^<!-- tp:run' "$readme" || continue
@@ -217,7 +217,7 @@ tp_step() {
 # line: - `NAME()` dans `FILE` : ...  Each must be defined in FILE.
 @test "tp: every function a reading guide names is defined where it says" {
 	local readme line fn file n=0 steps=0
-	for readme in "$TP"/[0-8]-*/README.md; do
+	for readme in "$TP"/[0-9]-*/README.md; do
 		grep -q '^## Lire le code' "$readme" || continue
 		steps=$((steps + 1))
 		while IFS= read -r line; do
@@ -294,3 +294,7 @@ tp_step() {
 	tp_step 7
 }
 @test "tp: étape 8, construire une image" { tp_step 8; }
+@test "tp: étape 9, partager une image" {
+	command -v docker-registry >/dev/null || skip "docker-registry is not installed (make deps)"
+	tp_step 9
+}

@@ -1,0 +1,356 @@
+#!/usr/bin/env bats
+# img-pull.bats - img-pull, img-push and `run REF` against registries the
+# tests start on 127.0.0.1 and stop (by PID) in teardown: Debian's
+# docker-registry (distribution 2.8), anonymous, then with htpasswd basic
+# auth over TLS (a certificate made here with openssl); and a hostile
+# registry of our own (tests/fake-registry.py).  Images are pushed into it
+# by skopeo, and what img-push sends is read back by skopeo.  Nothing here
+# reaches a registry outside the machine.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+PULL=$MINIDOCK_BIN/img-pull
+PUSH=$MINIDOCK_BIN/img-push
+
+setup() {
+	common_setup
+	command -v docker-registry >/dev/null && command -v skopeo >/dev/null ||
+		skip "no docker-registry or skopeo (make deps)"
+	[ -d "$IMAGES/busybox-oci" ] || skip "no teaching images (make images)"
+	PIDS=()
+	export MINIDOCK_IMAGES=$IMAGES
+	# No ~/.docker/config.json of the machine's.
+	export DOCKER_CONFIG=$TEST_TMP/docker
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	common_teardown
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL: until it answers (any HTTP status), at most 10 s.
+wait_http() {
+	local i
+	for i in $(seq 100); do
+		curl -sk -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	fail "nothing answers at $1"
+}
+
+# start_registry [tls]: docker-registry on 127.0.0.1:$PORT, storage in
+# $TEST_TMP; with tls, htpasswd auth (user minidock, password secret) and a
+# certificate for localhost and 127.0.0.1 signed by $TEST_TMP/ca.crt.
+start_registry() {
+	PORT=$(free_port)
+	R=localhost:$PORT
+	local conf=$TEST_TMP/registry.yml
+	cat > "$conf" <<-EOF
+	version: 0.1
+	log:
+	  level: error
+	  accesslog:
+	    disabled: true
+	storage:
+	  filesystem:
+	    rootdirectory: $TEST_TMP/registry
+	http:
+	  addr: 127.0.0.1:$PORT
+	EOF
+	if [ "${1:-}" = tls ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=minidock-test-ca \
+			-keyout "$TEST_TMP/ca.key" -out "$TEST_TMP/ca.crt" 2>/dev/null
+		openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
+			-keyout "$TEST_TMP/reg.key" -out "$TEST_TMP/reg.csr" 2>/dev/null
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$TEST_TMP/san"
+		openssl x509 -req -in "$TEST_TMP/reg.csr" -CA "$TEST_TMP/ca.crt" \
+			-CAkey "$TEST_TMP/ca.key" -CAcreateserial -days 2 \
+			-extfile "$TEST_TMP/san" -out "$TEST_TMP/reg.crt" 2>/dev/null
+		htpasswd -Bbn minidock secret > "$TEST_TMP/htpasswd"
+		cat >> "$conf" <<-EOF
+		  tls:
+		    certificate: $TEST_TMP/reg.crt
+		    key: $TEST_TMP/reg.key
+		auth:
+		  htpasswd:
+		    realm: minidock-test
+		    path: $TEST_TMP/htpasswd
+		EOF
+	fi
+	docker-registry serve "$conf" > "$TEST_TMP/registry.log" 2>&1 &
+	PIDS+=($!)
+	wait_http "http${1:+s}://127.0.0.1:$PORT/v2/"
+}
+
+# put IMAGE NAME [SKOPEO OPTIONS...]: skopeo copies the OCI layout IMAGE
+# into the anonymous registry as NAME.
+put() {
+	local src=$1 name=$2
+	shift 2
+	skopeo copy --quiet --dest-tls-verify=false "$@" "oci:$src" "docker://$R/$name" ||
+		fail "skopeo could not push $name"
+}
+
+# No image named NAME, no layer directory, no half-written blob in the store.
+assert_store_has_no() {
+	[ ! -e "$MINIDOCK_LIB_DIR/images/$1" ] || fail "image $1 recorded"
+	! ls "$MINIDOCK_LIB_DIR"/oci/blobs/sha256/ 2>/dev/null | grep -q part ||
+		fail "a half-written blob is left: $(ls "$MINIDOCK_LIB_DIR"/oci/blobs/sha256/)"
+}
+
+# ---- pull from the anonymous registry ----
+
+@test "img-pull: an OCI image into run's store; run localhost:PORT/NAME runs it; a second pull fetches nothing" {
+	require_root
+	start_registry
+	put "$IMAGES/busybox-oci" busybox:latest
+	run -0 "$PULL" --verbose "$R/busybox"
+	assert_output --partial "GET http://$R/v2/busybox/manifests/latest -> HTTP 200"
+	assert_output --partial "application/vnd.oci.image.manifest.v1+json"
+	assert_output --partial "sha256 verified"
+	assert_output --partial "$R/busybox:latest: pulled sha256:"
+	assert [ -f "$MINIDOCK_LIB_DIR/images/localhost_${PORT}_busybox/layers" ]
+	run -0 "$MINIDOCK_BIN/run" --rm --network none "$R/busybox" /bin/cat /www/index.html
+	assert_output --partial "minidock"
+	# Again: the blobs are there, the layers too.
+	run -0 "$PULL" --verbose "$R/busybox:latest"
+	assert_output --partial "already in"
+	refute_output --partial "/blobs/sha256:"
+	assert_output --partial "up to date"
+}
+
+@test "img-pull: a Docker schema 2 manifest; -o oci:DIR gives a layout umoci unpacks to the tree img-unpack gives" {
+	start_registry
+	put "$IMAGES/busybox-oci" bb:v2 --format v2s2
+	run -0 "$PULL" --verbose -o "oci:$TEST_TMP/out" "$R/bb:v2"
+	assert_output --partial "application/vnd.docker.distribution.manifest.v2+json"
+	command -v umoci >/dev/null || skip "no umoci"
+	umoci unpack --image "$TEST_TMP/out:v2" "$TEST_TMP/bundle" >/dev/null
+	run -0 "$MINIDOCK_BIN/img-unpack" "$IMAGES/busybox-oci" "$TEST_TMP/ref"
+	diff <(cd "$TEST_TMP/bundle/rootfs" && find . | sort) <(cd "$TEST_TMP/ref" && find . | sort) ||
+		fail "umoci's tree differs"
+	run -0 skopeo inspect "oci:$TEST_TMP/out:v2"
+	assert_output --partial '"Architecture": "amd64"'
+}
+
+@test "img-pull: an image index with linux/amd64 and linux/arm64: the host's by default, --platform picks, a missing one is refused" {
+	[ "$(uname -m)" = x86_64 ] || skip "the index's default is amd64 here"
+	start_registry
+	put "$IMAGES/busybox-oci" multi:amd64
+	# The "arm64" image: the same busybox, its config saying arm64 and a
+	# second layer so the trees differ (a hand-made index, as buildx writes).
+	python3 - "$IMAGES/busybox-oci" "$TEST_TMP/arm" <<-'EOF'
+	import hashlib, io, json, os, shutil, sys, tarfile
+	src, dst = sys.argv[1], sys.argv[2]
+	shutil.copytree(src, dst)
+	def put(b):
+	    d = hashlib.sha256(b).hexdigest()
+	    open(f"{dst}/blobs/sha256/{d}", "wb").write(b)
+	    return "sha256:" + d, len(b)
+	idx = json.load(open(f"{dst}/index.json"))
+	m = json.load(open(f"{dst}/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+	c = json.load(open(f"{dst}/blobs/sha256/" + m["config"]["digest"][7:]))
+	buf = io.BytesIO()
+	with tarfile.open(fileobj=buf, mode="w") as t:
+	    ti = tarfile.TarInfo("arch"); data = b"arm64\n"; ti.size = len(data)
+	    t.addfile(ti, io.BytesIO(data))
+	layer = buf.getvalue()
+	ld, ls = put(layer)
+	m["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": ls})
+	c["architecture"] = "arm64"
+	c["rootfs"]["diff_ids"].append(ld)
+	cd, cs = put(json.dumps(c).encode())
+	m["config"].update(digest=cd, size=cs)
+	md, ms = put(json.dumps(m).encode())
+	idx["manifests"] = [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms}]
+	json.dump(idx, open(f"{dst}/index.json", "w"))
+	EOF
+	put "$TEST_TMP/arm" multi:arm64
+	local amd arm
+	amd=$(skopeo inspect --tls-verify=false --raw "docker://$R/multi:amd64" | sha256sum | cut -c1-64)
+	arm=$(skopeo inspect --tls-verify=false --raw "docker://$R/multi:arm64" | sha256sum | cut -c1-64)
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+	  {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"platform":{"os":"linux","architecture":"amd64"}},
+	  {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"platform":{"os":"linux","architecture":"arm64"}}]}' \
+		"$amd" "$(skopeo inspect --tls-verify=false --raw "docker://$R/multi:amd64" | wc -c)" \
+		"$arm" "$(skopeo inspect --tls-verify=false --raw "docker://$R/multi:arm64" | wc -c)" > "$TEST_TMP/index.json"
+	curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.index.v1+json" \
+		--data-binary "@$TEST_TMP/index.json" "http://$R/v2/multi/manifests/latest" ||
+		fail "the registry refused the index"
+
+	run -0 "$PULL" --verbose -o "oci:$TEST_TMP/a" "$R/multi"
+	assert_output --partial "image index: linux/amd64 is manifest sha256:$amd"
+	run -0 "$PULL" -o "oci:$TEST_TMP/b" --platform linux/arm64 "$R/multi"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$TEST_TMP/b" "$TEST_TMP/tree"
+	assert_equal "$(cat "$TEST_TMP/tree/arch")" arm64
+	run -125 "$PULL" --platform linux/s390x "$R/multi"
+	assert_output "img-pull: latest: no image for linux/s390x (the index has: linux/amd64, linux/arm64)"
+	assert_store_has_no "localhost_${PORT}_multi"
+}
+
+# ---- auth and TLS ----
+
+@test "img-pull over TLS with basic auth: refused without credentials or the CA; --user, then ~/.docker/config.json" {
+	start_registry tls
+	skopeo copy --quiet --dest-tls-verify=false --dest-creds minidock:secret \
+		"oci:$IMAGES/busybox-oci" "docker://$R/private:1" || fail "skopeo push"
+	# Not a localhost exception for TLS: the certificate must be trusted.
+	run -125 "$PULL" --user minidock:secret -o "oci:$TEST_TMP/o" "$R/private:1"
+	assert_output --regexp "img-pull: registry $R unreachable: .*(certificate|SSL)"
+	run -125 "$PULL" --ca-cert "$TEST_TMP/ca.crt" -o "oci:$TEST_TMP/o" "$R/private:1"
+	assert_output --partial "unauthorized: give credentials with --user"
+	run -125 "$PULL" --ca-cert "$TEST_TMP/ca.crt" --user minidock:wrong -o "oci:$TEST_TMP/o" "$R/private:1"
+	assert_output --partial "unauthorized"
+	run -0 "$PULL" --verbose --ca-cert "$TEST_TMP/ca.crt" --user minidock:secret \
+		-o "oci:$TEST_TMP/o" "$R/private:1"
+	assert_output --partial "GET https://$R/v2/private/manifests/1 -> HTTP 200"
+	assert_output --partial "HTTP basic auth as minidock"
+	mkdir -p "$DOCKER_CONFIG"
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$R" "$(printf minidock:secret | base64)" \
+		> "$DOCKER_CONFIG/config.json"
+	MINIDOCK_CA_CERT=$TEST_TMP/ca.crt run -0 "$PULL" --verbose -o "oci:$TEST_TMP/o2" "$R/private:1"
+	assert_output --partial "credentials for $R from $DOCKER_CONFIG/config.json"
+	# And img-push with the same credentials, read back by skopeo.
+	MINIDOCK_CA_CERT=$TEST_TMP/ca.crt run -0 "$PUSH" "$TEST_TMP/o2" "$R/pushed:2"
+	run -0 skopeo inspect --tls-verify=false --creds minidock:secret "docker://$R/pushed:2"
+	assert_output --partial '"Architecture": "amd64"'
+}
+
+# ---- a hostile registry: each lie its error, exit 125, the store as before ----
+
+@test "hostile registry: wrong digest, truncated, endless blob, manifest bomb, not JSON, redirect loop, 401 without realm" {
+	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" &
+	PIDS+=($!)
+	local i
+	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
+	local F=localhost:$(cat "$TEST_TMP/port")
+	wait_http "http://$F/v2/"
+	mkdir -p "$MINIDOCK_LIB_DIR"
+	run -125 "$PULL" "$F/wrongdigest"
+	assert_output --regexp "img-pull: layer 1/1: blob sha256:[0-9a-f]{64}: digest mismatch: the content is sha256:"
+	assert_store_has_no "localhost_${F#*:}_wrongdigest"
+	run -125 "$PULL" "$F/truncated"
+	assert_output --partial "layer 1/1"
+	assert_output --partial "truncated, 100 bytes received, 4 tries"
+	run -125 "$PULL" "$F/endless"
+	assert_output --partial "more bytes than the 340 the manifest says: refused"
+	run -125 "$PULL" "$F/bomb"
+	assert_output "img-pull: manifest latest: larger than 4194304 bytes: refused"
+	run -125 "$PULL" "$F/notjson"
+	assert_output --partial "img-pull: manifest sha256:"
+	run -125 "$PULL" "$F/redirect"
+	assert_output --partial "redirects"
+	run -125 "$PULL" "$F/norealm"
+	assert_output --partial "asks for a bearer token without a realm"
+	local n
+	for n in wrongdigest truncated endless bomb notjson redirect norealm; do
+		assert_store_has_no "localhost_${F#*:}_$n"
+	done
+}
+
+@test "img-pull: the bearer-token flow (401, GET the realm with the credentials, the token sent back)" {
+	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" bearer &
+	PIDS+=($!)
+	local i
+	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
+	local F=localhost:$(cat "$TEST_TMP/port")
+	wait_http "http://$F/v2/"
+	run -125 "$PULL" -o "oci:$TEST_TMP/o" "$F/ok"
+	assert_output --partial "unauthorized: the token server http://127.0.0.1:${F#*:}/token said HTTP 401, who are you? (UNAUTHORIZED)"
+	run -0 "$PULL" --verbose --user u:p -o "oci:$TEST_TMP/o" "$F/ok"
+	assert_output --partial "bearer token: realm http://127.0.0.1:${F#*:}/token, service fake, scope repository:ok:pull"
+	assert_output --partial "GET http://$F/v2/ok/manifests/latest -> HTTP 200"
+	assert [ -f "$TEST_TMP/o/index.json" ]
+}
+
+@test "img-pull: bad input and an unreachable registry: a clear error, exit 125" {
+	run -125 "$PULL"
+	assert_output --partial "expected REF"
+	run -125 "$PULL" 'bad ref!'
+	assert_output --partial "not an image reference"
+	run -125 "$PULL" --platform linux "$R/x"
+	assert_output --partial "expected OS/ARCH"
+	run -125 "$PULL" "localhost:$(free_port)/nothing"
+	assert_output --regexp "img-pull: registry localhost:[0-9]+ unreachable"
+	start_registry
+	run -125 "$PULL" "$R/nosuch:tag"
+	assert_output "img-pull: $R/nosuch:tag: no such image or tag (HTTP 404, manifest unknown (MANIFEST_UNKNOWN))"
+}
+
+# ---- img-push ----
+
+@test "img-push: from an OCI layout, a skopeo docker-archive and the store; HEAD skips what the registry has; skopeo reads it back" {
+	start_registry
+	run -0 "$PUSH" --verbose "$IMAGES/busybox-oci" "$R/one:1"
+	assert_output --partial "HEAD http://$R/v2/one/blobs/sha256:"
+	assert_output --partial "POST http://$R/v2/one/blobs/uploads/ -> HTTP 202"
+	assert_output --partial "PUT http://$R/v2/one/manifests/1 -> HTTP 201"
+	run -0 skopeo inspect --tls-verify=false "docker://$R/one:1"
+	assert_output --partial "minidock busybox"
+	# The same layers again, under another name in the same repository.
+	run -0 "$PUSH" --verbose "$IMAGES/busybox-oci" "$R/one:2"
+	assert_output --partial "the registry has it already, not sent"
+	refute_output --partial "POST"
+	# A docker-archive has no registry manifest: one is written.
+	skopeo copy --quiet "oci:$IMAGES/busybox-oci" "docker-archive:$TEST_TMP/da.tar:x:latest"
+	run -0 "$PUSH" --verbose "$TEST_TMP/da.tar" "$R/fromarchive"
+	assert_output --partial "an OCI one written"
+	skopeo copy --quiet --src-tls-verify=false "docker://$R/fromarchive" "oci:$TEST_TMP/back:t"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$TEST_TMP/back" "$TEST_TMP/t1"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$IMAGES/busybox-oci" "$TEST_TMP/t2"
+	diff -r "$TEST_TMP/t1" "$TEST_TMP/t2" || fail "what came back differs"
+	# From the store: what img-pull stored, under a new name.
+	run -0 "$PULL" "$R/one:1"
+	run -0 "$PUSH" "$R/one:1" "$R/two:latest"
+	run -0 skopeo inspect --tls-verify=false "docker://$R/two"
+	assert_output --partial "\"Name\": \"$R/two\""
+	run -125 "$PUSH" nosuchimage "$R/x"
+	assert_output --partial "nosuchimage: no such image"
+}
+
+# ---- image: the images minidock holds ----
+
+@test "image ls, inspect, tag, rm (refused while a container uses it), prune" {
+	require_root
+	start_registry
+	put "$IMAGES/busybox-oci" busybox:latest
+	run -0 "$PULL" "$R/busybox"
+	local N=localhost_${PORT}_busybox I=$MINIDOCK_BIN/image
+	run -0 "$I" ls
+	assert_line --regexp "^$N +$R/busybox:latest +sha256:[0-9a-f]{12} +[0-9.]+M +2000-01-01T00:00:00$"
+	run -0 "$I" inspect --json "$R/busybox"
+	run -0 python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["config"]["Cmd"], len(d["layers"]), d["manifest"]["schemaVersion"])' <<< "$output"
+	assert_output "['/bin/sh'] 1 2"
+	run -0 "$I" tag "$R/busybox" "$R/copy"
+	run -0 "$I" ls -q
+	assert_line "localhost_${PORT}_copy"
+	# img-push finds the new name in the store.
+	run -0 "$PUSH" "$R/copy" "$R/copy:latest"
+	# A container made from it: rm refused, then -f.
+	run -0 "$MINIDOCK_BIN/run" --network none --name ic$$ "$R/copy" /bin/true
+	run -125 "$I" rm "$R/copy"
+	assert_output "image: rm $R/copy: container ic$$ uses it (container rm ic$$ first, or image rm -f)"
+	run -0 "$I" rm -f "$R/copy"
+	"$MINIDOCK_BIN/container" rm ic$$ >/dev/null
+	# The layers are shared with busybox: prune keeps them.
+	run -0 "$I" prune
+	refute_output --partial "deleted layer"
+	run -0 "$I" rm "$N"
+	run -0 "$I" prune
+	assert_output --partial "deleted layer sha256:"
+	assert_output --partial "deleted blob sha256:"
+	assert_equal "$(ls -A "$MINIDOCK_LIB_DIR/layers/sha256" | grep -v '^\.' | wc -l)" 0
+	run -0 "$I" ls -q
+	assert_output ""
+	run -125 "$I" inspect nosuch
+	assert_output "image: nosuch: no such image (see: image ls)"
+}
