@@ -36,6 +36,7 @@
 #include "containers.h"
 #include "imageref.h"
 #include "imagestore.h"
+#include "lifecycle.h"
 #include "minidock.h"
 #include "runimage.h"
 #include "store.h"
@@ -388,7 +389,7 @@ static char *used_by(const char *name)
 	struct strv names = { 0 };
 	char *user = NULL;
 
-	if (container_names(&names) < 0 && errno != ENOENT)
+	if (life_names(&names) < 0 && errno != ENOENT)
 		die("%s", md_run_dir());
 	for (size_t i = 0; i < names.n && !user; i++) {
 		struct container c;

@@ -156,13 +156,23 @@ static char *work_dir;          /* md_lib_dir()/build/NAME: the step's dirs */
 static char *merged;            /* its overlayfs mount, while mounted */
 static const char *state_name;  /* md_run_dir()/NAME: its /etc files */
 
+/* The step's runtime directory holds only its /etc files: no mount. */
+static int rm_state_dir(const char *name)
+{
+	char *dir = state_dir(name);
+	int ret = rm_rf(dir);
+
+	free(dir);
+	return ret;
+}
+
 static void clean_up(void)
 {
 	if (merged && umount2(merged, MNT_DETACH) < 0)
 		warn_errno("umount %s", merged);
 	if (work_dir && rm_rf(work_dir) < 0)
 		warn_errno("rm -rf %s", work_dir);
-	if (state_name && remove_state(state_name) < 0)
+	if (state_name && rm_state_dir(state_name) < 0)
 		warn_errno("rm -rf %s/%s", md_run_dir(), state_name);
 	free(merged);
 	free(work_dir);
@@ -438,7 +448,7 @@ static int run_container(struct build *b, const struct strv *cmd)
 		die("mkdir %s", dir);
 	free(dir);
 	state_name = b->name;
-	if (container_write_etc(b->name, ro.network, b->name) < 0)
+	if (container_etc_files(b->name, merged, ro.network, b->name) < 0)
 		die("write %s/%s: the files of its /etc", md_run_dir(), b->name);
 	a = (struct chain_args){ .name = b->name, .hostname = b->name, .rootfs = merged,
 				 .user = user, .cmd = cmd, .env = &env };
@@ -458,7 +468,7 @@ static int run_container(struct build *b, const struct strv *cmd)
 	close(devnull);
 	if ((code = supervise(pid)) < 0)
 		die("waitpid");
-	remove_state(b->name);
+	rm_state_dir(b->name);
 	state_name = NULL;
 	chain_free(&chain);
 	strv_free(&envp);
