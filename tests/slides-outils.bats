@@ -111,6 +111,7 @@ slide_messages() {
 dry_run() {
 	hns env PATH="$MINIDOCK_BIN:$PATH" "$MINIDOCK_BIN/run" --dry-run "$@" 2>/dev/null |
 		sed -e 's/\\$//' -e "s|$MINIDOCK_BIN/||g" -e "s|$MINIDOCK_RUN_DIR|/run/minidock|g" \
+			-e "s|$MINIDOCK_LIB_DIR|/var/lib/minidock|g" \
 			-e "s|$MINIDOCK_NETNS_DIR|/run/netns|g" |
 		tr -s ' \n' '  '
 }

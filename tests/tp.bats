@@ -239,7 +239,7 @@ tp_step() {
 	run "$TP/verifier"
 	assert_equal "$status" 2
 	assert_output --partial "usage: tp/verifier"
-	run "$TP/verifier" 9
+	run "$TP/verifier" 10
 	assert_equal "$status" 2
 }
 
