@@ -34,30 +34,15 @@ struct copy_opts {
 	int extract;
 };
 
-static int __attribute__((format(printf, 2, 3))) fail(char **why, const char *fmt, ...)
-{
-	int e = errno;
-	va_list ap;
-
-	if (*why)
-		return -1;
-	va_start(ap, fmt);
-	if (vasprintf(why, fmt, ap) < 0)
-		*why = NULL;
-	va_end(ap);
-	errno = e;
-	return -1;
-}
-
 int ctx_open(struct build_context *c, const char *dir, char **why)
 {
 	memset(c, 0, sizeof(*c));
 	*why = NULL;
 	c->path = xstrdup(dir);
 	if ((c->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return fail(why, "context %s: %s", dir, strerror(errno));
+		return why_fail(why, "context %s: %s", dir, strerror(errno));
 	if (df_ignore_load(dir, &c->ignore) < 0)
-		return fail(why, "%s/.dockerignore: %s", dir, strerror(errno));
+		return why_fail(why, "%s/.dockerignore: %s", dir, strerror(errno));
 	return 0;
 }
 
@@ -146,7 +131,7 @@ int ctx_sources(struct build_context *c, const struct strv *patterns, struct str
 		int fd;
 
 		if (!p)
-			return fail(why, "%s: outside the build context (%s)", patterns->v[i],
+			return why_fail(why, "%s: outside the build context (%s)", patterns->v[i],
 				    c->path);
 		slash = strrchr(p, '/');
 		if (strpbrk(slash ? slash + 1 : p, "*?[")) {
@@ -162,7 +147,7 @@ int ctx_sources(struct build_context *c, const struct strv *patterns, struct str
 		}
 		free(p);
 		if (found->n == before)
-			return fail(why, "%s: no such file in the build context %s%s",
+			return why_fail(why, "%s: no such file in the build context %s%s",
 				    patterns->v[i], c->path,
 				    c->ignore.patterns.n ? " (or .dockerignore excludes it)" : "");
 	}
@@ -187,7 +172,7 @@ static int hash_entry(struct build_context *c, struct sha256 *h, const char *rel
 	if (fd < 0 && errno == ELOOP)   /* a symlink, not followed */
 		fd = open_in_root(c->fd, rel, O_PATH | O_NOFOLLOW, 0);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = fail(why, "%s: %s", rel, strerror(errno));
+		r = why_fail(why, "%s: %s", rel, strerror(errno));
 		goto out;
 	}
 	n = snprintf(head, sizeof(head), "%o %lld ", (unsigned)st.st_mode, (long long)st.st_size);
@@ -201,7 +186,7 @@ static int hash_entry(struct build_context *c, struct sha256 *h, const char *rel
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			sha256_update(h, buf, (size_t)n);
 		if (n < 0)
-			r = fail(why, "read %s: %s", rel, strerror(errno));
+			r = why_fail(why, "read %s: %s", rel, strerror(errno));
 	} else if (S_ISDIR(st.st_mode)) {
 		r = hash_tree(c, h, rel, why);
 	}
@@ -219,7 +204,7 @@ static int hash_tree(struct build_context *c, struct sha256 *h, const char *rel,
 
 	if (glob_dir(c, rel, "*", &names) < 0 || glob_dir(c, rel, ".*", &names) < 0) {
 		strv_free(&names);
-		return fail(why, "%s: %s", rel, strerror(errno));
+		return why_fail(why, "%s: %s", rel, strerror(errno));
 	}
 	qsort(names.v, names.n, sizeof(char *), compare_names);
 	for (size_t i = 0; r == 0 && i < names.n; i++)
@@ -236,11 +221,11 @@ int ctx_digest(struct build_context *c, const struct strv *sources, char out[DIG
 
 	*why = NULL;
 	if (!h)
-		return fail(why, "sha256: out of memory");
+		return why_fail(why, "sha256: out of memory");
 	for (size_t i = 0; r == 0 && i < sources->n; i++)
 		r = hash_entry(c, h, sources->v[i], 1, why);
 	if (r == 0 && sha256_final(h, out) < 0)
-		r = fail(why, "sha256: failed");
+		r = why_fail(why, "sha256: failed");
 	sha256_free(h);
 	return r;
 }
@@ -328,21 +313,21 @@ static int copy_entry(struct build_context *c, const char *rel, int dirfd, const
 	if (fd < 0 && errno == ELOOP && !follow) {
 		n = readlinkat(c->fd, rel, target, sizeof(target) - 1);
 		if (n < 0 || n == (ssize_t)sizeof(target) - 1)
-			return fail(why, "readlink %s: %s", rel, strerror(errno));
+			return why_fail(why, "readlink %s: %s", rel, strerror(errno));
 		target[n] = '\0';
 		if ((unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) ||
 		    symlinkat(target, dirfd, name) < 0 ||
 		    fchownat(dirfd, name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return fail(why, "symlink %s: %s", name, strerror(errno));
+			return why_fail(why, "symlink %s: %s", name, strerror(errno));
 		return 0;
 	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = fail(why, "%s: %s", rel, strerror(errno));
+		r = why_fail(why, "%s: %s", rel, strerror(errno));
 		goto out;
 	}
 	if (S_ISREG(st.st_mode)) {
 		if (copy_file(fd, &st, dirfd, name, o) < 0)
-			r = fail(why, "copy %s: %s", rel, strerror(errno));
+			r = why_fail(why, "copy %s: %s", rel, strerror(errno));
 		else
 			r = 0;
 	} else if (S_ISDIR(st.st_mode)) {
@@ -362,7 +347,7 @@ static int copy_entry(struct build_context *c, const char *rel, int dirfd, const
 	}
 	goto out;
 dir_fail:
-	r = fail(why, "mkdir %s: %s", name, strerror(errno));
+	r = why_fail(why, "mkdir %s: %s", name, strerror(errno));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -378,7 +363,7 @@ static int copy_tree(struct build_context *c, const char *rel, int dirfd,
 
 	if (glob_dir(c, rel, "*", &names) < 0 || glob_dir(c, rel, ".*", &names) < 0) {
 		strv_free(&names);
-		return fail(why, "%s: %s", rel[0] ? rel : ".", strerror(errno));
+		return why_fail(why, "%s: %s", rel[0] ? rel : ".", strerror(errno));
 	}
 	for (size_t i = 0; r == 0 && i < names.n; i++) {
 		const char *base = strrchr(names.v[i], '/');
@@ -415,7 +400,7 @@ static int extract(int fd, const char *rel, int dirfd, char **why)
 	int ret = 0;
 
 	if (!r || img_apply_layer(r, &a) < 0)
-		ret = fail(why, "ADD %s: %s", rel, img_error());
+		ret = why_fail(why, "ADD %s: %s", rel, img_error());
 	if (r)
 		img_reader_close(r);
 	if (src)
@@ -456,7 +441,7 @@ int ctx_copy(struct build_context *c, const struct strv *sources, const char *ro
 	if (owner(rootfs, chown, &o, why) < 0)
 		return -1;
 	if ((rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return fail(why, "open %s: %s", rootfs, strerror(errno));
+		return why_fail(why, "open %s: %s", rootfs, strerror(errno));
 	r = copy_in(c, sources, rootfd, dest, &o, why);
 	close(rootfd);
 	return r;
@@ -478,13 +463,13 @@ static int copy_in(struct build_context *c, const struct strv *sources, int root
 		char *copy, *name;
 
 		if (fd < 0 || fstat(fd, &st) < 0) {
-			r = fail(why, "%s: %s", rel, strerror(errno));
+			r = why_fail(why, "%s: %s", rel, strerror(errno));
 		} else if (S_ISDIR(st.st_mode) || (o->extract && S_ISREG(st.st_mode) && is_tar(fd))) {
 			/* A directory's contents, or a tar's, go into DEST. */
 			if (destfd < 0)
 				destfd = make_dir_in_root(rootfd, dest, o);
 			if (destfd < 0)
-				r = fail(why, "mkdir %s: %s", dest, strerror(errno));
+				r = why_fail(why, "mkdir %s: %s", dest, strerror(errno));
 			else if (S_ISDIR(st.st_mode))
 				r = copy_tree(c, rel, destfd, o, why);
 			else
@@ -503,7 +488,7 @@ static int copy_in(struct build_context *c, const struct strv *sources, int root
 				dirfd = make_dir_in_root(rootfd, slash ? (copy[0] ? copy : "/") : ".", o);
 			}
 			if (dirfd < 0)
-				r = fail(why, "mkdir %s: %s", dest, strerror(errno));
+				r = why_fail(why, "mkdir %s: %s", dest, strerror(errno));
 			else
 				r = copy_entry(c, rel, dirfd, name, 1, o, why);
 			if (dirfd >= 0)

@@ -27,19 +27,6 @@
 #define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_LAYER "application/vnd.oci.image.layer.v1.tar+gzip"
 
-static int __attribute__((format(printf, 2, 3))) fail(char **why, const char *fmt, ...)
-{
-	int e = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(why, fmt, ap) < 0)
-		*why = NULL;
-	va_end(ap);
-	errno = e;
-	return -1;
-}
-
 /* The OCI name of this machine's architecture (config.md, GOARCH). */
 static const char *oci_arch(void)
 {
@@ -194,13 +181,13 @@ static int write_blob(const char *blobs, json_t *j, char digest[DIGEST_LEN], int
 	int ret = -1;
 
 	if (!text || sha256_of(text, strlen(text), digest) < 0) {
-		fail(why, "image config: out of memory");
+		why_fail(why, "image config: out of memory");
 		goto out;
 	}
 	*size = (int64_t)strlen(text);
 	path = xasprintf("%s/%s", blobs, digest + 7);
 	if (write_file(path, text) < 0) {
-		fail(why, "write %s: %s", path, strerror(errno));
+		why_fail(why, "write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	ret = 0;
@@ -328,12 +315,12 @@ int imgw_write_oci(const struct imgw *w, const char *dir, const char *name,
 
 	*why = NULL;
 	if (empty == 0 || (empty < 0 && errno != ENOENT)) {
-		fail(why, "%s: %s", dir, empty == 0 ? "not empty (refusing to write over "
+		why_fail(why, "%s: %s", dir, empty == 0 ? "not empty (refusing to write over "
 			  "something)" : strerror(errno));
 		goto out;
 	}
 	if (mkdir_p(sub, 0755) < 0) {
-		fail(why, "mkdir %s: %s", sub, strerror(errno));
+		why_fail(why, "mkdir %s: %s", sub, strerror(errno));
 		goto out;
 	}
 	blob_list(w, &hex);
@@ -342,7 +329,7 @@ int imgw_write_oci(const struct imgw *w, const char *dir, const char *name,
 		free(p);
 		p = xasprintf("%s/%s", sub, hex.v[i]);
 		if (link(from, p) < 0 && errno != EEXIST && copy_file(from, p) < 0) {
-			fail(why, "write %s: %s", p, strerror(errno));
+			why_fail(why, "write %s: %s", p, strerror(errno));
 			free(from);
 			goto out;
 		}
@@ -351,13 +338,13 @@ int imgw_write_oci(const struct imgw *w, const char *dir, const char *name,
 	free(p);
 	p = xasprintf("%s/oci-layout", dir);
 	if (write_file(p, "{\"imageLayoutVersion\":\"1.0.0\"}") < 0) {
-		fail(why, "write %s: %s", p, strerror(errno));
+		why_fail(why, "write %s: %s", p, strerror(errno));
 		goto out;
 	}
 	free(p);
 	p = xasprintf("%s/index.json", dir);
 	if (write_file(p, idx) < 0) {
-		fail(why, "write %s: %s", p, strerror(errno));
+		why_fail(why, "write %s: %s", p, strerror(errno));
 		goto out;
 	}
 	ret = 0;
@@ -384,7 +371,7 @@ static int add_member(struct archive *a, struct archive_entry *e, const char *me
 	archive_entry_set_perm(e, 0644);
 	if (path) {
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
-			fail(why, "%s: %s", path, strerror(errno));
+			why_fail(why, "%s: %s", path, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			return -1;
@@ -405,12 +392,12 @@ static int add_member(struct archive *a, struct archive_entry *e, const char *me
 			goto tar_fail;
 	close(fd);
 	if (n < 0)
-		return fail(why, "read %s: %s", path, strerror(errno));
+		return why_fail(why, "read %s: %s", path, strerror(errno));
 	return 0;
 tar_fail:
 	if (fd >= 0)
 		close(fd);
-	return fail(why, "tar %s: %s", member, archive_error_string(a));
+	return why_fail(why, "tar %s: %s", member, archive_error_string(a));
 }
 
 int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
@@ -428,7 +415,7 @@ int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
 		die_x("archive: out of memory");
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
-		fail(why, "%s: %s", tmp, archive_error_string(a));
+		why_fail(why, "%s: %s", tmp, archive_error_string(a));
 		goto out;
 	}
 	blob_list(w, &hex);
@@ -446,11 +433,11 @@ int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
 			goto out;
 	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
-		fail(why, "%s: %s", tmp, archive_error_string(a));
+		why_fail(why, "%s: %s", tmp, archive_error_string(a));
 		goto out;
 	}
 	if (rename(tmp, file) < 0) {
-		fail(why, "rename %s %s: %s", tmp, file, strerror(errno));
+		why_fail(why, "rename %s %s: %s", tmp, file, strerror(errno));
 		goto out;
 	}
 	ret = 0;
@@ -490,7 +477,7 @@ int imgw_store(const struct imgw *w, const char *name, const struct strv *layers
 
 	*why = NULL;
 	if (mkdir_p(dir, 0755) < 0 || rm_rf(oci) < 0) {
-		fail(why, "%s: %s", dir, strerror(errno));
+		why_fail(why, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
 	if (imgw_write_oci(w, oci, ref, "latest", why) < 0)
@@ -518,7 +505,7 @@ int imgw_store(const struct imgw *w, const char *name, const struct strv *layers
 	ret = 0;
 	goto out;
 write_fail:
-	fail(why, "write %s: %s", p, strerror(errno));
+	why_fail(why, "write %s: %s", p, strerror(errno));
 out:
 	(void)len;
 	free(text);
@@ -552,7 +539,7 @@ int imgw_deliver(const struct imgw *w, const char *output, const char *tag,
 			: imgw_write_archive(w, dest, *name, t,
 					     !strncmp(output, "docker-archive:", 15), &msg);
 		if (r < 0) {
-			fail(why, "-o %s: %s", output, msg);
+			why_fail(why, "-o %s: %s", output, msg);
 			free(msg);
 		}
 	}
@@ -560,7 +547,7 @@ int imgw_deliver(const struct imgw *w, const char *output, const char *tag,
 		char *id = xasprintf("%.12s", w->config_digest + 7), *msg = NULL;
 
 		if ((r = imgw_store(w, n ? n : id, layers, &msg)) < 0) {
-			fail(why, "the store: %s", msg);
+			why_fail(why, "the store: %s", msg);
 			free(msg);
 		}
 		free(id);

@@ -59,23 +59,6 @@ struct walk {
 	unsigned char buf[CHUNK];
 };
 
-static int __attribute__((format(printf, 2, 3))) fail(char **why, const char *fmt, ...)
-{
-	int e = errno;
-	va_list ap;
-	char *msg;
-
-	if (*why)
-		return -1;      /* the first failure is the one to tell */
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	*why = msg;
-	errno = e;
-	return -1;
-}
-
 /* Gzip what zlib holds and write it (FLUSH: Z_NO_FLUSH or Z_FINISH). */
 static int deflate_out(struct sink *s, int flush)
 {
@@ -136,7 +119,7 @@ static int write_header(struct walk *w, const char *path)
 {
 	w->entries++;
 	if (archive_write_header(w->a, w->e) != ARCHIVE_OK)
-		return fail(&w->why, "tar entry %s: %s", path, archive_error_string(w->a));
+		return why_fail(&w->why, "tar entry %s: %s", path, archive_error_string(w->a));
 	return 0;
 }
 
@@ -157,14 +140,14 @@ static int write_data(struct walk *w, int dirfd, const char *name, const char *p
 	ssize_t n;
 
 	if (fd < 0)
-		return fail(&w->why, "open %s: %s", path, strerror(errno));
+		return why_fail(&w->why, "open %s: %s", path, strerror(errno));
 	while ((n = read(fd, w->buf, sizeof(w->buf))) > 0)
 		if (archive_write_data(w->a, w->buf, (size_t)n) != n) {
 			close(fd);
-			return fail(&w->why, "tar %s: %s", path, archive_error_string(w->a));
+			return why_fail(&w->why, "tar %s: %s", path, archive_error_string(w->a));
 		}
 	if (n < 0) {
-		fail(&w->why, "read %s: %s", path, strerror(errno));
+		why_fail(&w->why, "read %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -200,7 +183,7 @@ static int write_one(struct walk *w, int dirfd, const char *name, const char *pa
 	int r = 0;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail(&w->why, "stat %s: %s", path, strerror(errno));
+		return why_fail(&w->why, "stat %s: %s", path, strerror(errno));
 	switch (st.st_mode & S_IFMT) {
 	case S_IFCHR:
 		if (st.st_rdev == makedev(0, 0)) {
@@ -221,7 +204,7 @@ static int write_one(struct walk *w, int dirfd, const char *name, const char *pa
 	case S_IFLNK:
 		n = readlinkat(dirfd, name, target, sizeof(target) - 1);
 		if (n < 0 || n == (ssize_t)sizeof(target) - 1)
-			return fail(&w->why, "readlink %s: %s", path,
+			return why_fail(&w->why, "readlink %s: %s", path,
 				    n < 0 ? strerror(errno) : "too long");
 		target[n] = '\0';
 		fill_entry(w, path, &st, AE_IFLNK);
@@ -247,7 +230,7 @@ static int write_one(struct walk *w, int dirfd, const char *name, const char *pa
 		fd = r < 0 ? -1 : openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					 O_CLOEXEC);
 		if (r == 0 && fd < 0)
-			r = fail(&w->why, "open %s: %s", path, strerror(errno));
+			r = why_fail(&w->why, "open %s: %s", path, strerror(errno));
 		/* overlayfs hid everything below from the lower layers. */
 		if (r == 0 && fgetxattr(fd, "trusted.overlay.opaque", opaque, 1) == 1 &&
 		    opaque[0] == 'y') {
@@ -278,13 +261,13 @@ static int walk_dir(struct walk *w, int dirfd, const char *prefix)
 
 	if (!d) {
 		close(dirfd);
-		return fail(&w->why, "opendir %s: %s", prefix[0] ? prefix : ".", strerror(errno));
+		return why_fail(&w->why, "opendir %s: %s", prefix[0] ? prefix : ".", strerror(errno));
 	}
 	while ((errno = 0, de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			strv_push(&names, de->d_name);
 	if (errno)
-		r = fail(&w->why, "readdir %s: %s", prefix, strerror(errno));
+		r = why_fail(&w->why, "readdir %s: %s", prefix, strerror(errno));
 	if (names.n)
 		qsort(names.v, names.n, sizeof(char *), compare_names);
 	for (size_t i = 0; r == 0 && i < names.n; i++) {
@@ -309,13 +292,13 @@ int layer_write(const char *dir, const char *blobs, int64_t epoch, struct layer_
 	w->epoch = epoch;
 	s->fd = mkostemp(tmp, O_CLOEXEC);
 	if (s->fd < 0) {
-		fail(why, "mkstemp %s: %s", tmp, strerror(errno));
+		why_fail(why, "mkstemp %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	/* windowBits 16+15: a gzip stream, its header with no name nor time. */
 	if (deflateInit2(&s->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + 15, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK) {
-		fail(why, "deflateInit2: out of memory");
+		why_fail(why, "deflateInit2: out of memory");
 		goto out;
 	}
 	zinit = 1;
@@ -324,11 +307,11 @@ int layer_write(const char *dir, const char *blobs, int64_t epoch, struct layer_
 	w->a = archive_write_new();
 	w->e = archive_entry_new();
 	if (!s->tar_h || !s->gz_h || !w->a || !w->e) {
-		fail(why, "layer %s: out of memory", dir);
+		why_fail(why, "layer %s: out of memory", dir);
 		goto out;
 	}
 	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		fail(why, "open %s: %s", dir, strerror(errno));
+		why_fail(why, "open %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	/* pax as Docker writes it: ustar headers, a pax header only for
@@ -336,7 +319,7 @@ int layer_write(const char *dir, const char *blobs, int64_t epoch, struct layer_
 	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
 	    archive_write_open2(w->a, s, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
-		fail(why, "tar: %s", archive_error_string(w->a));
+		why_fail(why, "tar: %s", archive_error_string(w->a));
 		goto out;
 	}
 	ret = walk_dir(w, dirfd, "");
@@ -345,12 +328,12 @@ int layer_write(const char *dir, const char *blobs, int64_t epoch, struct layer_
 		*why = w->why;
 		w->why = NULL;
 		if (s->err && !*why)
-			fail(why, "write %s: %s", tmp, strerror(s->err));
+			why_fail(why, "write %s: %s", tmp, strerror(s->err));
 		goto out;
 	}
 	ret = -1;
 	if (archive_write_close(w->a) != ARCHIVE_OK || s->err) {
-		fail(why, "write %s: %s", tmp, s->err ? strerror(s->err)
+		why_fail(why, "write %s: %s", tmp, s->err ? strerror(s->err)
 						       : archive_error_string(w->a));
 		goto out;
 	}
@@ -358,14 +341,14 @@ int layer_write(const char *dir, const char *blobs, int64_t epoch, struct layer_
 	s->z.avail_in = 0;
 	if (deflate_out(s, Z_FINISH) < 0 || sha256_final(s->tar_h, out->diff_id) < 0 ||
 	    sha256_final(s->gz_h, out->digest) < 0 || fsync(s->fd) < 0) {
-		fail(why, "write %s: %s", tmp, strerror(s->err ? s->err : errno));
+		why_fail(why, "write %s: %s", tmp, strerror(s->err ? s->err : errno));
 		goto out;
 	}
 	out->size = s->size;
 	out->entries = w->entries;
 	final = xasprintf("%s/%s", blobs, out->digest + 7);
 	if (rename(tmp, final) < 0) {
-		fail(why, "rename %s %s: %s", tmp, final, strerror(errno));
+		why_fail(why, "rename %s %s: %s", tmp, final, strerror(errno));
 		goto out;
 	}
 	ret = 0;

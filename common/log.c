@@ -3,6 +3,7 @@
  * --verbose trace that shows each kernel-level step.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +94,19 @@ void vlog(const char *fmt, ...)
 void print_version(void)
 {
 	printf("%s (minidock) %s\n", md_tool, MINIDOCK_VERSION);
+}
+
+int why_fail(char **why, const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	if (*why)
+		return -1;      /* the first failure is the one to tell */
+	va_start(ap, fmt);
+	if (vasprintf(why, fmt, ap) < 0)
+		*why = NULL;
+	va_end(ap);
+	errno = e;
+	return -1;
 }

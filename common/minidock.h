@@ -44,6 +44,9 @@ void warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn_x(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "TOOL (minidock) VERSION" on stdout, for --version. */
 void print_version(void);
+/* For helpers that explain their failure to the tool: *WHY = the message
+ * (malloc'd; the first one is kept), errno unchanged, and -1. */
+int why_fail(char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "TOOL: <message>" when verbose, else nothing. */
 void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
