@@ -28,6 +28,7 @@ LIBS_img-build  = -larchive -ljansson -lcrypto -lz
 LIBS_img-pull   = -lcurl -larchive -ljansson -lcrypto
 LIBS_img-push   = -lcurl -larchive -ljansson -lcrypto
 LIBS_image      = -ljansson
+LIBS_volume     = -ljansson
 
 # The tools that start every container and then wait beside it are linked
 # statically, where Debian ships the .a files (not for libmnl, libnftables):

@@ -20,6 +20,7 @@
  *      run lives; make its directory on disk, /var/lib/minidock/containers/NAME;
  *   4. mount the root: an overlayfs of the image's layers, read-only and
  *      shared, under a writable layer of the container's own (overlay.h);
+ *      make its named volumes, a new one filled from the image (volumes.h);
  *   5. look the user up in the image's /etc/passwd; write its /etc files;
  *   6. build the chain (chain.c); start it: vfork(2), execve(2) (or print
  *      it: --dry-run; pasted into a shell, it runs the container);
@@ -68,12 +69,14 @@
 #include "runimage.h"
 #include "runopts.h"
 #include "store.h"
+#include "volumes.h"
 
 static void parse_command_line(int argc, char **argv, struct run_options *o);
 static void find_image(const struct run_options *o, struct run_image *img, struct strv *cmd);
 static char *claim_name(const char *wanted);
 static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless);
+static void prepare_volumes(struct run_options *o, const char *rootfs);
 static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report);
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
@@ -111,6 +114,7 @@ int main(int argc, char **argv)
 
 	rootfs = disk_file(name, "rootfs");
 	kind = mount_root(name, &img, rootfs, o.rootless);
+	prepare_volumes(&o, rootfs);
 	/* 5. The user, by name in the image's /etc/passwd (runimage_user). */
 	spec = o.user ? o.user : runimage_string(&img, "User");
 	if (spec && !(user = runimage_user(rootfs, spec, &why)))
@@ -267,6 +271,17 @@ static const char *mount_root(const char *name, const struct run_image *img,
 	if (copy && runimage_copy(img, rootfs, &why) < 0)
 		die_x("%s", why ? why : strerror(errno));
 	return copy ? "copy" : "overlay";
+}
+
+/* 4. Each -v NAME:/path: recorded in our state (`volume rm` sees it),
+ * made on first use, filled from the image while empty; then ns-enter
+ * bind-mounts its directory like any host path. */
+static void prepare_volumes(struct run_options *o, const char *rootfs)
+{
+	char *why = NULL;
+
+	if (volumes_prepare(&life, &o->volumes, rootfs, &why) < 0)
+		die_x("%s", why ? why : strerror(errno));
 }
 
 /*

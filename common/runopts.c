@@ -18,6 +18,7 @@
 #include "minidock.h"
 #include "logfile.h"
 #include "runopts.h"
+#include "volumes.h"
 
 const char runopts_usage[] =
 "Usage: run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
@@ -39,6 +40,8 @@ const char runopts_usage[] =
 "      --network MODE      bridge (default; rootless: none), none or host\n"
 "  -p, --publish [IP:]HOSTPORT:PORT[/tcp|/udp]              -> net-bridge\n"
 "  -v, --volume SRC:DST[:ro]  bind-mount a host path        -> ns-enter\n"
+"                          or, SRC without '/', a named volume: made on\n"
+"                          first use, filled from the image (volume(1))\n"
 "  -e, --env NAME[=VALUE]  set a variable                   -> ns-enter\n"
 "  -h, --hostname NAME     the container's hostname (default: its name)\n"
 "      --read-only         a read-only root filesystem      -> ns-enter\n"
@@ -223,7 +226,8 @@ static int check_publish(const char *spec, char **why)
 }
 
 /* SRC:DST[:ro|:rw] into *OUT, SRC made absolute, so the printed chain
- * works from any directory. */
+ * works from any directory; a SRC without '/' is a named volume, kept by
+ * name for run to prepare (volumes.h), as docker run -v NAME:DST. */
 static int check_volume(const char *spec, char **out, char **why)
 {
 	char *s = xstrdup(spec), *dst = strchr(s, ':'), *mode = NULL, *src = NULL;
@@ -246,7 +250,17 @@ static int check_volume(const char *spec, char **out, char **why)
 		bad(why, "--volume %s: the destination must be an absolute path", spec);
 		goto out;
 	}
-	src = realpath(s, NULL);
+	if (!strchr(s, '/')) {
+		if (!volume_valid_name(s)) {
+			char *text = volume_bad_name(s);
+			bad(why, "--volume %s: %s", spec, text);
+			free(text);
+			goto out;
+		}
+		src = xstrdup(s);
+	} else {
+		src = realpath(s, NULL);
+	}
 	if (!src) {
 		int e = errno;
 		bad(why, "--volume %s: %s: %s", spec, s, strerror(e));
