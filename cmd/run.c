@@ -125,7 +125,8 @@ int main(int argc, char **argv)
 		die("write %s/%s: the files of its /etc", md_run_dir(), name);
 	cc = (struct container_config){ .name = name, .image = o.image, .hostname = hostname,
 		.network = o.network, .workdir = o.workdir, .rootfs = kind, .command = cmd.v,
-		.ports = o.publish.v, .env = env.v, .rm = o.rm, .rootless = o.rootless };
+		.ports = o.publish.v, .env = env.v, .rm = o.rm, .rootless = o.rootless,
+		.volumes = o.volumes.v, .tmpfs = o.tmpfs.v };
 	if (container_save(&cc) < 0)
 		die("write %s/%s/config.json", md_run_dir(), name);
 

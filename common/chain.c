@@ -6,7 +6,7 @@
  *
  * Each option of run becomes an option of one tool: --memory, --cpus and
  * --pids-limit go to cg-limit(1); --publish to net-bridge(1); --volume,
- * --env, --user, --workdir, --read-only and the security options to
+ * --tmpfs, --env, --user, --workdir, --read-only and the security options to
  * ns-enter(1).  The order matters: cg-limit first, so every process of the
  * container is counted from the start; net-bridge next, which needs the
  * host's network to wire the container's; ns-enter last, which leaves the
@@ -166,6 +166,10 @@ static int push_ns_enter(const struct run_options *o, const struct chain_args *a
 	for (i = 0; i < o->volumes.n; i++) {
 		strv_push(chain, "--volume");
 		strv_push(chain, o->volumes.v[i]);
+	}
+	for (i = 0; i < o->tmpfs.n; i++) {
+		strv_push(chain, "--tmpfs");
+		strv_push(chain, o->tmpfs.v[i]);
 	}
 	for (i = 0; i < a->env->n; i++) {
 		strv_push(chain, "--env");

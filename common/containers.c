@@ -1,8 +1,9 @@
 /*
  * containers.c - a container as its state directory tells it: config.json
  * written by run and read back by container (checked: a hand-edited file
- * is named, never trusted), and the columns of `container ls`.  See
- * store.h for the files of a state directory.
+ * is named, never trusted), the columns of `container ls`, and what
+ * `container inspect` shows.  See store.h for the files of a state
+ * directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include "lifecycle.h"
 #include "minidock.h"
 #include "store.h"
+#include "volumes.h"
 
 static void set_strings(json_t *obj, const char *key, char *const *v)
 {
@@ -42,6 +44,8 @@ int container_save(const struct container_config *cc)
 	json_object_set_new(c, "network", json_string(cc->network));
 	set_strings(c, "ports", cc->ports);
 	set_strings(c, "env", cc->env);
+	set_strings(c, "volumes", cc->volumes);
+	set_strings(c, "tmpfs", cc->tmpfs);
 	json_object_set_new(c, "workdir", cc->workdir ? json_string(cc->workdir) : json_null());
 	json_object_set_new(c, "rm", json_boolean(cc->rm));
 	json_object_set_new(c, "rootfs", json_string(cc->rootfs));
@@ -354,4 +358,69 @@ int container_lock(const char *name, int wait_ms, struct life *l)
 	}
 	free(pidfile);
 	return ret;
+}
+
+/* One mount of container inspect: a volume, a bind mount or a tmpfs. */
+static json_t *mount_object(const char *type, const char *name, const char *source,
+			    const char *dest, int rw)
+{
+	json_t *m = json_object();
+
+	json_object_set_new(m, "Type", json_string(type));
+	if (name)
+		json_object_set_new(m, "Name", json_string(name));
+	json_object_set_new(m, "Source", json_string(source));
+	json_object_set_new(m, "Destination", json_string(dest));
+	json_object_set_new(m, "RW", json_boolean(rw));
+	return m;
+}
+
+/* config.json's "volumes" (SRC:DST[:ro]: a volume when SRC is a volume's
+ * _data) and "tmpfs" (DST[:OPTIONS], read-only with "ro"). */
+static json_t *mounts(const struct container *c)
+{
+	json_t *all = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(c->config, "volumes"), i, v) {
+		char *src = xstrdup(json_string_value(v) ? json_string_value(v) : ""), *name;
+		char *dest = strchr(src, ':'), *mode = NULL;
+		if (dest) {
+			*dest++ = '\0';
+			if ((mode = strchr(dest, ':')))
+				*mode++ = '\0';
+			name = volume_of_path(src);
+			json_array_append_new(all, mount_object(name ? "volume" : "bind", name, src,
+								dest, !mode || strcmp(mode, "ro")));
+			free(name);
+		}
+		free(src);
+	}
+	json_array_foreach(json_object_get(c->config, "tmpfs"), i, v) {
+		char *dest = xstrdup(json_string_value(v) ? json_string_value(v) : "");
+		char *opts = strchr(dest, ':'), *o, *save = NULL;
+		int rw = 1;
+		if (opts)
+			*opts++ = '\0';
+		for (o = opts ? strtok_r(opts, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save))
+			rw = strcmp(o, "ro") ? (strcmp(o, "rw") ? rw : 1) : 0;
+		json_array_append_new(all, mount_object("tmpfs", NULL, "", dest, rw));
+		free(dest);
+	}
+	return all;
+}
+
+json_t *container_inspect(const struct container *c)
+{
+	json_t *o = json_object(), *state = json_object();
+	char buf[64];
+
+	json_object_set_new(state, "Status", json_string(container_state(c, buf, sizeof(buf))));
+	json_object_set_new(state, "Running", json_boolean(c->chain != 0));
+	json_object_set_new(state, "ExitCode", c->exited ? json_integer(c->exit_code) : json_null());
+	json_object_set_new(o, "Name", json_string(c->name));
+	json_object_set_new(o, "State", state);
+	json_object_set_new(o, "Config", json_deep_copy(c->config));
+	json_object_set_new(o, "Mounts", mounts(c));
+	return o;
 }

@@ -21,6 +21,8 @@ struct container_config {
 	const char *name, *image, *hostname, *network, *workdir;
 	const char *rootfs;             /* "overlay" or "copy" */
 	char *const *command, *const *ports, *const *env;
+	char *const *volumes;           /* SRC:DST[:ro], as ns-enter takes them */
+	char *const *tmpfs;             /* DST[:OPTIONS] */
 	int rm, rootless;
 };
 
@@ -84,6 +86,14 @@ char *container_uptime(const struct container *c);
  * runs, or its run lives), ENOENT (removed meanwhile).
  */
 int container_lock(const char *name, int wait_ms, struct life *l);
+
+/*
+ * container inspect: what docker inspect says of a container, as far as
+ * minidock has it: Name, State (Status, Running, ExitCode), Config (its
+ * config.json) and Mounts, each {Type volume|bind|tmpfs, Name (a
+ * volume's), Source, Destination, RW}.  A new JSON object.
+ */
+json_t *container_inspect(const struct container *c);
 
 /* One line of container ls for C (NAME IMAGE COMMAND STATE UPTIME
  * ADDRESS PORTS), or its header when C is NULL. */

@@ -17,6 +17,7 @@
 
 #include "minidock.h"
 #include "logfile.h"
+#include "rootfs.h"      /* tmpfs_options */
 #include "runopts.h"
 #include "volumes.h"
 
@@ -42,6 +43,8 @@ const char runopts_usage[] =
 "  -v, --volume SRC:DST[:ro]  bind-mount a host path        -> ns-enter\n"
 "                          or, SRC without '/', a named volume: made on\n"
 "                          first use, filled from the image (volume(1))\n"
+"      --tmpfs DST[:OPTS]  a tmpfs at DST, the container's own (OPTS:\n"
+"                          size=64m,mode=1777,ro...)        -> ns-enter\n"
 "  -e, --env NAME[=VALUE]  set a variable                   -> ns-enter\n"
 "  -h, --hostname NAME     the container's hostname (default: its name)\n"
 "      --read-only         a read-only root filesystem      -> ns-enter\n"
@@ -94,7 +97,7 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 	enum { OPT_NAME = 256, OPT_RM, OPT_CPUS, OPT_PIDS, OPT_NETWORK,
 	       OPT_READ_ONLY, OPT_ENTRYPOINT, OPT_DRY_RUN, OPT_VERBOSE,
 	       OPT_HELP, OPT_VERSION, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	       OPT_SECURITY_OPT, OPT_INIT, OPT_LOG_OPT };
+	       OPT_SECURITY_OPT, OPT_INIT, OPT_LOG_OPT, OPT_TMPFS };
 	static const struct option longopts[] = {
 		{ "name",        required_argument, NULL, OPT_NAME },
 		{ "rm",          no_argument,       NULL, OPT_RM },
@@ -108,6 +111,7 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 		{ "net",         required_argument, NULL, OPT_NETWORK },
 		{ "publish",     required_argument, NULL, 'p' },
 		{ "volume",      required_argument, NULL, 'v' },
+		{ "tmpfs",       required_argument, NULL, OPT_TMPFS },
 		{ "env",         required_argument, NULL, 'e' },
 		{ "hostname",    required_argument, NULL, 'h' },
 		{ "read-only",   no_argument,       NULL, OPT_READ_ONLY },
@@ -143,6 +147,7 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 		case OPT_NETWORK:    o->network = optarg; break;
 		case 'p':            strv_push(&o->publish, optarg); break;
 		case 'v':            strv_push(&o->volumes, optarg); break;
+		case OPT_TMPFS:      strv_push(&o->tmpfs, optarg); break;
 		case 'e':            strv_push(&o->env, optarg); break;
 		case 'h':            o->hostname = optarg; break;
 		case OPT_READ_ONLY:  o->read_only = 1; break;
@@ -276,6 +281,25 @@ out:
 	return ret;
 }
 
+/* --tmpfs DST[:OPTIONS], as ns-enter will take it (rootfs.h). */
+static int check_tmpfs(const char *spec, char **why)
+{
+	const char *colon = strchr(spec, ':');
+	unsigned long flags;
+	char *data = NULL;
+	int r;
+
+	if (spec[0] != '/' || spec[1] == '\0' || spec[1] == ':')
+		return bad(why, "--tmpfs %s: the destination must be an absolute path other "
+			   "than /", spec);
+	r = tmpfs_options(colon ? colon + 1 : NULL, &flags, &data);
+	free(data);
+	if (r < 0)
+		return bad(why, "--tmpfs %s: unknown option (ro, rw, exec, noexec, suid, nosuid, "
+			   "dev, nodev, size=, mode=, uid=, gid=, nr_inodes=)", spec);
+	return 0;
+}
+
 /*
  * What an ordinary user cannot have: cgroups and the bridge belong to the
  * host, and only root may change them (cg-limit writes the host's cgroup
@@ -367,6 +391,9 @@ int runopts_check(struct run_options *o, char **why)
 		free(o->volumes.v[i]);
 		o->volumes.v[i] = abs;
 	}
+	for (i = 0; i < o->tmpfs.n; i++)
+		if (check_tmpfs(o->tmpfs.v[i], why) < 0)
+			return -1;
 	for (i = 0; i < o->env.n; i++)
 		if (o->env.v[i][0] == '=' || o->env.v[i][0] == '\0')
 			return bad(why, "--env %s: expected NAME=VALUE or NAME", o->env.v[i]);
@@ -388,6 +415,7 @@ void runopts_free(struct run_options *o)
 {
 	strv_free(&o->publish);
 	strv_free(&o->volumes);
+	strv_free(&o->tmpfs);
 	strv_free(&o->env);
 	strv_free(&o->security);
 	strv_free(&o->log_opts);

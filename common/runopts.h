@@ -21,6 +21,7 @@ struct run_options {
 	const char *memory, *cpus, *pids;
 	const char *network;                    /* bridge, none or host */
 	struct strv publish, volumes, env;
+	struct strv tmpfs;                      /* --tmpfs DST[:OPTIONS] -> ns-enter */
 	struct strv security;                   /* passed as is to ns-enter */
 	const char *hostname, *user, *workdir, *entrypoint;
 	struct strv log_opts;                   /* --log-opt max-size=20m... */
