@@ -68,6 +68,7 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o);
 static void enter_and_exec(int nsfd, const struct net_options *o) __attribute__((noreturn));
 static int disconnect_container(const char *name, pid_t owner);
 static int teardown(struct leases *L, const char *name, int after_command);
+static int forget_name(const struct leases *L, const char *bridge);
 
 int main(int argc, char **argv)
 {
@@ -174,8 +175,10 @@ static int connect_container(struct net_options *o, pid_t owner)
 	    configure_eth0(&inside, &l, o->net + 1) < 0 ||
 	    enable_forwarding() < 0 || add_nat_rules(&l, o) < 0)
 		goto fail;
-	/* For run to bind-mount on /etc/resolv.conf and /etc/hosts. */
-	if (resolv_write(l.name, l.addr, o->dns, o->ndns) < 0) {
+	/* For run to bind-mount on /etc/resolv.conf and /etc/hosts; on a
+	 * user-defined network, every hosts file of it now names this one. */
+	if (resolv_write(l.name, l.addr, o->dns, o->ndns, &o->names) < 0 ||
+	    (o->network && resolv_share_names(&L, o->bridge) < 0)) {
 		warn_errno("write %s/%s/resolv.conf and hosts", md_run_dir(), l.name);
 		goto fail;
 	}
@@ -410,7 +413,7 @@ static int teardown(struct leases *L, const char *name, int after_command)
 {
 	struct lease *l = lease_find(L, name);
 	char *path = netns_path(name), *veth = l ? xstrdup(l->veth) : lease_veth_name(name);
-	const char *bridge = l ? l->bridge : NULL;      /* until lease_drop */
+	char *bridge = l ? xstrdup(l->bridge) : NULL;
 	size_t others = leases_others(L, l, NULL), bridge_used = bridge ? leases_others(L, l, bridge) : 0;
 	struct rtnl r = { 0 };
 	int ret = 0, index;
@@ -438,17 +441,35 @@ static int teardown(struct leases *L, const char *name, int after_command)
 	if (unlink(path) < 0 && errno != ENOENT)
 		warn_errno("unlink %s", path);
 	resolv_remove(name);
+	lease_drop(L, name);
+	l = NULL;
+	if (bridge_used && forget_name(L, bridge) < 0)
+		warn_errno("rewriting the hosts files of the containers on %s", bridge);
 	if (bridge && !bridge_used && net_put_bridge_back(&r, bridge) < 0) {
 		warn_errno("putting %s back as it was", bridge);
 		ret = -1;
 	}
 	if (!others && net_restore_forwarding() < 0)
 		warn_errno("write %s", IP_FORWARD);
-	lease_drop(L, name);
 	if (leases_save(L) < 0)
 		die("write %s/net/leases", md_run_dir());
 	rtnl_close(&r);
+	free(bridge);
 	free(veth);
 	free(path);
+	return ret;
+}
+
+/* A container left user-defined network of BRIDGE: its name goes from
+ * the hosts files of the others (the default bridge shares no names). */
+static int forget_name(const struct leases *L, const char *bridge)
+{
+	struct network n;
+	int ret = 0;
+
+	if (network_by_bridge(bridge, &n) == 0) {
+		ret = resolv_share_names(L, bridge);
+		network_free(&n);
+	}
 	return ret;
 }

@@ -16,6 +16,7 @@
 #include "containers.h"
 #include "lifecycle.h"
 #include "minidock.h"
+#include "networks.h"
 #include "store.h"
 
 static void set_strings(json_t *obj, const char *key, char *const *v)
@@ -76,7 +77,7 @@ static int write_etc(const char *name, const char *network, const char *hostname
 	int ret = write_state_file(name, "hostname", text);
 
 	free(text);
-	if (ret < 0 || !strcmp(network, "bridge"))
+	if (ret < 0 || network_is_bridged(network))
 		return ret;
 	if (!strcmp(network, "host")) {
 		hosts = read_file("/etc/hosts", NULL);
@@ -110,6 +111,30 @@ int container_etc_files(const char *name, const char *rootfs, const char *networ
 	}
 	close(rootfd);
 	return write_etc(name, network, hostname);
+}
+
+int container_add_hosts(const char *name, const char *network, char *const *add_hosts)
+{
+	char *path, *text, *more;
+	int ret;
+
+	if (!add_hosts || !*add_hosts || network_is_bridged(network))
+		return 0;       /* none, or net-bridge --add-host writes them */
+	path = state_file(name, "hosts");
+	if (!(text = read_file(path, NULL))) {
+		free(path);
+		return -1;
+	}
+	for (; *add_hosts; add_hosts++) {
+		const char *colon = strchr(*add_hosts, ':');     /* checked: runopts */
+		more = xasprintf("%s%s\t%.*s\n", text, colon + 1, (int)(colon - *add_hosts), *add_hosts);
+		free(text);
+		text = more;
+	}
+	ret = write_file(path, text);
+	free(text);
+	free(path);
+	return ret;
 }
 
 int container_write_exit(const char *name, int code)
@@ -278,7 +303,7 @@ char *container_address(const struct container *c)
 	char *line, *save = NULL, *addr = NULL;
 
 	free(path);
-	if (text && !strcmp(container_str(c, "network"), "bridge")) {
+	if (text && network_is_bridged(container_str(c, "network"))) {
 		for (line = strtok_r(text, "\n", &save); line && !addr;
 		     line = strtok_r(NULL, "\n", &save)) {
 			size_t n = strcspn(line, " \t");
