@@ -59,14 +59,16 @@
 static const char usage_text[] =
 "Usage: container ls [-q]\n"
 "       container exec [-i] [-t] [-e NAME=VALUE]... [-w DIR] [-u UID[:GID]] NAME COMMAND [ARG...]\n"
+"       container inspect NAME...\n"
 "       container logs [-f] NAME\n"
 "       container stop [-t SECONDS] NAME...\n"
 "       container rm [-f] NAME...\n"
 "       container prune\n"
 "The containers started by run (state in $MINIDOCK_RUN_DIR, /run/minidock).\n"
 "\n"
-"  ls        every container: name, image, command, state, uptime, address, ports\n"
-"            (-q: names only)\n"
+"  ls        every container: name, image, command, state, uptime, network,\n"
+"            address, ports (-q: names only)\n"
+"  inspect   its config.json, with its state and address, as JSON\n"
 "  exec      run COMMAND inside running container NAME (ns-enter --target);\n"
 "            -i keep stdin open, -t a terminal, -e/-w/-u as run\n"
 "  logs      what detached container NAME wrote (-f: follow while it runs)\n"
@@ -81,6 +83,7 @@ static const char usage_text[] =
 
 static int cmd_ls(int argc, char **argv);
 static int cmd_exec(int argc, char **argv);
+static int cmd_inspect(int argc, char **argv);
 static int cmd_logs(int argc, char **argv);
 static int cmd_stop(int argc, char **argv);
 static int cmd_rm(int argc, char **argv);
@@ -90,7 +93,7 @@ static const struct verb {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } verbs[] = {
-	{ "ls", cmd_ls }, { "ps", cmd_ls }, { "exec", cmd_exec },
+	{ "ls", cmd_ls }, { "ps", cmd_ls }, { "exec", cmd_exec }, { "inspect", cmd_inspect },
 	{ "logs", cmd_logs }, { "stop", cmd_stop }, { "rm", cmd_rm },
 	{ "prune", cmd_prune }, { NULL, NULL },
 };
@@ -190,6 +193,23 @@ static int cmd_ls(int argc, char **argv)
 	}
 	strv_free(&names);
 	return 0;
+}
+
+/* container inspect NAME...: what config.json and the state say. */
+static int cmd_inspect(int argc, char **argv)
+{
+	int i, code = 0;
+
+	for (i = 1; i < argc; i++) {
+		struct container ct;
+		if (find_container(argv[i], &ct) < 0) {
+			code = 1;
+			continue;
+		}
+		container_print_json(&ct, stdout);
+		container_free(&ct);
+	}
+	return argc < 2 ? (warn_x("inspect: expected a NAME"), EXIT_TOOL_FAILED) : code;
 }
 
 /* ---- exec ---- */

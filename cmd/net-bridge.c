@@ -266,7 +266,7 @@ static int plug_veth(struct rtnl *host, int bridge, const struct lease *l, int n
 {
 	int veth = -1;
 
-	if (rtnl_new_veth(host, l->veth, "eth0", nsfd, nspath) < 0 ||
+	if (rtnl_new_veth(host, l->veth, "eth0", nsfd, nspath, l->addr) < 0 ||
 	    (veth = rtnl_link_index(host, l->veth)) < 0 ||
 	    rtnl_link_up(host, veth, l->veth, bridge, l->bridge) < 0) {
 		warn_errno("veth %s", l->veth);

@@ -339,11 +339,11 @@ char *container_uptime(const struct container *c)
 void container_print(const struct container *c, FILE *out)
 {
 	char state[32], *cmd, *ports, *addr, *up;
-	const char *image;
+	const char *image, *network = c ? container_str(c, "network") : "";
 
 	if (!c) {
-		fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-15s %s\n", "NAME", "IMAGE",
-			"COMMAND", "STATE", "UPTIME", "ADDRESS", "PORTS");
+		fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-10s %-15s %s\n", "NAME", "IMAGE",
+			"COMMAND", "STATE", "UPTIME", "NETWORK", "ADDRESS", "PORTS");
 		return;
 	}
 	cmd = container_joined(c, "command", " ");
@@ -354,9 +354,9 @@ void container_print(const struct container *c, FILE *out)
 	up = container_uptime(c);
 	image = container_str(c, "image");
 	/* No config.json yet: its run died before writing it. */
-	fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-15s %s\n", c->name, image[0] ? image : "-",
-		cmd[0] ? cmd : "-", container_state(c, state, sizeof(state)), up, addr,
-		ports[0] ? ports : "-");
+	fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-10s %-15s %s\n", c->name,
+		image[0] ? image : "-", cmd[0] ? cmd : "-", container_state(c, state, sizeof(state)),
+		up, network[0] ? network : "-", addr, ports[0] ? ports : "-");
 	free(up);
 	free(addr);
 	free(ports);
@@ -379,4 +379,19 @@ int container_lock(const char *name, int wait_ms, struct life *l)
 	}
 	free(pidfile);
 	return ret;
+}
+
+void container_print_json(const struct container *c, FILE *out)
+{
+	json_t *j = json_deep_copy(c->config);
+	char state[32], *addr = container_address(c), *text;
+
+	json_object_set_new(j, "state", json_string(container_state(c, state, sizeof(state))));
+	json_object_set_new(j, "address", strcmp(addr, "-") ? json_string(addr) : json_null());
+	text = json_dumps(j, JSON_INDENT(2));
+	if (text)
+		fprintf(out, "%s\n", text);
+	free(text);
+	free(addr);
+	json_decref(j);
 }

@@ -90,8 +90,11 @@ char *container_uptime(const struct container *c);
  */
 int container_lock(const char *name, int wait_ms, struct life *l);
 
+/* container inspect: C's config.json with "state" and "address" added. */
+void container_print_json(const struct container *c, FILE *out);
+
 /* One line of container ls for C (NAME IMAGE COMMAND STATE UPTIME
- * ADDRESS PORTS), or its header when C is NULL. */
+ * NETWORK ADDRESS PORTS), or its header when C is NULL. */
 void container_print(const struct container *c, FILE *out);
 
 #endif

@@ -1,0 +1,205 @@
+#!/usr/bin/env bats
+# network.bats - user-defined networks: network create/ls/inspect/rm, run
+# --network NAME, names resolved by the network's hosts files, isolation
+# between networks, and a host where Docker's rules drop forwarding.  Every
+# test runs inside a throwaway "host" (helpers.bash, throwaway_host), so
+# the machine's links, routes and nftables are never touched.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+RUN=$MINIDOCK_BIN/run
+C=$MINIDOCK_BIN/container
+NET=$MINIDOCK_BIN/network
+NB=$MINIDOCK_BIN/net-bridge
+
+setup() {
+	require_root
+	common_setup
+	export MINIDOCK_NETNS_DIR=$TEST_TMP/netns
+	export MINIDOCK_IMAGES=$IMAGES
+	[ -f "$IMAGES/busybox.tar" ] || skip "no teaching image (make images)"
+	# Short names, unique on the machine: cgroups are not private to a test.
+	P=n$(printf %04x $((RANDOM % 65536)))
+	BG_PIDS=()
+	throwaway_host
+}
+
+teardown() {
+	local n p
+	for n in $(hns "$C" ls -q 2>/dev/null); do hns "$C" rm -f "$n"; done >/dev/null 2>&1
+	for p in "${BG_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	end_throwaway_host
+	common_teardown
+}
+
+# The throwaway host has only lo, no nftables rule but those before
+# (RULES_BEFORE), no lease, no network record.
+assert_nothing_left() {
+	wait_veths_gone
+	run hns ip -o link show
+	assert_output --regexp '^1: lo:'
+	assert_equal "${#lines[@]}" 1
+	run hns nft list ruleset
+	assert_output "${RULES_BEFORE:-}"
+	run ls "$MINIDOCK_LIB_DIR/networks"
+	[ "$status" -ne 0 ] || refute_output --partial .json
+}
+
+@test "network: create, ls, inspect and rm a network; a bridge and a subnet of its own each" {
+	run hns "$NET" create "$P-a"
+	assert_success
+	assert_output "$P-a"
+	run hns "$NET" create "$P-b"
+	assert_success
+	run hns "$NET" ls
+	assert_success
+	assert_line --index 0 --regexp '^NAME +BRIDGE +SUBNET +CONTAINERS$'
+	assert_line --index 1 --regexp "^$P-a +md-$P-a +10\.214\.0\.0/16 +0$"
+	assert_line --index 2 --regexp "^$P-b +md-$P-b +10\.215\.0\.0/16 +0$"
+	run hns "$NET" ls -q
+	assert_output "$P-a
+$P-b"
+	run hns "$NET" inspect "$P-a"
+	assert_success
+	run jq -r '.name, .bridge, .subnet, (.containers | length)' <<<"$output"
+	assert_output "$P-a
+md-$P-a
+10.214.0.0/16
+0"
+	run hns "$NET" rm "$P-a" "$P-b"
+	assert_success
+	run hns "$NET" ls -q
+	assert_output ""
+	assert_nothing_left
+}
+
+@test "network: a long name gets a short bridge (15 characters at most); --subnet is used as given" {
+	run hns "$NET" create --subnet 192.168.77.0/24 a-rather-long-network-name
+	assert_success
+	run hns "$NET" inspect a-rather-long-network-name
+	run jq -r '.bridge, .subnet' <<<"$output"
+	assert_line --index 0 --regexp '^md-[0-9a-f]{8}$'
+	assert_line --index 1 192.168.77.0/24
+	run hns "$RUN" --rm --network a-rather-long-network-name busybox ip -4 -o addr show eth0
+	assert_success
+	assert_output --partial 'inet 192.168.77.2/24'
+	run hns "$NET" rm a-rather-long-network-name
+	assert_success
+	assert_nothing_left
+}
+
+@test "network: containers reach each other by name and alias; names come and go as they start and stop" {
+	hns "$NET" create app >/dev/null
+	run hns "$RUN" -d --name "$P-db" --network app --network-alias database --network-alias store busybox sleep 60
+	assert_success
+	run hns "$RUN" --rm --name "$P-web" --network app busybox sh -c \
+		"ping -c1 -W2 $P-db >/dev/null && ping -c1 -W2 database >/dev/null && ping -c1 -W2 store >/dev/null && echo by-name"
+	assert_success
+	assert_output by-name
+	# A container that starts later is seen by one already running.
+	run hns "$RUN" -d --name "$P-late" --network app busybox sleep 60
+	assert_success
+	run hns "$C" exec "$P-db" ping -c1 -W2 "$P-late"
+	assert_success
+	run hns "$C" exec "$P-db" grep -c "$P-late" /etc/hosts
+	assert_output 1
+	# Stopped, its name goes from the others' /etc/hosts.
+	run hns "$C" rm -f "$P-late"
+	assert_success
+	run hns "$C" exec "$P-db" cat /etc/hosts
+	refute_output --partial "$P-late"
+	assert_output --partial "$P-db database store"
+	run hns "$C" rm -f "$P-db"
+	assert_success
+	run hns "$NET" rm app
+	assert_success
+	assert_nothing_left
+}
+
+@test "network: container ls and container inspect show the network" {
+	hns "$NET" create app >/dev/null
+	run hns "$RUN" -d --name "$P-a" --network app busybox sleep 60
+	assert_success
+	run hns "$C" ls
+	assert_line --index 0 --partial NETWORK
+	assert_line --regexp "^$P-a .* app +10\.214\.0\.2 "
+	run hns "$C" inspect "$P-a"
+	assert_success
+	run jq -r '.network' <<<"$output"
+	assert_output app
+	hns "$C" rm -f "$P-a" >/dev/null
+	hns "$NET" rm app >/dev/null
+	assert_nothing_left
+}
+
+@test "network: the default bridge resolves no names (as Docker's); --add-host works on any network" {
+	run hns "$RUN" -d --name "$P-a" busybox sleep 60
+	assert_success
+	run hns "$RUN" --rm --add-host db.example:192.0.2.9 busybox sh -c "ping -c1 -W1 $P-a || echo no-name; cat /etc/hosts"
+	assert_success
+	assert_line no-name
+	assert_output --partial "bad address '$P-a'"
+	assert_output --partial "$(printf '192.0.2.9\tdb.example')"
+	run hns "$RUN" --rm --network none --add-host db.example:192.0.2.9 busybox grep db.example /etc/hosts
+	assert_success
+	assert_output "$(printf '192.0.2.9\tdb.example')"
+	hns "$NET" create app >/dev/null
+	run hns "$RUN" --rm --network app --add-host db.example:192.0.2.9 busybox grep db.example /etc/hosts
+	assert_output "$(printf '192.0.2.9\tdb.example')"
+	hns "$C" rm -f "$P-a" >/dev/null
+	hns "$NET" rm app >/dev/null
+	assert_nothing_left
+}
+
+@test "network: rm is refused (125) while a container is attached, and works once it is gone" {
+	hns "$NET" create app >/dev/null
+	run hns "$RUN" -d --name "$P-a" --network app busybox sleep 60
+	assert_success
+	run -125 hns "$NET" rm app
+	assert_output "network: rm app: containers are attached: $P-a (container rm -f them first)"
+	run hns "$NET" ls -q
+	assert_output app
+	hns "$C" rm -f "$P-a" >/dev/null
+	run hns "$NET" rm app
+	assert_success
+	assert_nothing_left
+}
+
+@test "network: bad input is refused with exit 125 and nothing is created" {
+	run -125 hns "$NET" create
+	assert_output --partial 'expected one NAME'
+	run -125 hns "$NET" create bridge
+	assert_output --partial 'predefined network'
+	run -125 hns "$NET" create -- -bad
+	assert_output --partial 'use 1 to 64'
+	run -125 hns "$NET" create --subnet 10.214.0.1/16 x
+	assert_output --partial 'host bits are set'
+	hns "$NET" create --subnet 10.50.0.0/16 app >/dev/null
+	run -125 hns "$NET" create app
+	assert_output --partial 'a network of that name exists'
+	run -125 hns "$NET" create --subnet 10.50.128.0/24 other
+	assert_output "network: create --subnet 10.50.128.0/24: overlaps network app (10.50.0.0/16)"
+	hns ip link add dummy0 type bridge
+	hns ip addr add 10.99.0.1/16 dev dummy0
+	hns ip link set dummy0 up
+	run -125 hns "$NET" create --subnet 10.99.0.0/24 other
+	assert_output --partial "overlaps the host's route 10.99.0.0/16"
+	hns ip link del dummy0
+	run -1 hns "$NET" rm nosuch
+	assert_output "network: rm nosuch: no such network"
+	run -125 hns "$NET" frobnicate
+	assert_output --partial 'unknown verb'
+	run -125 hns "$RUN" --rm --network nosuch busybox true
+	assert_output --partial '--network nosuch: no such network'
+	run -125 hns "$RUN" --rm --network-alias x busybox true
+	assert_output --partial '--network-alias x: needs a user-defined network'
+	run -125 hns "$RUN" --rm --add-host nocolon busybox true
+	assert_output --partial '--add-host nocolon: expected NAME:IP'
+	run -125 hns "$RUN" --rm --network app --network-alias 'bad/alias' busybox true
+	assert_output --partial 'use 1 to 64'
+	run hns "$C" ls -q
+	assert_output ""
+	hns "$NET" rm app >/dev/null
+	assert_nothing_left
+}
