@@ -65,6 +65,7 @@ static int plug_veth(struct rtnl *host, int bridge, const struct lease *l, int n
 static int configure_eth0(struct rtnl *inside, const struct lease *l, uint32_t gateway);
 static int enable_forwarding(void);
 static int add_nat_rules(const struct lease *l, const struct net_options *o);
+static void keep_networks_apart(FILE *f, const char *bridge, int docker_drops);
 static void enter_and_exec(int nsfd, const struct net_options *o) __attribute__((noreturn));
 static int disconnect_container(const char *name, pid_t owner);
 static int teardown(struct leases *L, const char *name, int after_command);
@@ -316,9 +317,10 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o)
 	char *list = NULL, *cmds = NULL, guard[128], masq[192];
 	FILE *f = NULL;
 	size_t i, len;
-	int ret = -1;
+	int ret = -1, drops;
 
-	if (nft_list_table(&list) < 0 || !(f = open_memstream(&cmds, &len)))
+	if (nft_list_table(&list) < 0 || (drops = nft_docker_forward_drops()) < 0 ||
+	    !(f = open_memstream(&cmds, &len)))
 		goto out;
 	ip_str(l->addr, a);
 	ip_str(l->addr & mask_of(l->prefix), net);
@@ -330,8 +332,10 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o)
 	snprintf(masq, sizeof(masq), "ip saddr %s/%d oifname != \"%s\" masquerade comment \"bridge %s\"",
 		 net, l->prefix, l->bridge, l->bridge);
 	fputs(*list ? "" : nft_table_cmds, f);   /* the table and its chains, first */
-	if (!strstr(list, guard))
+	if (!strstr(list, guard)) {     /* the bridge's first container */
 		fprintf(f, "add rule " NFT_TABLE " guard %s\n", guard);
+		keep_networks_apart(f, l->bridge, drops);
+	}
 	if (o->nat && !strstr(list, masq))
 		fprintf(f, "add rule " NFT_TABLE " postrouting %s\n", masq);
 	if (!o->nat)    /* ahead of the subnet's masquerade, present or to come */
@@ -363,6 +367,43 @@ out:
 	free(cmds);
 	free(list);
 	return ret;
+}
+
+/*
+ * Networks are kept apart as Docker's are: what one of minidock's bridges
+ * (minidock0, md-*) would forward to another is dropped, unless it goes
+ * to a published port (DNAT).  Each bridge is its own L2 segment; only
+ * the host's routing could join them, and these rules stop it.
+ *
+ * A host with dockerd (DOCKER_DROPS, nft_docker_forward_drops): its
+ * FORWARD chain (table ip filter, iptables-nft) has policy drop.  Every
+ * base chain on the forward hook sees each packet and one drop is final,
+ * so that chain must accept our bridge's traffic too, as libnetwork and
+ * netavark insert theirs: appended after Docker's own rules (DOCKER-USER
+ * keeps the last word), removed with the bridge (nft_forget).  Only in a
+ * form iptables-nft can read back (iifname, oifname, counter, comment: no
+ * native ct expression), or dockerd's next iptables call would find the
+ * chain "incompatible".  What Docker's policy would still drop, a new
+ * connection into the bridge from elsewhere that is no published port,
+ * our own chain drops.
+ */
+static void keep_networks_apart(FILE *f, const char *bridge, int docker_drops)
+{
+	const char *rule = "add rule " NFT_TABLE " forward";
+
+	fprintf(f, "%s iifname \"%s\" oifname != \"%s\" oifname \"md-*\" ct status & dnat == 0 drop comment \"bridge %s\"\n",
+		rule, bridge, bridge, bridge);
+	if (strcmp(bridge, DEFAULT_BRIDGE))
+		fprintf(f, "%s iifname \"%s\" oifname \"" DEFAULT_BRIDGE "\" ct status & dnat == 0 drop comment \"bridge %s\"\n",
+			rule, bridge, bridge);
+	if (!docker_drops)
+		return;
+	fprintf(f, "%s oifname \"%s\" iifname != \"%s\" ct state new ct status & dnat == 0 drop comment \"bridge %s\"\n",
+		rule, bridge, bridge, bridge);
+	fprintf(f, "add rule ip filter FORWARD iifname \"%s\" counter accept comment \"minidock bridge %s\"\n",
+		bridge, bridge);
+	fprintf(f, "add rule ip filter FORWARD oifname \"%s\" counter accept comment \"minidock bridge %s\"\n",
+		bridge, bridge);
 }
 
 /* In the child: join the namespace, then become COMMAND. */

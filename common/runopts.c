@@ -328,8 +328,9 @@ static int check_network(const struct run_options *o, char **why)
 
 	if (network_is_user_defined(o->network)) {
 		if (network_load(o->network, &n) < 0)
-			return bad(why, errno == ENOENT ? "--network %s: no such network (network "
-				   "create %s makes one)" : "--network %s: its record %s is damaged",
+			return bad(why, errno == ENOENT ? "--network %s: expected bridge, none, host "
+				   "or a network of network ls (network create %s makes one)"
+				   : "--network %s: its record is damaged (network rm %s)",
 				   o->network, o->network);
 		network_free(&n);
 	} else if (o->aliases.n) {

@@ -33,6 +33,9 @@ teardown() {
 	common_teardown
 }
 
+# The throwaway host's nftables rules, without their counters.
+rules() { hns nft list ruleset 2>/dev/null | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'; }
+
 # The throwaway host has only lo, no nftables rule but those before
 # (RULES_BEFORE), no lease, no network record.
 assert_nothing_left() {
@@ -40,7 +43,7 @@ assert_nothing_left() {
 	run hns ip -o link show
 	assert_output --regexp '^1: lo:'
 	assert_equal "${#lines[@]}" 1
-	run hns nft list ruleset
+	run rules
 	assert_output "${RULES_BEFORE:-}"
 	run ls "$MINIDOCK_LIB_DIR/networks"
 	[ "$status" -ne 0 ] || refute_output --partial .json
@@ -191,7 +194,7 @@ md-$P-a
 	run -125 hns "$NET" frobnicate
 	assert_output --partial 'unknown verb'
 	run -125 hns "$RUN" --rm --network nosuch busybox true
-	assert_output --partial '--network nosuch: no such network'
+	assert_output --partial '--network nosuch: expected bridge, none, host or a network of network ls (network create nosuch makes one)'
 	run -125 hns "$RUN" --rm --network-alias x busybox true
 	assert_output --partial '--network-alias x: needs a user-defined network'
 	run -125 hns "$RUN" --rm --add-host nocolon busybox true
@@ -202,4 +205,134 @@ md-$P-a
 	assert_output ""
 	hns "$NET" rm app >/dev/null
 	assert_nothing_left
+}
+
+# "Outside": one more namespace behind the throwaway host, 192.0.2.2/24
+# (its PID in OUT), with no route back to the containers' subnets.
+outside() {
+	nsenter -t "$HOLDER" -n -m -- unshare --net -- sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+	OUT=$!
+	BG_PIDS+=($OUT)
+	for _ in $(seq 100); do
+		[ "$(cat /proc/$OUT/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.02
+	done
+	hns ip link add out0 type veth peer name eth0 netns "$OUT"
+	hns ip addr add 192.0.2.1/24 dev out0
+	hns ip link set out0 up
+	nsenter -t "$OUT" -n ip addr add 192.0.2.2/24 dev eth0
+	nsenter -t "$OUT" -n ip link set eth0 up
+	nsenter -t "$OUT" -n ip link set lo up
+}
+
+# A web server in container NAME on network NET (or the default bridge),
+# published on host port PORT, once it listens.
+web_on() {
+	local name=$1 net=$2 port=$3
+	run hns "$RUN" -d --name "$name" ${net:+--network "$net"} -p "$port:80" busybox httpd -f -p 80 -h /www
+	assert_success
+	for _ in $(seq 100); do hns "$C" exec "$name" netstat -ltn | grep -q ':80 ' && break; sleep 0.05; done
+}
+
+# From container FROM (running): ping ADDRESS, then fetch URL; says which work.
+reach() {
+	hns "$C" exec "$1" sh -c "ping -c1 -W1 $2 >/dev/null && echo ping-ok || echo ping-no
+		timeout 3 wget -q -O - $3 >/dev/null 2>&1 && echo web-ok || echo web-no"
+}
+
+@test "network: containers of different networks (and of the default bridge) cannot reach each other; a published port they can; the same network can" {
+	hns "$NET" create a >/dev/null
+	hns "$NET" create b >/dev/null
+	web_on "$P-a1" a 8081
+	web_on "$P-d1" "" 8082
+	run hns "$RUN" -d --name "$P-a2" --network a busybox sleep 60
+	assert_success
+	run hns "$RUN" -d --name "$P-b1" --network b busybox sleep 60
+	assert_success
+	run reach "$P-a2" "$P-a1" "http://$P-a1/"          # the same network
+	assert_output "ping-ok
+web-ok"
+	run reach "$P-b1" 10.214.0.2 http://10.214.0.2/    # b -> a
+	assert_output "ping-no
+web-no"
+	run reach "$P-b1" 10.213.0.2 http://10.213.0.2/    # b -> the default bridge
+	assert_output "ping-no
+web-no"
+	run reach "$P-d1" 10.214.0.2 http://10.214.0.2/    # the default bridge -> a
+	assert_output "ping-no
+web-no"
+	run reach "$P-a2" 10.213.0.2 http://10.213.0.2/    # a -> the default bridge
+	assert_output "ping-no
+web-no"
+	# A published port, through the host (its gateway address): yes.
+	run reach "$P-b1" 10.215.0.1 http://10.215.0.1:8081/
+	assert_output "ping-ok
+web-ok"
+	run hns nft list chain ip minidock forward
+	assert_output --regexp 'iifname "md-b" oifname != "md-b" oifname "md-\*" ct status .*dnat.* drop comment "bridge md-b"'
+	for n in "$P-a1" "$P-a2" "$P-b1" "$P-d1"; do hns "$C" rm -f "$n" >/dev/null; done
+	hns "$NET" rm a b >/dev/null
+	assert_nothing_left
+}
+
+@test "network: beside Docker (iptables-nft FORWARD policy drop, DOCKER-USER, br_netfilter), containers still talk to each other, to published ports and outside; Docker's rules are left as they were" {
+	end_throwaway_host
+	throwaway_host 1
+	# The rules dockerd writes at start (iptables-nft), docker0 included.
+	hns sh -e -c '
+		iptables-nft -P FORWARD DROP
+		for c in DOCKER DOCKER-USER DOCKER-ISOLATION-STAGE-1 DOCKER-ISOLATION-STAGE-2; do iptables-nft -N $c; done
+		iptables-nft -A FORWARD -j DOCKER-USER
+		iptables-nft -A FORWARD -j DOCKER-ISOLATION-STAGE-1
+		iptables-nft -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+		iptables-nft -A FORWARD -o docker0 -j DOCKER
+		iptables-nft -A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+		iptables-nft -A FORWARD -i docker0 -o docker0 -j ACCEPT
+		iptables-nft -A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+		iptables-nft -A DOCKER-ISOLATION-STAGE-1 -j RETURN
+		iptables-nft -A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+		iptables-nft -A DOCKER-ISOLATION-STAGE-2 -j RETURN
+		iptables-nft -A DOCKER-USER -j RETURN
+		iptables-nft -t nat -N DOCKER
+		iptables-nft -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+		iptables-nft -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE'
+	# br_netfilter: bridged frames go through iptables' FORWARD too.
+	[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] ||
+		skip "br_netfilter is not loaded on this machine (Docker loads it)"
+	hns sysctl -qw net.bridge.bridge-nf-call-iptables=1
+	run hns cat /proc/sys/net/bridge/bridge-nf-call-iptables
+	assert_output 1
+	RULES_BEFORE=$(rules)
+	outside
+	hns "$NET" create app >/dev/null
+	web_on "$P-web" app 8080
+	run hns "$RUN" -d --name "$P-cli" --network app busybox sleep 60
+	assert_success
+	run hns "$RUN" -d --name "$P-def" busybox sleep 60
+	assert_success
+	# The same bridge (through iptables' FORWARD with br_netfilter), by name.
+	run reach "$P-cli" "$P-web" "http://$P-web/"
+	assert_output "ping-ok
+web-ok"
+	# Outside, from a user-defined network and from the default bridge.
+	run reach "$P-cli" 192.0.2.2 http://192.0.2.2:1/
+	assert_line --index 0 ping-ok
+	run reach "$P-def" 192.0.2.2 http://192.0.2.2:1/
+	assert_line --index 0 ping-ok
+	# A published port, from outside and from the default bridge.
+	run nsenter -t "$OUT" -n timeout 5 busybox wget -q -O - http://192.0.2.1:8080/
+	assert_output "<h1>Hello from a minidock container</h1>"
+	run reach "$P-def" 10.213.0.1 http://10.213.0.1:8080/
+	assert_line --index 1 web-ok
+	# Still apart; and Docker's iptables still reads its chain.
+	run reach "$P-def" 10.214.0.2 http://10.214.0.2/
+	assert_output "ping-no
+web-no"
+	run hns iptables-nft -L FORWARD -n
+	assert_success
+	assert_output --partial '/* minidock bridge md-app */'
+	for n in "$P-web" "$P-cli" "$P-def"; do hns "$C" rm -f "$n" >/dev/null; done
+	hns "$NET" rm app >/dev/null
+	hns ip link del out0
+	FORWARD_BEFORE=1 assert_nothing_left
 }

@@ -418,7 +418,7 @@ image_with() {
 	expect="--memory 64X: expected a size" bad --memory 64X busybox true
 	expect="--cpus 0: expected a positive number" bad --cpus 0 busybox true
 	expect="--pids-limit -1: expected a positive number" bad --pids-limit -1 busybox true
-	expect="--network foo: expected bridge, none or host" bad --network foo busybox true
+	expect="--network foo: expected bridge, none, host or a network of network ls" bad --network foo busybox true
 	expect="--publish 80: expected" bad -p 80 busybox true
 	expect="--publish 8080:70000: expected" bad -p 8080:70000 busybox true
 	expect="--volume $TEST_TMP/nothere:/x: $TEST_TMP/nothere: No such file" bad -v "$TEST_TMP/nothere:/x" busybox true
