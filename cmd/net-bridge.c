@@ -22,6 +22,13 @@
  *                            |
  *                          eth0 of the host -> other hosts
  *
+ * --network NAME plugs into a user-defined network instead (network(1),
+ * networks.h): its own bridge md-NAME and subnet, a separate L2 segment
+ * that minidock's chain "forward" keeps apart from the others (the rules
+ * a bridge's first container adds, nft_keep_apart); its containers know
+ * each other by name, each /etc/hosts rewritten in place as one comes or
+ * goes (resolv_share_names).
+ *
  * Below main(), the steps in the order they run (declared so above it):
  * connect_container leases an address, make_netns is unshare(2) and a bind
  * mount, ..., enter_and_exec setns(2) and execvp; teardown undoes it all.
@@ -65,11 +72,9 @@ static int plug_veth(struct rtnl *host, int bridge, const struct lease *l, int n
 static int configure_eth0(struct rtnl *inside, const struct lease *l, uint32_t gateway);
 static int enable_forwarding(void);
 static int add_nat_rules(const struct lease *l, const struct net_options *o);
-static void keep_networks_apart(FILE *f, const char *bridge, int docker_drops);
 static void enter_and_exec(int nsfd, const struct net_options *o) __attribute__((noreturn));
 static int disconnect_container(const char *name, pid_t owner);
 static int teardown(struct leases *L, const char *name, int after_command);
-static int forget_name(const struct leases *L, const char *bridge);
 
 int main(int argc, char **argv)
 {
@@ -160,6 +165,10 @@ static int connect_container(struct net_options *o, pid_t owner)
 		teardown(&L, dead, 0);
 		free(dead);
 	}
+	/* network rm takes this lock too: a network still recorded now
+	 * stays as long as a container is on it. */
+	if (o->network && !network_exists(o->network))
+		die_x("--network %s: removed meanwhile (network rm)", o->network);
 	if (rtnl_open(&host) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
 	/* An address fit to the leases and the host (in use: exit 125, nothing
@@ -179,7 +188,7 @@ static int connect_container(struct net_options *o, pid_t owner)
 	/* For run to bind-mount on /etc/resolv.conf and /etc/hosts; on a
 	 * user-defined network, every hosts file of it now names this one. */
 	if (resolv_write(l.name, l.addr, o->dns, o->ndns, &o->names) < 0 ||
-	    (o->network && resolv_share_names(&L, o->bridge) < 0)) {
+	    resolv_share_names(&L, o->bridge) < 0) {
 		warn_errno("write %s/%s/resolv.conf and hosts", md_run_dir(), l.name);
 		goto fail;
 	}
@@ -334,7 +343,7 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o)
 	fputs(*list ? "" : nft_table_cmds, f);   /* the table and its chains, first */
 	if (!strstr(list, guard)) {     /* the bridge's first container */
 		fprintf(f, "add rule " NFT_TABLE " guard %s\n", guard);
-		keep_networks_apart(f, l->bridge, drops);
+		nft_keep_apart(f, l->bridge, drops);    /* networks isolated */
 	}
 	if (o->nat && !strstr(list, masq))
 		fprintf(f, "add rule " NFT_TABLE " postrouting %s\n", masq);
@@ -367,43 +376,6 @@ out:
 	free(cmds);
 	free(list);
 	return ret;
-}
-
-/*
- * Networks are kept apart as Docker's are: what one of minidock's bridges
- * (minidock0, md-*) would forward to another is dropped, unless it goes
- * to a published port (DNAT).  Each bridge is its own L2 segment; only
- * the host's routing could join them, and these rules stop it.
- *
- * A host with dockerd (DOCKER_DROPS, nft_docker_forward_drops): its
- * FORWARD chain (table ip filter, iptables-nft) has policy drop.  Every
- * base chain on the forward hook sees each packet and one drop is final,
- * so that chain must accept our bridge's traffic too, as libnetwork and
- * netavark insert theirs: appended after Docker's own rules (DOCKER-USER
- * keeps the last word), removed with the bridge (nft_forget).  Only in a
- * form iptables-nft can read back (iifname, oifname, counter, comment: no
- * native ct expression), or dockerd's next iptables call would find the
- * chain "incompatible".  What Docker's policy would still drop, a new
- * connection into the bridge from elsewhere that is no published port,
- * our own chain drops.
- */
-static void keep_networks_apart(FILE *f, const char *bridge, int docker_drops)
-{
-	const char *rule = "add rule " NFT_TABLE " forward";
-
-	fprintf(f, "%s iifname \"%s\" oifname != \"%s\" oifname \"md-*\" ct status & dnat == 0 drop comment \"bridge %s\"\n",
-		rule, bridge, bridge, bridge);
-	if (strcmp(bridge, DEFAULT_BRIDGE))
-		fprintf(f, "%s iifname \"%s\" oifname \"" DEFAULT_BRIDGE "\" ct status & dnat == 0 drop comment \"bridge %s\"\n",
-			rule, bridge, bridge);
-	if (!docker_drops)
-		return;
-	fprintf(f, "%s oifname \"%s\" iifname != \"%s\" ct state new ct status & dnat == 0 drop comment \"bridge %s\"\n",
-		rule, bridge, bridge, bridge);
-	fprintf(f, "add rule ip filter FORWARD iifname \"%s\" counter accept comment \"minidock bridge %s\"\n",
-		bridge, bridge);
-	fprintf(f, "add rule ip filter FORWARD oifname \"%s\" counter accept comment \"minidock bridge %s\"\n",
-		bridge, bridge);
 }
 
 /* In the child: join the namespace, then become COMMAND. */
@@ -484,7 +456,7 @@ static int teardown(struct leases *L, const char *name, int after_command)
 	resolv_remove(name);
 	lease_drop(L, name);
 	l = NULL;
-	if (bridge_used && forget_name(L, bridge) < 0)
+	if (bridge_used && resolv_share_names(L, bridge) < 0)
 		warn_errno("rewriting the hosts files of the containers on %s", bridge);
 	if (bridge && !bridge_used && net_put_bridge_back(&r, bridge) < 0) {
 		warn_errno("putting %s back as it was", bridge);
@@ -498,19 +470,5 @@ static int teardown(struct leases *L, const char *name, int after_command)
 	free(bridge);
 	free(veth);
 	free(path);
-	return ret;
-}
-
-/* A container left user-defined network of BRIDGE: its name goes from
- * the hosts files of the others (the default bridge shares no names). */
-static int forget_name(const struct leases *L, const char *bridge)
-{
-	struct network n;
-	int ret = 0;
-
-	if (network_by_bridge(bridge, &n) == 0) {
-		ret = resolv_share_names(L, bridge);
-		network_free(&n);
-	}
 	return ret;
 }

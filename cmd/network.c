@@ -71,8 +71,8 @@ static const char usage_text[] =
 "  --verbose        say each step;  --help;  --version\n"
 "\n"
 "Example: network create app\n"
-"         run -d --name db --network app busybox nc -lk -p 5000 -e cat\n"
-"         run --rm --network app busybox ping -c1 db\n";
+"         run -d --name web --network app --network-alias www busybox httpd -f -p 80 -h /www\n"
+"         run --rm --network app busybox wget -qO- http://www/\n";
 
 static int cmd_create(int argc, char **argv);
 static int cmd_ls(int argc, char **argv);

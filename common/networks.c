@@ -111,6 +111,15 @@ int network_load(const char *name, struct network *n)
 	return 0;
 }
 
+int network_exists(const char *name)
+{
+	struct network n;
+	int there = network_load(name, &n) == 0;
+
+	network_free(&n);
+	return there;
+}
+
 int network_save(const struct network *n)
 {
 	char *path = networks_path(n->name, ".json"), *tmp = networks_path(n->name, ".json.new");

@@ -47,6 +47,8 @@ int networks_lock(int how);
 /* Read NAME.json into N: 0; -1 with errno ENOENT (no such network),
  * EINVAL (damaged: a hand-edited file is never trusted). */
 int network_load(const char *name, struct network *n);
+/* Is network NAME recorded (and readable)? */
+int network_exists(const char *name);
 /* The network whose bridge is BRIDGE: 0, or -1 with errno ENOENT. */
 int network_by_bridge(const char *bridge, struct network *n);
 /* Write N to NAME.json (NAME.json.new renamed over it).  0 or -1/errno. */

@@ -254,6 +254,43 @@ int nft_forget(const char *name, const char *bridge, int last)
 	return ret;
 }
 
+/*
+ * Networks are kept apart as Docker's are: what one of minidock's bridges
+ * (minidock0, md-*) would forward to another is dropped, unless it goes
+ * to a published port (DNAT).  Each bridge is its own L2 segment; only
+ * the host's routing could join them, and these rules stop it.
+ *
+ * A host with dockerd (DOCKER_DROPS, nft_docker_forward_drops): its
+ * FORWARD chain (table ip filter, iptables-nft) has policy drop.  Every
+ * base chain on the forward hook sees each packet and one drop is final,
+ * so that chain must accept our bridge's traffic too, as libnetwork and
+ * netavark insert theirs: appended after Docker's own rules (DOCKER-USER
+ * keeps the last word), removed with the bridge (nft_forget).  Only in a
+ * form iptables-nft can read back (iifname, oifname, counter, comment: no
+ * native ct expression), or dockerd's next iptables call would find the
+ * chain "incompatible".  What Docker's policy would still drop, a new
+ * connection into the bridge from elsewhere that is no published port,
+ * our own chain drops.
+ */
+void nft_keep_apart(FILE *f, const char *bridge, int docker_drops)
+{
+	const char *rule = "add rule " NFT_TABLE " forward";
+
+	fprintf(f, "%s iifname \"%s\" oifname != \"%s\" oifname \"md-*\" ct status & dnat == 0 drop comment \"bridge %s\"\n",
+		rule, bridge, bridge, bridge);
+	if (strcmp(bridge, "minidock0"))
+		fprintf(f, "%s iifname \"%s\" oifname \"minidock0\" ct status & dnat == 0 drop comment \"bridge %s\"\n",
+			rule, bridge, bridge);
+	if (!docker_drops)
+		return;
+	fprintf(f, "%s oifname \"%s\" iifname != \"%s\" ct state new ct status & dnat == 0 drop comment \"bridge %s\"\n",
+		rule, bridge, bridge, bridge);
+	fprintf(f, "add rule ip filter FORWARD iifname \"%s\" counter accept comment \"minidock bridge %s\"\n",
+		bridge, bridge);
+	fprintf(f, "add rule ip filter FORWARD oifname \"%s\" counter accept comment \"minidock bridge %s\"\n",
+		bridge, bridge);
+}
+
 /* Legacy iptables (not nftables) lists its tables there, per network
  * namespace; a nat table means someone translates and routes. */
 static int legacy_nat(void)

@@ -13,6 +13,8 @@
 #ifndef MINIDOCK_NFT_H
 #define MINIDOCK_NFT_H
 
+#include <stdio.h>
+
 #define NFT_TABLE "ip minidock"
 
 /* minidock's table, its NAT chains (prerouting, output, postrouting), a
@@ -44,6 +46,11 @@ int nft_other_routers(char **who);
  * chain must accept our bridges' traffic too: a packet goes through every
  * base chain of a hook, and one drop is final.  1 yes, 0 no, -1/errno. */
 int nft_docker_forward_drops(void);
+/* Write to F the rules that keep BRIDGE apart from minidock's other
+ * bridges (minidock0, md-*), published ports aside, in the chain forward;
+ * with DOCKER_DROPS (nft_docker_forward_drops), the accept rules Docker's
+ * FORWARD chain needs for BRIDGE too.  For a bridge's first container. */
+void nft_keep_apart(FILE *f, const char *bridge, int docker_drops);
 /* Free the context and unload libnftables (call when done with nftables). */
 void nft_release(void);
 

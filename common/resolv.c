@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "minidock.h"
+#include "networks.h"
 #include "resolv.h"
 #include "rtnl.h"
 
@@ -181,11 +182,16 @@ out:
 int resolv_share_names(const struct leases *L, const char *bridge)
 {
 	char *all = NULL, *dir, *mine, *others;
+	struct network n;
 	size_t len, i;
-	FILE *f = open_memstream(&all, &len);
+	FILE *f;
 	int ret = 0, e = 0;
 
-	if (!f)
+	/* The default bridge shares no names, as Docker's. */
+	if (network_by_bridge(bridge, &n) < 0)
+		return errno == ENOENT ? 0 : -1;
+	network_free(&n);
+	if (!(f = open_memstream(&all, &len)))
 		return -1;
 	for (i = 0; i < L->n; i++) {
 		if (strcmp(L->v[i].bridge, bridge))

@@ -37,8 +37,9 @@ int resolv_write(const char *name, uint32_t addr, char **dns, size_t ndns,
 /*
  * Name resolution on a user-defined network: rewrite the hosts file of
  * every container of L on BRIDGE so that it lists all the others, by
- * name and alias.  Called under the leases' lock when one starts and
- * when one goes.  -1 with errno for the first file that failed.
+ * name and alias; nothing when BRIDGE is no network's (networks.h).
+ * Called under the leases' lock when one starts and when one goes.  -1
+ * with errno for the first file that failed.
  */
 int resolv_share_names(const struct leases *L, const char *bridge);
 /* Remove those files, and DIR if nothing else is left there. */
