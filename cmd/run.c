@@ -65,6 +65,7 @@
 #include "containers.h"
 #include "lifecycle.h"
 #include "minidock.h"
+#include "networks.h"
 #include "overlay.h"
 #include "runimage.h"
 #include "runopts.h"
@@ -121,7 +122,8 @@ int main(int argc, char **argv)
 		die_x("%s", why);
 	runimage_home(rootfs, user, &env);
 	/* 5. /etc/hostname, hosts, resolv.conf, for ns-enter to bind-mount. */
-	if (container_etc_files(name, rootfs, o.network, hostname) < 0)
+	if (container_etc_files(name, rootfs, o.network, hostname) < 0 ||
+	    container_add_hosts(name, o.network, o.add_hosts.v) < 0)
 		die("write %s/%s: the files of its /etc", md_run_dir(), name);
 	cc = (struct container_config){ .name = name, .image = o.image, .hostname = hostname,
 		.network = o.network, .workdir = o.workdir, .rootfs = kind, .command = cmd.v,
@@ -142,7 +144,7 @@ int main(int argc, char **argv)
 	/* What the chain's tools will make, recorded before they make it. */
 	if (!o.dry_run)
 		life.resources |= (o.rootless ? 0 : LIFE_CGROUP) |
-				  (!strcmp(o.network, "bridge") ? LIFE_NETWORK : 0);
+				  (network_is_bridged(o.network) ? LIFE_NETWORK : 0);
 	if (life_set_phase(&life, LIFE_CREATED) < 0)
 		die("write %s/%s/state", md_run_dir(), name);
 

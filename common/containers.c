@@ -17,6 +17,7 @@
 #include "containers.h"
 #include "lifecycle.h"
 #include "minidock.h"
+#include "networks.h"
 #include "store.h"
 #include "volumes.h"
 
@@ -80,7 +81,7 @@ static int write_etc(const char *name, const char *network, const char *hostname
 	int ret = write_state_file(name, "hostname", text);
 
 	free(text);
-	if (ret < 0 || !strcmp(network, "bridge"))
+	if (ret < 0 || network_is_bridged(network))
 		return ret;
 	if (!strcmp(network, "host")) {
 		hosts = read_file("/etc/hosts", NULL);
@@ -114,6 +115,30 @@ int container_etc_files(const char *name, const char *rootfs, const char *networ
 	}
 	close(rootfd);
 	return write_etc(name, network, hostname);
+}
+
+int container_add_hosts(const char *name, const char *network, char *const *add_hosts)
+{
+	char *path, *text, *more;
+	int ret;
+
+	if (!add_hosts || !*add_hosts || network_is_bridged(network))
+		return 0;       /* none, or net-bridge --add-host writes them */
+	path = state_file(name, "hosts");
+	if (!(text = read_file(path, NULL))) {
+		free(path);
+		return -1;
+	}
+	for (; *add_hosts; add_hosts++) {
+		const char *colon = strchr(*add_hosts, ':');     /* checked: runopts */
+		more = xasprintf("%s%s\t%.*s\n", text, colon + 1, (int)(colon - *add_hosts), *add_hosts);
+		free(text);
+		text = more;
+	}
+	ret = write_file(path, text);
+	free(text);
+	free(path);
+	return ret;
 }
 
 int container_write_exit(const char *name, int code)
@@ -282,7 +307,7 @@ char *container_address(const struct container *c)
 	char *line, *save = NULL, *addr = NULL;
 
 	free(path);
-	if (text && !strcmp(container_str(c, "network"), "bridge")) {
+	if (text && network_is_bridged(container_str(c, "network"))) {
 		for (line = strtok_r(text, "\n", &save); line && !addr;
 		     line = strtok_r(NULL, "\n", &save)) {
 			size_t n = strcspn(line, " \t");
@@ -318,11 +343,11 @@ char *container_uptime(const struct container *c)
 void container_print(const struct container *c, FILE *out)
 {
 	char state[32], *cmd, *ports, *addr, *up;
-	const char *image;
+	const char *image, *network = c ? container_str(c, "network") : "";
 
 	if (!c) {
-		fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-15s %s\n", "NAME", "IMAGE",
-			"COMMAND", "STATE", "UPTIME", "ADDRESS", "PORTS");
+		fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-10s %-15s %s\n", "NAME", "IMAGE",
+			"COMMAND", "STATE", "UPTIME", "NETWORK", "ADDRESS", "PORTS");
 		return;
 	}
 	cmd = container_joined(c, "command", " ");
@@ -333,9 +358,9 @@ void container_print(const struct container *c, FILE *out)
 	up = container_uptime(c);
 	image = container_str(c, "image");
 	/* No config.json yet: its run died before writing it. */
-	fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-15s %s\n", c->name, image[0] ? image : "-",
-		cmd[0] ? cmd : "-", container_state(c, state, sizeof(state)), up, addr,
-		ports[0] ? ports : "-");
+	fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-10s %-15s %s\n", c->name,
+		image[0] ? image : "-", cmd[0] ? cmd : "-", container_state(c, state, sizeof(state)),
+		up, network[0] ? network : "-", addr, ports[0] ? ports : "-");
 	free(up);
 	free(addr);
 	free(ports);
@@ -410,6 +435,19 @@ static json_t *mounts(const struct container *c)
 	return all;
 }
 
+/* NetworkSettings as docker inspect names it: the network and the address
+ * (null without one: --network none or host). */
+static json_t *network_settings(const struct container *c)
+{
+	char *addr = container_address(c);
+	json_t *n = json_object();
+
+	json_object_set_new(n, "Network", json_string(container_str(c, "network")));
+	json_object_set_new(n, "IPAddress", strcmp(addr, "-") ? json_string(addr) : json_null());
+	free(addr);
+	return n;
+}
+
 json_t *container_inspect(const struct container *c)
 {
 	json_t *o = json_object(), *state = json_object();
@@ -422,5 +460,6 @@ json_t *container_inspect(const struct container *c)
 	json_object_set_new(o, "State", state);
 	json_object_set_new(o, "Config", json_deep_copy(c->config));
 	json_object_set_new(o, "Mounts", mounts(c));
+	json_object_set_new(o, "NetworkSettings", network_settings(c));
 	return o;
 }

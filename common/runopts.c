@@ -18,6 +18,7 @@
 #include "minidock.h"
 #include "logfile.h"
 #include "rootfs.h"      /* tmpfs_options */
+#include "networks.h"
 #include "runopts.h"
 #include "volumes.h"
 
@@ -38,7 +39,11 @@ const char runopts_usage[] =
 "  -m, --memory SIZE       memory limit (64M, 1g...)        -> cg-limit\n"
 "      --cpus N.N          CPU limit (0.5 = half a CPU)     -> cg-limit\n"
 "      --pids-limit N      at most N processes              -> cg-limit\n"
-"      --network MODE      bridge (default; rootless: none), none or host\n"
+"      --network MODE      bridge (default; rootless: none), none, host, or\n"
+"                          a network made by network create -> net-bridge\n"
+"      --network-alias NAME  another name the network's containers reach\n"
+"                          this one by (repeatable)          -> net-bridge\n"
+"      --add-host NAME:IP  a line of /etc/hosts (repeatable)\n"
 "  -p, --publish [IP:]HOSTPORT:PORT[/tcp|/udp]              -> net-bridge\n"
 "  -v, --volume SRC:DST[:ro]  bind-mount a host path        -> ns-enter\n"
 "                          or, SRC without '/', a named volume: made on\n"
@@ -97,7 +102,8 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 	enum { OPT_NAME = 256, OPT_RM, OPT_CPUS, OPT_PIDS, OPT_NETWORK,
 	       OPT_READ_ONLY, OPT_ENTRYPOINT, OPT_DRY_RUN, OPT_VERBOSE,
 	       OPT_HELP, OPT_VERSION, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	       OPT_SECURITY_OPT, OPT_INIT, OPT_LOG_OPT, OPT_TMPFS };
+	       OPT_SECURITY_OPT, OPT_INIT, OPT_LOG_OPT, OPT_TMPFS,
+	       OPT_ALIAS, OPT_ADD_HOST };
 	static const struct option longopts[] = {
 		{ "name",        required_argument, NULL, OPT_NAME },
 		{ "rm",          no_argument,       NULL, OPT_RM },
@@ -109,6 +115,8 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 		{ "pids-limit",  required_argument, NULL, OPT_PIDS },
 		{ "network",     required_argument, NULL, OPT_NETWORK },
 		{ "net",         required_argument, NULL, OPT_NETWORK },
+		{ "network-alias", required_argument, NULL, OPT_ALIAS },
+		{ "add-host",    required_argument, NULL, OPT_ADD_HOST },
 		{ "publish",     required_argument, NULL, 'p' },
 		{ "volume",      required_argument, NULL, 'v' },
 		{ "tmpfs",       required_argument, NULL, OPT_TMPFS },
@@ -145,6 +153,8 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 		case OPT_CPUS:       o->cpus = optarg; break;
 		case OPT_PIDS:       o->pids = optarg; break;
 		case OPT_NETWORK:    o->network = optarg; break;
+		case OPT_ALIAS:      strv_push(&o->aliases, optarg); break;
+		case OPT_ADD_HOST:   strv_push(&o->add_hosts, optarg); break;
 		case 'p':            strv_push(&o->publish, optarg); break;
 		case 'v':            strv_push(&o->volumes, optarg); break;
 		case OPT_TMPFS:      strv_push(&o->tmpfs, optarg); break;
@@ -319,8 +329,8 @@ static int check_rootless(const struct run_options *o, char **why)
 		return bad(why, "--cpus %s: %s", o->cpus, limits);
 	if (o->pids)
 		return bad(why, "--pids-limit %s: %s", o->pids, limits);
-	if (!strcmp(o->network, "bridge"))
-		return bad(why, "--network bridge %s", bridge);
+	if (network_is_bridged(o->network))
+		return bad(why, "--network %s %s", o->network, bridge);
 	if (o->publish.n)
 		return bad(why, "--publish %s %s", o->publish.v[0], bridge);
 	return 0;
@@ -345,6 +355,41 @@ static int check_log_opt(struct run_options *o, const char *opt, char **why)
 		return 0;
 	}
 	return bad(why, "--log-opt %s: expected max-size=SIZE or max-file=N", opt);
+}
+
+/* --network: bridge, none, host or a network's name (networks.h);
+ * --network-alias only there, as docker; --add-host NAME:IP anywhere. */
+static int check_network(const struct run_options *o, char **why)
+{
+	struct network n;
+	struct in_addr a;
+	size_t i;
+
+	if (network_is_user_defined(o->network)) {
+		if (network_load(o->network, &n) < 0)
+			return bad(why, errno == ENOENT ? "--network %s: expected bridge, none, host "
+				   "or a network of network ls (network create %s makes one)"
+				   : "--network %s: its record is damaged (network rm %s)",
+				   o->network, o->network);
+		network_free(&n);
+	} else if (o->aliases.n) {
+		return bad(why, "--network-alias %s: needs a user-defined network (network "
+			   "create NAME, then --network NAME)", o->aliases.v[0]);
+	}
+	for (i = 0; i < o->aliases.n; i++)
+		if (!valid_name(o->aliases.v[i]))
+			return bad(why, "--network-alias %s: use 1 to 64 of [A-Za-z0-9_.-]",
+				   o->aliases.v[i]);
+	for (i = 0; i < o->add_hosts.n; i++) {
+		const char *h = o->add_hosts.v[i], *colon = strchr(h, ':');
+		char *host = colon ? xasprintf("%.*s", (int)(colon - h), h) : NULL;
+		int ok = host && valid_name(host) && inet_pton(AF_INET, colon + 1, &a) == 1;
+
+		free(host);
+		if (!ok)
+			return bad(why, "--add-host %s: expected NAME:IP (an IPv4 address)", h);
+	}
+	return 0;
 }
 
 static int valid_cpus(const char *s)
@@ -375,10 +420,9 @@ int runopts_check(struct run_options *o, char **why)
 		return bad(why, "--cpus %s: expected a positive number such as 0.5", o->cpus);
 	if (o->pids && (parse_uint(o->pids, INT32_MAX, &n) < 0 || n == 0))
 		return bad(why, "--pids-limit %s: expected a positive number", o->pids);
-	if (strcmp(o->network, "bridge") && strcmp(o->network, "none") &&
-	    strcmp(o->network, "host"))
-		return bad(why, "--network %s: expected bridge, none or host", o->network);
-	if (o->publish.n && strcmp(o->network, "bridge"))
+	if (check_network(o, why) < 0)
+		return -1;
+	if (o->publish.n && !network_is_bridged(o->network))
 		return bad(why, "--publish needs --network bridge (with %s there is nothing "
 			   "to publish)", o->network);
 	for (i = 0; i < o->publish.n; i++)
@@ -419,4 +463,6 @@ void runopts_free(struct run_options *o)
 	strv_free(&o->env);
 	strv_free(&o->security);
 	strv_free(&o->log_opts);
+	strv_free(&o->aliases);
+	strv_free(&o->add_hosts);
 }
