@@ -111,3 +111,13 @@ slides_in() {
 		grep -q "TP, étape $step" "$part2" || fail "part 2 never points at TP step $step"
 	done
 }
+
+@test "slides: every label of the diagrams is at least 16 px, readable on a projector" {
+	local svg size
+	for svg in "$SLIDES"/img/*.svg; do
+		for size in $(grep -oE 'font-size(="|: *)[0-9.]+' "$svg" | grep -oE '[0-9.]+$'); do
+			awk -v s="$size" 'BEGIN { exit !(s >= 16) }' ||
+				fail "img/${svg##*/}: a label of ${size} px (at least 16)"
+		done
+	done
+}
