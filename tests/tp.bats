@@ -373,3 +373,10 @@ code_check() {
 	assert_output --partial "undeclared"
 	refute_output --partial "la paire tp-a"
 }
+
+@test "tp: no expected output starts with a blank line (the student would look for it)" {
+	run awk 'FNR == 1 { e = 0 } /^[ \t]*<!-- tp:expect -->$/ { e = 1; next }
+		e == 1 && /^[ \t]*```/ { e = 2; next }
+		e == 2 { if ($0 ~ /^[ \t]*$/) print FILENAME ":" FNR; e = 0 }' "$TP"/[0-9]-*/README.md
+	assert_output ""
+}
