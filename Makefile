@@ -3,6 +3,7 @@
 #   make images     build the teaching images (images/build/)
 #   make slides     render the course slides (slides/build/)
 #   make tp-etudiant  the students' copy: no answers, slides rendered
+#   make exercices  the TP's C exercises, tp/*/*.c, into build/tp/
 #   make check      run every test suite, then again under ASan+UBSan
 #   make demo       start a shell in a container
 #   make deps       install what is missing (Debian/Ubuntu, as root)
@@ -96,6 +97,18 @@ images: all
 slides:
 	$(MAKE) -C slides SLIDES_PACKAGES="$(SLIDES_PACKAGES)"
 
+# The TP's C exercises ("À vous de coder", steps 2 to 4): each student's
+# file tp/N-STEP/NAME.c, and its answer tp/corrige/code/NAME.c where the
+# copy has the answers, each a program of its own in $(BUILD)/tp/.
+EXERCICES = $(patsubst tp/%.c,$(BUILD)/tp/%,$(wildcard tp/*/*.c tp/corrige/code/*.c))
+LIBS_veth = -lmnl
+
+exercices: $(EXERCICES)
+
+$(BUILD)/tp/%: tp/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIBS_$(notdir $*))
+
 # The students' copy of the repository (tp/corrige/GUIDE-ENSEIGNANT.md):
 # the committed tree less tp/corrige/ (export-ignore in .gitattributes),
 # with the rendered slides.
@@ -133,5 +146,5 @@ clean:
 	rm -rf build build-san bin bin-san build-static bin-static
 	$(MAKE) -C images clean
 
-.PHONY: all san static images slides tp-etudiant deps check demo clean
+.PHONY: all san static images slides exercices tp-etudiant deps check demo clean
 .SECONDARY:

@@ -111,3 +111,39 @@ slides_in() {
 		grep -q "TP, étape $step" "$part2" || fail "part 2 never points at TP step $step"
 	done
 }
+
+@test "slides: every label of the diagrams is at least 16 px, readable on a projector" {
+	local svg size
+	for svg in "$SLIDES"/img/*.svg; do
+		for size in $(grep -oE 'font-size(="|: *)[0-9.]+' "$svg" | grep -oE '[0-9.]+$'); do
+			awk -v s="$size" 'BEGIN { exit !(s >= 16) }' ||
+				fail "img/${svg##*/}: a label of ${size} px (at least 16)"
+		done
+	done
+}
+
+@test "slides: the seed deck's notions stay, what is beyond the course is optional, each part-2 section is summed up" {
+	local part1=$SLIDES/01-virtualisation.md part2=$SLIDES/02-conteneur.md notion
+	for notion in cloisonnement 'VPS' 'Virtual Environment' 'même architecture' 'moins isolée' \
+		'Un seul hyperviseur par machine' 'dom0' 'Hyper-V' 'Deux profils' 'développeur' \
+		'administrateur réseau / cloud' 'de préférence un par conteneur'; do
+		grep -qF "$notion" "$part1" || fail "part 1 lost the seed deck's « $notion »"
+	done
+	# One framing: containers are isolators, under system virtualisation.
+	# (the table "système | applicative": no container in its third column)
+	run awk -F'|' '$2 ~ /exemples/ && $4 ~ /onteneur|Docker/' "$part1"
+	assert_output ""
+	grep -qE '^\| exemples \|.*isolateurs.*conteneurs.*\| machine Java' "$part1" ||
+		fail "part 1: containers are not filed under system virtualisation"
+	# Beyond the course: marked optional (the two lines before the title).
+	for title in 'Popek et Goldberg' 'Des évasions réelles'; do
+		run grep -h -B3 "^## $title" "$part1" "$part2"
+		assert_output --partial '_class: optionnel'
+	done
+	# Every section of part 2 but the synthesis (2.10) ends with « À retenir ».
+	run awk '/^```/ { code = !code } code { next }
+		/^## 2\.[0-9]+ / { if (open != "") print open; open = ($2 == "2.10") ? "" : $2 }
+		/^## À retenir/ { open = "" }
+		END { if (open != "") print open }' "$part2"
+	assert_output ""
+}

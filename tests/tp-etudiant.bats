@@ -47,6 +47,13 @@ copy() {
 	[ -s "$COPY/slides/build/01-virtualisation.html" ] || fail "no rendered HTML"
 	[ -s "$COPY/slides/build/01-virtualisation.pdf" ] || fail "no rendered PDF"
 	[ -s "$COPY/slides/build/img/chaine.svg" ] || fail "no diagram beside the HTML"
+	# The C exercises, with their gaps, and make exercices builds them there.
+	for f in 2-isoler/isole 3-contraindre/limite 4-connecter/veth; do
+		grep -q TODO "$COPY/tp/$f.c" || fail "tp/$f.c, with its TODOs, is not in the copy"
+	done
+	run make -C "$COPY" -s BUILD="$TEST_TMP/build" exercices
+	assert_success
+	[ -x "$TEST_TMP/build/tp/4-connecter/veth" ] || fail "make exercices built nothing in the copy"
 }
 
 @test "tp-etudiant: the copy holds no answer, no teacher's guide, no link to them" {

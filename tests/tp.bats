@@ -32,12 +32,14 @@ setup() {
 	require_root
 	export HOME=$TEST_TMP/home
 	mkdir -p "$HOME"
+	# The C programs of "À vous de coder", as a student who did them.
+	export TP_CODE=$TP/corrige/code
 }
 
 teardown() {
 	# Cgroups a failed step may have left (the names the TP uses).
 	if [ -x "$MINIDOCK_BIN/cg-limit" ]; then
-		for name in tp-mem tp-pids tp-cpu tp-stats tp-vm tp-ct web tp-chaine tp-tue; do
+		for name in tp-mem tp-pids tp-cpu tp-stats tp-vm tp-ct web tp-chaine tp-tue tp-code; do
 			"$MINIDOCK_BIN/cg-limit" --name "$name" --delete >/dev/null 2>&1 || true
 		done
 	fi
@@ -297,4 +299,84 @@ tp_step() {
 @test "tp: étape 9, partager une image" {
 	command -v docker-registry >/dev/null || skip "docker-registry is not installed (make deps)"
 	tp_step 9
+}
+
+# ---- "À vous de coder": the C exercises of steps 2, 3 and 4 ----
+
+@test "tp: the C exercises and their answers compile with gcc and clang, without a warning" {
+	for cc in gcc clang; do
+		command -v "$cc" >/dev/null || skip "$cc is not installed"
+		run make -C "$REPO" -s CC="$cc" BUILD="$TEST_TMP/$cc" exercices
+		assert_success
+		for f in 2-isoler/isole 3-contraindre/limite 4-connecter/veth corrige/code/isole \
+			corrige/code/limite corrige/code/veth; do
+			[ -x "$TEST_TMP/$cc/tp/$f" ] || fail "make exercices CC=$cc did not build $f"
+		done
+	done
+	# Each skeleton is its answer with gaps: a few lines, marked TODO.
+	for f in 2-isoler/isole 3-contraindre/limite 4-connecter/veth; do
+		run grep -c TODO "$TP/$f.c"
+		[ "$output" -ge 2 ] || fail "$f.c marks no gap (TODO)"
+		[ "$(wc -l <"$TP/$f.c")" -le 150 ] || fail "$f.c is over 150 lines"
+	done
+}
+
+# code_check N: tp/verifier N in a throwaway host (as tp_step), its
+# "À vous de coder" part in $output.
+code_check() {
+	run timeout -k 5 60 unshare --net --mount --uts --ipc --pid --fork --kill-child \
+		--mount-proc --propagation private sh -c \
+		'mount -t tmpfs tmpfs /run && ip link set lo up && PATH="$1:$PATH" "$2" "$3"' \
+		sh "$MINIDOCK_BIN" "$TP/verifier" "$1"
+	output=$(sed -n '/^À vous de coder/,$p' <<<"$output")
+	[ -n "$output" ] || fail "tp/verifier $1 has no « À vous de coder » part"
+}
+
+@test "tp: tp/verifier 2, 3 and 4 pass the answers of « À vous de coder »" {
+	for n in 2 3 4; do
+		code_check "$n"
+		assert_output --partial "✔ il compile sans avertissement"
+		! grep -qF "  ✘ " <<<"$output" || fail "tp/verifier $n: $output"
+	done
+	assert_output --partial "✔ la paire tp-a / tp-b est créée"
+	run ls /run/netns
+	refute_output --partial "tp-"
+}
+
+@test "tp: tp/verifier 2, 3 and 4 say what the untouched skeletons miss, TODO by TODO" {
+	unset TP_CODE
+	code_check 2
+	assert_output --partial "✘ le shell est le PID 1 de son namespace pid"
+	assert_output --partial "→ TODO 1 : CLONE_NEWPID"
+	assert_output --partial "✘ sa racine est l'image busybox"
+	assert_output --partial "TODO 3 : pivot_root puis umount2"
+	assert_output --partial "« isole: still in the host's uts or mount namespace: nothing done (TODO 1) »"
+	assert_output --partial "✔ l'hôte garde son nom et ses montages"
+	code_check 3
+	assert_output --partial "✘ la limite de 32 Mio est écrite"
+	assert_output --partial "Function not implemented"
+	assert_output --partial "✘ la commande tourne dans le nouveau cgroup"
+	assert_output --partial "→ TODO 2 : « 0 » écrit dans cgroup.procs"
+	assert_output --partial "pas essayé avant les deux points ci-dessus"
+	assert_output --partial "✔ le cgroup est supprimé après la commande"
+	code_check 4
+	assert_output --partial "✘ la paire tp-a / tp-b est créée"
+	assert_output --partial "→ TODO 1 : le nom du pair"
+	assert_output --partial "✘ tp-a a l'adresse 10.99.0.1/24"
+	assert_output --partial "« veth: RTM_NEWADDR 10.99.0.1/24: Invalid argument »"
+	# A broken program: the compiler's error, in the hint.
+	mkdir -p "$TEST_TMP/code"
+	printf 'int main(void) { return x; }\n' >"$TEST_TMP/code/veth.c"
+	TP_CODE=$TEST_TMP/code code_check 4
+	assert_output --partial "✘ il compile sans avertissement"
+	assert_output --partial "la première : veth.c:1:"
+	assert_output --partial "undeclared"
+	refute_output --partial "la paire tp-a"
+}
+
+@test "tp: no expected output starts with a blank line (the student would look for it)" {
+	run awk 'FNR == 1 { e = 0 } /^[ \t]*<!-- tp:expect -->$/ { e = 1; next }
+		e == 1 && /^[ \t]*```/ { e = 2; next }
+		e == 2 { if ($0 ~ /^[ \t]*$/) print FILENAME ":" FNR; e = 0 }' "$TP"/[0-9]-*/README.md
+	assert_output ""
 }
