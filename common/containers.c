@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "containers.h"
+#include "restart.h"
 #include "lifecycle.h"
 #include "minidock.h"
 #include "store.h"
@@ -268,6 +269,10 @@ const char *container_state(const struct container *c, char *buf, size_t size)
 	else
 		/* Its run was killed, or the machine rebooted: prune. */
 		snprintf(buf, size, "dead");
+	/* run --restart started its chain again (restart.h). */
+	if (restart_count(c->name) > 0 && strlen(buf) + 24 < size)
+		snprintf(buf + strlen(buf), size - strlen(buf), " (restarted %u)",
+			 restart_count(c->name));
 	return buf;
 }
 
@@ -313,7 +318,7 @@ char *container_uptime(const struct container *c)
 
 void container_print(const struct container *c, FILE *out)
 {
-	char state[32], *cmd, *ports, *addr, *up;
+	char state[48], *cmd, *ports, *addr, *up;
 	const char *image;
 
 	if (!c) {
