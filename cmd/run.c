@@ -393,6 +393,19 @@ static pid_t restart_chain(const char *name, const struct run_options *o,
 	return pid;
 }
 
+/* --restart: the chain again, as long as the policy says so; the status
+ * of its last run. */
+static int keep_restarting(const char *name, const struct run_options *o,
+			   char *const chain[], int master, int code)
+{
+	pid_t pid;
+
+	while ((pid = restart_chain(name, o, chain, code)) > 0)
+		if ((code = pty_relay(master, pid, -1, &output)) < 0)
+			die("waitpid");
+	return code;
+}
+
 /* 6 and 7: start the chain and wait for it.  MASTER, SLAVE: the pty of -t
  * (or -1).  REPORT (-d): where to say that COMMAND runs (a byte), or that
  * the chain failed (its status, then its log). */
@@ -444,12 +457,17 @@ static int supervise_chain(const char *name, const struct run_options *o,
 			pty_drain(master, &output);
 		log_own_messages();
 		text = read_file(log, NULL);
-		finish(name, o, code, 0);
+		/* COMMAND ran, and ended already: --restart may start it again. */
+		started = code < EXIT_TOOL_FAILED && o->restart;
+		if (!started)
+			finish(name, o, code, 0);
 		write_all(report, &code, sizeof(code));
 		if (text)
 			write_all(report, text, strlen(text));
 		close(report);
 		free(text);
+		if (started)
+			finish(name, o, keep_restarting(name, o, chain, master, code), 1);
 	} else {
 		if (report >= 0) {
 			write_all(report, "", 1);
@@ -464,10 +482,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		log_own_messages();
 		if (code < 0)
 			die("waitpid");
-		/* --restart: the chain again, as long as the policy says so. */
-		while ((pid = restart_chain(name, o, chain, code)) > 0)
-			if ((code = pty_relay(master, pid, -1, &output)) < 0)
-				die("waitpid");
+		code = keep_restarting(name, o, chain, master, code);
 		finish(name, o, code, 1);
 	}
 	if (master >= 0)

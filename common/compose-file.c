@@ -67,11 +67,33 @@ static int is_null(yaml_node_t *n)
 	       (!*s || !strcmp(s, "~") || !strcmp(s, "null"));
 }
 
+/* Compose replaces ${VAR} and $VAR in values; minidock does not, and
+ * says so rather than start something else than the file means.  $$ is a
+ * '$', as in Compose: made one here, in the node (once per value). */
+static int uninterpolated(struct reader *r, yaml_node_t *n, const char *key)
+{
+	char *s = (char *)n->data.scalar.value, *o = s;
+
+	for (; s && *s; s++)
+		if (*s == '$' && *++s != '$')
+			return bad(r, n, "%s: %s: variables ($NAME) are not replaced by "
+				   "minidock's compose (write $$ for a $)", key, o);
+	for (s = o; s && *s; s++) {
+		*o++ = *s;
+		s += *s == '$';
+	}
+	if (o)
+		*o = '\0';
+	return 0;
+}
+
 /* A scalar value into *OUT (malloc'd), or an error naming KEY. */
 static int get_string(struct reader *r, yaml_node_t *n, const char *key, char **out)
 {
 	if (!scalar(n) || is_null(n))
 		return bad(r, n, "%s: expected a string", key);
+	if (uninterpolated(r, n, key) < 0)
+		return -1;
 	free(*out);
 	*out = xstrdup(scalar(n));
 	return 0;
@@ -86,6 +108,8 @@ static int get_words(struct reader *r, yaml_node_t *n, const char *key, int allo
 	char *why = NULL;
 
 	if (allow_string && scalar(n) && !is_null(n)) {
+		if (uninterpolated(r, n, key) < 0)
+			return -1;
 		if (df_words(scalar(n), '\\', NULL, NULL, 1, out, &why) < 0) {
 			bad(r, n, "%s: %s", key, why ? why : "bad quoting");
 			free(why);
@@ -99,6 +123,8 @@ static int get_words(struct reader *r, yaml_node_t *n, const char *key, int allo
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		if (!scalar(node(r, *it)))
 			return bad(r, node(r, *it), "%s: expected a string", key);
+		if (uninterpolated(r, node(r, *it), key) < 0)
+			return -1;
 		strv_push(out, scalar(node(r, *it)));
 	}
 	return 0;
@@ -141,6 +167,8 @@ static int read_environment(struct reader *r, yaml_node_t *n, struct compose_ser
 			yaml_node_t *k = node(r, pair->key), *val = node(r, pair->value);
 			if (!scalar(k) || !scalar(val))
 				return bad(r, k, "environment: expected NAME: VALUE");
+			if (uninterpolated(r, val, scalar(k)) < 0)
+				return -1;
 			if (is_null(val))
 				v = getenv(scalar(k));
 			else
@@ -156,6 +184,8 @@ static int read_environment(struct reader *r, yaml_node_t *n, struct compose_ser
 		yaml_node_t *e = node(r, *it);
 		if (!scalar(e) || !*scalar(e) || scalar(e)[0] == '=')
 			return bad(r, e, "environment: expected NAME=VALUE");
+		if (uninterpolated(r, e, "environment") < 0)
+			return -1;
 		if (strchr(scalar(e), '='))
 			strv_push(&s->environment, scalar(e));
 		else if ((v = getenv(scalar(e))))
@@ -427,13 +457,54 @@ static int read_declared(struct reader *r, yaml_node_t *n, const char *what,
 	return 0;
 }
 
+static size_t index_of(const struct compose_project *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n && strcmp(p->services[i].name, name); i++)
+		;
+	return i;
+}
+
+/* A cycle among the services not PLACED: follow, from the first, a
+ * dependency not placed either until a service comes back.  "a -> b ->
+ * a", and in *FIRST the service it starts from. */
+static char *find_cycle(const struct compose_project *p, const char *placed, size_t *first)
+{
+	size_t *seen = xcalloc(p->n + 1, sizeof(*seen)), n = 0, i, j, k;
+	char *text = NULL, *t;
+
+	for (i = 0; placed[i]; i++)
+		;
+	for (;;) {
+		for (k = 0; k < n && seen[k] != i; k++)
+			;
+		if (k < n)
+			break;          /* i again: the cycle is seen[k..n-1] */
+		seen[n++] = i;
+		for (j = 0; j < p->services[i].depends_on.n; j++)
+			if (!placed[index_of(p, p->services[i].depends_on.v[j])])
+				break;
+		i = index_of(p, p->services[i].depends_on.v[j]);
+	}
+	*first = seen[k];
+	for (j = k; j <= n; j++) {
+		t = text;
+		text = xasprintf("%s%s%s", t ? t : "", t ? " -> " : "",
+				 p->services[j < n ? seen[j] : seen[k]].name);
+		free(t);
+	}
+	free(seen);
+	return text;
+}
+
 /* Kahn's algorithm: a service whose dependencies all started goes next,
  * in file order.  What cannot go is a cycle: say which services. */
-static int sort_services(struct reader *r, yaml_node_t *services)
+static int sort_services(struct reader *r)
 {
 	struct compose_project *p = r->p;
 	struct compose_service *sorted = xcalloc(p->n ? p->n : 1, sizeof(*sorted));
-	char *placed = xcalloc(p->n ? p->n : 1, 1), *cycle = NULL;
+	char *placed = xcalloc(p->n ? p->n : 1, 1), *cycle;
 	size_t done = 0, i, j, k;
 	int progress = 1;
 
@@ -460,14 +531,9 @@ static int sort_services(struct reader *r, yaml_node_t *services)
 		}
 	}
 	if (done < p->n) {
-		for (i = 0; i < p->n; i++) {
-			char *t = cycle;
-			if (placed[i])
-				continue;
-			cycle = xasprintf("%s%s%s", t ? t : "", t ? " " : "", p->services[i].name);
-			free(t);
-		}
-		bad(r, services, "services: depends_on makes a cycle among: %s", cycle);
+		cycle = find_cycle(p, placed, &i);
+		yaml_node_t key = { .start_mark.line = p->services[i].line - 1 };
+		bad(r, &key, "services.%s.depends_on: a cycle: %s", p->services[i].name, cycle);
 		free(cycle);
 		goto fail;
 	}
@@ -607,7 +673,7 @@ static int read_project(struct reader *r, yaml_node_t *root, const char *wanted)
 				strv_push(&p->networks, def), have = 1;
 		free(def);
 	}
-	return sort_services(r, services);
+	return sort_services(r);
 }
 
 int compose_load(const char *file, const char *project, struct compose_project *p,
@@ -637,9 +703,11 @@ int compose_load(const char *file, const char *project, struct compose_project *
 	}
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &r.doc)) {
-		why_fail(why, "%s:%lu: YAML: %s", p->file,
+		why_fail(why, "%s:%lu: YAML: %s%s%s (line %lu)", p->file,
 			 (unsigned long)parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "cannot be read");
+			 parser.problem ? parser.problem : "cannot be read",
+			 parser.context ? ", " : "", parser.context ? parser.context : "",
+			 (unsigned long)parser.context_mark.line + 1);
 		yaml_parser_delete(&parser);
 		fclose(f);
 		errno = EINVAL;

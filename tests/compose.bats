@@ -1,0 +1,290 @@
+#!/usr/bin/env bats
+# compose.bats - `compose` (issue 15): a compose.yaml read with libyaml,
+# every key it does not support refused with its line, the services
+# started in depends_on order as PROJECT-SERVICE-1 on PROJECT_default,
+# where they reach each other by service name; a named volume across
+# down and up; two networks kept apart; run --restart.
+#
+# Every bridged test runs in a throwaway "host" (helpers.bash): the
+# machine's links, routes and nftables are never touched.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+RUN=$MINIDOCK_BIN/run
+C=$MINIDOCK_BIN/container
+COMPOSE=$MINIDOCK_BIN/compose
+
+setup() {
+	common_setup
+	export MINIDOCK_NETNS_DIR=$TEST_TMP/netns
+	export MINIDOCK_IMAGES=$IMAGES
+	unset COMPOSE_PROJECT_NAME
+	# a short project name, unique on the machine (cgroups are shared)
+	P=p$(printf %04x $((RANDOM % 65536)))
+	mkdir -p "$TEST_TMP/$P"
+	cd "$TEST_TMP/$P"
+	HOLDER=
+}
+
+teardown() {
+	local n
+	cd /
+	for n in $("$C" ls -q 2>/dev/null); do
+		if [ -n "$HOLDER" ]; then hns "$C" rm -f "$n"; else "$C" rm -f "$n"; fi
+	done >/dev/null 2>&1
+	if [ -n "$HOLDER" ] && [ -x "$MINIDOCK_BIN/network" ]; then
+		for n in $(hns "$MINIDOCK_BIN/network" ls 2>/dev/null | awk 'NR > 1 { print $1 }'); do
+			hns "$MINIDOCK_BIN/network" rm "$n"
+		done >/dev/null 2>&1
+	fi
+	end_throwaway_host
+	common_teardown
+}
+
+# The host PID of container NAME's PID 1: down the chain from the pid
+# file, the first process in a PID namespace below ours (NSpid: 2 PIDs).
+container_init() {
+	local pid
+	pid=$(awk '{ print $1 }' "$MINIDOCK_RUN_DIR/$1/pid")
+	while [ -n "$pid" ]; do
+		if [ "$(awk '/^NSpid:/ { print NF }' "/proc/$pid/status")" -gt 2 ]; then
+			echo "$pid"
+			return
+		fi
+		pid=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null | awk '{ print $1 }')
+	done
+}
+
+# compose, in the throwaway host when there is one.
+compose() {
+	if [ -n "$HOLDER" ]; then hns "$COMPOSE" "$@"; else "$COMPOSE" "$@"; fi
+}
+
+@test "compose: --help, --version, a verb is needed" {
+	run "$COMPOSE" --help
+	assert_success
+	assert_output --partial "up [-d]"
+	run "$COMPOSE" --version
+	assert_success
+	run -125 "$COMPOSE"
+	assert_output --partial "expected a verb"
+	run -125 "$COMPOSE" -f /nonexistent.yaml config
+	assert_output --partial "open /nonexistent.yaml"
+}
+
+@test "compose config: names resolved (project from the directory, PROJECT-SERVICE-1, PROJECT_default), words split, start order" {
+	mkdir "$TEST_TMP/My.Shop_1"
+	cat > "$TEST_TMP/My.Shop_1/compose.yaml" <<-'YAML'
+	services:
+	  web:
+	    image: busybox
+	    command: httpd -f -p 80 -h "/var/www html"
+	    ports:
+	      - "8080:80"
+	    depends_on:
+	      db:
+	        condition: service_started
+	    environment:
+	      - MODE=test
+	    volumes:
+	      - ./www:/var/www:ro
+	  db:
+	    image: busybox
+	    entrypoint: ["sh", "-c"]
+	    command: ["echo $$HOME"]
+	    environment:
+	      ROWS: 3
+	    volumes:
+	      - data:/data
+	    restart: on-failure:3
+	    mem_limit: 64m
+	    cpus: 0.5
+	    pids_limit: 20
+	    user: "1000"
+	    working_dir: /data
+	    hostname: database
+	volumes:
+	  data:
+	YAML
+	cd "$TEST_TMP/My.Shop_1"
+	run "$COMPOSE" config
+	assert_success
+	# db first: web depends on it
+	assert_line --index 0 "name: myshop_1"
+	assert_line --index 2 "  db:"
+	assert_line "    container_name: myshop_1-db-1"
+	assert_line "    container_name: myshop_1-web-1"
+	assert_line "    - /var/www html"
+	assert_line "    - echo \$HOME"
+	assert_line "    - ROWS=3"
+	assert_line "    - myshop_1_data:/data"
+	assert_line "    - $TEST_TMP/My.Shop_1/www:/var/www:ro"
+	assert_line '    - "8080:80"'
+	assert_line "    - myshop_1_default"
+	assert_line "    restart: on-failure:3"
+	assert_line "    name: myshop_1_default"
+	assert_line "    name: myshop_1_data"
+	# -p, then COMPOSE_PROJECT_NAME, win over the directory
+	run "$COMPOSE" -p other config
+	assert_line "    container_name: other-web-1"
+	COMPOSE_PROJECT_NAME=fromenv run "$COMPOSE" config
+	assert_line "    container_name: fromenv-web-1"
+	run -125 "$COMPOSE" -p Bad.Name config
+	assert_output --partial "project name Bad.Name"
+}
+
+# A bad FILE: compose refuses it with exit 125 and a message naming the
+# file, LINE and what is wrong (EXPECTED), and nothing is made.
+refused() {
+	local line=$1 expected=$2
+	cat > compose.yaml
+	run -125 "$COMPOSE" up -d
+	assert_output --partial "compose.yaml:$line: "
+	assert_output --partial "$expected"
+	[ ! -e "$MINIDOCK_LIB_DIR/compose" ] || fail "up made a record"
+	[ -z "$(ls -A "$MINIDOCK_RUN_DIR" 2>/dev/null)" ] || fail "up started something"
+	run -125 "$COMPOSE" config
+	assert_output --partial "compose.yaml:$line: "
+}
+
+@test "compose: every bad file is refused with its line, and nothing is started" {
+	refused 4 "services.web.healthcheck: unsupported key" <<-'YAML'
+	services:
+	  web:
+	    image: busybox
+	    healthcheck:
+	      test: ["CMD", "true"]
+	YAML
+	refused 1 "configs: unsupported key" <<-'YAML'
+	configs:
+	  x: {}
+	services:
+	  web: {image: busybox}
+	YAML
+	refused 5 "build.target: unsupported key" <<-'YAML'
+	services:
+	  web:
+	    build:
+	      context: .
+	      target: dev
+	YAML
+	refused 5 "depends_on.db.condition: service_healthy: only service_started" <<-'YAML'
+	services:
+	  web:
+	    image: busybox
+	    depends_on:
+	      db: {condition: service_healthy}
+	  db: {image: busybox}
+	YAML
+	refused 2 "services.web.depends_on: nosuch: no such service" <<-'YAML'
+	services:
+	  web:
+	    image: busybox
+	    depends_on: [nosuch]
+	YAML
+	refused 2 "services.a.depends_on: a cycle: a -> c -> b -> a" <<-'YAML'
+	services:
+	  a: {image: busybox, depends_on: [c]}
+	  b: {image: busybox, depends_on: [a]}
+	  c: {image: busybox, depends_on: [b]}
+	  d: {image: busybox, depends_on: [b]}
+	YAML
+	refused 4 "named volume data is not declared" <<-'YAML'
+	services:
+	  db:
+	    image: busybox
+	    volumes: ["data:/data"]
+	YAML
+	refused 4 "networks: back is not declared" <<-'YAML'
+	services:
+	  db:
+	    image: busybox
+	    networks: [back]
+	YAML
+	refused 4 "restart: unless-stopped: expected no, on-failure[:N] or always" <<-'YAML'
+	services:
+	  db:
+	    image: busybox
+	    restart: unless-stopped
+	YAML
+	refused 4 "ports: 80: expected HOSTPORT:PORT" <<-'YAML'
+	services:
+	  db:
+	    image: busybox
+	    ports: ["80"]
+	YAML
+	refused 4 'variables ($NAME) are not replaced' <<-'YAML'
+	services:
+	  db:
+	    image: busybox
+	    command: echo ${HOME}
+	YAML
+	refused 3 "image: expected a string" <<-'YAML'
+	services:
+	  db:
+	    image: [busybox]
+	YAML
+	refused 2 "services.db: neither image nor build" <<-'YAML'
+	services:
+	  db:
+	    command: true
+	YAML
+	refused 4 "YAML: did not find expected ',' or ']', while parsing a flow sequence (line 3)" <<-'YAML'
+	services:
+	  db:
+	  image: [busybox
+	YAML
+	refused 2 "networks.front.ipam: unsupported key" <<-'YAML'
+	networks:
+	  front: {ipam: {}}
+	services:
+	  db: {image: busybox}
+	YAML
+}
+
+@test "run --restart: on-failure restarts after kill -9 of PID 1 (the count in container ls), always too; never after container stop or rm -f" {
+	require_root
+	[ -f "$IMAGES/busybox.tar" ] || skip "no teaching image (make images)"
+	run -125 "$RUN" --restart always --network none busybox true
+	assert_output --partial "needs -d"
+	run -125 "$RUN" -d --restart sometimes --network none busybox true
+	assert_output --partial "expected no, on-failure[:N] or always"
+
+	"$RUN" -d --name "$P" --network none --restart on-failure busybox sh -c 'echo up; exec sleep 600'
+	# kill -9 the container's PID 1: a process this test started (through run)
+	for i in 1 2; do
+		init=$(container_init "$P")
+		[ -n "$init" ] || fail "no PID 1"
+		kill -9 "$init"
+		for _ in $(seq 100); do
+			"$C" ls | grep -q "running (restarted $i)" && break
+			sleep 0.05
+		done
+		run "$C" ls
+		assert_line --regexp "^$P .* running \(restarted $i\) "
+	done
+	run "$C" logs "$P"
+	assert_output "$(printf 'up\nup\nup')"
+	# stop: it stays stopped
+	run "$C" stop -t 0 "$P"
+	assert_success
+	sleep 0.3
+	run "$C" ls
+	assert_line --regexp "^$P .* exited \(137\) \(restarted 2\) "
+	"$C" rm "$P"
+
+	# always: even after status 0; on-failure:2: twice, then it stays ended
+	"$RUN" -d --name "$P" --network none --restart always busybox sh -c 'echo once; exec sleep 600'
+	"$RUN" -d --name "${P}b" --network none --restart on-failure:2 busybox sh -c 'exit 3'
+	for _ in $(seq 100); do
+		"$C" ls | grep -q "exited (3) (restarted 2)" && break
+		sleep 0.05
+	done
+	run "$C" ls
+	assert_line --regexp "^${P}b .* exited \(3\) \(restarted 2\) "
+	# rm -f: no restart, nothing left
+	run "$C" rm -f "$P"
+	assert_success
+	[ ! -e "$MINIDOCK_RUN_DIR/$P" ] || fail "still there"
+}
