@@ -288,3 +288,181 @@ refused() {
 	assert_success
 	[ ! -e "$MINIDOCK_RUN_DIR/$P" ] || fail "still there"
 }
+
+# ---- up and down, in a throwaway host (network and volume: issue 15) ----
+
+bridged_setup() {
+	require_root
+	[ -f "$IMAGES/busybox.tar" ] || skip "no teaching image (make images)"
+	[ -x "$MINIDOCK_BIN/network" ] && [ -x "$MINIDOCK_BIN/volume" ] ||
+		skip "no network or volume tool"
+	throwaway_host
+}
+
+# The shop: web, a busybox httpd whose CGI asks the "database" db over TCP
+# by its service name; db serves the rows of its named volume.
+write_shop() {
+	mkdir -p www/cgi-bin
+	cat > www/cgi-bin/rows <<-'SH'
+	#!/bin/sh
+	echo "Content-Type: text/plain"
+	echo
+	nc db 5000 </dev/null
+	SH
+	chmod +x www/cgi-bin/rows
+	cat > compose.yaml <<-'YAML'
+	services:
+	  web:
+	    image: busybox
+	    command: httpd -f -p 80 -h /www
+	    volumes:
+	      - ./www:/www:ro
+	    ports:
+	      - "8080:80"
+	    depends_on:
+	      db:
+	        condition: service_started
+	  db:
+	    image: busybox
+	    command: ["sh", "-c", "[ -f /data/rows ] || echo row1 > /data/rows; exec nc -ll -p 5000 -e cat /data/rows"]
+	    volumes:
+	      - data:/data
+	volumes:
+	  data:
+	YAML
+}
+
+# GET the CGI from inside web, until db answers (it may still be starting).
+rows() {
+	local i
+	for i in $(seq 50); do
+		run compose exec web wget -qO- http://127.0.0.1/cgi-bin/rows
+		[ "$status" -ne 0 ] || [ -z "$output" ] || return 0
+		sleep 0.1
+	done
+}
+
+@test "compose up/down: web's CGI reaches db by service name; the named volume keeps its data across down and up; down -v removes all" {
+	bridged_setup
+	write_shop
+	run compose up -d
+	assert_success
+	# db first (web depends on it), then web, each recorded
+	assert_line --index 0 "$P-db-1: started"
+	assert_line --index 1 "$P-web-1: started"
+	run jq -c '[.containers, .networks, .volumes]' "$MINIDOCK_LIB_DIR/compose/$P.json"
+	assert_output "[[\"$P-db-1\",\"$P-web-1\"],[\"${P}_default\"],[\"${P}_data\"]]"
+	run compose ps
+	assert_line --regexp "^$P-db-1 +busybox .* running "
+	assert_line --regexp "^$P-web-1 +busybox .* running .* 8080:80"
+	rows
+	assert_output row1
+	compose exec db sh -c 'echo row2 >> /data/rows'
+
+	run compose down
+	assert_success
+	run hns "$C" ls -q
+	assert_output ""
+	run hns "$MINIDOCK_BIN/network" ls -q
+	refute_output --partial "${P}_default"
+	run hns "$MINIDOCK_BIN/volume" ls -q
+	assert_output "${P}_data"
+	[ ! -e "$MINIDOCK_LIB_DIR/compose/$P.json" ] || fail "the record is left"
+
+	run compose up -d
+	assert_success
+	rows
+	assert_output "$(printf 'row1\nrow2')"
+	run compose logs web
+	assert_success
+	run compose down -v
+	assert_success
+	run hns "$MINIDOCK_BIN/volume" ls -q
+	assert_output ""
+	run hns "$C" ls -q
+	assert_output ""
+	wait_veths_gone
+	run hns ip -o link show
+	refute_output --partial veth
+	run hns nft list ruleset
+	refute_output --partial dnat
+}
+
+@test "compose: two networks: a service reaches one on its own network by name, not one on the other, even by address" {
+	bridged_setup
+	cat > compose.yaml <<-'YAML'
+	name: iso
+	services:
+	  a:
+	    image: busybox
+	    command: sleep 600
+	    networks: [front]
+	  b:
+	    image: busybox
+	    command: nc -ll -p 5000 -e echo b
+	    networks: [front]
+	  c:
+	    image: busybox
+	    command: nc -ll -p 5000 -e echo c
+	    networks: [back]
+	networks:
+	  front:
+	  back:
+	YAML
+	run compose up -d
+	assert_success
+	run compose exec a nc -w 2 b 5000
+	assert_output b
+	run compose exec a nslookup c
+	run compose exec a ping -c 1 -W 1 c
+	assert_failure
+	assert_output --partial "bad address 'c'"
+	addr=$(compose exec c hostname -i | awk '{ print $1 }')
+	[ -n "$addr" ]
+	run compose exec a nc -w 2 "$addr" 5000
+	refute_output c
+	run compose down
+	assert_success
+	run hns "$MINIDOCK_BIN/network" ls -q
+	assert_output ""
+}
+
+@test "compose: restart: always starts a service again after kill -9 of its PID 1; build: through img-build; up without -d follows the logs and stops on SIGINT" {
+	bridged_setup
+	mkdir app
+	printf 'FROM busybox\nRUN echo built > /built\n' > app/Dockerfile
+	cat > compose.yaml <<-'YAML'
+	services:
+	  worker:
+	    build: ./app
+	    entrypoint: sh -c
+	    command: ["cat /built; exec sleep 600"]
+	    restart: always
+	YAML
+	run compose up -d
+	assert_success
+	init=$(container_init "$P-worker-1")
+	[ -n "$init" ] || fail "no PID 1"
+	kill -9 "$init"
+	for _ in $(seq 100); do
+		compose ps | grep -q "running (restarted 1)" && break
+		sleep 0.05
+	done
+	run compose ps
+	assert_line --regexp "^$P-worker-1 +$P-worker .* running \(restarted 1\)"
+	run compose logs
+	assert_output "$(printf '%s | built\n%s | built' "$P-worker-1" "$P-worker-1")"
+	compose down
+
+	# up without -d: the logs, then Ctrl-C (SIGINT) stops the containers
+	hns "$COMPOSE" up > "$TEST_TMP/up.out" 2>&1 &
+	UP=$!
+	for _ in $(seq 100); do grep -q "| built" "$TEST_TMP/up.out" && break; sleep 0.05; done
+	kill -INT "$UP"
+	wait "$UP" || true
+	run cat "$TEST_TMP/up.out"
+	assert_line "$P-worker-1 | built"
+	run compose ps
+	assert_line --regexp "^$P-worker-1 .* exited "
+	compose down
+}
