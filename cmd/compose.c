@@ -159,12 +159,10 @@ static int exists(const char *toolname, const char *name)
 	char *out = NULL, *line, *save = NULL;
 	int found = 0;
 
-	if (tool(toolname, &out, 1, (char *const[]){ "ls", NULL }) == 0 && out)
+	if (tool(toolname, &out, 1, (char *const[]){ "ls", "-q", NULL }) == 0 && out)
 		for (line = strtok_r(out, "\n", &save); line && !found;
 		     line = strtok_r(NULL, "\n", &save))
-			found = !strncmp(line, name, strlen(name)) &&
-				(line[strlen(name)] == '\0' || line[strlen(name)] == ' ' ||
-				 line[strlen(name)] == '\t');
+			found = !strcmp(line, name);
 	free(out);
 	return found;
 }
@@ -255,7 +253,7 @@ static void make_networks_and_volumes(const struct compose_project *p,
 		strv_push_once(&r->volumes, p->volumes.v[i]);
 		save(p, r);
 		if (!exists("volume", p->volumes.v[i]) &&
-		    tool("volume", NULL, 1, (char *const[]){ "create", p->volumes.v[i], NULL }))
+		    tool("volume", NULL, 0, (char *const[]){ "create", p->volumes.v[i], NULL }))
 			die_x("volume create %s failed", p->volumes.v[i]);
 	}
 }

@@ -267,7 +267,11 @@ int compose_logs(struct strv *names, int follow, int stop_on_signal)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	/* Blocked, they come through sfd; ignored (a shell's `compose up &`
+	 * inherits that), the kernel would drop them. */
 	if (stop_on_signal && (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+			       signal(SIGINT, SIG_DFL) == SIG_ERR ||
+			       signal(SIGTERM, SIG_DFL) == SIG_ERR ||
 			       (sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0))
 		goto fail;
 	fds[n] = (struct pollfd){ .fd = sfd, .events = POLLIN };

@@ -56,9 +56,13 @@ container_init() {
 	done
 }
 
-# compose, in the throwaway host when there is one.
+# compose, in the throwaway host when there is one, from this directory.
 compose() {
-	if [ -n "$HOLDER" ]; then hns "$COMPOSE" "$@"; else "$COMPOSE" "$@"; fi
+	if [ -n "$HOLDER" ]; then
+		nsenter -t "$HOLDER" -n -m --wd="$PWD" -- "$COMPOSE" "$@"
+	else
+		"$COMPOSE" "$@"
+	fi
 }
 
 @test "compose: --help, --version, a verb is needed" {
@@ -436,7 +440,7 @@ rows() {
 	  worker:
 	    build: ./app
 	    entrypoint: sh -c
-	    command: ["cat /built; exec sleep 600"]
+	    command: ["trap 'exit 0' TERM; cat /built; sleep 600 & wait"]
 	    restart: always
 	YAML
 	run compose up -d
@@ -455,7 +459,7 @@ rows() {
 	compose down
 
 	# up without -d: the logs, then Ctrl-C (SIGINT) stops the containers
-	hns "$COMPOSE" up > "$TEST_TMP/up.out" 2>&1 &
+	nsenter -t "$HOLDER" -n -m --wd="$PWD" -- "$COMPOSE" up > "$TEST_TMP/up.out" 2>&1 &
 	UP=$!
 	for _ in $(seq 100); do grep -q "| built" "$TEST_TMP/up.out" && break; sleep 0.05; done
 	kill -INT "$UP"
