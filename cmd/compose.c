@@ -139,6 +139,7 @@ int main(int argc, char **argv)
 /* One sibling tool, its arguments ARGS..., NULL.  Its exit code. */
 static int tool(const char *name, char **out, int quiet, char *const args[])
 {
+	char *said = NULL;
 	int code;
 
 	if (md_verbose) {
@@ -147,9 +148,12 @@ static int tool(const char *name, char **out, int quiet, char *const args[])
 			fprintf(stderr, " %s", args[i]);
 		fputc('\n', stderr);
 	}
-	code = run_tool(name, args, out, quiet);
+	/* What it prints is not ours to print (compose says what it made),
+	 * but with --verbose. */
+	code = run_tool(name, args, out ? out : md_verbose ? NULL : &said, quiet);
 	if (code < 0)
 		die("%s: start it (is it beside compose?)", name);
+	free(said);
 	return code;
 }
 
