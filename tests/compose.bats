@@ -470,3 +470,38 @@ rows() {
 	assert_line --regexp "^$P-worker-1 .* exited "
 	compose down
 }
+
+@test "compose: up twice keeps what runs; an up that fails halfway is undone by down, which leaves what is not the project's" {
+	bridged_setup
+	cat > compose.yaml <<-'YAML'
+	services:
+	  a:
+	    image: busybox
+	    command: sleep 600
+	  b:
+	    image: nosuchimage
+	    depends_on: [a]
+	YAML
+	hns "$RUN" -d --name "$P-other" --network none busybox sleep 600
+	run compose up -d
+	assert_failure 125
+	assert_output --partial "image nosuchimage: unknown"
+	assert_output --partial "up stopped at b"
+	run compose ps
+	assert_line --regexp "^$P-a-1 .* running "
+	# b fixed: a second up keeps a, starts b
+	sed -i 's/nosuchimage/busybox\n    command: sleep 600/' compose.yaml
+	run compose up -d
+	assert_success
+	assert_line "$P-a-1: running"
+	assert_line "$P-b-1: started"
+	run compose down
+	assert_success
+	assert_line --index 0 "$P-b-1: removed"
+	assert_line --index 1 "$P-a-1: removed"
+	run hns "$C" ls -q
+	assert_output "$P-other"
+	run compose down
+	assert_success
+	assert_output --partial "nothing to remove"
+}
