@@ -21,7 +21,7 @@ TOOLS = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 LIBS_ns-enter   = -lseccomp -lcap
 LIBS_cg-limit   =
 LIBS_img-unpack = -larchive -ljansson -lcrypto
-LIBS_net-bridge = -lmnl          # and libnftables, by dlopen(3): see common/nft.c
+LIBS_net-bridge = -lmnl -ljansson          # and libnftables, by dlopen(3): see common/nft.c
 LIBS_run        = -ljansson
 LIBS_container  = -ljansson
 LIBS_img-build  = -larchive -ljansson -lcrypto -lz
@@ -29,6 +29,8 @@ LIBS_img-pull   = -lcurl -larchive -ljansson -lcrypto
 LIBS_img-push   = -lcurl -larchive -ljansson -lcrypto
 LIBS_image      = -ljansson
 LIBS_compose    = -lyaml -ljansson
+LIBS_volume     = -ljansson
+LIBS_network    = -lmnl -ljansson
 
 # The tools that start every container and then wait beside it are linked
 # statically, where Debian ships the .a files (not for libmnl, libnftables):

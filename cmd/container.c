@@ -24,6 +24,7 @@
  *          our PID to cgroup.procs, as docker exec), and become
  *          `ns-enter --target PID -- CMD`, which setns(2) into each of its
  *          namespaces
+ *   inspect print its config.json, state and mounts as JSON
  *   logs   print the log of a detached container, its rotated files first
  *   stop   kill(2) SIGTERM to its PID 1, SIGKILL after a timeout; the chain
  *          then unwinds, each tool undoing its step
@@ -60,16 +61,19 @@
 static const char usage_text[] =
 "Usage: container ls [-q]\n"
 "       container exec [-i] [-t] [-e NAME=VALUE]... [-w DIR] [-u UID[:GID]] NAME COMMAND [ARG...]\n"
+"       container inspect NAME...\n"
 "       container logs [-f] NAME\n"
 "       container stop [-t SECONDS] NAME...\n"
 "       container rm [-f] NAME...\n"
 "       container prune\n"
 "The containers started by run (state in $MINIDOCK_RUN_DIR, /run/minidock).\n"
 "\n"
-"  ls        every container: name, image, command, state, uptime, address, ports\n"
-"            (-q: names only)\n"
+"  ls        every container: name, image, command, state, uptime, network,\n"
+"            address, ports (-q: names only)\n"
 "  exec      run COMMAND inside running container NAME (ns-enter --target);\n"
 "            -i keep stdin open, -t a terminal, -e/-w/-u as run\n"
+"  inspect   as JSON: its state, config.json, network and address, and mounts\n"
+"            (volumes, binds, tmpfs)\n"
 "  logs      what detached container NAME wrote (-f: follow while it runs)\n"
 "  stop      SIGTERM to the container's PID 1, SIGKILL after SECONDS (10)\n"
 "  rm        remove stopped container NAME (-f: stop it first, with SIGKILL)\n"
@@ -82,6 +86,7 @@ static const char usage_text[] =
 
 static int cmd_ls(int argc, char **argv);
 static int cmd_exec(int argc, char **argv);
+static int cmd_inspect(int argc, char **argv);
 static int cmd_logs(int argc, char **argv);
 static int cmd_stop(int argc, char **argv);
 static int cmd_rm(int argc, char **argv);
@@ -92,8 +97,8 @@ static const struct verb {
 	int (*run)(int argc, char **argv);
 } verbs[] = {
 	{ "ls", cmd_ls }, { "ps", cmd_ls }, { "exec", cmd_exec },
-	{ "logs", cmd_logs }, { "stop", cmd_stop }, { "rm", cmd_rm },
-	{ "prune", cmd_prune }, { NULL, NULL },
+	{ "inspect", cmd_inspect }, { "logs", cmd_logs }, { "stop", cmd_stop },
+	{ "rm", cmd_rm }, { "prune", cmd_prune }, { NULL, NULL },
 };
 
 /* A verb, then its own options. */
@@ -121,7 +126,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		die_x("expected a verb: ls, exec, logs, stop, rm or prune (see --help)");
+		die_x("expected a verb: ls, exec, inspect, logs, stop, rm or prune (see --help)");
 	/* An ordinary user's containers are in its own directories (store.h). */
 	if (store_rootless() && store_user_dirs(&why) < 0)
 		die_x("%s", why);
@@ -129,7 +134,7 @@ int main(int argc, char **argv)
 		if (!strcmp(v->name, argv[optind]))
 			break;
 	if (!v->name)
-		die_x("%s: unknown verb (ls, exec, logs, stop, rm, prune)", argv[optind]);
+		die_x("%s: unknown verb (ls, exec, inspect, logs, stop, rm, prune)", argv[optind]);
 	/* The verb's own options: getopt again, on what follows it. */
 	argc -= optind;
 	argv += optind;
@@ -294,6 +299,30 @@ static int cmd_exec(int argc, char **argv)
 	strv_free(&args);
 	container_free(&ct);
 	return code;
+}
+
+/* ---- inspect ---- */
+
+static int cmd_inspect(int argc, char **argv)
+{
+	json_t *all = json_array();
+	char *text;
+	int i;
+
+	if (argc < 2)
+		die_x("inspect: expected NAME (usage: container inspect NAME...)");
+	for (i = 1; i < argc; i++) {
+		struct container ct;
+		open_container(argv[i], &ct);
+		json_array_append_new(all, container_inspect(&ct));
+		container_free(&ct);
+	}
+	if (!(text = json_dumps(all, JSON_INDENT(4))))
+		die_x("inspect: out of memory");
+	printf("%s\n", text);
+	free(text);
+	json_decref(all);
+	return 0;
 }
 
 /* ---- logs ---- */

@@ -22,6 +22,13 @@
  *                            |
  *                          eth0 of the host -> other hosts
  *
+ * --network NAME plugs into a user-defined network instead (network(1),
+ * networks.h): its own bridge md-NAME and subnet, a separate L2 segment
+ * that minidock's chain "forward" keeps apart from the others (the rules
+ * a bridge's first container adds, nft_keep_apart); its containers know
+ * each other by name, each /etc/hosts rewritten in place as one comes or
+ * goes (resolv_share_names).
+ *
  * Below main(), the steps in the order they run (declared so above it):
  * connect_container leases an address, make_netns is unshare(2) and a bind
  * mount, ..., enter_and_exec setns(2) and execvp; teardown undoes it all.
@@ -158,6 +165,10 @@ static int connect_container(struct net_options *o, pid_t owner)
 		teardown(&L, dead, 0);
 		free(dead);
 	}
+	/* network rm takes this lock too: a network still recorded now
+	 * stays as long as a container is on it. */
+	if (o->network && !network_exists(o->network))
+		die_x("--network %s: removed meanwhile (network rm)", o->network);
 	if (rtnl_open(&host) < 0)
 		die("socket(AF_NETLINK, NETLINK_ROUTE)");
 	/* An address fit to the leases and the host (in use: exit 125, nothing
@@ -174,8 +185,10 @@ static int connect_container(struct net_options *o, pid_t owner)
 	    configure_eth0(&inside, &l, o->net + 1) < 0 ||
 	    enable_forwarding() < 0 || add_nat_rules(&l, o) < 0)
 		goto fail;
-	/* For run to bind-mount on /etc/resolv.conf and /etc/hosts. */
-	if (resolv_write(l.name, l.addr, o->dns, o->ndns) < 0) {
+	/* For run to bind-mount on /etc/resolv.conf and /etc/hosts; on a
+	 * user-defined network, every hosts file of it now names this one. */
+	if (resolv_write(l.name, l.addr, o->dns, o->ndns, &o->names) < 0 ||
+	    resolv_share_names(&L, o->bridge) < 0) {
 		warn_errno("write %s/%s/resolv.conf and hosts", md_run_dir(), l.name);
 		goto fail;
 	}
@@ -263,7 +276,7 @@ static int plug_veth(struct rtnl *host, int bridge, const struct lease *l, int n
 {
 	int veth = -1;
 
-	if (rtnl_new_veth(host, l->veth, "eth0", nsfd, nspath) < 0 ||
+	if (rtnl_new_veth(host, l->veth, "eth0", nsfd, nspath, l->addr) < 0 ||
 	    (veth = rtnl_link_index(host, l->veth)) < 0 ||
 	    rtnl_link_up(host, veth, l->veth, bridge, l->bridge) < 0) {
 		warn_errno("veth %s", l->veth);
@@ -313,9 +326,10 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o)
 	char *list = NULL, *cmds = NULL, guard[128], masq[192];
 	FILE *f = NULL;
 	size_t i, len;
-	int ret = -1;
+	int ret = -1, drops;
 
-	if (nft_list_table(&list) < 0 || !(f = open_memstream(&cmds, &len)))
+	if (nft_list_table(&list) < 0 || (drops = nft_docker_forward_drops()) < 0 ||
+	    !(f = open_memstream(&cmds, &len)))
 		goto out;
 	ip_str(l->addr, a);
 	ip_str(l->addr & mask_of(l->prefix), net);
@@ -327,8 +341,10 @@ static int add_nat_rules(const struct lease *l, const struct net_options *o)
 	snprintf(masq, sizeof(masq), "ip saddr %s/%d oifname != \"%s\" masquerade comment \"bridge %s\"",
 		 net, l->prefix, l->bridge, l->bridge);
 	fputs(*list ? "" : nft_table_cmds, f);   /* the table and its chains, first */
-	if (!strstr(list, guard))
+	if (!strstr(list, guard)) {     /* the bridge's first container */
 		fprintf(f, "add rule " NFT_TABLE " guard %s\n", guard);
+		nft_keep_apart(f, l->bridge, drops);    /* networks isolated */
+	}
 	if (o->nat && !strstr(list, masq))
 		fprintf(f, "add rule " NFT_TABLE " postrouting %s\n", masq);
 	if (!o->nat)    /* ahead of the subnet's masquerade, present or to come */
@@ -410,7 +426,7 @@ static int teardown(struct leases *L, const char *name, int after_command)
 {
 	struct lease *l = lease_find(L, name);
 	char *path = netns_path(name), *veth = l ? xstrdup(l->veth) : lease_veth_name(name);
-	const char *bridge = l ? l->bridge : NULL;      /* until lease_drop */
+	char *bridge = l ? xstrdup(l->bridge) : NULL;
 	size_t others = leases_others(L, l, NULL), bridge_used = bridge ? leases_others(L, l, bridge) : 0;
 	struct rtnl r = { 0 };
 	int ret = 0, index;
@@ -438,16 +454,20 @@ static int teardown(struct leases *L, const char *name, int after_command)
 	if (unlink(path) < 0 && errno != ENOENT)
 		warn_errno("unlink %s", path);
 	resolv_remove(name);
+	lease_drop(L, name);
+	l = NULL;
+	if (bridge_used && resolv_share_names(L, bridge) < 0)
+		warn_errno("rewriting the hosts files of the containers on %s", bridge);
 	if (bridge && !bridge_used && net_put_bridge_back(&r, bridge) < 0) {
 		warn_errno("putting %s back as it was", bridge);
 		ret = -1;
 	}
 	if (!others && net_restore_forwarding() < 0)
 		warn_errno("write %s", IP_FORWARD);
-	lease_drop(L, name);
 	if (leases_save(L) < 0)
 		die("write %s/net/leases", md_run_dir());
 	rtnl_close(&r);
+	free(bridge);
 	free(veth);
 	free(path);
 	return ret;

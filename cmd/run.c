@@ -20,6 +20,7 @@
  *      run lives; make its directory on disk, /var/lib/minidock/containers/NAME;
  *   4. mount the root: an overlayfs of the image's layers, read-only and
  *      shared, under a writable layer of the container's own (overlay.h);
+ *      make its named volumes, a new one filled from the image (volumes.h);
  *   5. look the user up in the image's /etc/passwd; write its /etc files;
  *   6. build the chain (chain.c); start it: vfork(2), execve(2) (or print
  *      it: --dry-run; pasted into a shell, it runs the container);
@@ -64,17 +65,20 @@
 #include "containers.h"
 #include "lifecycle.h"
 #include "minidock.h"
+#include "networks.h"
 #include "overlay.h"
 #include "restart.h"
 #include "runimage.h"
 #include "runopts.h"
 #include "store.h"
+#include "volumes.h"
 
 static void parse_command_line(int argc, char **argv, struct run_options *o);
 static void find_image(const struct run_options *o, struct run_image *img, struct strv *cmd);
 static char *claim_name(const char *wanted);
 static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless);
+static void prepare_volumes(struct run_options *o, const char *rootfs);
 static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report);
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
@@ -117,17 +121,20 @@ int main(int argc, char **argv)
 
 	rootfs = disk_file(name, "rootfs");
 	kind = mount_root(name, &img, rootfs, o.rootless);
+	prepare_volumes(&o, rootfs);
 	/* 5. The user, by name in the image's /etc/passwd (runimage_user). */
 	spec = o.user ? o.user : runimage_string(&img, "User");
 	if (spec && !(user = runimage_user(rootfs, spec, &why)))
 		die_x("%s", why);
 	runimage_home(rootfs, user, &env);
 	/* 5. /etc/hostname, hosts, resolv.conf, for ns-enter to bind-mount. */
-	if (container_etc_files(name, rootfs, o.network, hostname) < 0)
+	if (container_etc_files(name, rootfs, o.network, hostname) < 0 ||
+	    container_add_hosts(name, o.network, o.add_hosts.v) < 0)
 		die("write %s/%s: the files of its /etc", md_run_dir(), name);
 	cc = (struct container_config){ .name = name, .image = o.image, .hostname = hostname,
 		.network = o.network, .workdir = o.workdir, .rootfs = kind, .command = cmd.v,
-		.ports = o.publish.v, .env = env.v, .rm = o.rm, .rootless = o.rootless };
+		.ports = o.publish.v, .env = env.v, .rm = o.rm, .rootless = o.rootless,
+		.volumes = o.volumes.v, .tmpfs = o.tmpfs.v };
 	if (container_save(&cc) < 0)
 		die("write %s/%s/config.json", md_run_dir(), name);
 
@@ -143,7 +150,7 @@ int main(int argc, char **argv)
 	/* What the chain's tools will make, recorded before they make it. */
 	if (!o.dry_run)
 		life.resources |= (o.rootless ? 0 : LIFE_CGROUP) |
-				  (!strcmp(o.network, "bridge") ? LIFE_NETWORK : 0);
+				  (network_is_bridged(o.network) ? LIFE_NETWORK : 0);
 	if (life_set_phase(&life, LIFE_CREATED) < 0)
 		die("write %s/%s/state", md_run_dir(), name);
 
@@ -273,6 +280,17 @@ static const char *mount_root(const char *name, const struct run_image *img,
 	if (copy && runimage_copy(img, rootfs, &why) < 0)
 		die_x("%s", why ? why : strerror(errno));
 	return copy ? "copy" : "overlay";
+}
+
+/* 4. Each -v NAME:/path: recorded in our state (`volume rm` sees it),
+ * made on first use, filled from the image while empty; then ns-enter
+ * bind-mounts its directory like any host path. */
+static void prepare_volumes(struct run_options *o, const char *rootfs)
+{
+	char *why = NULL;
+
+	if (volumes_prepare(&life, &o->volumes, rootfs, &why) < 0)
+		die_x("%s", why ? why : strerror(errno));
 }
 
 /*

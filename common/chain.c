@@ -5,7 +5,8 @@
  * `container exec` is a chain too, of one tool: ns-enter --target.
  *
  * Each option of run becomes an option of one tool: --memory, --cpus and
- * --pids-limit go to cg-limit(1); --publish to net-bridge(1); --volume,
+ * --pids-limit go to cg-limit(1); --publish, --network NAME,
+ * --network-alias and --add-host to net-bridge(1); --volume, --tmpfs,
  * --env, --user, --workdir, --read-only and the security options to
  * ns-enter(1).  The order matters: cg-limit first, so every process of the
  * container is counted from the start; net-bridge next, which needs the
@@ -19,6 +20,7 @@
 
 #include "chain.h"
 #include "minidock.h"
+#include "networks.h"
 
 /* The tool's path, or just its name when $PATH finds the same file, so
  * the printed chain reads as the TP writes it.  NULL with errno. */
@@ -108,6 +110,18 @@ static int push_net_bridge(const struct run_options *o, const struct chain_args 
 		return -1;
 	strv_push(chain, "--name");
 	strv_push(chain, a->name);
+	if (network_is_user_defined(o->network)) {
+		strv_push(chain, "--network");
+		strv_push(chain, o->network);
+	}
+	for (i = 0; i < o->aliases.n; i++) {
+		strv_push(chain, "--alias");
+		strv_push(chain, o->aliases.v[i]);
+	}
+	for (i = 0; i < o->add_hosts.n; i++) {
+		strv_push(chain, "--add-host");
+		strv_push(chain, o->add_hosts.v[i]);
+	}
 	for (i = 0; i < o->publish.n; i++) {
 		strv_push(chain, "--publish");
 		strv_push(chain, o->publish.v[i]);
@@ -142,7 +156,7 @@ static int push_ns_enter(const struct run_options *o, const struct chain_args *a
 		strv_push(chain, "--cgroup");
 	} else {
 		strv_push(chain, "--all");
-		if (!strcmp(o->network, "bridge"))
+		if (network_is_bridged(o->network))
 			strv_pushf(chain, "--net=%s/%s", md_netns_dir(), a->name);
 	}
 	strv_push(chain, "--hostname");
@@ -166,6 +180,10 @@ static int push_ns_enter(const struct run_options *o, const struct chain_args *a
 	for (i = 0; i < o->volumes.n; i++) {
 		strv_push(chain, "--volume");
 		strv_push(chain, o->volumes.v[i]);
+	}
+	for (i = 0; i < o->tmpfs.n; i++) {
+		strv_push(chain, "--tmpfs");
+		strv_push(chain, o->tmpfs.v[i]);
 	}
 	for (i = 0; i < a->env->n; i++) {
 		strv_push(chain, "--env");
@@ -198,7 +216,7 @@ int chain_build(const struct run_options *o, const struct chain_args *a, int for
 	/* Rootless: no cgroup of our own to make (runopts_check). */
 	if (!o->rootless && push_cg_limit(o, a, for_print, c) < 0)
 		goto fail;
-	if (!strcmp(o->network, "bridge") && push_net_bridge(o, a, for_print, c) < 0)
+	if (network_is_bridged(o->network) && push_net_bridge(o, a, for_print, c) < 0)
 		goto fail;
 	if (push_ns_enter(o, a, for_print, c) < 0)
 		goto fail;

@@ -1,8 +1,9 @@
 /*
  * containers.c - a container as its state directory tells it: config.json
  * written by run and read back by container (checked: a hand-edited file
- * is named, never trusted), and the columns of `container ls`.  See
- * store.h for the files of a state directory.
+ * is named, never trusted), the columns of `container ls`, and what
+ * `container inspect` shows.  See store.h for the files of a state
+ * directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,9 @@
 #include "restart.h"
 #include "lifecycle.h"
 #include "minidock.h"
+#include "networks.h"
 #include "store.h"
+#include "volumes.h"
 
 static void set_strings(json_t *obj, const char *key, char *const *v)
 {
@@ -43,6 +46,8 @@ int container_save(const struct container_config *cc)
 	json_object_set_new(c, "network", json_string(cc->network));
 	set_strings(c, "ports", cc->ports);
 	set_strings(c, "env", cc->env);
+	set_strings(c, "volumes", cc->volumes);
+	set_strings(c, "tmpfs", cc->tmpfs);
 	json_object_set_new(c, "workdir", cc->workdir ? json_string(cc->workdir) : json_null());
 	json_object_set_new(c, "rm", json_boolean(cc->rm));
 	json_object_set_new(c, "rootfs", json_string(cc->rootfs));
@@ -77,7 +82,7 @@ static int write_etc(const char *name, const char *network, const char *hostname
 	int ret = write_state_file(name, "hostname", text);
 
 	free(text);
-	if (ret < 0 || !strcmp(network, "bridge"))
+	if (ret < 0 || network_is_bridged(network))
 		return ret;
 	if (!strcmp(network, "host")) {
 		hosts = read_file("/etc/hosts", NULL);
@@ -111,6 +116,30 @@ int container_etc_files(const char *name, const char *rootfs, const char *networ
 	}
 	close(rootfd);
 	return write_etc(name, network, hostname);
+}
+
+int container_add_hosts(const char *name, const char *network, char *const *add_hosts)
+{
+	char *path, *text, *more;
+	int ret;
+
+	if (!add_hosts || !*add_hosts || network_is_bridged(network))
+		return 0;       /* none, or net-bridge --add-host writes them */
+	path = state_file(name, "hosts");
+	if (!(text = read_file(path, NULL))) {
+		free(path);
+		return -1;
+	}
+	for (; *add_hosts; add_hosts++) {
+		const char *colon = strchr(*add_hosts, ':');     /* checked: runopts */
+		more = xasprintf("%s%s\t%.*s\n", text, colon + 1, (int)(colon - *add_hosts), *add_hosts);
+		free(text);
+		text = more;
+	}
+	ret = write_file(path, text);
+	free(text);
+	free(path);
+	return ret;
 }
 
 int container_write_exit(const char *name, int code)
@@ -283,7 +312,7 @@ char *container_address(const struct container *c)
 	char *line, *save = NULL, *addr = NULL;
 
 	free(path);
-	if (text && !strcmp(container_str(c, "network"), "bridge")) {
+	if (text && network_is_bridged(container_str(c, "network"))) {
 		for (line = strtok_r(text, "\n", &save); line && !addr;
 		     line = strtok_r(NULL, "\n", &save)) {
 			size_t n = strcspn(line, " \t");
@@ -319,11 +348,11 @@ char *container_uptime(const struct container *c)
 void container_print(const struct container *c, FILE *out)
 {
 	char state[48], *cmd, *ports, *addr, *up;
-	const char *image;
+	const char *image, *network = c ? container_str(c, "network") : "";
 
 	if (!c) {
-		fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-15s %s\n", "NAME", "IMAGE",
-			"COMMAND", "STATE", "UPTIME", "ADDRESS", "PORTS");
+		fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-10s %-15s %s\n", "NAME", "IMAGE",
+			"COMMAND", "STATE", "UPTIME", "NETWORK", "ADDRESS", "PORTS");
 		return;
 	}
 	cmd = container_joined(c, "command", " ");
@@ -334,9 +363,9 @@ void container_print(const struct container *c, FILE *out)
 	up = container_uptime(c);
 	image = container_str(c, "image");
 	/* No config.json yet: its run died before writing it. */
-	fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-15s %s\n", c->name, image[0] ? image : "-",
-		cmd[0] ? cmd : "-", container_state(c, state, sizeof(state)), up, addr,
-		ports[0] ? ports : "-");
+	fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-10s %-15s %s\n", c->name,
+		image[0] ? image : "-", cmd[0] ? cmd : "-", container_state(c, state, sizeof(state)),
+		up, network[0] ? network : "-", addr, ports[0] ? ports : "-");
 	free(up);
 	free(addr);
 	free(ports);
@@ -359,4 +388,84 @@ int container_lock(const char *name, int wait_ms, struct life *l)
 	}
 	free(pidfile);
 	return ret;
+}
+
+/* One mount of container inspect: a volume, a bind mount or a tmpfs. */
+static json_t *mount_object(const char *type, const char *name, const char *source,
+			    const char *dest, int rw)
+{
+	json_t *m = json_object();
+
+	json_object_set_new(m, "Type", json_string(type));
+	if (name)
+		json_object_set_new(m, "Name", json_string(name));
+	json_object_set_new(m, "Source", json_string(source));
+	json_object_set_new(m, "Destination", json_string(dest));
+	json_object_set_new(m, "RW", json_boolean(rw));
+	return m;
+}
+
+/* config.json's "volumes" (SRC:DST[:ro]: a volume when SRC is a volume's
+ * _data) and "tmpfs" (DST[:OPTIONS], read-only with "ro"). */
+static json_t *mounts(const struct container *c)
+{
+	json_t *all = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(c->config, "volumes"), i, v) {
+		char *src = xstrdup(json_string_value(v) ? json_string_value(v) : ""), *name;
+		char *dest = strchr(src, ':'), *mode = NULL;
+		if (dest) {
+			*dest++ = '\0';
+			if ((mode = strchr(dest, ':')))
+				*mode++ = '\0';
+			name = volume_of_path(src);
+			json_array_append_new(all, mount_object(name ? "volume" : "bind", name, src,
+								dest, !mode || strcmp(mode, "ro")));
+			free(name);
+		}
+		free(src);
+	}
+	json_array_foreach(json_object_get(c->config, "tmpfs"), i, v) {
+		char *dest = xstrdup(json_string_value(v) ? json_string_value(v) : "");
+		char *opts = strchr(dest, ':'), *o, *save = NULL;
+		int rw = 1;
+		if (opts)
+			*opts++ = '\0';
+		for (o = opts ? strtok_r(opts, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save))
+			rw = strcmp(o, "ro") ? (strcmp(o, "rw") ? rw : 1) : 0;
+		json_array_append_new(all, mount_object("tmpfs", NULL, "", dest, rw));
+		free(dest);
+	}
+	return all;
+}
+
+/* NetworkSettings as docker inspect names it: the network and the address
+ * (null without one: --network none or host). */
+static json_t *network_settings(const struct container *c)
+{
+	char *addr = container_address(c);
+	json_t *n = json_object();
+
+	json_object_set_new(n, "Network", json_string(container_str(c, "network")));
+	json_object_set_new(n, "IPAddress", strcmp(addr, "-") ? json_string(addr) : json_null());
+	free(addr);
+	return n;
+}
+
+json_t *container_inspect(const struct container *c)
+{
+	json_t *o = json_object(), *state = json_object();
+	char buf[64];
+
+	json_object_set_new(state, "Status", json_string(container_state(c, buf, sizeof(buf))));
+	json_object_set_new(state, "Running", json_boolean(c->chain != 0));
+	json_object_set_new(state, "ExitCode", c->exited ? json_integer(c->exit_code) : json_null());
+	json_object_set_new(o, "Name", json_string(c->name));
+	json_object_set_new(o, "State", state);
+	json_object_set_new(o, "RestartCount", json_integer(restart_count(c->name)));
+	json_object_set_new(o, "Config", json_deep_copy(c->config));
+	json_object_set_new(o, "Mounts", mounts(c));
+	json_object_set_new(o, "NetworkSettings", network_settings(c));
+	return o;
 }

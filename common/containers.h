@@ -21,6 +21,8 @@ struct container_config {
 	const char *name, *image, *hostname, *network, *workdir;
 	const char *rootfs;             /* "overlay" or "copy" */
 	char *const *command, *const *ports, *const *env;
+	char *const *volumes;           /* SRC:DST[:ro], as ns-enter takes them */
+	char *const *tmpfs;             /* DST[:OPTIONS] */
 	int rm, rootless;
 };
 
@@ -30,7 +32,7 @@ int container_save(const struct container_config *cc);
 /*
  * The files ns-enter bind-mounts on the container's /etc, written in its
  * runtime directory: hostname always; hosts and resolv.conf too, unless
- * net-bridge writes them (NETWORK "bridge"): the host's with "host", a
+ * net-bridge writes them (NETWORK "bridge" or a user-defined one): the host's with "host", a
  * localhost of its own with "none".  And an empty file in the image at
  * ROOTFS to mount each on where it has none: resolved inside it
  * (open_in_root), O_PATH first (opening a file for writing would copy it
@@ -38,6 +40,11 @@ int container_save(const struct container_config *cc);
  */
 int container_etc_files(const char *name, const char *rootfs, const char *network,
 			const char *hostname);
+
+/* --add-host NAME:IP lines (NULL-terminated), appended to the hosts file
+ * written above when NETWORK has no bridge (else net-bridge writes them).
+ * 0 or -1 with errno. */
+int container_add_hosts(const char *name, const char *network, char *const *add_hosts);
 
 /* Record that its chain ended with CODE (the file "exit").  0 or -1. */
 int container_write_exit(const char *name, int code);
@@ -85,8 +92,16 @@ char *container_uptime(const struct container *c);
  */
 int container_lock(const char *name, int wait_ms, struct life *l);
 
+/*
+ * container inspect: what docker inspect says of a container, as far as
+ * minidock has it: Name, State (Status, Running, ExitCode), Config (its
+ * config.json), NetworkSettings (Network, IPAddress) and Mounts, each {Type volume|bind|tmpfs, Name (a
+ * volume's), Source, Destination, RW}.  A new JSON object.
+ */
+json_t *container_inspect(const struct container *c);
+
 /* One line of container ls for C (NAME IMAGE COMMAND STATE UPTIME
- * ADDRESS PORTS), or its header when C is NULL. */
+ * NETWORK ADDRESS PORTS), or its header when C is NULL. */
 void container_print(const struct container *c, FILE *out);
 
 #endif

@@ -67,15 +67,22 @@ void life_test_point(void)
 static int write_state(struct life *l)
 {
 	char *path = xasprintf("%s/state", l->dir), *tmp = xasprintf("%s/state.new", l->dir);
-	char text[64];
-	size_t i, len;
+	struct strv lines = { 0 };
+	char *text;
+	size_t i, len = 0;
 	int ret, e;
 
-	len = (size_t)snprintf(text, sizeof(text), "%s\n", phase_names[l->phase]);
+	strv_push(&lines, phase_names[l->phase]);
 	for (i = 0; i < N_RESOURCES; i++)
 		if (l->resources & resource_names[i].bit)
-			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n",
-						resource_names[i].name);
+			strv_push(&lines, resource_names[i].name);
+	for (i = 0; i < l->volumes.n; i++)
+		strv_pushf(&lines, "volume %s", l->volumes.v[i]);
+	for (i = 0; i < lines.n; i++)
+		len += strlen(lines.v[i]) + 1;
+	text = xmalloc(len + 1);
+	for (i = 0, len = 0; i < lines.n; i++)
+		len += (size_t)sprintf(text + len, "%s\n", lines.v[i]);
 	ret = write_file(tmp, text);
 	if (ret == 0)
 		ret = rename(tmp, path);
@@ -87,6 +94,8 @@ static int write_state(struct life *l)
 		text[len - 1] = '\0';
 		vlog("rename(\"%s/state.new\", \"state\"): %s", l->dir, text);
 	}
+	free(text);
+	strv_free(&lines);
 	free(tmp);
 	free(path);
 	life_test_point();
@@ -94,8 +103,10 @@ static int write_state(struct life *l)
 	return ret;
 }
 
-/* Parse a state file: its phase and resources.  -1/EINVAL when damaged. */
-static int parse_state(char *text, enum life_phase *phase, unsigned *resources)
+/* Parse a state file: its phase, resources and (VOLUMES non-NULL) named
+ * volumes.  -1/EINVAL when damaged. */
+static int parse_state(char *text, enum life_phase *phase, unsigned *resources,
+		       struct strv *volumes)
 {
 	char *line, *save = NULL;
 	size_t i;
@@ -115,6 +126,11 @@ static int parse_state(char *text, enum life_phase *phase, unsigned *resources)
 			first = 0;
 			continue;
 		}
+		if (!strncmp(line, "volume ", 7)) {
+			if (volumes)
+				strv_push(volumes, line + 7);
+			continue;
+		}
 		for (i = 0; i < N_RESOURCES; i++)
 			if (!strcmp(line, resource_names[i].name))
 				*resources |= resource_names[i].bit;
@@ -126,10 +142,11 @@ static int parse_state(char *text, enum life_phase *phase, unsigned *resources)
 	return 0;
 }
 
-static int read_state(const char *dir, enum life_phase *phase, unsigned *resources)
+static int read_state(const char *dir, enum life_phase *phase, unsigned *resources,
+		      struct strv *volumes)
 {
 	char *path = xasprintf("%s/state", dir), *text = read_file(path, NULL);
-	int ret = text ? parse_state(text, phase, resources) : -1;
+	int ret = text ? parse_state(text, phase, resources, volumes) : -1;
 
 	free(text);
 	free(path);
@@ -225,7 +242,7 @@ int life_lock(const char *name, struct life *l)
 	l->dir = state_dir(name);
 	l->name = xstrdup(name);
 	/* No state file: not a container (net-bridge's net/ has a lock). */
-	if (read_state(l->dir, &l->phase, &l->resources) < 0 && errno == ENOENT)
+	if (read_state(l->dir, &l->phase, &l->resources, NULL) < 0 && errno == ENOENT)
 		goto fail;
 	l->lockfd = open(path, O_RDWR | O_CLOEXEC);
 	if (l->lockfd < 0)
@@ -243,7 +260,8 @@ int life_lock(const char *name, struct life *l)
 		goto fail;
 	}
 	/* Unreadable: assume the worst, each undo tolerates what is not there. */
-	if (read_state(l->dir, &l->phase, &l->resources) < 0) {
+	strv_free(&l->volumes);
+	if (read_state(l->dir, &l->phase, &l->resources, &l->volumes) < 0) {
 		l->phase = LIFE_CREATING;
 		l->resources = LIFE_ALL;
 	}
@@ -269,7 +287,7 @@ int life_peek(const char *name, enum life_phase *phase, unsigned *resources, int
 		if (flock(fd, LOCK_SH | LOCK_NB) < 0)
 			*held = errno == EWOULDBLOCK;
 		close(fd);
-		ret = read_state(dir, phase, resources);
+		ret = read_state(dir, phase, resources, NULL);
 	}
 	free(path);
 	free(dir);
@@ -286,6 +304,26 @@ int life_set_phase(struct life *l, enum life_phase phase)
 {
 	l->phase = phase;
 	return write_state(l);
+}
+
+int life_record_volume(struct life *l, const char *volume)
+{
+	for (size_t i = 0; i < l->volumes.n; i++)
+		if (!strcmp(l->volumes.v[i], volume))
+			return 0;
+	strv_push(&l->volumes, volume);
+	return write_state(l);
+}
+
+int life_volumes(const char *name, struct strv *volumes)
+{
+	char *dir = state_dir(name);
+	enum life_phase phase;
+	unsigned resources;
+	int ret = read_state(dir, &phase, &resources, volumes);
+
+	free(dir);
+	return ret;
 }
 
 /* TOOL --name NAME --delete: undo the step TOOL did for container NAME.
@@ -394,6 +432,7 @@ void life_release(struct life *l)
 		close(l->lockfd);
 	free(l->name);
 	free(l->dir);
+	strv_free(&l->volumes);
 	memset(l, 0, sizeof(*l));
 	l->lockfd = -1;
 }

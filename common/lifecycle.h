@@ -29,7 +29,11 @@
  * in the reverse order, each undo tolerating what was never made.
  *
  * The state file:   creating|created|exited|removing   then one resource
- * a line, in the order made: disk, rootfs, cgroup, network.
+ * a line, in the order made: disk, rootfs, cgroup, network; then one line
+ * "volume NAME" for each named volume it mounts (volumes.h), recorded
+ * before it is made or used, so that `volume rm` never removes a volume a
+ * container of any phase still names.  Nothing undoes a volume: it
+ * outlives its containers, as Docker's.
  */
 #ifndef MINIDOCK_LIFECYCLE_H
 #define MINIDOCK_LIFECYCLE_H
@@ -58,6 +62,7 @@ struct life {
 	int lockfd;             /* held (flock LOCK_EX), or -1 */
 	enum life_phase phase;
 	unsigned resources;     /* LIFE_* recorded */
+	struct strv volumes;    /* the named volumes it uses (volumes.h) */
 };
 
 /*
@@ -91,6 +96,13 @@ int life_peek(const char *name, enum life_phase *phase, unsigned *resources, int
  * anew and renamed into place.  0 or -1 with errno. */
 int life_record(struct life *l, unsigned resources);
 int life_set_phase(struct life *l, enum life_phase phase);
+
+/* Record that the container uses named volume VOLUME (once).  0 or -1. */
+int life_record_volume(struct life *l, const char *volume);
+
+/* The named volumes container NAME's state lists, without its lock,
+ * pushed on VOLUMES.  0, or -1 with errno (ENOENT: no state). */
+int life_volumes(const char *name, struct strv *volumes);
 
 /*
  * Undo the resources of WHAT that are recorded, the last made first:

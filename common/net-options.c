@@ -30,6 +30,12 @@ void net_options_usage(FILE *out)
 "\n"
 "  -n, --name NAME          namespace /run/netns/NAME (default: nb-PID)\n"
 "  -b, --bridge BR          bridge to plug into (default: " DEFAULT_BRIDGE ")\n"
+"      --network NAME       join user-defined network NAME (network create):\n"
+"                           its bridge and subnet; its containers find each\n"
+"                           other by name in /etc/hosts\n"
+"      --alias NAME         another name the network's containers know this\n"
+"                           one by (repeatable; with --network)\n"
+"      --add-host NAME:IP   a line of this container's /etc/hosts (repeatable)\n"
 "  -s, --subnet CIDR        the bridge's subnet (default: that of the bridge's\n"
 "                           containers, else " DEFAULT_SUBNET " or, if a host\n"
 "                           route overlaps it, 172.29.0.0/16, 192.168.213.0/24);\n"
@@ -78,6 +84,19 @@ int net_options_use_subnet(struct net_options *o, const char *cidr,
 	return 0;
 }
 
+/* --network NAME: the bridge and subnet its record names (networks.h). */
+static int use_network(struct net_options *o, char *why, size_t size)
+{
+	if (network_load(o->network, &o->netrec) < 0)
+		return refuse(why, size, errno == ENOENT ? "--network %s: no such network (network create %s)"
+						   : "--network %s: its record %s/networks/%s.json is damaged",
+			      o->network, errno == ENOENT ? o->network : md_lib_dir(), o->network);
+	o->bridge = o->netrec.bridge;
+	o->subnet = o->netrec.subnet;
+	o->subnet_given = 1;
+	return 0;
+}
+
 /* Everything that can be checked before touching the kernel. */
 static int check(struct net_options *o, char *why, size_t size)
 {
@@ -104,6 +123,26 @@ static int check(struct net_options *o, char *why, size_t size)
 	if (strlen(o->bridge) >= IFNAMSIZ || !valid_name(o->bridge))
 		return refuse(why, size, "--bridge %s: an interface name is 1 to %d letters, digits, '_', '.' or '-'",
 			      o->bridge, IFNAMSIZ - 1);
+	if (o->network && (o->subnet_given || strcmp(o->bridge, DEFAULT_BRIDGE)))
+		return refuse(why, size, "--network %s: its record gives the bridge and the subnet (no --bridge, --subnet)",
+			      o->network);
+	if (o->names.naliases && !o->network)
+		return refuse(why, size, "--alias %s: names are shared on a user-defined network only (--network NAME)",
+			      o->names.aliases[0]);
+	for (i = 0; i < o->names.naliases; i++)
+		if (!valid_name(o->names.aliases[i]))
+			return refuse(why, size, "--alias %s: use 1 to 64 of [A-Za-z0-9_.-]", o->names.aliases[i]);
+	for (i = 0; i < o->names.nadd_hosts; i++) {
+		const char *h = o->names.add_hosts[i], *colon = strchr(h, ':');
+		char *host = colon ? xasprintf("%.*s", (int)(colon - h), h) : NULL;
+		int ok = host && valid_name(host) && parse_ip(colon + 1, &a) == 0;
+
+		free(host);
+		if (!ok)
+			return refuse(why, size, "--add-host %s: expected NAME:IP (an IPv4 address)", h);
+	}
+	if (o->network && use_network(o, why, size) < 0)
+		return -1;
 	if (net_options_use_subnet(o, o->subnet, why, size) < 0)
 		return -1;
 	if (o->ip) {
@@ -132,12 +171,15 @@ int net_options_parse(int argc, char **argv, struct net_options *o,
 		      char *why, size_t size)
 {
 	enum { OPT_IP = 256, OPT_NO_NAT, OPT_DNS, OPT_CREATE, OPT_DELETE,
-	       OPT_LIST, OPT_JSON, OPT_EXEC };
+	       OPT_LIST, OPT_JSON, OPT_EXEC, OPT_NETWORK, OPT_ALIAS, OPT_ADD_HOST };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "bridge", required_argument, NULL, 'b' },
 		{ "subnet", required_argument, NULL, 's' },
 		{ "ip", required_argument, NULL, OPT_IP },
+		{ "network", required_argument, NULL, OPT_NETWORK },
+		{ "alias", required_argument, NULL, OPT_ALIAS },
+		{ "add-host", required_argument, NULL, OPT_ADD_HOST },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "no-nat", no_argument, NULL, OPT_NO_NAT },
 		{ "dns", required_argument, NULL, OPT_DNS },
@@ -164,6 +206,15 @@ int net_options_parse(int argc, char **argv, struct net_options *o,
 		case 'b': o->bridge = optarg; break;
 		case 's': o->subnet = optarg; o->subnet_given = 1; break;
 		case OPT_IP: o->ip = optarg; break;
+		case OPT_NETWORK: o->network = optarg; break;
+		case OPT_ALIAS:
+			o->names.aliases = xrealloc(o->names.aliases, (o->names.naliases + 1) * sizeof(char *));
+			o->names.aliases[o->names.naliases++] = optarg;
+			break;
+		case OPT_ADD_HOST:
+			o->names.add_hosts = xrealloc(o->names.add_hosts, (o->names.nadd_hosts + 1) * sizeof(char *));
+			o->names.add_hosts[o->names.nadd_hosts++] = optarg;
+			break;
 		case 'p':
 			o->pub = xrealloc(o->pub, (o->npub + 1) * sizeof(*o->pub));
 			if (parse_publish(optarg, &o->pub[o->npub]) < 0)
@@ -266,6 +317,10 @@ void net_options_free(struct net_options *o)
 {
 	free(o->pub);
 	free(o->dns);
+	free(o->names.aliases);
+	free(o->names.add_hosts);
+	network_free(&o->netrec);
 	o->pub = NULL;
 	o->dns = NULL;
+	memset(&o->names, 0, sizeof(o->names));
 }

@@ -14,6 +14,8 @@
 #include <stdio.h>
 
 #include "leases.h"
+#include "networks.h"
+#include "resolv.h"
 
 #define DEFAULT_BRIDGE "minidock0"
 
@@ -31,6 +33,9 @@ struct net_options {
 	char **dns;
 	size_t ndns;
 	int nat, json, subnet_given;
+	const char *network;    /* --network NAME: its record gives bridge, subnet */
+	struct network netrec;
+	struct resolv_names names;      /* --alias, --add-host */
 	char **command;
 	/* derived (host byte order): the subnet, and the address (--ip, or
 	 * the one net_options_fit chose; 0 until then) */

@@ -21,7 +21,8 @@ const char nft_table_cmds[] =
 	"add chain " NFT_TABLE " prerouting { type nat hook prerouting priority dstnat; }\n"
 	"add chain " NFT_TABLE " output { type nat hook output priority -100; }\n"
 	"add chain " NFT_TABLE " postrouting { type nat hook postrouting priority srcnat; }\n"
-	"add chain " NFT_TABLE " guard { type filter hook prerouting priority raw; }\n";
+	"add chain " NFT_TABLE " guard { type filter hook prerouting priority raw; }\n"
+	"add chain " NFT_TABLE " forward { type filter hook forward priority filter; }\n";
 
 /* Speed: dlopen, not linked; see bench/README.md, net-bridge.  The calls
  * are those of <nftables/libnftables.h>, through pointers dlsym(3) fills
@@ -151,22 +152,20 @@ int nft_list_table(char **out)
 	return ret;
 }
 
-/* Each rule is deleted by the handle nft prints after "# handle", in the
- * chain it is listed under; all in one transaction.  No rule, no commit. */
-static int delete_tagged(const char *tag, const char *tag2)
+/* Each rule of TABLE (its listing LIST, which is consumed) whose comment
+ * is TAG or TAG2 is deleted by the handle nft prints after "# handle", in
+ * the chain it is listed under; all in one transaction.  No rule, no
+ * commit. */
+static int delete_tagged(const char *table, char *list, const char *tag, const char *tag2)
 {
-	char *list, *line, *save, *cmds = NULL, *want, *want2, *chain = NULL;
+	char *line, *save, *cmds = NULL, *want, *want2, *chain = NULL;
 	size_t len;
 	FILE *f;
-	int ret = nft_list_table(&list);
+	int ret = 0;
 
-	if (ret < 0)
-		return -1;
 	f = open_memstream(&cmds, &len);
-	if (!f) {
-		free(list);
+	if (!f)
 		return -1;
-	}
 	want = xasprintf("comment \"%s\" # handle ", tag);
 	want2 = tag2 ? xasprintf("comment \"%s\" # handle ", tag2) : NULL;
 	for (line = strtok_r(list, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -185,7 +184,7 @@ static int delete_tagged(const char *tag, const char *tag2)
 		else if (want2 && (h = strstr(p, want2)))
 			h += strlen(want2);
 		if (h)
-			fprintf(f, "delete rule " NFT_TABLE " %s handle %s\n", chain, h);
+			fprintf(f, "delete rule %s %s handle %s\n", table, chain, h);
 	}
 	if (fclose(f) != 0)
 		ret = -1;
@@ -194,9 +193,37 @@ static int delete_tagged(const char *tag, const char *tag2)
 	free(want);
 	free(want2);
 	free(chain);
-	free(list);
 	free(cmds);
 	return ret;
+}
+
+/* `nft -a list chain ip filter FORWARD` into *OUT, "" when there is no
+ * such chain: the one iptables-nft makes for Docker. */
+static int list_docker_forward(char **out)
+{
+	char *tables = NULL;
+	int ret = nft_run("list tables ip", &tables);
+
+	*out = NULL;
+	if (ret == 0 && strstr(tables, "table ip filter\n") &&
+	    nft_run("list chain ip filter FORWARD", out) < 0)
+		*out = NULL;    /* a table filter without FORWARD: nothing to do */
+	free(tables);
+	if (ret == 0 && !*out)
+		*out = xstrdup("");
+	return ret;
+}
+
+int nft_docker_forward_drops(void)
+{
+	char *list;
+	int drops;
+
+	if (list_docker_forward(&list) < 0)
+		return -1;
+	drops = strstr(list, "hook forward") && strstr(list, "policy drop;");
+	free(list);
+	return drops;
 }
 
 int nft_forget(const char *name, const char *bridge, int last)
@@ -204,17 +231,64 @@ int nft_forget(const char *name, const char *bridge, int last)
 	char *list, *tag;
 	int ret;
 
-	if (!last) {
-		tag = bridge ? xasprintf("bridge %s", bridge) : NULL;
-		ret = delete_tagged(name, tag);
+	/* The bridge goes: its accept rules in Docker's chain go too. */
+	if (bridge) {
+		tag = xasprintf("minidock bridge %s", bridge);
+		ret = list_docker_forward(&list);
+		if (ret == 0 && *list)
+			ret = delete_tagged("ip filter", list, tag, NULL);
+		free(list);
 		free(tag);
-		return ret;
+		if (ret < 0)
+			return -1;
 	}
 	ret = nft_list_table(&list);
-	if (ret == 0 && *list)
+	if (ret == 0 && *list && !last) {
+		tag = bridge ? xasprintf("bridge %s", bridge) : NULL;
+		ret = delete_tagged(NFT_TABLE, list, name, tag);
+		free(tag);
+	} else if (ret == 0 && *list) {
 		ret = nft_run("delete table " NFT_TABLE, NULL);
+	}
 	free(list);
 	return ret;
+}
+
+/*
+ * Networks are kept apart as Docker's are: what one of minidock's bridges
+ * (minidock0, md-*) would forward to another is dropped, unless it goes
+ * to a published port (DNAT).  Each bridge is its own L2 segment; only
+ * the host's routing could join them, and these rules stop it.
+ *
+ * A host with dockerd (DOCKER_DROPS, nft_docker_forward_drops): its
+ * FORWARD chain (table ip filter, iptables-nft) has policy drop.  Every
+ * base chain on the forward hook sees each packet and one drop is final,
+ * so that chain must accept our bridge's traffic too, as libnetwork and
+ * netavark insert theirs: appended after Docker's own rules (DOCKER-USER
+ * keeps the last word), removed with the bridge (nft_forget).  Only in a
+ * form iptables-nft can read back (iifname, oifname, counter, comment: no
+ * native ct expression), or dockerd's next iptables call would find the
+ * chain "incompatible".  What Docker's policy would still drop, a new
+ * connection into the bridge from elsewhere that is no published port,
+ * our own chain drops.
+ */
+void nft_keep_apart(FILE *f, const char *bridge, int docker_drops)
+{
+	const char *rule = "add rule " NFT_TABLE " forward";
+
+	fprintf(f, "%s iifname \"%s\" oifname != \"%s\" oifname \"md-*\" ct status & dnat == 0 drop comment \"bridge %s\"\n",
+		rule, bridge, bridge, bridge);
+	if (strcmp(bridge, "minidock0"))
+		fprintf(f, "%s iifname \"%s\" oifname \"minidock0\" ct status & dnat == 0 drop comment \"bridge %s\"\n",
+			rule, bridge, bridge);
+	if (!docker_drops)
+		return;
+	fprintf(f, "%s oifname \"%s\" iifname != \"%s\" ct state new ct status & dnat == 0 drop comment \"bridge %s\"\n",
+		rule, bridge, bridge, bridge);
+	fprintf(f, "add rule ip filter FORWARD iifname \"%s\" counter accept comment \"minidock bridge %s\"\n",
+		bridge, bridge);
+	fprintf(f, "add rule ip filter FORWARD oifname \"%s\" counter accept comment \"minidock bridge %s\"\n",
+		bridge, bridge);
 }
 
 /* Legacy iptables (not nftables) lists its tables there, per network

@@ -13,11 +13,14 @@
 #ifndef MINIDOCK_NFT_H
 #define MINIDOCK_NFT_H
 
+#include <stdio.h>
+
 #define NFT_TABLE "ip minidock"
 
-/* minidock's table, its NAT chains (prerouting, output, postrouting) and
- * a filter chain for the guard of route_localnet: the commands that come
- * before the first rule. */
+/* minidock's table, its NAT chains (prerouting, output, postrouting), a
+ * filter chain for the guard of route_localnet, and one on the forward
+ * hook that keeps networks apart: the commands that come before the
+ * first rule. */
 extern const char nft_table_cmds[];
 
 /* The first line of nft's last error message ("" when none). */
@@ -30,12 +33,24 @@ int nft_run(const char *cmds, char **out);
 int nft_list_table(char **out);
 /* Forget container NAME's rules: the whole table when it was the LAST
  * container; else the rules whose comment is "NAME", and "bridge BRIDGE"
- * too unless BRIDGE is NULL (the bridge keeps other containers). */
+ * too unless BRIDGE is NULL (the bridge keeps other containers).  With
+ * BRIDGE, also the rules commented "minidock bridge BRIDGE" in Docker's
+ * chain (nft_docker_forward_drops). */
 int nft_forget(const char *name, const char *bridge, int last);
 /* Another program's table that forwards or NATs packets (a chain on the
  * forward hook, or of type nat: Docker, libvirt, podman, firewalld...), or
  * a legacy iptables nat table: 1 and *WHO (malloc'd) names it; 0: none. */
 int nft_other_routers(char **who);
+/* Does the chain FORWARD of table ip filter drop what it does not accept
+ * (policy drop), as dockerd leaves it through iptables-nft?  Then that
+ * chain must accept our bridges' traffic too: a packet goes through every
+ * base chain of a hook, and one drop is final.  1 yes, 0 no, -1/errno. */
+int nft_docker_forward_drops(void);
+/* Write to F the rules that keep BRIDGE apart from minidock's other
+ * bridges (minidock0, md-*), published ports aside, in the chain forward;
+ * with DOCKER_DROPS (nft_docker_forward_drops), the accept rules Docker's
+ * FORWARD chain needs for BRIDGE too.  For a bridge's first container. */
+void nft_keep_apart(FILE *f, const char *bridge, int docker_drops);
 /* Free the context and unload libnftables (call when done with nftables). */
 void nft_release(void);
 

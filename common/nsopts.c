@@ -24,6 +24,7 @@ static const char usage[] =
 "Usage: ns-enter [--pid] [--mount] [--uts] [--ipc] [--net[=FILE]] [--cgroup]\n"
 "                [--userns[=single]] [--time] [--time-offset CLOCK=SECONDS,...]\n"
 "                [--all] [--root DIR] [--read-only] [--volume SRC:DST[:ro]]...\n"
+"                [--tmpfs DST[:OPTIONS]]...\n"
 "                [--hostname NAME] [--workdir DIR] [--env NAME=VALUE]...\n"
 "                [--user UID[:GID]] [--no-init] [--verbose]\n"
 "                [--privileged] [--cap-add CAP] [--cap-drop CAP]\n"
@@ -55,6 +56,9 @@ static const char usage[] =
 "                   (with --pid), a read-only /sys and a minimal /dev\n"
 "  --read-only      make the root read-only (/tmp stays a writable tmpfs)\n"
 "  --volume SRC:DST[:ro]  bind-mount host path SRC at DST (read-only: ro)\n"
+"  --tmpfs DST[:OPTIONS]  a tmpfs at DST (RAM, the container's own), as\n"
+"                   docker run's: nosuid,nodev,noexec unless OPTIONS say\n"
+"                   otherwise (ro, exec, size=64m, mode=1777, uid=, gid=)\n"
 "  --hostname NAME  set the hostname (implies --uts)\n"
 "  --workdir DIR    working directory of COMMAND (created under --root)\n"
 "  --env NAME=VALUE set a variable for COMMAND (repeatable)\n"
@@ -82,7 +86,7 @@ enum {
 	OPT_USERNS, OPT_TIME, OPT_TIME_OFFSET, OPT_ALL, OPT_ROOT, OPT_READ_ONLY,
 	OPT_VOLUME, OPT_HOSTNAME, OPT_WORKDIR, OPT_ENV, OPT_USER, OPT_NO_INIT,
 	OPT_VERBOSE, OPT_TARGET, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	OPT_SECURITY_OPT, OPT_VERSION,
+	OPT_SECURITY_OPT, OPT_VERSION, OPT_TMPFS,
 };
 
 static const struct option long_options[] = {
@@ -99,6 +103,7 @@ static const struct option long_options[] = {
 	{ "root",         required_argument, NULL, OPT_ROOT },
 	{ "read-only",    no_argument,       NULL, OPT_READ_ONLY },
 	{ "volume",       required_argument, NULL, OPT_VOLUME },
+	{ "tmpfs",        required_argument, NULL, OPT_TMPFS },
 	{ "hostname",     required_argument, NULL, OPT_HOSTNAME },
 	{ "workdir",      required_argument, NULL, OPT_WORKDIR },
 	{ "env",          required_argument, NULL, OPT_ENV },
@@ -189,9 +194,36 @@ static int parse_volume(const char *arg, struct options *o, char **why)
 	v->read_only = mode && !strcmp(mode, "ro");
 	v->is_dir = S_ISDIR(st.st_mode);
 	v->tree_fd = -1;
+	v->flags = 0;
+	v->data = NULL;
 out:
 	free(spec);
 	return rc;
+}
+
+/* --tmpfs DST[:OPTIONS]: a struct volume without a source. */
+static int parse_tmpfs(const char *arg, struct options *o, char **why)
+{
+	char *dest = xstrdup(arg), *opts = strchr(dest, ':'), *data;
+	unsigned long flags;
+	struct volume *v;
+
+	if (opts)
+		*opts++ = '\0';
+	if (dest[0] != '/' || !dest[1]) {
+		free(dest);
+		return refuse(why, "--tmpfs %s: DST must be an absolute path other than /", arg);
+	}
+	if (tmpfs_options(opts, &flags, &data) < 0) {
+		free(dest);
+		return refuse(why, "--tmpfs %s: unknown option (ro, rw, exec, noexec, suid, "
+			      "nosuid, dev, nodev, size=, mode=, uid=, gid=, nr_inodes=)", arg);
+	}
+	o->volumes = xrealloc(o->volumes, (o->n_volumes + 1) * sizeof(*v));
+	v = &o->volumes[o->n_volumes++];
+	*v = (struct volume){ .dest = dest, .is_dir = 1, .tree_fd = -1, .flags = flags,
+			      .data = data };
+	return 0;
 }
 
 /* "boottime=86400,monotonic=-60": whole seconds, each clock once (also
@@ -292,6 +324,7 @@ static int parse_one(int c, const char *arg, struct options *o, char **why)
 		return 0;
 	case OPT_READ_ONLY: o->read_only = 1; return 0;
 	case OPT_VOLUME: return parse_volume(arg, o, why);
+	case OPT_TMPFS: return parse_tmpfs(arg, o, why);
 	case OPT_HOSTNAME:
 		if (!*arg || strlen(arg) > HOST_NAME_MAX)
 			return refuse(why, "--hostname '%s': 1 to %d characters",
@@ -344,7 +377,8 @@ static int check_options(struct options *o, char **why)
 		o->flags |= CLONE_NEWNS;
 	}
 	if ((o->read_only || o->n_volumes) && !o->root)
-		return refuse(why, "--read-only and --volume need --root");
+		return refuse(why, "--read-only, --volume and --tmpfs need --root");
+	rootfs_sort_mounts(o->volumes, o->n_volumes);
 	if (o->no_init && !(o->flags & CLONE_NEWPID))
 		return refuse(why, "--no-init only makes sense with --pid");
 	return 0;
@@ -396,6 +430,7 @@ void options_free(struct options *o)
 	for (i = 0; i < o->n_volumes; i++) {
 		free(o->volumes[i].source);
 		free(o->volumes[i].dest);
+		free(o->volumes[i].data);
 	}
 	free(o->volumes);
 	free(o->env);

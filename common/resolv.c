@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "minidock.h"
+#include "networks.h"
 #include "resolv.h"
 #include "rtnl.h"
 
@@ -61,9 +62,84 @@ static char *host_nameservers(void)
 	return out;
 }
 
-int resolv_write(const char *name, uint32_t addr, char **dns, size_t ndns)
+/* Write TEXT in DIR/FILE.  0 or -1 with errno. */
+static int write_in(const char *dir, const char *file, const char *text)
 {
-	char *dir = xasprintf("%s/%s", md_run_dir(), name), *path, *text, a[INET_ADDRSTRLEN];
+	char *path = xasprintf("%s/%s", dir, file);
+	int ret = write_file(path, text);
+
+	free(path);
+	return ret;
+}
+
+/* "ADDR\tNAME ALIAS...\n" of container NAME: how the others know it. */
+static char *hosts_line(const char *dir, const char *name, uint32_t addr)
+{
+	char *path = xasprintf("%s/aliases", dir), *aliases = read_file(path, NULL);
+	char a[INET_ADDRSTRLEN], *line, *p;
+	size_t len = aliases ? strlen(aliases) : 0;
+
+	while (len && aliases[len - 1] == '\n')
+		aliases[--len] = '\0';
+	for (p = aliases; p && *p; p++)         /* one a line: one line */
+		if (*p == '\n')
+			*p = ' ';
+	line = xasprintf("%s\t%s%s%s\n", ip_str(addr, a), name, len ? " " : "", len ? aliases : "");
+	free(aliases);
+	free(path);
+	return line;
+}
+
+/*
+ * Container NAME's hosts: localhost, itself, its --add-host lines, then
+ * OTHERS (NULL on the default bridge, as Docker's, which has no names).
+ *
+ * Written in place, O_TRUNC and write(2), never renamed: ns-enter
+ * bind-mounted this very file (its inode) on the container's /etc/hosts,
+ * and a file renamed over it would not be seen inside.  A reader may see
+ * it empty for an instant; Docker's own updates of /etc/hosts share that.
+ */
+static int write_hosts(const char *dir, const char *name, uint32_t addr, const char *others)
+{
+	char *add_path = xasprintf("%s/hosts.add", dir), *add = read_file(add_path, NULL);
+	char *self = hosts_line(dir, name, addr);
+	char *text = xasprintf(HOSTS_LOCALHOST "%s%s%s", self, add ? add : "", others ? others : "");
+	int ret = write_in(dir, "hosts", text);
+
+	free(text);
+	free(self);
+	free(add);
+	free(add_path);
+	return ret;
+}
+
+/* Each of WORDS on a line of its own ("NAME:IP" -> "IP\tNAME" for SEP). */
+static char *lines_of(char **words, size_t n, int as_hosts)
+{
+	char *out = NULL;
+	size_t len, i;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		const char *colon = strchr(words[i], ':');
+		if (as_hosts && colon)
+			fprintf(f, "%s\t%.*s\n", colon + 1, (int)(colon - words[i]), words[i]);
+		else
+			fprintf(f, "%s\n", words[i]);
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int resolv_write(const char *name, uint32_t addr, char **dns, size_t ndns,
+		 const struct resolv_names *nm)
+{
+	char *dir = xasprintf("%s/%s", md_run_dir(), name), *path, *text;
 	FILE *f;
 	int ret = -1, e;
 	size_t i;
@@ -85,11 +161,17 @@ int resolv_write(const char *name, uint32_t addr, char **dns, size_t ndns)
 	free(text);
 	if (ret < 0)
 		goto out;
-	path = xasprintf("%s/hosts", dir);
-	text = xasprintf(HOSTS_LOCALHOST "%s\t%s\n", ip_str(addr, a), name);
-	ret = write_file(path, text);
-	free(path);
-	free(text);
+	ret = -1;
+	if ((text = lines_of(nm->aliases, nm->naliases, 0))) {
+		ret = write_in(dir, "aliases", text);
+		free(text);
+	}
+	if (ret == 0 && (text = lines_of(nm->add_hosts, nm->nadd_hosts, 1))) {
+		ret = write_in(dir, "hosts.add", text);
+		free(text);
+	}
+	if (ret == 0)
+		ret = write_hosts(dir, name, addr, NULL);
 out:
 	e = errno;
 	free(dir);
@@ -97,18 +179,71 @@ out:
 	return ret;
 }
 
-/* Only our two files: run keeps others in the same directory. */
+int resolv_share_names(const struct leases *L, const char *bridge)
+{
+	char *all = NULL, *dir, *mine, *others;
+	struct network n;
+	size_t len, i;
+	FILE *f;
+	int ret = 0, e = 0;
+
+	/* The default bridge shares no names, as Docker's. */
+	if (network_by_bridge(bridge, &n) < 0)
+		return errno == ENOENT ? 0 : -1;
+	network_free(&n);
+	if (!(f = open_memstream(&all, &len)))
+		return -1;
+	for (i = 0; i < L->n; i++) {
+		if (strcmp(L->v[i].bridge, bridge))
+			continue;
+		dir = xasprintf("%s/%s", md_run_dir(), L->v[i].name);
+		mine = hosts_line(dir, L->v[i].name, L->v[i].addr);
+		fputs(mine, f);
+		free(mine);
+		free(dir);
+	}
+	if (fclose(f) != 0)
+		return -1;
+	vlog("write the hosts files of the containers on %s (O_TRUNC, in place)", bridge);
+	for (i = 0; i < L->n; i++) {
+		const struct lease *l = &L->v[i];
+		char *line, *at;
+
+		if (strcmp(l->bridge, bridge))
+			continue;
+		dir = xasprintf("%s/%s", md_run_dir(), l->name);
+		/* All but its own line, which write_hosts puts first. */
+		line = hosts_line(dir, l->name, l->addr);
+		others = xstrdup(all);
+		if ((at = strstr(others, line)))
+			memmove(at, at + strlen(line), strlen(at + strlen(line)) + 1);
+		if (write_hosts(dir, l->name, l->addr, others) < 0 && !e) {
+			e = errno;
+			ret = -1;
+		}
+		free(others);
+		free(line);
+		free(dir);
+	}
+	free(all);
+	errno = e;
+	return ret;
+}
+
+/* Only our files: run keeps others in the same directory. */
 void resolv_remove(const char *name)
 {
-	char *dir = xasprintf("%s/%s", md_run_dir(), name);
-	char *r = xasprintf("%s/resolv.conf", dir), *h = xasprintf("%s/hosts", dir);
+	static const char *const files[] = { "resolv.conf", "hosts", "aliases", "hosts.add" };
+	char *dir = xasprintf("%s/%s", md_run_dir(), name), *path;
+	size_t i;
 
-	/* Unchecked: either may never have been written, and nothing
+	/* Unchecked: any may never have been written, and nothing
 	 * else could be done about a failure. */
-	unlink(r);
-	unlink(h);
+	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		path = xasprintf("%s/%s", dir, files[i]);
+		unlink(path);
+		free(path);
+	}
 	rmdir(dir);     /* fails, as it should, while run keeps files there */
-	free(r);
-	free(h);
 	free(dir);
 }

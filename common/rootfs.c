@@ -173,7 +173,8 @@ int rootfs_take_host_trees(struct host_trees *h, struct volume *v, size_t n,
 			return drop_trees(h, v, n);
 	}
 	for (i = 0; i < n; i++)
-		if ((v[i].tree_fd = clone_tree(v[i].source, AT_RECURSIVE, v[i].read_only)) < 0)
+		if (v[i].source &&
+		    (v[i].tree_fd = clone_tree(v[i].source, AT_RECURSIVE, v[i].read_only)) < 0)
 			return drop_trees(h, v, n);
 	if (copy_sys && (h->sys = clone_tree("/sys", AT_RECURSIVE, 1)) < 0)
 		return drop_trees(h, v, n);
@@ -307,14 +308,107 @@ int rootfs_mount_dev(struct host_trees *h, int new_ipc)
 	return 0;
 }
 
+/* The MS_* flags of a --tmpfs, for its --verbose line. */
+static const struct {
+	unsigned long flag;
+	const char *on, *off, *text;
+} tmpfs_flags[] = {
+	{ MS_RDONLY, "ro", "rw", "MS_RDONLY" },
+	{ MS_NOSUID, "nosuid", "suid", "MS_NOSUID" },
+	{ MS_NODEV, "nodev", "dev", "MS_NODEV" },
+	{ MS_NOEXEC, "noexec", "exec", "MS_NOEXEC" },
+};
+#define N_TMPFS_FLAGS (sizeof(tmpfs_flags) / sizeof(tmpfs_flags[0]))
+
+int tmpfs_options(const char *options, unsigned long *flags, char **data)
+{
+	static const char *const own[] = { "size=", "mode=", "uid=", "gid=", "nr_inodes=" };
+	char *copy = xstrdup(options ? options : ""), *opt, *save = NULL;
+	size_t i;
+	int ok = 1;
+
+	*flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	*data = NULL;
+	for (opt = strtok_r(copy, ",", &save); ok && opt; opt = strtok_r(NULL, ",", &save)) {
+		ok = 0;
+		for (i = 0; i < N_TMPFS_FLAGS && !ok; i++) {
+			if (!strcmp(opt, tmpfs_flags[i].on))
+				*flags |= tmpfs_flags[i].flag;
+			else if (!strcmp(opt, tmpfs_flags[i].off))
+				*flags &= ~tmpfs_flags[i].flag;
+			else
+				continue;
+			ok = 1;
+		}
+		for (i = 0; i < sizeof(own) / sizeof(*own) && !ok; i++) {
+			if (strncmp(opt, own[i], strlen(own[i])) || !opt[strlen(own[i])])
+				continue;
+			char *more = *data ? xasprintf("%s,%s", *data, opt) : xstrdup(opt);
+			free(*data);
+			*data = more;
+			ok = 1;
+		}
+	}
+	free(copy);
+	if (!ok) {
+		free(*data);
+		*data = NULL;
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Components of PATH ("/run/x": 2). */
+static size_t depth(const char *path)
+{
+	size_t n = 0;
+
+	for (; *path; path++)
+		if (*path == '/' && path[1] && path[1] != '/')
+			n++;
+	return n;
+}
+
+void rootfs_sort_mounts(struct volume *v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {       /* insertion sort: stable, and n is small */
+		struct volume x = v[i];
+		for (j = i; j > 0 && depth(v[j - 1].dest) > depth(x.dest); j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* A tmpfs at V's DST, with its flags and options. */
+static int mount_tmpfs(const struct volume *v)
+{
+	char text[80] = "";
+	size_t i;
+
+	for (i = 0; i < N_TMPFS_FLAGS; i++)
+		if (v->flags & tmpfs_flags[i].flag)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s",
+				 text[0] ? "|" : "", tmpfs_flags[i].text);
+	return make_mount_point(v->dest, 1) < 0 ? -1 :
+	       mount_traced("tmpfs", v->dest, "tmpfs", v->flags, v->data, text[0] ? text : "0");
+}
+
 int rootfs_mount_volumes(struct volume *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (make_mount_point(v[i].dest, v[i].is_dir) < 0 ||
-		    attach_tree(&v[i].tree_fd, v[i].dest) < 0)
+	for (i = 0; i < n; i++) {
+		if (!v[i].source) {
+			if (mount_tmpfs(&v[i]) < 0)
+				return -1;
+		} else if (make_mount_point(v[i].dest, v[i].is_dir) < 0 ||
+			   attach_tree(&v[i].tree_fd, v[i].dest) < 0) {
 			return -1;
+		}
+	}
 	return 0;
 }
 

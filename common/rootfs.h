@@ -16,14 +16,30 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* --volume SRC:DST[:ro] */
+/* --volume SRC:DST[:ro], or --tmpfs DST[:OPTIONS] (SOURCE NULL) */
 struct volume {
-	char *source;           /* a host path, made absolute */
+	char *source;           /* a host path, made absolute; NULL: a tmpfs */
 	char *dest;             /* a path inside the container */
 	int read_only;
 	int is_dir;
 	int tree_fd;            /* a detached copy of SOURCE, or -1 */
+	unsigned long flags;    /* a tmpfs: its MS_* flags... */
+	char *data;             /* ...and its options for the kernel (size=) */
 };
+
+/*
+ * The OPTIONS of --tmpfs DST[:OPTIONS], as docker run --tmpfs: flags
+ * (ro, rw, exec, noexec, suid, nosuid, dev, nodev; nosuid, nodev and
+ * noexec by default, as Docker's) into *FLAGS, tmpfs's own options (size,
+ * mode, uid, gid, nr_inodes) into *DATA (malloc'd, or NULL).  0, or -1
+ * with errno EINVAL for any other option.  OPTIONS may be NULL.  Used by
+ * ns-enter and run (which checks before it makes anything).
+ */
+int tmpfs_options(const char *options, unsigned long *flags, char **data);
+
+/* Sort the N mounts of V parents first (by the number of components of
+ * DST, stable), as Docker does: a volume at /run/x over a tmpfs at /run. */
+void rootfs_sort_mounts(struct volume *v, size_t n);
 
 /* The host's /dev nodes a container gets (null, zero, full, random,
  * urandom, tty) and its /sys, copied before pivot_root(2) hides them. */
@@ -43,7 +59,8 @@ static inline int pivot_root(const char *new_root, const char *put_old)
  * IS_DIR is 0; a file that is there already is left alone. */
 int make_mount_point(const char *path, int is_dir);
 
-/* Copy the device nodes, the N volumes (read-only ones made so) and,
+/* Copy the device nodes, the N volumes (read-only ones made so; a tmpfs
+ * has nothing to copy) and,
  * with COPY_SYS, a read-only /sys: a fresh sysfs needs a network
  * namespace owned by our user namespace, without which the host's will do. */
 int rootfs_take_host_trees(struct host_trees *h, struct volume *v, size_t n,

@@ -203,8 +203,9 @@ int rtnl_new_bridge(struct rtnl *r, const char *name)
 }
 
 int rtnl_new_veth(struct rtnl *r, const char *host, const char *peer,
-		  int nsfd, const char *nspath)
+		  int nsfd, const char *nspath, uint32_t addr)
 {
+	uint8_t mac[6] = { 0x02, 0x42, addr >> 24, addr >> 16 & 0xff, addr >> 8 & 0xff, addr & 0xff };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = link_request(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
 	struct nlattr *info, *data, *peerinfo;
@@ -221,10 +222,12 @@ int rtnl_new_veth(struct rtnl *r, const char *host, const char *peer,
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
+	mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(mac), mac);
 	mnl_attr_nest_end(nlh, peerinfo);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
-	vlog("RTM_NEWLINK %s type veth peer %s netns %s", host, peer, nspath);
+	vlog("RTM_NEWLINK %s type veth peer %s netns %s address 02:42:%02x:%02x:%02x:%02x", host,
+	     peer, nspath, mac[2], mac[3], mac[4], mac[5]);
 	return talk(r, nlh, NULL, NULL);
 }
 

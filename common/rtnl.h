@@ -63,9 +63,12 @@ int rtnl_link_index(struct rtnl *r, const char *name);
 int rtnl_new_bridge(struct rtnl *r, const char *name);
 /* RTM_NEWLINK HOST type veth peer PEER netns NSFD (ip link add HOST type
  * veth peer name PEER netns NS): the pair, PEER born inside the namespace
- * NSFD (NSPATH is its name, for the log). */
+ * NSFD (NSPATH is its name, for the log), with the MAC address
+ * 02:42:A.B.C.D of its IPv4 address ADDR (host order), as Docker's: an
+ * address reused by a new container keeps its MAC, so the neighbours'
+ * ARP caches stay true. */
 int rtnl_new_veth(struct rtnl *r, const char *host, const char *peer,
-		  int nsfd, const char *nspath);
+		  int nsfd, const char *nspath, uint32_t addr);
 /* RTM_NEWLINK up (ip link set NAME [master BRIDGE] up): MASTER 0 for none. */
 int rtnl_link_up(struct rtnl *r, int index, const char *name,
 		 int master, const char *master_name);

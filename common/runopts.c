@@ -18,7 +18,10 @@
 #include "minidock.h"
 #include "logfile.h"
 #include "restart.h"
+#include "rootfs.h"      /* tmpfs_options */
+#include "networks.h"
 #include "runopts.h"
+#include "volumes.h"
 
 const char runopts_usage[] =
 "Usage: run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
@@ -37,9 +40,17 @@ const char runopts_usage[] =
 "  -m, --memory SIZE       memory limit (64M, 1g...)        -> cg-limit\n"
 "      --cpus N.N          CPU limit (0.5 = half a CPU)     -> cg-limit\n"
 "      --pids-limit N      at most N processes              -> cg-limit\n"
-"      --network MODE      bridge (default; rootless: none), none or host\n"
+"      --network MODE      bridge (default; rootless: none), none, host, or\n"
+"                          a network made by network create -> net-bridge\n"
+"      --network-alias NAME  another name the network's containers reach\n"
+"                          this one by (repeatable)          -> net-bridge\n"
+"      --add-host NAME:IP  a line of /etc/hosts (repeatable)\n"
 "  -p, --publish [IP:]HOSTPORT:PORT[/tcp|/udp]              -> net-bridge\n"
 "  -v, --volume SRC:DST[:ro]  bind-mount a host path        -> ns-enter\n"
+"                          or, SRC without '/', a named volume: made on\n"
+"                          first use, filled from the image (volume(1))\n"
+"      --tmpfs DST[:OPTS]  a tmpfs at DST, the container's own (OPTS:\n"
+"                          size=64m,mode=1777,ro...)        -> ns-enter\n"
 "  -e, --env NAME[=VALUE]  set a variable                   -> ns-enter\n"
 "  -h, --hostname NAME     the container's hostname (default: its name)\n"
 "      --read-only         a read-only root filesystem      -> ns-enter\n"
@@ -96,7 +107,9 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 	enum { OPT_NAME = 256, OPT_RM, OPT_CPUS, OPT_PIDS, OPT_NETWORK,
 	       OPT_READ_ONLY, OPT_ENTRYPOINT, OPT_DRY_RUN, OPT_VERBOSE,
 	       OPT_HELP, OPT_VERSION, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	       OPT_SECURITY_OPT, OPT_INIT, OPT_LOG_OPT, OPT_RESTART };
+	       OPT_SECURITY_OPT, OPT_INIT, OPT_LOG_OPT, OPT_TMPFS,
+	       OPT_ALIAS, OPT_ADD_HOST,
+	       OPT_RESTART };
 	static const struct option longopts[] = {
 		{ "name",        required_argument, NULL, OPT_NAME },
 		{ "rm",          no_argument,       NULL, OPT_RM },
@@ -108,8 +121,11 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 		{ "pids-limit",  required_argument, NULL, OPT_PIDS },
 		{ "network",     required_argument, NULL, OPT_NETWORK },
 		{ "net",         required_argument, NULL, OPT_NETWORK },
+		{ "network-alias", required_argument, NULL, OPT_ALIAS },
+		{ "add-host",    required_argument, NULL, OPT_ADD_HOST },
 		{ "publish",     required_argument, NULL, 'p' },
 		{ "volume",      required_argument, NULL, 'v' },
+		{ "tmpfs",       required_argument, NULL, OPT_TMPFS },
 		{ "env",         required_argument, NULL, 'e' },
 		{ "hostname",    required_argument, NULL, 'h' },
 		{ "read-only",   no_argument,       NULL, OPT_READ_ONLY },
@@ -144,8 +160,11 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 		case OPT_CPUS:       o->cpus = optarg; break;
 		case OPT_PIDS:       o->pids = optarg; break;
 		case OPT_NETWORK:    o->network = optarg; break;
+		case OPT_ALIAS:      strv_push(&o->aliases, optarg); break;
+		case OPT_ADD_HOST:   strv_push(&o->add_hosts, optarg); break;
 		case 'p':            strv_push(&o->publish, optarg); break;
 		case 'v':            strv_push(&o->volumes, optarg); break;
+		case OPT_TMPFS:      strv_push(&o->tmpfs, optarg); break;
 		case 'e':            strv_push(&o->env, optarg); break;
 		case 'h':            o->hostname = optarg; break;
 		case OPT_READ_ONLY:  o->read_only = 1; break;
@@ -230,7 +249,8 @@ static int check_publish(const char *spec, char **why)
 }
 
 /* SRC:DST[:ro|:rw] into *OUT, SRC made absolute, so the printed chain
- * works from any directory. */
+ * works from any directory; a SRC without '/' is a named volume, kept by
+ * name for run to prepare (volumes.h), as docker run -v NAME:DST. */
 static int check_volume(const char *spec, char **out, char **why)
 {
 	char *s = xstrdup(spec), *dst = strchr(s, ':'), *mode = NULL, *src = NULL;
@@ -253,7 +273,17 @@ static int check_volume(const char *spec, char **out, char **why)
 		bad(why, "--volume %s: the destination must be an absolute path", spec);
 		goto out;
 	}
-	src = realpath(s, NULL);
+	if (!strchr(s, '/')) {
+		if (!volume_valid_name(s)) {
+			char *text = volume_bad_name(s);
+			bad(why, "--volume %s: %s", spec, text);
+			free(text);
+			goto out;
+		}
+		src = xstrdup(s);
+	} else {
+		src = realpath(s, NULL);
+	}
 	if (!src) {
 		int e = errno;
 		bad(why, "--volume %s: %s: %s", spec, s, strerror(e));
@@ -267,6 +297,25 @@ out:
 	free(src);
 	free(s);
 	return ret;
+}
+
+/* --tmpfs DST[:OPTIONS], as ns-enter will take it (rootfs.h). */
+static int check_tmpfs(const char *spec, char **why)
+{
+	const char *colon = strchr(spec, ':');
+	unsigned long flags;
+	char *data = NULL;
+	int r;
+
+	if (spec[0] != '/' || spec[1] == '\0' || spec[1] == ':')
+		return bad(why, "--tmpfs %s: the destination must be an absolute path other "
+			   "than /", spec);
+	r = tmpfs_options(colon ? colon + 1 : NULL, &flags, &data);
+	free(data);
+	if (r < 0)
+		return bad(why, "--tmpfs %s: unknown option (ro, rw, exec, noexec, suid, nosuid, "
+			   "dev, nodev, size=, mode=, uid=, gid=, nr_inodes=)", spec);
+	return 0;
 }
 
 /*
@@ -288,8 +337,8 @@ static int check_rootless(const struct run_options *o, char **why)
 		return bad(why, "--cpus %s: %s", o->cpus, limits);
 	if (o->pids)
 		return bad(why, "--pids-limit %s: %s", o->pids, limits);
-	if (!strcmp(o->network, "bridge"))
-		return bad(why, "--network bridge %s", bridge);
+	if (network_is_bridged(o->network))
+		return bad(why, "--network %s %s", o->network, bridge);
 	if (o->publish.n)
 		return bad(why, "--publish %s %s", o->publish.v[0], bridge);
 	return 0;
@@ -314,6 +363,41 @@ static int check_log_opt(struct run_options *o, const char *opt, char **why)
 		return 0;
 	}
 	return bad(why, "--log-opt %s: expected max-size=SIZE or max-file=N", opt);
+}
+
+/* --network: bridge, none, host or a network's name (networks.h);
+ * --network-alias only there, as docker; --add-host NAME:IP anywhere. */
+static int check_network(const struct run_options *o, char **why)
+{
+	struct network n;
+	struct in_addr a;
+	size_t i;
+
+	if (network_is_user_defined(o->network)) {
+		if (network_load(o->network, &n) < 0)
+			return bad(why, errno == ENOENT ? "--network %s: expected bridge, none, host "
+				   "or a network of network ls (network create %s makes one)"
+				   : "--network %s: its record is damaged (network rm %s)",
+				   o->network, o->network);
+		network_free(&n);
+	} else if (o->aliases.n) {
+		return bad(why, "--network-alias %s: needs a user-defined network (network "
+			   "create NAME, then --network NAME)", o->aliases.v[0]);
+	}
+	for (i = 0; i < o->aliases.n; i++)
+		if (!valid_name(o->aliases.v[i]))
+			return bad(why, "--network-alias %s: use 1 to 64 of [A-Za-z0-9_.-]",
+				   o->aliases.v[i]);
+	for (i = 0; i < o->add_hosts.n; i++) {
+		const char *h = o->add_hosts.v[i], *colon = strchr(h, ':');
+		char *host = colon ? xasprintf("%.*s", (int)(colon - h), h) : NULL;
+		int ok = host && valid_name(host) && inet_pton(AF_INET, colon + 1, &a) == 1;
+
+		free(host);
+		if (!ok)
+			return bad(why, "--add-host %s: expected NAME:IP (an IPv4 address)", h);
+	}
+	return 0;
 }
 
 static int valid_cpus(const char *s)
@@ -345,10 +429,9 @@ int runopts_check(struct run_options *o, char **why)
 		return bad(why, "--cpus %s: expected a positive number such as 0.5", o->cpus);
 	if (o->pids && (parse_uint(o->pids, INT32_MAX, &n) < 0 || n == 0))
 		return bad(why, "--pids-limit %s: expected a positive number", o->pids);
-	if (strcmp(o->network, "bridge") && strcmp(o->network, "none") &&
-	    strcmp(o->network, "host"))
-		return bad(why, "--network %s: expected bridge, none or host", o->network);
-	if (o->publish.n && strcmp(o->network, "bridge"))
+	if (check_network(o, why) < 0)
+		return -1;
+	if (o->publish.n && !network_is_bridged(o->network))
 		return bad(why, "--publish needs --network bridge (with %s there is nothing "
 			   "to publish)", o->network);
 	for (i = 0; i < o->publish.n; i++)
@@ -361,6 +444,9 @@ int runopts_check(struct run_options *o, char **why)
 		free(o->volumes.v[i]);
 		o->volumes.v[i] = abs;
 	}
+	for (i = 0; i < o->tmpfs.n; i++)
+		if (check_tmpfs(o->tmpfs.v[i], why) < 0)
+			return -1;
 	for (i = 0; i < o->env.n; i++)
 		if (o->env.v[i][0] == '=' || o->env.v[i][0] == '\0')
 			return bad(why, "--env %s: expected NAME=VALUE or NAME", o->env.v[i]);
@@ -387,7 +473,10 @@ void runopts_free(struct run_options *o)
 {
 	strv_free(&o->publish);
 	strv_free(&o->volumes);
+	strv_free(&o->tmpfs);
 	strv_free(&o->env);
 	strv_free(&o->security);
 	strv_free(&o->log_opts);
+	strv_free(&o->aliases);
+	strv_free(&o->add_hosts);
 }

@@ -19,8 +19,11 @@ struct run_options {
 	int init;                               /* --init: ns-enter's init as PID 1 */
 	int rootless;                           /* an ordinary user: see store.h */
 	const char *memory, *cpus, *pids;
-	const char *network;                    /* bridge, none or host */
+	const char *network;                    /* bridge, none, host or a
+						   user-defined one (networks.h) */
+	struct strv aliases, add_hosts;         /* --network-alias, --add-host */
 	struct strv publish, volumes, env;
+	struct strv tmpfs;                      /* --tmpfs DST[:OPTIONS] -> ns-enter */
 	struct strv security;                   /* passed as is to ns-enter */
 	const char *hostname, *user, *workdir, *entrypoint;
 	struct strv log_opts;                   /* --log-opt max-size=20m... */

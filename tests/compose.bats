@@ -270,6 +270,8 @@ refused() {
 	done
 	run "$C" logs "$P"
 	assert_output "$(printf 'up\nup\nup')"
+	run "$C" inspect "$P"
+	assert_output --partial '"RestartCount": 2,'
 	# stop: it stays stopped
 	run "$C" stop -t 0 "$P"
 	assert_success

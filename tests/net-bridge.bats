@@ -443,7 +443,17 @@ EOS
 	assert_success
 	run hns "$NB" --name a --create
 	assert_success
+	run hns "$NB" --name b --create
+	assert_success
+	# Docker's chain would drop it all: net-bridge's accepts are appended.
+	run hns nft list chain ip filter FORWARD
+	assert_output --partial 'iifname "minidock0" counter packets'
+	assert_output --partial 'accept comment "minidock bridge minidock0"'
+	run cns a busybox ping -c1 -W1 10.213.0.3
+	assert_success
 	run hns "$NB" --name a --delete
+	assert_success
+	run hns "$NB" --name b --delete
 	assert_success
 	assert_nothing_left
 }
@@ -529,6 +539,14 @@ EOS
 	run hns "$NB" --name web
 	assert_equal "$status" 125
 	assert_output --partial 'no COMMAND'
+	run -125 hns "$NB" --network nosuch -- true
+	assert_output 'net-bridge: --network nosuch: no such network (network create nosuch)'
+	run -125 hns "$NB" --alias db -- true
+	assert_output --partial '--alias db: names are shared on a user-defined network only'
+	run -125 hns "$NB" --add-host db -- true
+	assert_output --partial '--add-host db: expected NAME:IP'
+	run -125 hns "$NB" --add-host db:300.1.1.1 -- true
+	assert_output --partial '--add-host db:300.1.1.1: expected NAME:IP'
 	assert_nothing_left
 }
 

@@ -418,7 +418,7 @@ image_with() {
 	expect="--memory 64X: expected a size" bad --memory 64X busybox true
 	expect="--cpus 0: expected a positive number" bad --cpus 0 busybox true
 	expect="--pids-limit -1: expected a positive number" bad --pids-limit -1 busybox true
-	expect="--network foo: expected bridge, none or host" bad --network foo busybox true
+	expect="--network foo: expected bridge, none, host or a network of network ls" bad --network foo busybox true
 	expect="--publish 80: expected" bad -p 80 busybox true
 	expect="--publish 8080:70000: expected" bad -p 8080:70000 busybox true
 	expect="--volume $TEST_TMP/nothere:/x: $TEST_TMP/nothere: No such file" bad -v "$TEST_TMP/nothere:/x" busybox true
@@ -442,7 +442,7 @@ image_with() {
 	assert_success
 	assert_output "$N"
 	run "$C" ls
-	assert_line --index 0 --regexp '^NAME +IMAGE +COMMAND +STATE +UPTIME +ADDRESS +PORTS$'
+	assert_line --index 0 --regexp '^NAME +IMAGE +COMMAND +STATE +UPTIME +NETWORK +ADDRESS +PORTS$'
 	assert_line --index 1 --regexp "^$N +busybox +sh -c echo hello.* +running +[0-9]+s "
 	run "$C" exec "$N" sh -c 'hostname; ps -o pid,comm | grep -c sleep >/dev/null && echo sees-sleep; exit 4'
 	assert_equal "$status" 4
@@ -630,7 +630,7 @@ $N
 	run hns "$RUN" -d --name "$N" -p 8080:80 busybox httpd -f -p 80 -h /www
 	assert_success
 	run hns "$C" ls
-	assert_line --regexp "^$N +busybox +httpd -f -p 80 -h /www +running +[0-9]+s +10\.[0-9.]+ +8080:80$"
+	assert_line --regexp "^$N +busybox +httpd -f -p 80 -h /www +running +[0-9]+s +bridge +10\.[0-9.]+ +8080:80$"
 	addr=$(grep "^$N " <<<"$output" | grep -o ' 10\.[0-9.]*' | tr -d ' ')
 	for _ in $(seq 50); do hns "$C" exec "$N" netstat -ltn | grep -q ':80 ' && break; sleep 0.05; done
 	run hns "$RUN" --rm --name "$N2" busybox sh -c "timeout 5 wget -q -O - http://$addr/; ping -c1 -W2 $addr >/dev/null && echo ping-ok"
