@@ -11,12 +11,10 @@
  * Used by compose.  Read: https://github.com/compose-spec/compose-spec
  * (spec.md), and yaml.h.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #include "compose-file.h"
@@ -457,138 +455,6 @@ static int read_declared(struct reader *r, yaml_node_t *n, const char *what,
 	return 0;
 }
 
-static size_t index_of(const struct compose_project *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->n && strcmp(p->services[i].name, name); i++)
-		;
-	return i;
-}
-
-/* A cycle among the services not PLACED: follow, from the first, a
- * dependency not placed either until a service comes back.  "a -> b ->
- * a", and in *FIRST the service it starts from. */
-static char *find_cycle(const struct compose_project *p, const char *placed, size_t *first)
-{
-	size_t *seen = xcalloc(p->n + 1, sizeof(*seen)), n = 0, i, j, k;
-	char *text = NULL, *t;
-
-	for (i = 0; placed[i]; i++)
-		;
-	for (;;) {
-		for (k = 0; k < n && seen[k] != i; k++)
-			;
-		if (k < n)
-			break;          /* i again: the cycle is seen[k..n-1] */
-		seen[n++] = i;
-		for (j = 0; j < p->services[i].depends_on.n; j++)
-			if (!placed[index_of(p, p->services[i].depends_on.v[j])])
-				break;
-		i = index_of(p, p->services[i].depends_on.v[j]);
-	}
-	*first = seen[k];
-	for (j = k; j <= n; j++) {
-		t = text;
-		text = xasprintf("%s%s%s", t ? t : "", t ? " -> " : "",
-				 p->services[j < n ? seen[j] : seen[k]].name);
-		free(t);
-	}
-	free(seen);
-	return text;
-}
-
-/* Kahn's algorithm: a service whose dependencies all started goes next,
- * in file order.  What cannot go is a cycle: say which services. */
-static int sort_services(struct reader *r)
-{
-	struct compose_project *p = r->p;
-	struct compose_service *sorted = xcalloc(p->n ? p->n : 1, sizeof(*sorted));
-	char *placed = xcalloc(p->n ? p->n : 1, 1), *cycle;
-	size_t done = 0, i, j, k;
-	int progress = 1;
-
-	for (i = 0; i < p->n; i++)
-		for (j = 0; j < p->services[i].depends_on.n; j++)
-			if (!compose_service(p, p->services[i].depends_on.v[j])) {
-				yaml_node_t key = { .start_mark.line = p->services[i].line - 1 };
-				bad(r, &key, "services.%s.depends_on: %s: no such service",
-				    p->services[i].name, p->services[i].depends_on.v[j]);
-				goto fail;
-			}
-	while (done < p->n && progress) {
-		progress = 0;
-		for (i = 0; i < p->n; i++) {
-			int ready = !placed[i];
-			for (j = 0; ready && j < p->services[i].depends_on.n; j++)
-				for (k = 0; k < p->n; k++)
-					if (!strcmp(p->services[k].name, p->services[i].depends_on.v[j]))
-						ready = placed[k];
-			if (ready) {
-				sorted[done++] = p->services[i];
-				placed[i] = progress = 1;
-			}
-		}
-	}
-	if (done < p->n) {
-		cycle = find_cycle(p, placed, &i);
-		yaml_node_t key = { .start_mark.line = p->services[i].line - 1 };
-		bad(r, &key, "services.%s.depends_on: a cycle: %s", p->services[i].name, cycle);
-		free(cycle);
-		goto fail;
-	}
-	free(p->services);
-	p->services = sorted;
-	free(placed);
-	return 0;
-fail:
-	free(sorted);
-	free(placed);
-	return -1;
-}
-
-/* Docker Compose's project name from a directory: lower case, only
- * [a-z0-9_-], starting with a letter or digit. */
-static char *normalise(const char *dir)
-{
-	const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
-	char *out = xmalloc(strlen(base) + 1), *o = out;
-
-	for (; *base; base++) {
-		char c = (char)tolower((unsigned char)*base);
-		if (isdigit((unsigned char)c) || (c >= 'a' && c <= 'z') ||
-		    ((c == '_' || c == '-') && o > out))
-			*o++ = c;
-	}
-	*o = '\0';
-	return out;
-}
-
-static int valid_project(const char *s)
-{
-	if (!s[0] || !(isdigit((unsigned char)s[0]) || islower((unsigned char)s[0])))
-		return 0;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s) && !islower((unsigned char)*s) && *s != '_' && *s != '-')
-			return 0;
-	return 1;
-}
-
-static char *find_file(const char *file)
-{
-	static const char *const names[] = { "compose.yaml", "compose.yml",
-		"docker-compose.yaml", "docker-compose.yml" };
-	size_t i;
-
-	if (file)
-		return xstrdup(file);
-	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (access(names[i], F_OK) == 0)
-			return xstrdup(names[i]);
-	errno = ENOENT;
-	return NULL;
-}
-
 /* The name: -p, $COMPOSE_PROJECT_NAME, the file's name:, its directory. */
 static int project_name(struct reader *r, const char *wanted, yaml_node_t *name_node)
 {
@@ -602,10 +468,10 @@ static int project_name(struct reader *r, const char *wanted, yaml_node_t *name_
 	else if (name_node)
 		return -1;
 	else
-		name = normalise(r->p->dir);
+		name = compose_normalise(r->p->dir);
 	free(r->p->name);
 	r->p->name = name;
-	if (valid_project(name) && strlen(name) <= 40)
+	if (compose_valid_project(name))
 		return 0;
 	if (name_node && !wanted && !(env && *env))
 		return bad(r, name_node, "name: %s: use [a-z0-9_-], starting with a letter or "
@@ -673,7 +539,11 @@ static int read_project(struct reader *r, yaml_node_t *root, const char *wanted)
 				strv_push(&p->networks, def), have = 1;
 		free(def);
 	}
-	return sort_services(r);
+	if (compose_sort(p, r->why) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
 }
 
 int compose_load(const char *file, const char *project, struct compose_project *p,
@@ -687,7 +557,7 @@ int compose_load(const char *file, const char *project, struct compose_project *
 
 	memset(p, 0, sizeof(*p));
 	*why = NULL;
-	if (!(p->file = find_file(file)))
+	if (!(p->file = compose_find_file(file)))
 		return why_fail(why, "no compose.yaml, compose.yml, docker-compose.yaml or "
 				"docker-compose.yml here (or give one with -f FILE)");
 	r.file = p->file;
@@ -718,36 +588,4 @@ int compose_load(const char *file, const char *project, struct compose_project *
 	yaml_parser_delete(&parser);
 	fclose(f);
 	return ret;
-}
-
-const struct compose_service *compose_service(const struct compose_project *p,
-					      const char *name)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (p->services[i].name && !strcmp(p->services[i].name, name))
-			return &p->services[i];
-	return NULL;
-}
-
-void compose_free(struct compose_project *p)
-{
-	for (size_t i = 0; i < p->n; i++) {
-		struct compose_service *s = &p->services[i];
-		struct strv *v[] = { &s->command, &s->entrypoint, &s->environment, &s->ports,
-				     &s->volumes, &s->networks, &s->depends_on };
-		char *str[] = { s->name, s->container, s->image, s->build_context,
-				s->build_dockerfile, s->restart, s->mem_limit, s->cpus,
-				s->pids_limit, s->user, s->working_dir, s->hostname };
-		for (size_t j = 0; j < sizeof(v) / sizeof(*v); j++)
-			strv_free(v[j]);
-		for (size_t j = 0; j < sizeof(str) / sizeof(*str); j++)
-			free(str[j]);
-	}
-	free(p->services);
-	strv_free(&p->networks);
-	strv_free(&p->volumes);
-	free(p->file);
-	free(p->dir);
-	free(p->name);
-	memset(p, 0, sizeof(*p));
 }

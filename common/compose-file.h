@@ -55,6 +55,22 @@ int compose_load(const char *file, const char *project, struct compose_project *
 		 char **why);
 void compose_free(struct compose_project *p);
 
+/* ---- compose-project.c: names and order ---- */
+
+/* FILE, or the first of compose.yaml, compose.yml, docker-compose.yaml,
+ * docker-compose.yml here (malloc'd); NULL (ENOENT) when none is. */
+char *compose_find_file(const char *file);
+/* Compose's project name from directory DIR: its last component, lower
+ * case, only [a-z0-9_-], starting with a letter or a digit (malloc'd). */
+char *compose_normalise(const char *dir);
+/* 1 when S is a project name: [a-z0-9_-], a letter or digit first, at
+ * most 40 (so PROJECT-SERVICE-1 stays a container name). */
+int compose_valid_project(const char *s);
+/* Sort P's services so that each comes after its depends_on (in file
+ * order otherwise).  0, or -1 with *WHY "FILE:LINE: ..." naming an
+ * unknown service or the cycle ("a -> b -> a"). */
+int compose_sort(struct compose_project *p, char **why);
+
 /* The service named NAME, or NULL. */
 const struct compose_service *compose_service(const struct compose_project *p,
 					      const char *name);
