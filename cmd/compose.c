@@ -182,8 +182,7 @@ static void save(const struct compose_project *p, const struct compose_record *r
 static void build_images(const struct compose_project *p);
 static void make_networks_and_volumes(const struct compose_project *p,
 				      struct compose_record *r);
-static int start_service(const struct compose_project *p, const struct compose_service *s);
-static int follow_logs(struct strv *names, int follow, int stop_on_signal);
+static int start_service(const struct compose_service *s);
 
 static int verb_up(struct compose_project *p, int argc, char **argv)
 {
@@ -209,13 +208,13 @@ static int verb_up(struct compose_project *p, int argc, char **argv)
 	for (i = 0; i < p->n && !code; i++) {
 		strv_push_once(&r.containers, p->services[i].container);
 		save(p, &r);
-		code = start_service(p, &p->services[i]);
+		code = start_service(&p->services[i]);
 	}
 	if (code)
 		fprintf(stderr, "compose: up stopped at %s; `compose down` removes what was "
 			"made\n", p->services[i - 1].name);
-	else if (!detach)
-		code = follow_logs(&r.containers, 1, 1);
+	else if (!detach && compose_logs(&r.containers, 1, 1) < 0)
+		die("container logs: pipe, fork, poll");
 	compose_record_free(&r);
 	return code;
 }
@@ -265,14 +264,20 @@ static void make_networks_and_volumes(const struct compose_project *p,
 /* One service: `run -d` with the options its keys say.  A container of
  * that name that runs is kept (up twice starts nothing twice); one that
  * ended is replaced. */
-static int start_service(const struct compose_project *p, const struct compose_service *s)
+static int start_service(const struct compose_service *s)
 {
+	/* run's options, from the service's keys (compose config shows them). */
+	const struct { const char *option, *value; } keys[] = {
+		{ "--network", s->networks.v[0] }, { "--network-alias", s->name },
+		{ "--restart", s->restart }, { "--memory", s->mem_limit }, { "--cpus", s->cpus },
+		{ "--pids-limit", s->pids_limit }, { "--user", s->user },
+		{ "--workdir", s->working_dir }, { "--hostname", s->hostname },
+	};
 	struct strv a = { 0 };
 	struct container ct;
 	size_t i;
 	int code;
 
-	(void)p;
 	if (container_load(s->container, &ct) == 0) {
 		int running = ct.chain != 0;
 		container_free(&ct);
@@ -282,35 +287,17 @@ static int start_service(const struct compose_project *p, const struct compose_s
 		}
 		tool("container", NULL, 1, (char *const[]){ "rm", "-f", s->container, NULL });
 	}
-	if (s->networks.n > 1)
-		die_x("%s: %zu networks: minidock's run joins one", s->name, s->networks.n);
 	strv_push(&a, "-d");
-	strv_push(&a, "--name");
-	strv_push(&a, s->container);
-	strv_push(&a, "--network");
-	strv_push(&a, s->networks.v[0]);
-	strv_push(&a, "--network-alias");
-	strv_push(&a, s->name);
+	strv_pushf(&a, "--name=%s", s->container);
+	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		if (keys[i].value)
+			strv_pushf(&a, "%s=%s", keys[i].option, keys[i].value);
 	for (i = 0; i < s->environment.n; i++)
 		strv_pushf(&a, "--env=%s", s->environment.v[i]);
 	for (i = 0; i < s->ports.n; i++)
 		strv_pushf(&a, "--publish=%s", s->ports.v[i]);
 	for (i = 0; i < s->volumes.n; i++)
 		strv_pushf(&a, "--volume=%s", s->volumes.v[i]);
-	if (s->restart)
-		strv_pushf(&a, "--restart=%s", s->restart);
-	if (s->mem_limit)
-		strv_pushf(&a, "--memory=%s", s->mem_limit);
-	if (s->cpus)
-		strv_pushf(&a, "--cpus=%s", s->cpus);
-	if (s->pids_limit)
-		strv_pushf(&a, "--pids-limit=%s", s->pids_limit);
-	if (s->user)
-		strv_pushf(&a, "--user=%s", s->user);
-	if (s->working_dir)
-		strv_pushf(&a, "--workdir=%s", s->working_dir);
-	if (s->hostname)
-		strv_pushf(&a, "--hostname=%s", s->hostname);
 	/* entrypoint [A, B...]: run --entrypoint A IMAGE B... COMMAND (an
 	 * entrypoint drops the image's Cmd, as in Compose). */
 	if (s->has_entrypoint)
@@ -376,14 +363,6 @@ static int verb_down(struct compose_project *p, int argc, char **argv)
 
 /* ---- ps, logs, exec, config ---- */
 
-/* compose_logs (compose-state.c): one `container logs` a container. */
-static int follow_logs(struct strv *names, int follow, int stop_on_signal)
-{
-	if (compose_logs(names, follow, stop_on_signal) < 0)
-		die("container logs: pipe, fork, poll");
-	return 0;
-}
-
 /* The project's containers: recorded by up, else the file's. */
 static void project_containers(const struct compose_project *p, struct strv *names)
 {
@@ -430,7 +409,7 @@ static const struct compose_service *service_arg(struct compose_project *p, cons
 static int verb_logs(struct compose_project *p, int argc, char **argv)
 {
 	struct strv names = { 0 };
-	int follow = 0, c, code;
+	int follow = 0, c;
 
 	while ((c = getopt(argc, argv, "+f")) != -1) {
 		if (c != 'f')
@@ -443,9 +422,11 @@ static int verb_logs(struct compose_project *p, int argc, char **argv)
 		strv_push(&names, service_arg(p, argv[optind])->container);
 	else
 		project_containers(p, &names);
-	code = follow_logs(&names, follow, 0);
+	/* One `container logs` a container, side by side (compose-state.c). */
+	if (compose_logs(&names, follow, 0) < 0)
+		die("container logs: pipe, fork, poll");
 	strv_free(&names);
-	return code;
+	return 0;
 }
 
 /* container exec PROJECT-SERVICE-1 CMD...: becomes it (execv). */

@@ -308,6 +308,9 @@ static int read_networks(struct reader *r, yaml_node_t *n, yaml_node_t *top,
 		if (!declared && strcmp(scalar(k), "default"))
 			return bad(r, k, "networks: %s is not declared in the top-level networks",
 				   scalar(k));
+		if (s->networks.n)
+			return bad(r, k, "networks: %s: minidock's run joins one network",
+				   scalar(k));
 		strv_pushf(&s->networks, "%s_%s", r->p->name, scalar(k));
 	}
 	return 0;

@@ -224,6 +224,15 @@ refused() {
 	    image: busybox
 	    command: echo ${HOME}
 	YAML
+	refused 7 "networks: b: minidock's run joins one network" <<-'YAML'
+	networks:
+	  a:
+	  b:
+	services:
+	  x:
+	    image: busybox
+	    networks: [a, b]
+	YAML
 	refused 3 "image: expected a string" <<-'YAML'
 	services:
 	  db:
