@@ -432,6 +432,7 @@ static int verb_logs(struct compose_project *p, int argc, char **argv)
 /* container exec PROJECT-SERVICE-1 CMD...: becomes it (execv). */
 static int verb_exec(struct compose_project *p, int argc, char **argv)
 {
+	const struct compose_service *s;
 	struct strv a = { 0 };
 	char *path = tool_path("container");
 
@@ -443,7 +444,12 @@ static int verb_exec(struct compose_project *p, int argc, char **argv)
 	strv_push(&a, "exec");
 	if (isatty(STDIN_FILENO))
 		strv_push(&a, "-i");
-	strv_push(&a, service_arg(p, argv[1])->container);
+	/* As docker exec: the service's user and directory, not root's. */
+	if ((s = service_arg(p, argv[1]))->user)
+		strv_pushf(&a, "-u%s", s->user);
+	if (s->working_dir)
+		strv_pushf(&a, "-w%s", s->working_dir);
+	strv_push(&a, s->container);
 	for (int i = 2; i < argc; i++)
 		strv_push(&a, argv[i]);
 	vlog("execv(\"%s\"): container exec %s", path, argv[1]);

@@ -516,3 +516,42 @@ rows() {
 	assert_success
 	assert_output --partial "nothing to remove"
 }
+
+@test "compose: each service key reaches run: environment (map and list), entrypoint, working_dir, user, hostname, mem_limit, pids_limit, cpus, a bind mount" {
+	bridged_setup
+	mkdir data && echo bound > data/file
+	cat > compose.yaml <<-'YAML'
+	services:
+	  x:
+	    image: busybox
+	    entrypoint: sh -c
+	    command: ["sleep 600"]
+	    environment:
+	      GREETING: hello world
+	      FROM_COMPOSE:
+	    working_dir: /tmp
+	    user: "1000:1000"
+	    hostname: database
+	    mem_limit: 64m
+	    pids_limit: 32
+	    cpus: 0.5
+	    volumes: ["./data:/data:ro"]
+	  y:
+	    image: busybox
+	    command: sleep 600
+	    environment: [A=1, B=two words]
+	YAML
+	FROM_COMPOSE=inherited run compose up -d
+	assert_success
+	run compose exec x sh -c 'echo "$GREETING|$FROM_COMPOSE|$(pwd)|$(id -u):$(id -g)|$(hostname)|$(cat /data/file)"'
+	assert_output "hello world|inherited|/tmp|1000:1000|database|bound"
+	run compose exec x sh -c 'echo > /data/file'
+	assert_failure
+	run compose exec y sh -c 'echo "$A|$B"'
+	assert_output "1|two words"
+	run compose exec x sh -c 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max 2>/dev/null'
+	assert_line 67108864
+	assert_line 32
+	run compose down
+	assert_success
+}
