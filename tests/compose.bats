@@ -34,7 +34,7 @@ teardown() {
 		if [ -n "$HOLDER" ]; then hns "$C" rm -f "$n"; else "$C" rm -f "$n"; fi
 	done >/dev/null 2>&1
 	if [ -n "$HOLDER" ] && [ -x "$MINIDOCK_BIN/network" ]; then
-		for n in $(hns "$MINIDOCK_BIN/network" ls 2>/dev/null | awk 'NR > 1 { print $1 }'); do
+		for n in $(hns "$MINIDOCK_BIN/network" ls -q 2>/dev/null); do
 			hns "$MINIDOCK_BIN/network" rm "$n"
 		done >/dev/null 2>&1
 	fi
