@@ -125,8 +125,15 @@ int main(int argc, char **argv)
 		die_x("%s: unknown verb (up, down, ps, logs, exec, config)", argv[optind]);
 
 	/* 1. The whole file, checked, before anything is made. */
-	if (compose_load(file, project, &p, &why) < 0)
-		die_x("%s", why ? why : strerror(errno));
+	if (compose_load(file, project, &p, &why) < 0) {
+		/* down -p PROJECT needs no file: the record says what to undo. */
+		if (errno != ENOENT || file || !project || strcmp(verbs[i].name, "down") ||
+		    !compose_valid_project(project))
+			die_x("%s", why ? why : strerror(errno));
+		free(why);
+		compose_free(&p);
+		p.name = xstrdup(project);
+	}
 	/* 2. The verb: its own options after it, as docker compose. */
 	argc -= optind;
 	argv += optind;

@@ -560,9 +560,12 @@ int compose_load(const char *file, const char *project, struct compose_project *
 
 	memset(p, 0, sizeof(*p));
 	*why = NULL;
-	if (!(p->file = compose_find_file(file)))
-		return why_fail(why, "no compose.yaml, compose.yml, docker-compose.yaml or "
-				"docker-compose.yml here (or give one with -f FILE)");
+	if (!(p->file = compose_find_file(file))) {
+		why_fail(why, "no compose.yaml, compose.yml, docker-compose.yaml or "
+			 "docker-compose.yml here (or give one with -f FILE)");
+		errno = ENOENT;
+		return -1;
+	}
 	r.file = p->file;
 	if (!(f = fopen(p->file, "r")))
 		return why_fail(why, "open %s: %s", p->file, strerror(errno));

@@ -515,6 +515,17 @@ rows() {
 	run compose down
 	assert_success
 	assert_output --partial "nothing to remove"
+	# without the file, -p PROJECT: down works from the record alone
+	run compose up -d
+	assert_success
+	rm compose.yaml
+	run -125 compose ps
+	assert_output --partial "no compose.yaml"
+	run compose -p "$P" down
+	assert_success
+	assert_line "$P-a-1: removed"
+	run hns "$C" ls -q
+	assert_output "$P-other"
 }
 
 @test "compose: each service key reaches run: environment (map and list), entrypoint, working_dir, user, hostname, mem_limit, pids_limit, cpus, a bind mount" {
