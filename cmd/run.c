@@ -84,8 +84,8 @@ static int supervise_chain(const char *name, const struct run_options *o,
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
 			int master, int slave);
 static void log_own_messages(void);
-static pid_t restart_chain(const char *name, const struct run_options *o,
-			   char *const chain[], int code);
+static int restart_chain(const char *name, const struct run_options *o,
+			 char *const chain[], int master, int code);
 
 /* The container's lock and state (lifecycle.h); what a failed start must
  * remove (see undo_on_exit). */
@@ -364,63 +364,46 @@ static void finish(const char *name, const struct run_options *o, int code, int 
 		warn_errno("write %s/%s/state", md_run_dir(), name);
 }
 
-/* --restart (restart.h): the chain ended with CODE; if the policy wants
- * it again, undo its steps as finish() would, wait the back-off, and
- * start it again (its steps recorded first, as at the first start).  The
- * new chain's PID, or 0 when it stays ended. */
-static pid_t restart_chain(const char *name, const struct run_options *o,
-			   char *const chain[], int code)
+/* --restart (restart.h): while the policy wants the chain again after
+ * CODE, undo its steps as finish() would, wait the back-off, record its
+ * steps again and start it, as at the first start, and wait for it.  The
+ * status of its last run. */
+static int restart_chain(const char *name, const struct run_options *o,
+			 char *const chain[], int master, int code)
 {
 	unsigned steps = life.resources & (LIFE_CGROUP | LIFE_NETWORK);
 	char *pidfile = state_file(name, "pid");
-	struct restart_policy policy;
 	sigset_t chld;
 	int stdin_fd;
 	pid_t pid;
 
-	if (!o->restart || restart_parse(o->restart, &policy) < 0 ||
-	    !restart_wanted(name, &policy, code, restarts)) {
-		free(pidfile);
-		return 0;
-	}
-	if (life_undo(&life, steps, !md_verbose) < 0)
-		warn_errno("%s: undo its chain before a restart", name);
-	sleep_ms(restart_delay_ms(restarts));
-	/* A container stop or rm -f may have come meanwhile. */
-	if (!restart_wanted(name, &policy, code, restarts)) {
-		free(pidfile);
-		return 0;
-	}
-	vlog("--restart %s: %s ended with %d, started again (restart %u)", o->restart, name,
-	     code, restarts + 1);
-	if (life_record(&life, steps) < 0 || restart_write_count(name, ++restarts) < 0)
-		die("write %s/%s/state", md_run_dir(), name);
-	if (dup2(chain_out, STDOUT_FILENO) < 0 || dup2(chain_out, STDERR_FILENO) < 0 ||
-	    (stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
-		die("dup2: the output of %s", name);
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	if (block_forwarded_signals() < 0 || sigprocmask(SIG_BLOCK, &chld, NULL) < 0)
-		die("sigprocmask");
-	pid = spawn_chain(chain, stdin_fd, -1);
-	close(stdin_fd);
-	log_own_messages();
-	if (write_pid_file(pidfile, pid) < 0)
-		warn_errno("write %s", pidfile);
-	free(pidfile);
-	return pid;
-}
-
-/* --restart: the chain again, as long as the policy says so; the status
- * of its last run. */
-static int keep_restarting(const char *name, const struct run_options *o,
-			   char *const chain[], int master, int code)
-{
-	pid_t pid;
-
-	while ((pid = restart_chain(name, o, chain, code)) > 0)
+	while (restart_wanted(name, o->restart, code, restarts)) {
+		if (life_undo(&life, steps, !md_verbose) < 0)
+			warn_errno("%s: undo its chain before a restart", name);
+		sleep_ms(restart_delay_ms(restarts));
+		/* A container stop or rm -f may have come meanwhile. */
+		if (!restart_wanted(name, o->restart, code, restarts))
+			break;
+		vlog("--restart %s: %s ended with %d, started again (restart %u)", o->restart,
+		     name, code, restarts + 1);
+		if (life_record(&life, steps) < 0 || restart_write_count(name, ++restarts) < 0)
+			die("write %s/%s/state", md_run_dir(), name);
+		if (dup2(chain_out, STDOUT_FILENO) < 0 || dup2(chain_out, STDERR_FILENO) < 0 ||
+		    (stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+			die("dup2: the output of %s", name);
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		if (block_forwarded_signals() < 0 || sigprocmask(SIG_BLOCK, &chld, NULL) < 0)
+			die("sigprocmask");
+		pid = spawn_chain(chain, stdin_fd, -1);
+		close(stdin_fd);
+		log_own_messages();
+		if (write_pid_file(pidfile, pid) < 0)
+			warn_errno("write %s", pidfile);
 		if ((code = pty_relay(master, pid, -1, &output)) < 0)
 			die("waitpid");
+	}
+	free(pidfile);
 	return code;
 }
 
@@ -485,7 +468,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		close(report);
 		free(text);
 		if (started)
-			finish(name, o, keep_restarting(name, o, chain, master, code), 1);
+			finish(name, o, restart_chain(name, o, chain, master, code), 1);
 	} else {
 		if (report >= 0) {
 			write_all(report, "", 1);
@@ -500,7 +483,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		log_own_messages();
 		if (code < 0)
 			die("waitpid");
-		code = keep_restarting(name, o, chain, master, code);
+		code = restart_chain(name, o, chain, master, code);
 		finish(name, o, code, 1);
 	}
 	if (master >= 0)

@@ -34,14 +34,14 @@ int restart_parse(const char *spec, struct restart_policy *p)
 	return -1;
 }
 
-int restart_wanted(const char *name, const struct restart_policy *p, int code,
-		   unsigned count)
+int restart_wanted(const char *name, const char *spec, int code, unsigned count)
 {
+	struct restart_policy p;
 	char *stopped;
 	int asked;
 
-	if (p->mode == RESTART_NO || (p->mode == RESTART_ON_FAILURE && code == 0) ||
-	    (p->max && count >= p->max))
+	if (!spec || restart_parse(spec, &p) < 0 || p.mode == RESTART_NO ||
+	    (p.mode == RESTART_ON_FAILURE && code == 0) || (p.max && count >= p.max))
 		return 0;
 	stopped = state_file(name, "stopped");
 	asked = access(stopped, F_OK) == 0;

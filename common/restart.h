@@ -30,10 +30,9 @@ struct restart_policy {
 int restart_parse(const char *spec, struct restart_policy *p);
 
 /* Whether container NAME, whose chain just ended with CODE after COUNT
- * restarts, starts again: the policy says so and no stop asked for its
- * end. */
-int restart_wanted(const char *name, const struct restart_policy *p, int code,
-		   unsigned count);
+ * restarts, starts again: its policy SPEC (NULL: none) says so and no
+ * stop asked for its end. */
+int restart_wanted(const char *name, const char *spec, int code, unsigned count);
 
 /* The pause before restart number COUNT+1 (milliseconds). */
 long restart_delay_ms(unsigned count);
