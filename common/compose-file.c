@@ -216,7 +216,13 @@ static int read_build(struct reader *r, yaml_node_t *n, struct compose_service *
 		if (!ctx)
 			ctx = xstrdup(".");
 	}
-	s->build_context = ctx[0] == '/' ? xstrdup(ctx) : xasprintf("%s/%s", r->p->dir, ctx);
+	if (ctx[0] == '/')
+		s->build_context = xstrdup(ctx);
+	else if (!strcmp(ctx, "."))
+		s->build_context = xstrdup(r->p->dir);
+	else
+		s->build_context = xasprintf("%s/%s", r->p->dir,
+					     strncmp(ctx, "./", 2) ? ctx : ctx + 2);
 	free(ctx);
 	return 0;
 }

@@ -108,6 +108,15 @@ compose() {
 	    user: "1000"
 	    working_dir: /data
 	    hostname: database
+	  api:
+	    build:
+	      context: ./app
+	      dockerfile: Dockerfile.dev
+	    networks:
+	      back:
+	networks:
+	  back:
+	    driver: bridge
 	volumes:
 	  data:
 	YAML
@@ -129,6 +138,12 @@ compose() {
 	assert_line "    restart: on-failure:3"
 	assert_line "    name: myshop_1_default"
 	assert_line "    name: myshop_1_data"
+	# build: the image is named after the service, the paths absolute
+	assert_line "    image: myshop_1-api"
+	assert_line "      context: $TEST_TMP/My.Shop_1/app"
+	assert_line "      dockerfile: Dockerfile.dev"
+	assert_line "    - myshop_1_back"
+	assert_line "    name: myshop_1_back"
 	# -p, then COMPOSE_PROJECT_NAME, win over the directory
 	run "$COMPOSE" -p other config
 	assert_line "    container_name: other-web-1"
