@@ -29,6 +29,7 @@ LIBS_img-build  = -larchive -ljansson -lcrypto -lz
 LIBS_img-pull   = -lcurl -larchive -ljansson -lcrypto
 LIBS_img-push   = -lcurl -larchive -ljansson -lcrypto
 LIBS_image      = -ljansson
+LIBS_compose    = -lyaml -ljansson
 LIBS_volume     = -ljansson
 LIBS_network    = -lmnl -ljansson
 
@@ -43,7 +44,7 @@ LINK_STATIC  = $(if $(findstring -fsanitize,$(CFLAGS))$(findstring -static,$(LDF
 
 # Debian packages: to build, to test, to run the demo.
 DEB_PACKAGES = gcc make clang pkg-config \
-	libarchive-dev libjansson-dev libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev \
+	libarchive-dev libjansson-dev libyaml-dev libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev \
 	libmnl-dev libnftables-dev libseccomp-dev libcap-dev \
 	bats bats-support bats-assert busybox-static \
 	iproute2 nftables util-linux uidmap procps python3 zstd qemu-system-x86 xz-utils tmux \

@@ -55,6 +55,7 @@
 #include "containers.h"
 #include "lifecycle.h"
 #include "minidock.h"
+#include "restart.h"
 #include "store.h"
 
 static const char usage_text[] =
@@ -415,6 +416,9 @@ static int cmd_stop(int argc, char **argv)
 			failed = 1;
 			continue;
 		}
+		/* Ended on purpose: no --restart (restart.h). */
+		if (ct.supervisor && restart_mark_stopped(ct.name) < 0)
+			warn_errno("%s: write %s/%s/stopped", ct.name, md_run_dir(), ct.name);
 		if (ct.chain && stop_container(&ct, (int)secs, SIGTERM) < 0)
 			failed = 1;
 		else
@@ -437,6 +441,8 @@ static int remove_container(const char *name, int force)
 
 	if (find_container(name, &ct) < 0)
 		return -1;
+	if (force && ct.supervisor && restart_mark_stopped(ct.name) < 0)
+		warn_errno("%s: write %s/%s/stopped", name, md_run_dir(), name);
 	running = ct.chain && (!force || stop_container(&ct, 0, SIGKILL) < 0);
 	container_free(&ct);
 	if (running || container_lock(name, 10000, &l) < 0) {

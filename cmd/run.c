@@ -67,6 +67,7 @@
 #include "minidock.h"
 #include "networks.h"
 #include "overlay.h"
+#include "restart.h"
 #include "runimage.h"
 #include "runopts.h"
 #include "store.h"
@@ -83,6 +84,8 @@ static int supervise_chain(const char *name, const struct run_options *o,
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
 			int master, int slave);
 static void log_own_messages(void);
+static int restart_chain(const char *name, const struct run_options *o,
+			 char *const chain[], int master, int code);
 
 /* The container's lock and state (lifecycle.h); what a failed start must
  * remove (see undo_on_exit). */
@@ -90,6 +93,9 @@ static struct life life = { .lockfd = -1 };
 /* Where the container's output goes: the terminal, or with -d its log. */
 static struct logfile output = { .fd = STDOUT_FILENO };
 static int keep_state;
+/* --restart: the chain's output pipe, and how many times it restarted. */
+static int chain_out = -1;
+static unsigned restarts;
 
 int main(int argc, char **argv)
 {
@@ -358,6 +364,49 @@ static void finish(const char *name, const struct run_options *o, int code, int 
 		warn_errno("write %s/%s/state", md_run_dir(), name);
 }
 
+/* --restart (restart.h): while the policy wants the chain again after
+ * CODE, undo its steps as finish() would, wait the back-off, record its
+ * steps again and start it, as at the first start, and wait for it.  The
+ * status of its last run. */
+static int restart_chain(const char *name, const struct run_options *o,
+			 char *const chain[], int master, int code)
+{
+	unsigned steps = life.resources & (LIFE_CGROUP | LIFE_NETWORK);
+	char *pidfile = state_file(name, "pid");
+	sigset_t chld;
+	int stdin_fd;
+	pid_t pid;
+
+	while (restart_wanted(name, o->restart, code, restarts)) {
+		if (life_undo(&life, steps, !md_verbose) < 0)
+			warn_errno("%s: undo its chain before a restart", name);
+		sleep_ms(restart_delay_ms(restarts));
+		/* A container stop or rm -f may have come meanwhile. */
+		if (!restart_wanted(name, o->restart, code, restarts))
+			break;
+		vlog("--restart %s: %s ended with %d, started again (restart %u)", o->restart,
+		     name, code, restarts + 1);
+		if (life_record(&life, steps) < 0 || restart_write_count(name, ++restarts) < 0)
+			die("write %s/%s/state", md_run_dir(), name);
+		if (dup2(chain_out, STDOUT_FILENO) < 0 || dup2(chain_out, STDERR_FILENO) < 0 ||
+		    (stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+			die("dup2: the output of %s", name);
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		if (block_forwarded_signals() < 0 || sigprocmask(SIG_BLOCK, &chld, NULL) < 0)
+			die("sigprocmask");
+		pid = spawn_chain(chain, stdin_fd, -1);
+		close(stdin_fd);
+		log_own_messages();
+		if (write_pid_file(pidfile, pid) < 0)
+			warn_errno("write %s", pidfile);
+		if ((code = pty_relay(master, pid, -1, &output)) < 0)
+			die("waitpid");
+	}
+	free(pidfile);
+	return code;
+}
+
 /* 6 and 7: start the chain and wait for it.  MASTER, SLAVE: the pty of -t
  * (or -1).  REPORT (-d): where to say that COMMAND runs (a byte), or that
  * the chain failed (its status, then its log). */
@@ -375,6 +424,11 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		die("open /dev/null");
 	if (write_pid_file(supfile, getpid()) < 0)
 		die("write %s", supfile);
+	/* --restart: where a new chain will write (log_own_messages takes
+	 * our own stdout for the log once the first one ends). */
+	if (o->restart && report >= 0 &&
+	    (chain_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)) < 0)
+		die("dup the output pipe");
 	if (block_forwarded_signals() < 0)
 		die("sigprocmask");
 	if (master >= 0) {
@@ -404,12 +458,17 @@ static int supervise_chain(const char *name, const struct run_options *o,
 			pty_drain(master, &output);
 		log_own_messages();
 		text = read_file(log, NULL);
-		finish(name, o, code, 0);
+		/* COMMAND ran, and ended already: --restart may start it again. */
+		started = code < EXIT_TOOL_FAILED && o->restart;
+		if (!started)
+			finish(name, o, code, 0);
 		write_all(report, &code, sizeof(code));
 		if (text)
 			write_all(report, text, strlen(text));
 		close(report);
 		free(text);
+		if (started)
+			finish(name, o, restart_chain(name, o, chain, master, code), 1);
 	} else {
 		if (report >= 0) {
 			write_all(report, "", 1);
@@ -424,6 +483,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		log_own_messages();
 		if (code < 0)
 			die("waitpid");
+		code = restart_chain(name, o, chain, master, code);
 		finish(name, o, code, 1);
 	}
 	if (master >= 0)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "containers.h"
+#include "restart.h"
 #include "lifecycle.h"
 #include "minidock.h"
 #include "networks.h"
@@ -297,6 +298,10 @@ const char *container_state(const struct container *c, char *buf, size_t size)
 	else
 		/* Its run was killed, or the machine rebooted: prune. */
 		snprintf(buf, size, "dead");
+	/* run --restart started its chain again (restart.h). */
+	if (restart_count(c->name) > 0 && strlen(buf) + 24 < size)
+		snprintf(buf + strlen(buf), size - strlen(buf), " (restarted %u)",
+			 restart_count(c->name));
 	return buf;
 }
 
@@ -342,7 +347,7 @@ char *container_uptime(const struct container *c)
 
 void container_print(const struct container *c, FILE *out)
 {
-	char state[32], *cmd, *ports, *addr, *up;
+	char state[48], *cmd, *ports, *addr, *up;
 	const char *image, *network = c ? container_str(c, "network") : "";
 
 	if (!c) {
@@ -458,6 +463,7 @@ json_t *container_inspect(const struct container *c)
 	json_object_set_new(state, "ExitCode", c->exited ? json_integer(c->exit_code) : json_null());
 	json_object_set_new(o, "Name", json_string(c->name));
 	json_object_set_new(o, "State", state);
+	json_object_set_new(o, "RestartCount", json_integer(restart_count(c->name)));
 	json_object_set_new(o, "Config", json_deep_copy(c->config));
 	json_object_set_new(o, "Mounts", mounts(c));
 	json_object_set_new(o, "NetworkSettings", network_settings(c));

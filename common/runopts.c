@@ -17,6 +17,7 @@
 
 #include "minidock.h"
 #include "logfile.h"
+#include "restart.h"
 #include "rootfs.h"      /* tmpfs_options */
 #include "networks.h"
 #include "runopts.h"
@@ -65,6 +66,10 @@ const char runopts_usage[] =
 "      --log-opt max-size=SIZE, --log-opt max-file=N\n"
 "                          the log of -d: rotated at SIZE (20m), N files\n"
 "                          kept (5), as docker's local log driver\n"
+"      --restart no|on-failure[:N]|always\n"
+"                          with -d: start the chain again when it ends (on\n"
+"                          a non-zero status, N times at most), never after\n"
+"                          container stop or rm -f (restart.h)\n"
 "      --dry-run           prepare the container, print the chain instead\n"
 "                          of running it (remove it with: container rm NAME)\n"
 "      --verbose           every step of every tool, naming the system call\n"
@@ -103,7 +108,8 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 	       OPT_READ_ONLY, OPT_ENTRYPOINT, OPT_DRY_RUN, OPT_VERBOSE,
 	       OPT_HELP, OPT_VERSION, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
 	       OPT_SECURITY_OPT, OPT_INIT, OPT_LOG_OPT, OPT_TMPFS,
-	       OPT_ALIAS, OPT_ADD_HOST };
+	       OPT_ALIAS, OPT_ADD_HOST,
+	       OPT_RESTART };
 	static const struct option longopts[] = {
 		{ "name",        required_argument, NULL, OPT_NAME },
 		{ "rm",          no_argument,       NULL, OPT_RM },
@@ -129,6 +135,7 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 		{ "dry-run",     no_argument,       NULL, OPT_DRY_RUN },
 		{ "log-opt",     required_argument, NULL, OPT_LOG_OPT },
 		{ "init",        no_argument,       NULL, OPT_INIT },
+		{ "restart",     required_argument, NULL, OPT_RESTART },
 		{ "privileged",  no_argument,       NULL, OPT_PRIVILEGED },
 		{ "cap-add",     required_argument, NULL, OPT_CAP_ADD },
 		{ "cap-drop",    required_argument, NULL, OPT_CAP_DROP },
@@ -167,6 +174,7 @@ int runopts_parse(int argc, char **argv, struct run_options *o, char **why)
 		case OPT_DRY_RUN:    o->dry_run = 1; break;
 		case OPT_INIT:       o->init = 1; break;
 		case OPT_LOG_OPT:    strv_push(&o->log_opts, optarg); break;
+		case OPT_RESTART:    o->restart = optarg; break;
 		case OPT_PRIVILEGED:
 			o->privileged = 1;
 			strv_push(&o->security, "--privileged");
@@ -404,6 +412,7 @@ static int valid_cpus(const char *s)
 
 int runopts_check(struct run_options *o, char **why)
 {
+	struct restart_policy policy;
 	unsigned long long n;
 	uint64_t bytes;
 	size_t i;
@@ -448,6 +457,11 @@ int runopts_check(struct run_options *o, char **why)
 	for (i = 0; i < o->log_opts.n; i++)
 		if (check_log_opt(o, o->log_opts.v[i], why) < 0)
 			return -1;
+	if (o->restart && restart_parse(o->restart, &policy) < 0)
+		return bad(why, "--restart %s: expected no, on-failure[:N] or always", o->restart);
+	if (o->restart && policy.mode != RESTART_NO && (!o->detach || o->rm || o->tty))
+		return bad(why, "--restart %s: needs -d (the supervisor restarts), and neither "
+			   "--rm nor -t", o->restart);
 	if (o->detach && o->dry_run)
 		return bad(why, "--detach and --dry-run: choose one");
 	if (o->tty && !o->detach && !isatty(STDIN_FILENO) && o->interactive)

@@ -27,6 +27,7 @@ struct run_options {
 	struct strv security;                   /* passed as is to ns-enter */
 	const char *hostname, *user, *workdir, *entrypoint;
 	struct strv log_opts;                   /* --log-opt max-size=20m... */
+	const char *restart;                    /* --restart: restart.h */
 	uint64_t log_max_size;                  /* checked: 0 for the default */
 	unsigned log_max_file;
 	char **command;                         /* after IMAGE, may be empty */
