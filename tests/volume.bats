@@ -233,6 +233,12 @@ teardown() {
 	assert_equal "$status" 125
 	run "$RUN" --rm --network none -v db:data busybox true
 	assert_equal "$status" 125
+	run "$RUN" --rm --network none --tmpfs run busybox true
+	assert_equal "$status" 125
+	assert_output --partial "--tmpfs run: the destination must be an absolute path"
+	run "$RUN" --rm --network none --tmpfs /run:size=1m,bogus busybox true
+	assert_equal "$status" 125
+	assert_output --partial "unknown option"
 	run "$V" create 'bad name'
 	assert_equal "$status" 125
 	assert_output --partial "is not a volume name"
