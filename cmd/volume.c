@@ -27,7 +27,8 @@
  *   ls       read volumes/
  *   inspect  its path, its birth, the containers that name it
  *   rm       under the lock: no container names it, then rename, rm -r
- *   prune    rm of every volume no container names, and what it freed
+ *   prune    rm of every volume no container names, and what it freed;
+ *            and the hidden directories a crash left
  *
  * Read: mount(2) MS_BIND, flock(2), rename(2); docker's "Volumes" guide.
  */
@@ -45,7 +46,7 @@
 #include "volumes.h"
 
 static const char usage_text[] =
-"Usage: volume create NAME\n"
+"Usage: volume create [NAME]\n"
 "       volume ls [-q]\n"
 "       volume inspect NAME...\n"
 "       volume rm [-f] NAME...\n"
@@ -53,7 +54,8 @@ static const char usage_text[] =
 "Named volumes: directories that outlive containers, mounted by\n"
 "run -v NAME:/path[:ro] (in $MINIDOCK_LIB_DIR/volumes, /var/lib/minidock).\n"
 "\n"
-"  create    make volume NAME, empty (nothing happens if it exists)\n"
+"  create    make volume NAME, empty (nothing happens if it exists); without\n"
+"            NAME, a new one named with 64 random hex digits, as docker's\n"
 "  ls        every volume: driver and name (-q: names only)\n"
 "  inspect   as JSON: name, mountpoint, created, the containers using it\n"
 "  rm        remove volumes; refused while any container (running or not)\n"
@@ -146,16 +148,20 @@ static int lock_volumes(void)
 
 static int cmd_create(int argc, char **argv)
 {
+	char *name = argc == 2 ? xstrdup(argv[1]) : volume_random_name();
 	int lock;
 
-	if (argc != 2 || argv[1][0] == '-')
-		die_x("create: expected one NAME (usage: volume create NAME)");
-	check_name(argv[1]);
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		die_x("create: expected at most one NAME (usage: volume create [NAME])");
+	if (!name)
+		die("create: getrandom: a name for the volume");
+	check_name(name);
 	lock = lock_volumes();
-	if (volume_create(argv[1]) < 0)
-		die("create: mkdir %s/volumes/%s", md_lib_dir(), argv[1]);
+	if (volume_create(name) < 0)
+		die("create: mkdir %s/volumes/%s", md_lib_dir(), name);
 	close(lock);
-	printf("%s\n", argv[1]);
+	printf("%s\n", name);
+	free(name);
 	return 0;
 }
 
@@ -337,6 +343,10 @@ static int cmd_prune(int argc, char **argv)
 	if (!force && !confirm())
 		return 0;
 	lock = lock_volumes();
+	if (volume_prune_leftovers() < 0) {
+		warn_errno("prune: what a crash left in %s/volumes", md_lib_dir());
+		failed = 1;
+	}
 	if (volume_names(&names) < 0)
 		die("prune: read %s/volumes", md_lib_dir());
 	for (i = 0; i < names.n; i++) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -179,6 +180,48 @@ int volume_users(const char *name, struct strv *users)
 	}
 	strv_free(&containers);
 	return 0;
+}
+
+int volume_prune_leftovers(void)
+{
+	char *top = xasprintf("%s/volumes", md_lib_dir());
+	DIR *d = opendir(top);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d) {
+		free(top);
+		return errno == ENOENT ? 0 : -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] != '.' || !((n > 4 && !strcmp(de->d_name + n - 4, ".new")) ||
+					      (n > 9 && !strcmp(de->d_name + n - 9, ".removing"))))
+			continue;
+		char *path = xasprintf("%s/%s", top, de->d_name);
+		vlog("rm -r %s: left by a crash", path);
+		if (rm_rf(path) < 0)
+			ret = -1;
+		free(path);
+	}
+	closedir(d);
+	free(top);
+	return ret;
+}
+
+char *volume_random_name(void)
+{
+	unsigned char bytes[32];
+	char *name = xmalloc(2 * sizeof(bytes) + 1);
+	size_t i;
+
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
+		free(name);
+		return NULL;
+	}
+	for (i = 0; i < sizeof(bytes); i++)
+		sprintf(name + 2 * i, "%02x", bytes[i]);
+	return name;
 }
 
 /* nftw(3) has no argument for its callback: the sum it adds to. */

@@ -58,6 +58,14 @@ int volume_names(struct strv *names);
  * 0 or -1 with errno. */
 int volume_users(const char *name, struct strv *users);
 
+/* Remove what a crash left in volumes/ (under the lock): the hidden
+ * directories of a create or a remove cut short.  0 or -1 with errno. */
+int volume_prune_leftovers(void);
+
+/* A new name for an unnamed volume, as docker's: 64 hex digits
+ * (getrandom(2)), malloc'd; NULL with errno. */
+char *volume_random_name(void);
+
 /* What volume NAME holds: the bytes of its files (as docker counts). */
 uint64_t volume_size(const char *name);
 

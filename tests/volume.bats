@@ -198,6 +198,15 @@ teardown() {
 	assert_line "Total reclaimed space: 1.5kB"
 	run "$V" ls -q
 	assert_output used
+	# an unnamed volume, as docker's; and what a crash left mid-create
+	run "$V" create
+	assert_success
+	assert_output --regexp '^[0-9a-f]{64}$'
+	mkdir -p "$MINIDOCK_LIB_DIR/volumes/.half.new/_data"
+	run "$V" prune -f
+	assert_success
+	assert_line --regexp '^[0-9a-f]{64}$'
+	[ ! -e "$MINIDOCK_LIB_DIR/volumes/.half.new" ] || fail "prune left .half.new"
 	run "$V" prune -f
 	assert_success
 	assert_output "Total reclaimed space: 0B"
@@ -242,7 +251,7 @@ teardown() {
 	run "$V" create 'bad name'
 	assert_equal "$status" 125
 	assert_output --partial "is not a volume name"
-	run "$V" create
+	run "$V" create a b
 	assert_equal "$status" 125
 	run "$V" frobnicate
 	assert_equal "$status" 125
