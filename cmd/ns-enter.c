@@ -297,7 +297,7 @@ static void enter_root(struct options *o)
 	detach_old_root();
 	if (o->workdir && mkdir_p(o->workdir, 0755) < 0)
 		die("--workdir %s", o->workdir);
-	if (o->read_only && rootfs_read_only() < 0)
+	if (o->read_only && rootfs_read_only(o->volumes, o->n_volumes) < 0)
 		die("%s", rootfs_failed());
 	/* The masks cover /proc files: only meaningful with our own /proc. */
 	if (o->flags & CLONE_NEWPID) {

@@ -79,8 +79,9 @@ int rootfs_mount_dev(struct host_trees *h, int new_ipc);
 int rootfs_mount_cgroup(void);
 int rootfs_mount_volumes(struct volume *v, size_t n);
 
-/* --read-only: a writable tmpfs on /tmp, then "/" read-only. */
-int rootfs_read_only(void);
+/* --read-only: a writable tmpfs on /tmp (unless one of the N mounts of V
+ * is there already: a volume or --tmpfs /tmp), then "/" read-only. */
+int rootfs_read_only(const struct volume *v, size_t n);
 
 /* chdir(2) to DIR, then check with getcwd(3) that it lies in our root: a
  * directory reached through a descriptor of the host would not

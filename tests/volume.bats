@@ -104,6 +104,12 @@ teardown() {
 	assert_line ok
 	assert_output --partial "Read-only file system"
 	assert_equal "$(cat "$MINIDOCK_LIB_DIR/volumes/db/_data/f")" three
+	# --read-only's own tmpfs on /tmp never hides a volume or a --tmpfs there
+	run "$RUN" --rm --network none --read-only -v db:/tmp busybox cat /tmp/f
+	assert_success
+	assert_output three
+	run "$RUN" --rm --network none --read-only --tmpfs /tmp:size=2m busybox sh -c 'df -k /tmp | tail -n1'
+	assert_output --regexp '^tmpfs +2048 '
 	# the tmpfs is the container's own, of the size asked, gone with it
 	run "$RUN" --rm --network none --tmpfs /run:size=1m busybox sh -c 'df -k /run | tail -n1'
 	assert_success
