@@ -3,7 +3,7 @@
  * pivot_root(2): what is taken from the host before pivot_root hides it
  * (device nodes, --volume sources, maybe /sys: detached copies made with
  * open_tree(2)), and what is mounted in the new root after it (/sys, a
- * minimal /dev, the volumes, a read-only root).  See mount_namespaces(7),
+ * minimal /dev, the volumes and --tmpfs mounts, a read-only root).  See mount_namespaces(7),
  * open_tree(2), move_mount(2), mount_setattr(2).  Used by ns-enter.
  *
  * Each function returns 0, or -1 with errno; rootfs_failed() then names
