@@ -251,8 +251,9 @@ static int check_volume(const char *spec, char **out, char **why)
 			goto out;
 		}
 	}
-	if (dst[0] != '/') {
-		bad(why, "--volume %s: the destination must be an absolute path", spec);
+	if (dst[0] != '/' || !dst[strspn(dst, "/")]) {
+		bad(why, "--volume %s: the destination must be an absolute path other than /",
+		    spec);
 		goto out;
 	}
 	if (!strchr(s, '/')) {

@@ -50,7 +50,7 @@ teardown() {
 	assert_output --partial "--volume $MINIDOCK_LIB_DIR/volumes/db/_data:/data:ro"
 }
 
-@test "volume: a new volume gets a copy of the image's content at the path (owners, modes, times, links, fifo); later runs copy nothing" {
+@test "volume: a new volume gets a copy of the image's content at the path (owners, modes, times, links, hard links, fifo); later runs copy nothing" {
 	# an image with a tree of several owners and modes at /srv/app
 	local root=$TEST_TMP/root
 	cp -a "$ROOTFS" "$root"
@@ -60,6 +60,7 @@ teardown() {
 	ln -s file "$root/srv/app/rel"
 	ln -s /etc/passwd "$root/srv/app/abs"
 	mkfifo "$root/srv/app/fifo"
+	ln "$root/srv/app/file" "$root/srv/app/sub/hard"
 	chown 1000:1001 "$root/srv/app" "$root/srv/app/file"
 	chown -h 33:33 "$root/srv/app/rel"
 	chown 33:34 "$root/srv/app/sub"
@@ -78,6 +79,8 @@ teardown() {
 	assert_output "$expected"
 	assert_line ". 1000:1001 750 d  4096 $(cd "$root/srv/app" && find . -maxdepth 0 -printf '%TY-%Tm-%Td %TH:%TM')"
 	assert_line "./rel 33:33 777 l file 4 2001-02-03 04:05"
+	data=$MINIDOCK_LIB_DIR/volumes/appdata/_data
+	assert_equal "$(stat -c %i "$data/file")" "$(stat -c %i "$data/sub/hard")"
 	# not empty any more: a file removed stays removed
 	run "$RUN" --rm --network none -v appdata:/srv/app "$TEST_TMP/app.tar" rm /srv/app/file
 	assert_success
@@ -248,6 +251,9 @@ teardown() {
 	assert_equal "$status" 125
 	run "$RUN" --rm --network none -v db:data busybox true
 	assert_equal "$status" 125
+	run "$RUN" --rm --network none -v db:/ busybox true
+	assert_equal "$status" 125
+	assert_output --partial "an absolute path other than /"
 	run "$RUN" --rm --network none --tmpfs run busybox true
 	assert_equal "$status" 125
 	assert_output --partial "--tmpfs run: the destination must be an absolute path"
