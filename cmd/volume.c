@@ -64,7 +64,7 @@ static const char usage_text[] =
 "            (asks first, unless -f)\n"
 "  --verbose every step, naming the system call;  --help;  --version\n"
 "\n"
-"NAME: 2 to 255 of [a-zA-Z0-9_.-], starting with a letter or digit.\n"
+"NAME: 2 to 240 of [a-zA-Z0-9_.-], starting with a letter or digit.\n"
 "Example: run --rm -v db:/data busybox sh -c 'echo hello > /data/f'\n"
 "         run --rm -v db:/data:ro busybox cat /data/f;  volume rm db\n";
 

@@ -29,7 +29,7 @@ int volume_valid_name(const char *name)
 {
 	size_t n = strlen(name), i;
 
-	if (n < 2 || n > 255)
+	if (n < 2 || n > 240)
 		return 0;
 	for (i = 0; i < n; i++) {
 		char c = name[i];
@@ -43,7 +43,7 @@ int volume_valid_name(const char *name)
 
 char *volume_bad_name(const char *name)
 {
-	return xasprintf("\"%s\" is not a volume name: use 2 to 255 of [a-zA-Z0-9_.-], "
+	return xasprintf("\"%s\" is not a volume name: use 2 to 240 of [a-zA-Z0-9_.-], "
 			 "starting with a letter or digit (for a host directory, give a "
 			 "path with a '/': ./%s)", name, name);
 }

@@ -22,7 +22,7 @@
 #include "store.h"
 
 /* Docker's rule for a volume name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (and at
- * most 255 characters, a file name). */
+ * most 240 characters: a file name, with room for ".NAME.removing"). */
 int volume_valid_name(const char *name);
 
 /* The message for a name that breaks that rule (malloc'd). */

@@ -118,6 +118,10 @@ teardown() {
 	assert_success
 	assert_output --regexp '^tmpfs +1024 '
 	[ ! -e "$MINIDOCK_LIB_DIR/volumes/run" ] || fail "--tmpfs made a volume"
+	# a volume below a tmpfs, whatever the order given: the tmpfs first
+	run "$RUN" --rm --network none -v db:/run/db --tmpfs /run busybox cat /run/db/f
+	assert_success
+	assert_output three
 }
 
 @test "volume rm: refused (exit 125) while any container names the volume: running, exited, created, killed mid-way; -f does not override" {
@@ -260,6 +264,12 @@ teardown() {
 	run "$RUN" --rm --network none --tmpfs /run:size=1m,bogus busybox true
 	assert_equal "$status" 125
 	assert_output --partial "unknown option"
+	run "$V" create "$(printf 'a%.0s' $(seq 241))"
+	assert_equal "$status" 125
+	run "$V" create "$(printf 'a%.0s' $(seq 240))"
+	assert_success
+	run "$V" rm "$(printf 'a%.0s' $(seq 240))"
+	assert_success
 	run "$V" create 'bad name'
 	assert_equal "$status" 125
 	assert_output --partial "is not a volume name"
