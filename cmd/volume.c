@@ -47,7 +47,7 @@
 
 static const char usage_text[] =
 "Usage: volume create [NAME]\n"
-"       volume ls [-q]\n"
+"       volume ls [-q] [-f dangling=true|false]\n"
 "       volume inspect NAME...\n"
 "       volume rm [-f] NAME...\n"
 "       volume prune [-f]\n"
@@ -56,7 +56,8 @@ static const char usage_text[] =
 "\n"
 "  create    make volume NAME, empty (nothing happens if it exists); without\n"
 "            NAME, a new one named with 64 random hex digits, as docker's\n"
-"  ls        every volume: driver and name (-q: names only)\n"
+"  ls        every volume: driver and name (-q: names only; -f dangling=true:\n"
+"            only those no container uses, false: only those used)\n"
 "  inspect   as JSON: name, mountpoint, created, the containers using it\n"
 "  rm        remove volumes; refused while any container (running or not)\n"
 "            uses one, even with -f (-f: no error for a missing volume)\n"
@@ -167,25 +168,47 @@ static int cmd_create(int argc, char **argv)
 
 /* ---- ls ---- */
 
+/* -f dangling=true|false, as docker: 1, 0, or -1 for no filter. */
+static int dangling_filter(const char *arg)
+{
+	if (!strcmp(arg, "dangling=true") || !strcmp(arg, "dangling=1"))
+		return 1;
+	if (!strcmp(arg, "dangling=false") || !strcmp(arg, "dangling=0"))
+		return 0;
+	die_x("ls: -f %s: expected dangling=true or dangling=false", arg);
+}
+
 static int cmd_ls(int argc, char **argv)
 {
 	struct strv names = { 0 };
-	int quiet = 0, c;
+	int quiet = 0, dangling = -1, c;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "+q")) != -1) {
-		if (c != 'q')
-			die_x("ls: usage: volume ls [-q]");
-		quiet = 1;
+	while ((c = getopt(argc, argv, "+qf:")) != -1) {
+		if (c == 'q')
+			quiet = 1;
+		else if (c == 'f')
+			dangling = dangling_filter(optarg);
+		else
+			die_x("ls: usage: volume ls [-q] [-f dangling=true|false]");
 	}
 	if (optind != argc)
-		die_x("ls: takes no argument (usage: volume ls [-q])");
+		die_x("ls: takes no argument (usage: volume ls [-q] [-f dangling=true|false])");
 	if (volume_names(&names) < 0)
 		die("ls: read %s/volumes", md_lib_dir());
 	/* docker's columns: the driver (here always the local one), the name. */
 	if (!quiet)
 		printf("%-9s %s\n", "DRIVER", "VOLUME NAME");
 	for (i = 0; i < names.n; i++) {
+		if (dangling >= 0) {
+			struct strv users = { 0 };
+			if (volume_users(names.v[i], &users) < 0)
+				die("ls: read %s", md_run_dir());
+			c = users.n == 0;
+			strv_free(&users);
+			if (c != dangling)
+				continue;
+		}
 		if (quiet)
 			printf("%s\n", names.v[i]);
 		else

@@ -198,6 +198,12 @@ teardown() {
 	head -c 1500 /dev/zero >"$MINIDOCK_LIB_DIR/volumes/unused/_data/f"
 	run "$RUN" --network none --name "$N" -v used:/data busybox true
 	assert_success
+	run "$V" ls -q -f dangling=true
+	assert_output unused
+	run "$V" ls -f dangling=false
+	assert_output "$(printf 'DRIVER    VOLUME NAME\nlocal     used')"
+	run "$V" ls -f bogus=1
+	assert_equal "$status" 125
 	# not confirmed: nothing removed
 	run "$V" prune <<<"n"
 	assert_success
