@@ -76,7 +76,8 @@ const char runopts_usage[] =
 "\n"
 "Example: run --rm -it --memory 64M busybox sh\n"
 "         run -d --init --name web -p 8080:80 busybox httpd -f -p 80\n"
-"See also: container(1) to list, exec, stop and remove containers.\n";
+"See also: container(1) to list, exec, stop and remove containers;\n"
+"          volume(1) for named volumes.\n";
 
 /* *WHY = the message; returns -1 (errno EINVAL), for "return bad(...)". */
 static int __attribute__((format(printf, 2, 3)))
