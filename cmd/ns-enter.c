@@ -36,7 +36,7 @@
  * --pid nor --time, ns-enter unshare(2)s and becomes COMMAND.  main()
  * lists the steps, defined below in the order they run.  In common/:
  * nsopts.c (options), userns.c (the full user map), rootfs.c (/dev, /sys,
- * volumes), namespaces.c (--target).  Read along: namespaces(7), clone(2),
+ * volumes, --tmpfs), namespaces.c (--target).  Read along: namespaces(7), clone(2),
  * unshare(2), setns(2), pivot_root(2), mount_namespaces(7),
  * pid_namespaces(7), user_namespaces(7), time_namespaces(7).
  */
@@ -297,7 +297,7 @@ static void enter_root(struct options *o)
 	detach_old_root();
 	if (o->workdir && mkdir_p(o->workdir, 0755) < 0)
 		die("--workdir %s", o->workdir);
-	if (o->read_only && rootfs_read_only() < 0)
+	if (o->read_only && rootfs_read_only(o->volumes, o->n_volumes) < 0)
 		die("%s", rootfs_failed());
 	/* The masks cover /proc files: only meaningful with our own /proc. */
 	if (o->flags & CLONE_NEWPID) {

@@ -27,7 +27,8 @@
  *   ls       read volumes/
  *   inspect  its path, its birth, the containers that name it
  *   rm       under the lock: no container names it, then rename, rm -r
- *   prune    rm of every volume no container names, and what it freed
+ *   prune    rm of every volume no container names, and what it freed;
+ *            and the hidden directories a crash left
  *
  * Read: mount(2) MS_BIND, flock(2), rename(2); docker's "Volumes" guide.
  */
@@ -45,16 +46,18 @@
 #include "volumes.h"
 
 static const char usage_text[] =
-"Usage: volume create NAME\n"
-"       volume ls [-q]\n"
+"Usage: volume create [NAME]\n"
+"       volume ls [-q] [-f dangling=true|false]\n"
 "       volume inspect NAME...\n"
 "       volume rm [-f] NAME...\n"
 "       volume prune [-f]\n"
 "Named volumes: directories that outlive containers, mounted by\n"
 "run -v NAME:/path[:ro] (in $MINIDOCK_LIB_DIR/volumes, /var/lib/minidock).\n"
 "\n"
-"  create    make volume NAME, empty (nothing happens if it exists)\n"
-"  ls        every volume: driver and name (-q: names only)\n"
+"  create    make volume NAME, empty (nothing happens if it exists); without\n"
+"            NAME, a new one named with 64 random hex digits, as docker's\n"
+"  ls        every volume: driver and name (-q: names only; -f dangling=true:\n"
+"            only those no container uses, false: only those used)\n"
 "  inspect   as JSON: name, mountpoint, created, the containers using it\n"
 "  rm        remove volumes; refused while any container (running or not)\n"
 "            uses one, even with -f (-f: no error for a missing volume)\n"
@@ -62,7 +65,7 @@ static const char usage_text[] =
 "            (asks first, unless -f)\n"
 "  --verbose every step, naming the system call;  --help;  --version\n"
 "\n"
-"NAME: 2 to 255 of [a-zA-Z0-9_.-], starting with a letter or digit.\n"
+"NAME: 2 to 240 of [a-zA-Z0-9_.-], starting with a letter or digit.\n"
 "Example: run --rm -v db:/data busybox sh -c 'echo hello > /data/f'\n"
 "         run --rm -v db:/data:ro busybox cat /data/f;  volume rm db\n";
 
@@ -146,40 +149,66 @@ static int lock_volumes(void)
 
 static int cmd_create(int argc, char **argv)
 {
+	char *name = argc == 2 ? xstrdup(argv[1]) : volume_random_name();
 	int lock;
 
-	if (argc != 2 || argv[1][0] == '-')
-		die_x("create: expected one NAME (usage: volume create NAME)");
-	check_name(argv[1]);
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		die_x("create: expected at most one NAME (usage: volume create [NAME])");
+	if (!name)
+		die("create: getrandom: a name for the volume");
+	check_name(name);
 	lock = lock_volumes();
-	if (volume_create(argv[1]) < 0)
-		die("create: mkdir %s/volumes/%s", md_lib_dir(), argv[1]);
+	if (volume_create(name) < 0)
+		die("create: mkdir %s/volumes/%s", md_lib_dir(), name);
 	close(lock);
-	printf("%s\n", argv[1]);
+	printf("%s\n", name);
+	free(name);
 	return 0;
 }
 
 /* ---- ls ---- */
 
+/* -f dangling=true|false, as docker: 1, 0, or -1 for no filter. */
+static int dangling_filter(const char *arg)
+{
+	if (!strcmp(arg, "dangling=true") || !strcmp(arg, "dangling=1"))
+		return 1;
+	if (!strcmp(arg, "dangling=false") || !strcmp(arg, "dangling=0"))
+		return 0;
+	die_x("ls: -f %s: expected dangling=true or dangling=false", arg);
+}
+
 static int cmd_ls(int argc, char **argv)
 {
 	struct strv names = { 0 };
-	int quiet = 0, c;
+	int quiet = 0, dangling = -1, c;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "+q")) != -1) {
-		if (c != 'q')
-			die_x("ls: usage: volume ls [-q]");
-		quiet = 1;
+	while ((c = getopt(argc, argv, "+qf:")) != -1) {
+		if (c == 'q')
+			quiet = 1;
+		else if (c == 'f')
+			dangling = dangling_filter(optarg);
+		else
+			die_x("ls: usage: volume ls [-q] [-f dangling=true|false]");
 	}
 	if (optind != argc)
-		die_x("ls: takes no argument (usage: volume ls [-q])");
+		die_x("ls: takes no argument (usage: volume ls [-q] [-f dangling=true|false])");
 	if (volume_names(&names) < 0)
 		die("ls: read %s/volumes", md_lib_dir());
 	/* docker's columns: the driver (here always the local one), the name. */
 	if (!quiet)
 		printf("%-9s %s\n", "DRIVER", "VOLUME NAME");
 	for (i = 0; i < names.n; i++) {
+		if (dangling >= 0) {
+			struct strv users = { 0 };
+			if (volume_users(names.v[i], &users) < 0)
+				die("ls: read %s", md_run_dir());
+			c = users.n == 0;
+			strv_free(&users);
+			if (c != dangling)
+				continue;
+		}
 		if (quiet)
 			printf("%s\n", names.v[i]);
 		else
@@ -337,6 +366,10 @@ static int cmd_prune(int argc, char **argv)
 	if (!force && !confirm())
 		return 0;
 	lock = lock_volumes();
+	if (volume_prune_leftovers() < 0) {
+		warn_errno("prune: what a crash left in %s/volumes", md_lib_dir());
+		failed = 1;
+	}
 	if (volume_names(&names) < 0)
 		die("prune: read %s/volumes", md_lib_dir());
 	for (i = 0; i < names.n; i++) {

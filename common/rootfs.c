@@ -417,13 +417,16 @@ int rootfs_mount_volumes(struct volume *v, size_t n)
  * MS_REMOUNT|MS_BIND|MS_RDONLY resets every flag it is not given, which a
  * user namespace is not allowed to do on flags the host locked.
  */
-int rootfs_read_only(void)
+int rootfs_read_only(const struct volume *v, size_t n)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	size_t i;
 
-	if (make_mount_point("/tmp", 1) < 0 ||
-	    mount_traced("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
-			 "MS_NOSUID|MS_NODEV") < 0)
+	for (i = 0; i < n && strcmp(v[i].dest, "/tmp") && strcmp(v[i].dest, "/tmp/"); i++)
+		;
+	if (i == n && (make_mount_point("/tmp", 1) < 0 ||
+		       mount_traced("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
+				    "MS_NOSUID|MS_NODEV") < 0))
 		return -1;
 	vlog("mount_setattr(\"/\", MOUNT_ATTR_RDONLY)");
 	if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)

@@ -3,7 +3,7 @@
  * pivot_root(2): what is taken from the host before pivot_root hides it
  * (device nodes, --volume sources, maybe /sys: detached copies made with
  * open_tree(2)), and what is mounted in the new root after it (/sys, a
- * minimal /dev, the volumes, a read-only root).  See mount_namespaces(7),
+ * minimal /dev, the volumes and --tmpfs mounts, a read-only root).  See mount_namespaces(7),
  * open_tree(2), move_mount(2), mount_setattr(2).  Used by ns-enter.
  *
  * Each function returns 0, or -1 with errno; rootfs_failed() then names
@@ -79,8 +79,9 @@ int rootfs_mount_dev(struct host_trees *h, int new_ipc);
 int rootfs_mount_cgroup(void);
 int rootfs_mount_volumes(struct volume *v, size_t n);
 
-/* --read-only: a writable tmpfs on /tmp, then "/" read-only. */
-int rootfs_read_only(void);
+/* --read-only: a writable tmpfs on /tmp (unless one of the N mounts of V
+ * is there already: a volume or --tmpfs /tmp), then "/" read-only. */
+int rootfs_read_only(const struct volume *v, size_t n);
 
 /* chdir(2) to DIR, then check with getcwd(3) that it lies in our root: a
  * directory reached through a descriptor of the host would not

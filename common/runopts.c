@@ -86,7 +86,8 @@ const char runopts_usage[] =
 "\n"
 "Example: run --rm -it --memory 64M busybox sh\n"
 "         run -d --init --name web -p 8080:80 busybox httpd -f -p 80\n"
-"See also: container(1) to list, exec, stop and remove containers.\n";
+"See also: container(1) to list, exec, stop and remove containers;\n"
+"          volume(1) for named volumes.\n";
 
 /* *WHY = the message; returns -1 (errno EINVAL), for "return bad(...)". */
 static int __attribute__((format(printf, 2, 3)))
@@ -269,8 +270,9 @@ static int check_volume(const char *spec, char **out, char **why)
 			goto out;
 		}
 	}
-	if (dst[0] != '/') {
-		bad(why, "--volume %s: the destination must be an absolute path", spec);
+	if (dst[0] != '/' || !dst[strspn(dst, "/")]) {
+		bad(why, "--volume %s: the destination must be an absolute path other than /",
+		    spec);
 		goto out;
 	}
 	if (!strchr(s, '/')) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -28,7 +29,7 @@ int volume_valid_name(const char *name)
 {
 	size_t n = strlen(name), i;
 
-	if (n < 2 || n > 255)
+	if (n < 2 || n > 240)
 		return 0;
 	for (i = 0; i < n; i++) {
 		char c = name[i];
@@ -42,7 +43,7 @@ int volume_valid_name(const char *name)
 
 char *volume_bad_name(const char *name)
 {
-	return xasprintf("\"%s\" is not a volume name: use 2 to 255 of [a-zA-Z0-9_.-], "
+	return xasprintf("\"%s\" is not a volume name: use 2 to 240 of [a-zA-Z0-9_.-], "
 			 "starting with a letter or digit (for a host directory, give a "
 			 "path with a '/': ./%s)", name, name);
 }
@@ -181,6 +182,48 @@ int volume_users(const char *name, struct strv *users)
 	return 0;
 }
 
+int volume_prune_leftovers(void)
+{
+	char *top = xasprintf("%s/volumes", md_lib_dir());
+	DIR *d = opendir(top);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d) {
+		free(top);
+		return errno == ENOENT ? 0 : -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] != '.' || !((n > 4 && !strcmp(de->d_name + n - 4, ".new")) ||
+					      (n > 9 && !strcmp(de->d_name + n - 9, ".removing"))))
+			continue;
+		char *path = xasprintf("%s/%s", top, de->d_name);
+		vlog("rm -r %s: left by a crash", path);
+		if (rm_rf(path) < 0)
+			ret = -1;
+		free(path);
+	}
+	closedir(d);
+	free(top);
+	return ret;
+}
+
+char *volume_random_name(void)
+{
+	unsigned char bytes[32];
+	char *name = xmalloc(2 * sizeof(bytes) + 1);
+	size_t i;
+
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
+		free(name);
+		return NULL;
+	}
+	for (i = 0; i < sizeof(bytes); i++)
+		sprintf(name + 2 * i, "%02x", bytes[i]);
+	return name;
+}
+
 /* nftw(3) has no argument for its callback: the sum it adds to. */
 static uint64_t size_sum;
 
@@ -292,11 +335,69 @@ static int copy_link(int from, int to, const char *name, const struct stat *st)
 	return ret;
 }
 
+/* A copy under way: where it goes, and the files of several links seen so
+ * far, so that each is copied once and linked again (linkat(2)), as
+ * Docker's copy keeps hard links. */
+struct copy {
+	int to_root;            /* the volume's _data */
+	size_t top_len;         /* strlen of the image's path: REL's prefix */
+	struct seen {
+		dev_t dev;
+		ino_t ino;
+		char *path;     /* where its copy is, relative to TO_ROOT */
+	} *seen;
+	size_t n_seen;
+	char **why;
+};
+
+/* Regular file NAME: a link to a copy made already, or a new copy. */
+static int copy_regular(struct copy *c, int from, int to, const char *name, const char *rel,
+			const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; st->st_nlink > 1 && i < c->n_seen; i++)
+		if (c->seen[i].dev == st->st_dev && c->seen[i].ino == st->st_ino)
+			return linkat(c->to_root, c->seen[i].path, to, name, 0);
+	if (copy_file(from, to, name, st) < 0)
+		return -1;
+	if (st->st_nlink > 1) {
+		c->seen = xrealloc(c->seen, (c->n_seen + 1) * sizeof(*c->seen));
+		c->seen[c->n_seen++] = (struct seen){ st->st_dev, st->st_ino,
+						      xstrdup(rel + c->top_len + 1) };
+	}
+	return 0;
+}
+
+/* Directory NAME of FROM, made in TO, then its content; its times once
+ * its content is written. */
+static int copy_tree(struct copy *c, int from, int to, const char *rel);
+
+static int copy_dir(struct copy *c, int from, int to, const char *name, const char *rel,
+		    const struct stat *st)
+{
+	int sub_from, sub_to = -1, r = -1;
+
+	if (mkdirat(to, name, 0700) < 0)
+		return -1;
+	sub_from = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub_from >= 0)
+		sub_to = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub_to >= 0 && copy_tree(c, sub_from, sub_to, rel) == 0 &&
+	    copy_attributes(sub_to, "", st) == 0)
+		r = 0;
+	if (sub_from >= 0)
+		close(sub_from);
+	if (sub_to >= 0)
+		close(sub_to);
+	return r;
+}
+
 /* Everything in directory FROM into directory TO, never following a
  * link (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW): a link is copied as a link.
- * Extended attributes and hard links are not kept (each link a copy).
- * REL: where we are, for the message. */
-static int copy_tree(int from, int to, const char *rel, char **why)
+ * Extended attributes are not kept (img-unpack keeps none either).
+ * REL: where we are in the image, for the messages. */
+static int copy_tree(struct copy *c, int from, int to, const char *rel)
 {
 	int fd = dup(from), ret = 0;
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -305,49 +406,32 @@ static int copy_tree(int from, int to, const char *rel, char **why)
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
-		return why_fail(why, "read %s: %s", rel, strerror(errno));
+		return why_fail(c->why, "read %s: %s", rel, strerror(errno));
 	}
 	while (ret == 0 && (errno = 0, de = readdir(d)) != NULL) {
 		const char *name = de->d_name;
-		char *path = xasprintf("%s/%s", rel, name);
+		char *path;
 		struct stat st;
-		int r = -1, sub_from, sub_to;
 
-		if (!strcmp(name, ".") || !strcmp(name, "..")) {
-			free(path);
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
-		}
-		if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			/* nothing */
-		} else if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(to, name, 0700) == 0) {
-				sub_from = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-				sub_to = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-				if (sub_from >= 0 && sub_to >= 0) {
-					r = copy_tree(sub_from, sub_to, path, why);
-					/* Its times once its content is written. */
-					if (r == 0 && copy_attributes(sub_to, "", &st) < 0)
-						r = -1;
-				}
-				if (sub_from >= 0)
-					close(sub_from);
-				if (sub_to >= 0)
-					close(sub_to);
-			}
-		} else if (S_ISREG(st.st_mode)) {
-			r = copy_file(from, to, name, &st);
-		} else if (S_ISLNK(st.st_mode)) {
-			r = copy_link(from, to, name, &st);
-		} else if (mknodat(to, name, st.st_mode, st.st_rdev) == 0) {
-			r = copy_attributes(to, name, &st);   /* a fifo, a device... */
-		}
-		if (r < 0 && !*why)
-			why_fail(why, "copy %s: %s", path, strerror(errno));
-		ret = r;
+		path = xasprintf("%s/%s", rel, name);
+		if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = -1;
+		else if (S_ISDIR(st.st_mode))
+			ret = copy_dir(c, from, to, name, path, &st);
+		else if (S_ISREG(st.st_mode))
+			ret = copy_regular(c, from, to, name, path, &st);
+		else if (S_ISLNK(st.st_mode))
+			ret = copy_link(from, to, name, &st);
+		else if ((ret = mknodat(to, name, st.st_mode, st.st_rdev)) == 0)
+			ret = copy_attributes(to, name, &st);   /* a fifo, a device... */
+		if (ret < 0)
+			why_fail(c->why, "copy %s: %s", path, strerror(errno));
 		free(path);
 	}
 	if (ret == 0 && errno)
-		ret = why_fail(why, "read %s: %s", rel, strerror(errno));
+		ret = why_fail(c->why, "read %s: %s", rel, strerror(errno));
 	closedir(d);
 	return ret;
 }
@@ -361,7 +445,8 @@ static int copy_tree(int from, int to, const char *rel, char **why)
 static int populate(const char *name, int rootfd, const char *path, char **why)
 {
 	char *data = volume_data(name);
-	int empty = dir_is_empty(data), from = -1, to = -1, ret = -1;
+	int empty = dir_is_empty(data), from = -1, to = -1, ret = -1, r;
+	struct copy c;
 	struct stat st;
 
 	if (empty < 0) {
@@ -384,7 +469,12 @@ static int populate(const char *name, int rootfd, const char *path, char **why)
 		why_fail(why, "volume %s: %s: %s", name, data, strerror(errno));
 		goto out;
 	}
-	if (copy_tree(from, to, path, why) < 0)
+	c = (struct copy){ .to_root = to, .top_len = strlen(path), .why = why };
+	r = copy_tree(&c, from, to, path);
+	for (size_t i = 0; i < c.n_seen; i++)
+		free(c.seen[i].path);
+	free(c.seen);
+	if (r < 0)
 		goto out;
 	if (copy_attributes(to, "", &st) < 0) {
 		why_fail(why, "volume %s: chown %s: %s", name, data, strerror(errno));

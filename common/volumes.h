@@ -22,7 +22,7 @@
 #include "store.h"
 
 /* Docker's rule for a volume name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (and at
- * most 255 characters, a file name). */
+ * most 240 characters: a file name, with room for ".NAME.removing"). */
 int volume_valid_name(const char *name);
 
 /* The message for a name that breaks that rule (malloc'd). */
@@ -57,6 +57,14 @@ int volume_names(struct strv *names);
 /* The containers whose state names volume NAME (lifecycle.h), any phase.
  * 0 or -1 with errno. */
 int volume_users(const char *name, struct strv *users);
+
+/* Remove what a crash left in volumes/ (under the lock): the hidden
+ * directories of a create or a remove cut short.  0 or -1 with errno. */
+int volume_prune_leftovers(void);
+
+/* A new name for an unnamed volume, as docker's: 64 hex digits
+ * (getrandom(2)), malloc'd; NULL with errno. */
+char *volume_random_name(void);
 
 /* What volume NAME holds: the bytes of its files (as docker counts). */
 uint64_t volume_size(const char *name);

@@ -303,6 +303,26 @@ wait_for() {
 	[ ! -e "$ROOTFS/mnt/data" ] && [ ! -e "$ROOTFS/mnt/file" ]
 }
 
+@test "root: --tmpfs mounts a tmpfs (nosuid,nodev,noexec unless told), parents before the volumes below them" {
+	mkdir "$TEST_TMP/data"
+	echo from-host > "$TEST_TMP/data/in"
+	cp -a "$ROOTFS" "$TEST_TMP/rootfs"
+	# the volume is given first, below the tmpfs: mounted after it, as docker
+	run "$NS" --all --read-only --root "$TEST_TMP/rootfs" \
+		--volume "$TEST_TMP/data:/run/data" \
+		--tmpfs /run:size=1m,mode=1777 --tmpfs /mnt/x:ro,exec -- /bin/sh -c '
+		grep " /run " /proc/mounts; grep " /mnt/x " /proc/mounts
+		cat /run/data/in; touch /run/f && echo run-writable
+		touch /mnt/x/f 2>/dev/null || echo x-ro'
+	assert_success
+	assert_line --regexp '^tmpfs /run tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k'
+	assert_line --regexp '^tmpfs /mnt/x tmpfs ro,nosuid,nodev,relatime'
+	assert_line from-host
+	assert_line run-writable
+	assert_line x-ro
+	[ ! -e "$TEST_TMP/rootfs/run/f" ] || fail "the tmpfs wrote into the root"
+}
+
 @test "root: --workdir, --env and --user apply to COMMAND" {
 	run "$NS" --all --root "$ROOTFS" --workdir /www --env GREETING=hi \
 		--env PATH=/bin:/sbin --user 33 -- /bin/sh -c 'pwd; echo $GREETING $PATH; id'
@@ -498,6 +518,9 @@ y"
 	check --all --root "$ROOTFS" --env NOVALUE -- /bin/true
 	check --read-only -- /bin/true
 	check --all --root "$ROOTFS" --workdir relative -- /bin/true
+	check --all --root "$ROOTFS" --tmpfs run -- /bin/true
+	check --all --root "$ROOTFS" --tmpfs /run:size=1m,bogus -- /bin/true
+	check --tmpfs /run -- /bin/true
 	check --all --root "$ROOTFS" --cap-add NO_SUCH_CAP -- /bin/true
 	assert_equal "$(host_mounts)" "$before"
 }

@@ -29,7 +29,7 @@ setup() {
 	# (the teaching rootfs is used read-only: /mnt is there already)
 	chmod 711 "$TEST_TMP"
 	mkdir -p "$TEST_TMP/bin" "$TEST_TMP/home" "$TEST_TMP/images"
-	cp "$MINIDOCK_BIN"/{ns-enter,run,container,img-unpack} "$TEST_TMP/bin/"
+	cp "$MINIDOCK_BIN"/{ns-enter,run,container,img-unpack,volume} "$TEST_TMP/bin/"
 	chmod -R a+rX "$TEST_TMP/bin"
 	chown $NOBODY:$NOBODY "$TEST_TMP/home"
 	NS=$TEST_TMP/bin/ns-enter
@@ -161,4 +161,24 @@ deny$"
 	assert_output ""
 	run ls -A "$TEST_TMP/home/run/minidock"
 	assert_output ""
+}
+
+@test "rootless run: a named volume is in the user's own data directory, filled from the image, kept after the container" {
+	cp "$IMAGES/busybox.tar" "$TEST_TMP/images/"
+	chmod -R a+rX "$TEST_TMP/images"
+	run as_nobody false "$TEST_TMP/bin/run" --rm -v data:/etc busybox \
+		sh -c 'echo kept >/etc/new; stat -c %u /etc/passwd'
+	assert_success
+	assert_output 0
+	data=$TEST_TMP/home/.local/share/minidock/volumes/data/_data
+	assert_equal "$(cat "$data/new")" kept
+	assert_equal "$(stat -c %u "$data/passwd")" $NOBODY
+	run as_nobody false "$TEST_TMP/bin/run" --rm -v data:/etc:ro busybox cat /etc/new
+	assert_success
+	assert_output kept
+	run as_nobody false "$TEST_TMP/bin/volume" ls -q
+	assert_output data
+	run as_nobody false "$TEST_TMP/bin/volume" rm data
+	assert_success
+	[ ! -e "$data" ] || fail "$data left"
 }

@@ -50,7 +50,7 @@ teardown() {
 	assert_output --partial "--volume $MINIDOCK_LIB_DIR/volumes/db/_data:/data:ro"
 }
 
-@test "volume: a new volume gets a copy of the image's content at the path (owners, modes, times, links, fifo); later runs copy nothing" {
+@test "volume: a new volume gets a copy of the image's content at the path (owners, modes, times, links, hard links, fifo); later runs copy nothing" {
 	# an image with a tree of several owners and modes at /srv/app
 	local root=$TEST_TMP/root
 	cp -a "$ROOTFS" "$root"
@@ -60,6 +60,7 @@ teardown() {
 	ln -s file "$root/srv/app/rel"
 	ln -s /etc/passwd "$root/srv/app/abs"
 	mkfifo "$root/srv/app/fifo"
+	ln "$root/srv/app/file" "$root/srv/app/sub/hard"
 	chown 1000:1001 "$root/srv/app" "$root/srv/app/file"
 	chown -h 33:33 "$root/srv/app/rel"
 	chown 33:34 "$root/srv/app/sub"
@@ -78,6 +79,8 @@ teardown() {
 	assert_output "$expected"
 	assert_line ". 1000:1001 750 d  4096 $(cd "$root/srv/app" && find . -maxdepth 0 -printf '%TY-%Tm-%Td %TH:%TM')"
 	assert_line "./rel 33:33 777 l file 4 2001-02-03 04:05"
+	data=$MINIDOCK_LIB_DIR/volumes/appdata/_data
+	assert_equal "$(stat -c %i "$data/file")" "$(stat -c %i "$data/sub/hard")"
 	# not empty any more: a file removed stays removed
 	run "$RUN" --rm --network none -v appdata:/srv/app "$TEST_TMP/app.tar" rm /srv/app/file
 	assert_success
@@ -104,11 +107,21 @@ teardown() {
 	assert_line ok
 	assert_output --partial "Read-only file system"
 	assert_equal "$(cat "$MINIDOCK_LIB_DIR/volumes/db/_data/f")" three
+	# --read-only's own tmpfs on /tmp never hides a volume or a --tmpfs there
+	run "$RUN" --rm --network none --read-only -v db:/tmp busybox cat /tmp/f
+	assert_success
+	assert_output three
+	run "$RUN" --rm --network none --read-only --tmpfs /tmp:size=2m busybox sh -c 'df -k /tmp | tail -n1'
+	assert_output --regexp '^tmpfs +2048 '
 	# the tmpfs is the container's own, of the size asked, gone with it
 	run "$RUN" --rm --network none --tmpfs /run:size=1m busybox sh -c 'df -k /run | tail -n1'
 	assert_success
 	assert_output --regexp '^tmpfs +1024 '
 	[ ! -e "$MINIDOCK_LIB_DIR/volumes/run" ] || fail "--tmpfs made a volume"
+	# a volume below a tmpfs, whatever the order given: the tmpfs first
+	run "$RUN" --rm --network none -v db:/run/db --tmpfs /run busybox cat /run/db/f
+	assert_success
+	assert_output three
 }
 
 @test "volume rm: refused (exit 125) while any container names the volume: running, exited, created, killed mid-way; -f does not override" {
@@ -185,6 +198,12 @@ teardown() {
 	head -c 1500 /dev/zero >"$MINIDOCK_LIB_DIR/volumes/unused/_data/f"
 	run "$RUN" --network none --name "$N" -v used:/data busybox true
 	assert_success
+	run "$V" ls -q -f dangling=true
+	assert_output unused
+	run "$V" ls -f dangling=false
+	assert_output "$(printf 'DRIVER    VOLUME NAME\nlocal     used')"
+	run "$V" ls -f bogus=1
+	assert_equal "$status" 125
 	# not confirmed: nothing removed
 	run "$V" prune <<<"n"
 	assert_success
@@ -198,6 +217,15 @@ teardown() {
 	assert_line "Total reclaimed space: 1.5kB"
 	run "$V" ls -q
 	assert_output used
+	# an unnamed volume, as docker's; and what a crash left mid-create
+	run "$V" create
+	assert_success
+	assert_output --regexp '^[0-9a-f]{64}$'
+	mkdir -p "$MINIDOCK_LIB_DIR/volumes/.half.new/_data"
+	run "$V" prune -f
+	assert_success
+	assert_line --regexp '^[0-9a-f]{64}$'
+	[ ! -e "$MINIDOCK_LIB_DIR/volumes/.half.new" ] || fail "prune left .half.new"
 	run "$V" prune -f
 	assert_success
 	assert_output "Total reclaimed space: 0B"
@@ -233,10 +261,25 @@ teardown() {
 	assert_equal "$status" 125
 	run "$RUN" --rm --network none -v db:data busybox true
 	assert_equal "$status" 125
+	run "$RUN" --rm --network none -v db:/ busybox true
+	assert_equal "$status" 125
+	assert_output --partial "an absolute path other than /"
+	run "$RUN" --rm --network none --tmpfs run busybox true
+	assert_equal "$status" 125
+	assert_output --partial "--tmpfs run: the destination must be an absolute path"
+	run "$RUN" --rm --network none --tmpfs /run:size=1m,bogus busybox true
+	assert_equal "$status" 125
+	assert_output --partial "unknown option"
+	run "$V" create "$(printf 'a%.0s' $(seq 241))"
+	assert_equal "$status" 125
+	run "$V" create "$(printf 'a%.0s' $(seq 240))"
+	assert_success
+	run "$V" rm "$(printf 'a%.0s' $(seq 240))"
+	assert_success
 	run "$V" create 'bad name'
 	assert_equal "$status" 125
 	assert_output --partial "is not a volume name"
-	run "$V" create
+	run "$V" create a b
 	assert_equal "$status" 125
 	run "$V" frobnicate
 	assert_equal "$status" 125
