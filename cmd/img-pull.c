@@ -83,14 +83,14 @@ int main(int argc, char **argv)
 	if (reg_ref_parse(o.ref, &ref, &why) < 0)
 		die_x("%s", why);
 	full = reg_ref_string(&ref);
-	layout = o.out ? xstrdup(o.out + 4) : store_layout();
-	if (layout_init(layout) < 0)
-		die("%s: cannot make it an OCI layout", layout);
-
 	r = reg_open(&ref, &o.reg);
 	if (!r)
 		die_x("%s", reg_error());
 	fetch_manifest(r, &ref, &o, &p);
+	/* Only now, once the registry let us in and has the image. */
+	layout = o.out ? xstrdup(o.out + 4) : store_layout();
+	if (layout_init(layout) < 0)
+		die("%s: cannot make it an OCI layout", layout);
 	fetch_blobs(r, layout, &o, &p);
 	reg_close(r);
 

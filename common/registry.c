@@ -411,7 +411,13 @@ static CURLcode request(struct reg *r, const char *method, const char *url,
 	else if (up && lseek(up->fd, 0, SEEK_SET) < 0)
 		return CURLE_READ_ERROR;
 	response_reset(rs);
-	return perform(r, method, url, hdrs, up, rs, 1);
+	rc = perform(r, method, url, hdrs, up, rs, 1);
+	if (rc == CURLE_OK && rs->status == 401) {
+		fail("%s: unauthorized: %s %s refused with the token given%s", r->base, method,
+		     url, r->basic ? "" : " (an anonymous one: give credentials with --user)");
+		return CURLE_LOGIN_DENIED;
+	}
+	return rc;
 }
 
 /* "USER:PASSWORD" for REGISTRY from the "auths" of ~/.docker/config.json

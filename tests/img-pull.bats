@@ -8,6 +8,7 @@
 # reaches a registry outside the machine.
 
 load helpers
+load image-trees
 bats_require_minimum_version 1.5.0
 
 PULL=$MINIDOCK_BIN/img-pull
@@ -47,9 +48,11 @@ wait_http() {
 	fail "nothing answers at $1"
 }
 
-# start_registry [tls]: docker-registry on 127.0.0.1:$PORT, storage in
-# $TEST_TMP; with tls, htpasswd auth (user minidock, password secret) and a
-# certificate for localhost and 127.0.0.1 signed by $TEST_TMP/ca.crt.
+# start_registry [tls|token]: docker-registry on 127.0.0.1:$PORT, storage
+# in $TEST_TMP; with tls, htpasswd auth (user minidock, password secret) and
+# a certificate for localhost and 127.0.0.1 signed by $TEST_TMP/ca.crt; with
+# token, the registry's token auth (realm $REALM: tests/token-server.py,
+# the same user; anonymous may pull).
 start_registry() {
 	PORT=$(free_port)
 	R=localhost:$PORT
@@ -86,9 +89,32 @@ start_registry() {
 		    path: $TEST_TMP/htpasswd
 		EOF
 	fi
+	if [ "${1:-}" = token ]; then
+		# The registry's token mode: a token server of the test's own
+		# (token-server.py) signs with a key whose certificate the
+		# registry trusts (rootcertbundle).
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=minidock-token \
+			-keyout "$TEST_TMP/token.key" -out "$TEST_TMP/token.crt" 2>/dev/null
+		python3 "$BATS_TEST_DIRNAME/token-server.py" "$TEST_TMP/tport" \
+			"$TEST_TMP/token.key" "$TEST_TMP/token.crt" minidock-issuer minidock-registry &
+		PIDS+=($!)
+		local i
+		for i in $(seq 100); do [ -s "$TEST_TMP/tport" ] && break; sleep 0.05; done
+		REALM=http://127.0.0.1:$(cat "$TEST_TMP/tport")/token
+		cat >> "$conf" <<-EOF
+		auth:
+		  token:
+		    realm: $REALM
+		    service: minidock-registry
+		    issuer: minidock-issuer
+		    rootcertbundle: $TEST_TMP/token.crt
+		EOF
+	fi
 	docker-registry serve "$conf" > "$TEST_TMP/registry.log" 2>&1 &
 	PIDS+=($!)
-	wait_http "http${1:+s}://127.0.0.1:$PORT/v2/"
+	local scheme=http
+	[ "${1:-}" = tls ] && scheme=https
+	wait_http "$scheme://127.0.0.1:$PORT/v2/"
 }
 
 # put IMAGE NAME [SKOPEO OPTIONS...]: skopeo copies the OCI layout IMAGE
@@ -197,6 +223,26 @@ assert_store_has_no() {
 	assert_store_has_no "localhost_${PORT}_multi"
 }
 
+@test "buildah push into the registry, then img-pull: the tree umoci unpacks; run runs it" {
+	command -v buildah >/dev/null || skip "buildah is not installed (make deps)"
+	start_registry
+	SRC=$IMAGES/src
+	umoci_image "$TEST_TMP/src"
+	local b=(env -u DOCKER_CONFIG buildah --root "$TEST_TMP/storage" --runroot "$TEST_TMP/runroot" --storage-driver vfs)
+	(cd "$TEST_TMP" && "${b[@]}" pull -q oci:src:t >/dev/null) || fail "buildah could not load the image"
+	"${b[@]}" push -q --tls-verify=false localhost/src:latest "docker://$R/fromb:1" ||
+		fail "buildah push failed"
+	run -0 "$PULL" -o "oci:$TEST_TMP/out" "$R/fromb:1"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$TEST_TMP/out" "$TEST_TMP/tree"
+	assert_same_tree "$TEST_TMP/tree" "$TEST_TMP/ref/rootfs"
+	umoci unpack --image "$TEST_TMP/out:1" "$TEST_TMP/bundle" >/dev/null
+	assert_same_tree "$TEST_TMP/bundle/rootfs" "$TEST_TMP/ref/rootfs"
+	require_root
+	run -0 "$MINIDOCK_BIN/run" --rm --network none "$R/fromb:1" /bin/cat /data/new
+	assert_output --partial "pulling"
+	assert_output --partial two
+}
+
 # ---- auth and TLS ----
 
 @test "img-pull over TLS with basic auth: refused without credentials or the CA; --user, then ~/.docker/config.json" {
@@ -270,6 +316,33 @@ assert_store_has_no() {
 	assert_output --partial "bearer token: realm http://127.0.0.1:${F#*:}/token, service fake, scope repository:ok:pull"
 	assert_output --partial "GET http://$F/v2/ok/manifests/latest -> HTTP 200"
 	assert [ -f "$TEST_TMP/o/index.json" ]
+}
+
+@test "docker-registry in token mode: anonymous pull, push with credentials, a wrong password refused; skopeo agrees" {
+	start_registry token
+	# Anonymous: a token for pull only; pushing is refused.
+	run -125 "$PUSH" "$IMAGES/busybox-oci" "$R/team/app:1"
+	assert_output --partial "unauthorized"
+	run -125 "$PUSH" --user minidock:wrong "$IMAGES/busybox-oci" "$R/team/app:1"
+	assert_output --partial "unauthorized: the token server $REALM said HTTP 401, wrong user name or password (UNAUTHORIZED)"
+	run -0 "$PUSH" --verbose --user minidock:secret "$IMAGES/busybox-oci" "$R/team/app:1"
+	assert_output --partial "bearer token: realm $REALM, service minidock-registry, scope repository:team/app:pull,push"
+	assert_output --partial "PUT http://$R/v2/team/app/manifests/1 -> HTTP 201"
+	run -0 skopeo inspect --tls-verify=false --creds minidock:secret "docker://$R/team/app:1"
+	assert_output --partial "minidock busybox"
+	# Pull: anonymous, then with credentials; a wrong password is refused.
+	run -0 "$PULL" --verbose -o "oci:$TEST_TMP/anon" "$R/team/app:1"
+	assert_output --partial "bearer token: realm $REALM, service minidock-registry, scope repository:team/app:pull"
+	assert_output --partial "GET http://$R/v2/team/app/manifests/1 -> HTTP 200"
+	run -0 "$PULL" --user minidock:secret -o "oci:$TEST_TMP/auth" "$R/team/app:1"
+	run -125 "$PULL" --user minidock:nope -o "oci:$TEST_TMP/bad" "$R/team/app:1"
+	assert_output "img-pull: unauthorized: the token server $REALM said HTTP 401, wrong user name or password (UNAUTHORIZED)"
+	[ ! -e "$TEST_TMP/bad" ] || fail "a refused pull left $TEST_TMP/bad"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$TEST_TMP/anon" "$TEST_TMP/t1"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$IMAGES/busybox-oci" "$TEST_TMP/t2"
+	diff -r "$TEST_TMP/t1" "$TEST_TMP/t2" || fail "what came back differs"
+	grep -q '^minidock .*"pull", "push"' "$TEST_TMP/tport.log" ||
+		fail "no push token was given: $(cat "$TEST_TMP/tport.log")"
 }
 
 @test "img-pull: bad input and an unreachable registry: a clear error, exit 125" {
