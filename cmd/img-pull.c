@@ -34,7 +34,7 @@
 #include "image.h"
 #include "imagestore.h"
 #include "minidock.h"
-#include "progress.h"
+#include "pull-layers.h"
 #include "registry.h"
 #include "runimage.h"
 #include "store.h"
@@ -218,57 +218,21 @@ static void fetch_manifest(struct reg *r, const struct reg_ref *ref,
 
 /* ---- the blobs: config and layers, each checked, then kept ---- */
 
-static void show_progress(uint64_t done, void *arg)
-{
-	progress_show(arg, done);
-}
-
-/* Blob D into LAYOUT, unless it is there already. */
-static void fetch_blob(struct reg *r, const char *layout, const struct img_desc *d,
-		       const char *what, const struct options *o)
-{
-	char *path = layout_blob(layout, d->digest);
-	char *tmp = xasprintf("%s.part-%d", path, (int)getpid());
-	struct progress pr = { .what = what, .total = d->size, .on = o->progress };
-	struct stat st;
-	int fd;
-
-	if (stat(path, &st) == 0 && (d->size < 0 || st.st_size == d->size)) {
-		vlog("%s %s: already in %s, not fetched", what, d->digest, layout);
-		goto out;
-	}
-	if (d->size >= 0 && (uint64_t)d->size > o->max_size)
-		die_x("%s %s: %lld bytes, larger than --max-size %llu: refused", what, d->digest,
-		      (long long)d->size, (unsigned long long)o->max_size);
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		die("open %s", tmp);
-	if (reg_get_blob(r, d->digest, d->size, o->max_size, fd, show_progress, &pr) < 0) {
-		/* Nothing half-written is kept: the blob was only a .part. */
-		unlink(tmp);
-		die_x("%s: %s", what, reg_error());
-	}
-	progress_end(&pr);
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		die("%s: keeping %s", what, path);
-	}
-	vlog("%s %s: sha256 verified, rename(\"%s\")", what, d->digest, path);
-out:
-	free(tmp);
-	free(path);
-}
-
+/* The config, then the layers a few at once (pull-layers.c), one line
+ * each; the manifest last: once it is there, so is all it names. */
 static void fetch_blobs(struct reg *r, const char *layout, const struct options *o,
 			struct pulled *p)
 {
-	fetch_blob(r, layout, &p->config, "config", o);
-	for (size_t i = 0; i < p->nlayers; i++) {
-		char *what = xasprintf("layer %zu/%zu", i + 1, p->nlayers);
-		fetch_blob(r, layout, &p->layers[i], what, o);
-		free(what);
-	}
-	/* The manifest last: once it is there, so is all it names. */
+	struct pull_blobs pb = { .reg = r, .layout = layout, .max_size = o->max_size,
+				 .tty = o->progress, .quiet = 1, .jobs = 1 };
+	char *why;
+
+	if (pull_blobs(&pb, &p->config, 1, "config", &why) < 0)
+		die_x("%s", why);
+	pb.quiet = md_verbose;
+	pb.jobs = PULL_JOBS;
+	if (pull_blobs(&pb, p->layers, p->nlayers, "layer", &why) < 0)
+		die_x("%s", why);
 	if (layout_put_blob(layout, p->digest, p->manifest, p->len) < 0)
 		die("manifest %s: writing it into %s", p->digest, layout);
 }
@@ -329,7 +293,8 @@ static void usage(FILE *out)
 "      --insecure           plain HTTP allowed (always for localhost)\n"
 "      --ca-cert FILE       trust the certificates signed by FILE too\n"
 "      --max-size SIZE      refuse a blob larger than SIZE (default 64G)\n"
-"  -p, --progress           a progress line per blob (default on a terminal)\n"
+"  -p, --progress           the layers' lines redrawn in place, as on a terminal\n"
+"                           (default there; elsewhere a line per layer pulled)\n"
 "  -v, --verbose            print each HTTP request\n"
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"

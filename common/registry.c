@@ -25,7 +25,8 @@
 #include "minidock.h"
 #include "registry.h"
 
-static char error_buf[1024];
+/* One a thread: layers are fetched by several (pull-layers.c). */
+static __thread char error_buf[1024];
 
 const char *reg_error(void)
 {
@@ -514,6 +515,24 @@ bad:
 	response_reset(&rs);
 	reg_close(r);
 	return NULL;
+}
+
+struct reg *reg_clone(const struct reg *from)
+{
+	struct reg *r = xcalloc(1, sizeof(*r));
+
+	if (!(r->curl = curl_easy_init())) {
+		free(r);
+		fail("curl_easy_init failed");
+		return NULL;
+	}
+	r->o = from->o;
+	r->base = xstrdup(from->base);
+	r->name = xstrdup(from->name);
+	r->registry = xstrdup(from->registry);
+	r->basic = from->basic ? xstrdup(from->basic) : NULL;
+	r->auth_header = from->auth_header ? xstrdup(from->auth_header) : NULL;
+	return r;
 }
 
 void reg_close(struct reg *r)

@@ -29,7 +29,7 @@
 #include "digest.h"
 #include "imageref.h"
 
-/* The message of the last failure. */
+/* The message of the last failure (of this thread). */
 const char *reg_error(void);
 
 /* ---- a connection to one registry, for one repository ---- */
@@ -47,6 +47,9 @@ struct reg;
  * the auth the registry asks for.  NULL (reg_error) when unreachable. */
 struct reg *reg_open(const struct reg_ref *ref, const struct reg_options *o);
 void reg_close(struct reg *r);
+/* A second connection to the same repository, with the same auth (a token
+ * already given is reused): one a thread.  NULL (reg_error). */
+struct reg *reg_clone(const struct reg *r);
 
 /* Media types: what we accept of a manifest. */
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"

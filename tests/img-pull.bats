@@ -303,6 +303,31 @@ assert_store_has_no() {
 	done
 }
 
+@test "img-pull: layers fetched three at once, one line each: plain off a terminal, redrawn in place on one" {
+	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" &
+	PIDS+=($!)
+	local i
+	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
+	local F=localhost:$(cat "$TEST_TMP/port")
+	wait_http "http://$F/v2/"
+	# The fake registry holds each blob until three are asked at once.
+	run -0 "$PULL" -o "oci:$TEST_TMP/o" "$F/parallel"
+	assert_equal "$(curl -s "http://$F/inflight")" 3
+	for i in 1 2 3; do
+		assert_line --regexp "^img-pull: layer $i/3 [0-9a-f]{12}: pull complete, 0.0 MB, sha256 verified$"
+	done
+	assert_line "$F/parallel:latest: pulled $(grep -o 'sha256:[0-9a-f]*' "$TEST_TMP/o/index.json" | head -1)"
+	run -0 "$PULL" -o "oci:$TEST_TMP/o" "$F/parallel"
+	assert_line --regexp "^img-pull: layer 3/3 [0-9a-f]{12}: already exists$"
+	# On a terminal (script(1) gives it one): a line a layer, each
+	# redrawn in place (the cursor moved up to it: ESC [ N A).
+	run -0 script -qec "$PULL -o oci:$TEST_TMP/t $F/parallel" /dev/null
+	assert_output --partial $'\e[3A\r\e[Kimg-pull: layer 1/3'
+	assert_output --partial ": pull complete"
+	# config, three layers, manifest
+	assert_equal "$(ls "$TEST_TMP/t/blobs/sha256" | wc -l)" 5
+}
+
 @test "img-pull: the bearer-token flow (401, GET the realm with the credentials, the token sent back)" {
 	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" bearer &
 	PIDS+=($!)
