@@ -466,7 +466,8 @@ struct reg *reg_open(const struct reg_ref *ref, const struct reg_options *o)
 	struct reg *r = xcalloc(1, sizeof(*r));
 	struct response rs = { .fd = -1, .max = 1 << 16 };
 	static const char *const schemes[] = { "https", "http" };
-	int plain_ok = o->insecure || is_local(ref->registry);
+	const char *host = ref->registry, *mirror = getenv("MINIDOCK_REGISTRY_MIRROR");
+	int plain_ok;
 	CURLcode rc = CURLE_OK;
 	char *url = NULL;
 
@@ -479,12 +480,17 @@ struct reg *reg_open(const struct reg_ref *ref, const struct reg_options *o)
 	r->name = xstrdup(ref->name);
 	r->registry = xstrdup(ref->registry);
 	r->basic = o->user ? xstrdup(o->user) : config_credentials(ref->registry);
-	/* docker.io's API lives at registry-1.docker.io. */
+	/* docker.io's API lives at registry-1.docker.io, or at the mirror
+	 * asked for (as dockerd's "registry-mirrors"; that one only). */
+	if (!strcmp(host, "docker.io")) {
+		host = mirror && *mirror ? mirror : "registry-1.docker.io";
+		if (mirror && *mirror)
+			vlog("docker.io: through the mirror %s (MINIDOCK_REGISTRY_MIRROR)", mirror);
+	}
+	plain_ok = o->insecure || is_local(host);
 	for (int i = 0; i < 1 + plain_ok; i++) {
 		free(r->base);
-		r->base = xasprintf("%s://%s", schemes[i],
-				    strcmp(ref->registry, "docker.io") ? ref->registry
-								       : "registry-1.docker.io");
+		r->base = xasprintf("%s://%s", schemes[i], host);
 		free(url);
 		url = xasprintf("%s/v2/", r->base);
 		response_reset(&rs);
@@ -497,7 +503,11 @@ struct reg *reg_open(const struct reg_ref *ref, const struct reg_options *o)
 	}
 	if (rc != CURLE_OK) {
 		char *m = xstrdup(error_buf);
-		fail("registry %s unreachable: %s", ref->registry, m);
+		if (host != ref->registry && strcmp(host, "registry-1.docker.io"))
+			fail("registry %s unreachable (through the mirror %s): %s", ref->registry,
+			     host, m);
+		else
+			fail("registry %s unreachable: %s", ref->registry, m);
 		free(m);
 		goto bad;
 	}

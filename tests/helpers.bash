@@ -25,6 +25,9 @@ common_setup() {
 	export TEST_TMP
 	export MINIDOCK_RUN_DIR=$TEST_TMP/run
 	export MINIDOCK_LIB_DIR=$TEST_TMP/lib
+	# `run NAME` pulls from docker.io what it does not hold: never from a
+	# test (nothing listens on port 1; a test sets its own registry here).
+	export MINIDOCK_REGISTRY_MIRROR=localhost:1
 }
 
 common_teardown() {

@@ -243,6 +243,35 @@ assert_store_has_no() {
 	assert_output --partial two
 }
 
+@test "Docker's defaults: img-pull debian:12 and run debian:12 go to docker.io/library/, here through MINIDOCK_REGISTRY_MIRROR" {
+	start_registry
+	put "$IMAGES/busybox-oci" library/debian:12
+	put "$IMAGES/busybox-oci" library/alpine:latest
+	export MINIDOCK_REGISTRY_MIRROR=$R
+	run -0 "$PULL" --verbose -o "oci:$TEST_TMP/o" debian:12
+	assert_output --partial "docker.io: through the mirror $R (MINIDOCK_REGISTRY_MIRROR)"
+	assert_output --partial "GET http://$R/v2/library/debian/manifests/12 -> HTTP 200"
+	assert_output --partial "docker.io/library/debian:12: pulled sha256:"
+	require_root
+	run -0 "$MINIDOCK_BIN/run" --rm --network none debian:12 /bin/cat /www/index.html
+	assert_output --partial "unable to find image 'debian:12'"
+	assert_output --partial "minidock"
+	run -0 "$MINIDOCK_BIN/run" --rm --network none alpine /bin/true
+	run -0 "$MINIDOCK_BIN/image" ls
+	assert_line --regexp "^docker.io_library_debian_12 +docker.io/library/debian:12 +sha256:"
+	assert_line --regexp "^docker.io_library_alpine +docker.io/library/alpine:latest +sha256:"
+	# Held now: no request at all.
+	MINIDOCK_REGISTRY_MIRROR=localhost:1 run -0 "$MINIDOCK_BIN/run" --rm --network none debian:12 /bin/true
+	refute_output --partial "pulling"
+	# Neither held nor in the registry.
+	run -125 "$MINIDOCK_BIN/run" --rm --network none nosuch:1 /bin/true
+	assert_output --partial "no such image or tag"
+	assert_output --partial "image nosuch:1: unknown; import it by giving its path"
+	export MINIDOCK_REGISTRY_MIRROR=localhost:1
+	run -125 "$PULL" -o "oci:$TEST_TMP/x" debian:13
+	assert_output --regexp "img-pull: registry docker.io unreachable \(through the mirror localhost:1\)"
+}
+
 # ---- auth and TLS ----
 
 @test "img-pull over TLS with basic auth: refused without credentials or the CA; --user, then ~/.docker/config.json" {
