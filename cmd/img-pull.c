@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image-write.h"
 #include "image.h"
 #include "imagestore.h"
 #include "minidock.h"
@@ -41,7 +42,7 @@
 
 struct options {
 	const char *ref;
-	const char *out;            /* -o oci:DIR; NULL: the store */
+	const char *out;            /* -o oci:DIR, oci-archive:FILE; NULL: the store */
 	const char *os, *arch, *variant;    /* --platform */
 	uint64_t max_size;
 	int progress;
@@ -69,6 +70,15 @@ static void record(const char *layout, const char *name, const struct pulled *p)
 static void import_to_store(const char *layout, const char *name, const struct reg_ref *ref,
 			    const struct pulled *p);
 
+/* -o oci-archive:FILE: the layout packed into FILE, removed at exit. */
+static char *packing;
+
+static void remove_packing(void)
+{
+	if (packing && rm_rf(packing) < 0)
+		warn_errno("rm -rf %s", packing);
+}
+
 int main(int argc, char **argv)
 {
 	/* static: still reachable when die() exits on the way (no leak). */
@@ -87,8 +97,15 @@ int main(int argc, char **argv)
 	if (!r)
 		die_x("%s", reg_error());
 	fetch_manifest(r, &ref, &o, &p);
-	/* Only now, once the registry let us in and has the image. */
-	layout = o.out ? xstrdup(o.out + 4) : store_layout();
+	/* Only now, once the registry let us in and has the image.  An
+	 * oci-archive is a layout packed: one beside FILE first. */
+	if (o.out && !strncmp(o.out, "oci-archive:", 12)) {
+		layout = packing = xasprintf("%s.layout-%d", o.out + 12, (int)getpid());
+		if (atexit(remove_packing) != 0)
+			die("atexit");
+	} else {
+		layout = o.out ? xstrdup(o.out + 4) : store_layout();
+	}
 	if (layout_init(layout) < 0)
 		die("%s: cannot make it an OCI layout", layout);
 	fetch_blobs(r, layout, &o, &p);
@@ -99,6 +116,10 @@ int main(int argc, char **argv)
 	record(layout, o.out ? (ref.tag ? ref.tag : ref.digest) : full, &p);
 	if (!o.out)
 		import_to_store(layout, full, &ref, &p);
+	if (packing && layout_write_archive(layout, o.out + 12, &why) < 0)
+		die_x("-o %s: %s", o.out, why);
+	remove_packing();
+	packing = NULL;
 	printf("%s: pulled %s\n", full, p.remote);
 
 	img_desc_free(&p.config);
@@ -287,6 +308,7 @@ static void usage(FILE *out)
 "`run REF` starts it) or into an OCI layout.\n"
 "\n"
 "  -o, --output oci:DIR     write an OCI image layout (skopeo and umoci read it)\n"
+"  -o, --output oci-archive:FILE   the same, packed in a tar file\n"
 "      --platform OS/ARCH[/VARIANT]   the image of an index to take\n"
 "                           (default linux/ and this machine's architecture)\n"
 "  -u, --user USER:PASSWORD credentials (default: ~/.docker/config.json)\n"
@@ -374,8 +396,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 	if (argc - optind != 1)
 		die_x("expected REF, got %d arguments (see --help)", argc - optind);
 	o->ref = argv[optind];
-	if (o->out && (strncmp(o->out, "oci:", 4) || !o->out[4]))
-		die_x("-o %s: expected oci:DIR", o->out);
+	if (o->out && (strncmp(o->out, "oci:", 4) || !o->out[4]) &&
+	    (strncmp(o->out, "oci-archive:", 12) || !o->out[12]))
+		die_x("-o %s: expected oci:DIR or oci-archive:FILE", o->out);
 	if (o->reg.user && !strchr(o->reg.user, ':'))
 		die_x("--user %s: expected USER:PASSWORD", o->reg.user);
 }

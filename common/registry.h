@@ -9,6 +9,7 @@
  *   GET  /v2/NAME/blobs/DIGEST                 a config or a layer
  *   HEAD /v2/NAME/blobs/DIGEST                 is it there already? (push)
  *   POST /v2/NAME/blobs/uploads/  then  PUT LOCATION?digest=DIGEST   (push)
+ *        or  PATCH LOCATION (Content-Range), ...,  then  PUT           (chunked)
  *   PUT  /v2/NAME/manifests/TAG                                      (push)
  *
  * Auth: anonymous; HTTP basic (--user, or ~/.docker/config.json "auths");
@@ -79,9 +80,11 @@ int reg_get_blob(struct reg *r, const char *digest, int64_t size, uint64_t max, 
 
 /* HEAD blob DIGEST: 1 when the registry has it, 0 when not, -1 (reg_error). */
 int reg_has_blob(struct reg *r, const char *digest);
-/* POST an upload, then PUT the SIZE bytes of FD (from its start) as blob
- * DIGEST in one request (monolithic upload).  0, or -1 (reg_error). */
-int reg_put_blob(struct reg *r, const char *digest, int fd, uint64_t size);
+/* POST an upload, then the SIZE bytes of FD (from its start) as blob
+ * DIGEST: in the PUT (monolithic upload) or, when CHUNK is not 0 and SIZE
+ * is larger, in PATCH requests of CHUNK bytes (Content-Range) and a PUT
+ * that closes the upload.  0, or -1 (reg_error). */
+int reg_put_blob(struct reg *r, const char *digest, int fd, uint64_t size, uint64_t chunk);
 /* PUT the manifest BUF (of MEDIA_TYPE) as tag TAG.  0, or -1 (reg_error). */
 int reg_put_manifest(struct reg *r, const char *tag, const char *buf, size_t len,
 		     const char *media_type);

@@ -444,6 +444,33 @@ assert_store_has_no() {
 	assert_output --partial "nosuchimage: no such image"
 }
 
+@test "img-push --chunk-size: PATCH with Content-Range, then PUT; img-pull -o oci-archive:FILE; skopeo reads both" {
+	start_registry
+	run -0 "$PUSH" --verbose --chunk-size 256K "$IMAGES/busybox-oci" "$R/chunked:1"
+	assert_output --regexp "PATCH http://$R/v2/chunked/blobs/uploads/[^ ]* -> HTTP 202"
+	[ "$(grep -c 'PATCH .* -> HTTP 202' <<<"$output")" -ge 3 ] || fail "not in chunks: $output"
+	assert_output --partial "bytes sent, in chunks (PATCH)"
+	assert_output --regexp "PUT http://$R/v2/chunked/blobs/uploads/[^ ]*digest=sha256:[0-9a-f]{64} -> HTTP 201"
+	run -0 skopeo inspect --tls-verify=false "docker://$R/chunked:1"
+	assert_output --partial "minidock busybox"
+	# Back as an oci-archive: skopeo and img-unpack read it; no layout is left beside it.
+	run -0 "$PULL" -o "oci-archive:$TEST_TMP/bb.tar" "$R/chunked:1"
+	run -0 skopeo inspect "oci-archive:$TEST_TMP/bb.tar:1"
+	assert_output --partial '"Architecture": "amd64"'
+	assert_equal "$(ls "$TEST_TMP")" "$(ls "$TEST_TMP" | grep -v layout-)"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$TEST_TMP/bb.tar" "$TEST_TMP/t1"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$IMAGES/busybox-oci" "$TEST_TMP/t2"
+	diff -r "$TEST_TMP/t1" "$TEST_TMP/t2" || fail "what came back differs"
+	run -125 "$PULL" -o "tar:$TEST_TMP/x" "$R/chunked:1"
+	assert_output "img-pull: -o tar:$TEST_TMP/x: expected oci:DIR or oci-archive:FILE"
+	run -125 "$PUSH" --chunk-size 12Q "$IMAGES/busybox-oci" "$R/chunked:2"
+	assert_output --partial "--chunk-size 12Q: not a size"
+	# A failed pull to an archive leaves neither the file nor its layout.
+	run -125 "$PULL" -o "oci-archive:$TEST_TMP/no.tar" "$R/chunked:nosuch"
+	[ ! -e "$TEST_TMP/no.tar" ] || fail "no.tar written"
+	! ls "$TEST_TMP" | grep -q layout- || fail "a layout was left: $(ls "$TEST_TMP")"
+}
+
 # ---- image: the images minidock holds ----
 
 @test "image ls, inspect, tag, rm (refused while a container uses it), prune" {
