@@ -349,13 +349,11 @@ static void parse_platform(const char *s, struct options *o)
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_PLATFORM = 256, OPT_INSECURE, OPT_CA, OPT_MAX_SIZE };
+	enum { OPT_PLATFORM = 256, OPT_MAX_SIZE };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "platform", required_argument, NULL, OPT_PLATFORM },
-		{ "user", required_argument, NULL, 'u' },
-		{ "insecure", no_argument, NULL, OPT_INSECURE },
-		{ "ca-cert", required_argument, NULL, OPT_CA },
+		REG_LONGOPTS,
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -370,25 +368,16 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->arch = img_host_arch();
 	o->max_size = 64ULL << 30;
 	o->progress = isatty(STDERR_FILENO);
-	o->reg.ca_cert = getenv("MINIDOCK_CA_CERT");
+	reg_options_init(&o->reg);
 	while ((c = getopt_long(argc, argv, "+o:u:pvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case OPT_PLATFORM: parse_platform(optarg, o); break;
-		case 'u': o->reg.user = optarg; break;
-		case OPT_INSECURE: o->reg.insecure = 1; break;
-		case OPT_CA: o->reg.ca_cert = optarg; break;
-		case OPT_MAX_SIZE:
-			if (parse_size(optarg, &o->max_size) < 0 || o->max_size == 0)
-				die_x("--max-size %s: not a size (like 512M or 2G)", optarg);
-			break;
+		case OPT_MAX_SIZE: o->max_size = size_option("--max-size", optarg); break;
 		case 'p': o->progress = 1; break;
-		case 'v': md_verbose = 1; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': print_version(); exit(0);
 		default:
-			fprintf(stderr, "Try 'img-pull --help'.\n");
-			exit(EXIT_TOOL_FAILED);
+			if (!reg_option(c, optarg, &o->reg))
+				common_option(c, usage);
 		}
 	}
 	if (md_verbose)
@@ -399,6 +388,4 @@ static void parse_args(int argc, char **argv, struct options *o)
 	if (o->out && (strncmp(o->out, "oci:", 4) || !o->out[4]) &&
 	    (strncmp(o->out, "oci-archive:", 12) || !o->out[12]))
 		die_x("-o %s: expected oci:DIR or oci-archive:FILE", o->out);
-	if (o->reg.user && !strchr(o->reg.user, ':'))
-		die_x("--user %s: expected USER:PASSWORD", o->reg.user);
 }

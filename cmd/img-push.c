@@ -297,11 +297,9 @@ static void usage(FILE *out)
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_INSECURE = 256, OPT_CA, OPT_CHUNK };
+	enum { OPT_CHUNK = 256 };
 	static const struct option longopts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "insecure", no_argument, NULL, OPT_INSECURE },
-		{ "ca-cert", required_argument, NULL, OPT_CA },
+		REG_LONGOPTS,
 		{ "chunk-size", required_argument, NULL, OPT_CHUNK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -311,26 +309,17 @@ static void parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->reg.push = 1;
 	o->chunk = 32ULL << 20;
-	o->reg.ca_cert = getenv("MINIDOCK_CA_CERT");
+	reg_options_init(&o->reg);
+	o->reg.push = 1;
 	while ((c = getopt_long(argc, argv, "+u:vhV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'u': o->reg.user = optarg; break;
-		case OPT_INSECURE: o->reg.insecure = 1; break;
-		case OPT_CA: o->reg.ca_cert = optarg; break;
 		case OPT_CHUNK:
-			if (strcmp(optarg, "0") && (parse_size(optarg, &o->chunk) < 0 || !o->chunk))
-				die_x("--chunk-size %s: not a size (like 512K or 32M)", optarg);
-			if (!strcmp(optarg, "0"))
-				o->chunk = 0;
+			o->chunk = strcmp(optarg, "0") ? size_option("--chunk-size", optarg) : 0;
 			break;
-		case 'v': md_verbose = 1; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': print_version(); exit(0);
 		default:
-			fprintf(stderr, "Try 'img-push --help'.\n");
-			exit(EXIT_TOOL_FAILED);
+			if (!reg_option(c, optarg, &o->reg))
+				common_option(c, usage);
 		}
 	}
 	if (argc - optind != 2)
@@ -338,6 +327,4 @@ static void parse_args(int argc, char **argv, struct options *o)
 		      argc - optind == 1 ? "" : "s");
 	o->src = argv[optind];
 	o->dest = argv[optind + 1];
-	if (o->reg.user && !strchr(o->reg.user, ':'))
-		die_x("--user %s: expected USER:PASSWORD", o->reg.user);
 }

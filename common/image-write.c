@@ -401,24 +401,47 @@ tar_fail:
 	return why_fail(why, "tar %s: %s", member, archive_error_string(a));
 }
 
-int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
-		       const char *ref, int docker, char **why)
+/* A tar archive written to TMP (pax), or NULL with *WHY. */
+static struct archive *tar_create(const char *tmp, char **why)
 {
 	struct archive *a = archive_write_new();
-	struct archive_entry *e = archive_entry_new();
-	char *tmp = xasprintf("%s.tmp-%d", file, (int)getpid());
-	char *idx = index_json(w, name, ref), *man = docker ? docker_manifest(w, name) : NULL;
-	struct strv hex = { 0 };
-	int ret = -1;
 
-	*why = NULL;
-	if (!a || !e)
+	if (!a)
 		die_x("archive: out of memory");
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
 		why_fail(why, "%s: %s", tmp, archive_error_string(a));
-		goto out;
+		archive_write_free(a);
+		return NULL;
 	}
+	return a;
+}
+
+/* Close A (written to TMP) and rename it to FILE: 0, or -1 with *WHY. */
+static int tar_commit(struct archive *a, const char *tmp, const char *file, char **why)
+{
+	if (archive_write_close(a) != ARCHIVE_OK)
+		return why_fail(why, "%s: %s", tmp, archive_error_string(a));
+	if (rename(tmp, file) < 0)
+		return why_fail(why, "rename %s %s: %s", tmp, file, strerror(errno));
+	return 0;
+}
+
+int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
+		       const char *ref, int docker, char **why)
+{
+	struct archive_entry *e = archive_entry_new();
+	char *tmp = xasprintf("%s.tmp-%d", file, (int)getpid());
+	char *idx = index_json(w, name, ref), *man = docker ? docker_manifest(w, name) : NULL;
+	struct strv hex = { 0 };
+	struct archive *a;
+	int ret = -1;
+
+	*why = NULL;
+	if (!e)
+		die_x("archive: out of memory");
+	if (!(a = tar_create(tmp, why)))
+		goto out;
 	blob_list(w, &hex);
 	if (add_member(a, e, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", NULL, why) < 0 ||
 	    add_member(a, e, "index.json", idx, NULL, why) < 0 ||
@@ -433,15 +456,7 @@ int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
 		if (r < 0)
 			goto out;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		why_fail(why, "%s: %s", tmp, archive_error_string(a));
-		goto out;
-	}
-	if (rename(tmp, file) < 0) {
-		why_fail(why, "rename %s %s: %s", tmp, file, strerror(errno));
-		goto out;
-	}
-	ret = 0;
+	ret = tar_commit(a, tmp, file, why);
 out:
 	if (ret < 0)
 		unlink(tmp);
@@ -456,22 +471,19 @@ out:
 
 int layout_write_archive(const char *dir, const char *file, char **why)
 {
-	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
 	char *tmp = xasprintf("%s.tmp-%d", file, (int)getpid());
 	char *blobs = xasprintf("%s/blobs/sha256", dir);
 	static const char *const top[] = { "oci-layout", "index.json" };
 	struct dirent **names = NULL;
+	struct archive *a;
 	int n = -1, ret = -1;
 
 	*why = NULL;
-	if (!a || !e)
+	if (!e)
 		die_x("archive: out of memory");
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
-		why_fail(why, "%s: %s", tmp, archive_error_string(a));
+	if (!(a = tar_create(tmp, why)))
 		goto out;
-	}
 	for (size_t i = 0; i < 2; i++) {
 		char *path = xasprintf("%s/%s", dir, top[i]);
 		int r = add_member(a, e, top[i], NULL, path, why);
@@ -498,15 +510,7 @@ int layout_write_archive(const char *dir, const char *file, char **why)
 		if (r < 0)
 			goto out;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		why_fail(why, "%s: %s", tmp, archive_error_string(a));
-		goto out;
-	}
-	if (rename(tmp, file) < 0) {
-		why_fail(why, "rename %s %s: %s", tmp, file, strerror(errno));
-		goto out;
-	}
-	ret = 0;
+	ret = tar_commit(a, tmp, file, why);
 out:
 	if (ret < 0)
 		unlink(tmp);

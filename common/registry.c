@@ -20,6 +20,28 @@
 #include "minidock.h"
 #include "registry-http.h"
 
+/* ---- the command line ---- */
+
+void reg_options_init(struct reg_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ca_cert = getenv("MINIDOCK_CA_CERT");
+}
+
+int reg_option(int c, const char *arg, struct reg_options *o)
+{
+	switch (c) {
+	case 'u':
+		if (!strchr(arg, ':'))
+			die_x("--user %s: expected USER:PASSWORD", arg);
+		o->user = arg;
+		return 1;
+	case REG_OPT_INSECURE: o->insecure = 1; return 1;
+	case REG_OPT_CA: o->ca_cert = arg; return 1;
+	}
+	return 0;
+}
+
 /* ---- opening ---- */
 
 static int is_local(const char *registry)

@@ -42,6 +42,18 @@ struct reg_options {
 	int push;               /* ask for push rights too (scope ...:pull,push) */
 };
 
+/* The options img-pull and img-push share: -u/--user, --insecure,
+ * --ca-cert (in a getopt_long table: REG_LONGOPTS). */
+enum { REG_OPT_INSECURE = 300, REG_OPT_CA };
+#define REG_LONGOPTS \
+	{ "user", required_argument, NULL, 'u' }, \
+	{ "insecure", no_argument, NULL, REG_OPT_INSECURE }, \
+	{ "ca-cert", required_argument, NULL, REG_OPT_CA }
+/* Option C (with ARG) into O when it is one of them: 1; else 0.  A bad
+ * --user exits 125.  reg_options_init: the defaults ($MINIDOCK_CA_CERT). */
+int reg_option(int c, const char *arg, struct reg_options *o);
+void reg_options_init(struct reg_options *o);
+
 struct reg;
 
 /* GET /v2/, choosing https (or http, for localhost and --insecure), and
