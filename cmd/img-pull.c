@@ -8,7 +8,8 @@
  *   GET /v2/NAME/manifests/TAG   ──>  an image index: one manifest per
  *        │                            platform (linux/amd64, linux/arm64...)
  *        └─> GET manifests/DIGEST ──> the manifest: config + layers
- *   GET /v2/NAME/blobs/DIGEST    ──>  the config, then each layer
+ *   GET /v2/NAME/blobs/DIGEST    ──>  the config, then the layers,
+ *                                     three at once, one line each
  *
  * A tag ("latest") may move; a digest never does: what comes back is
  * hashed as it streams and must have the digest asked for, so a lying or
@@ -17,8 +18,13 @@
  * Then the image is stored the way `run` wants it (img-unpack --layers,
  * common/runimage.c), so `run REF` starts it.
  *
- * The rest: common/registry.c (HTTP, auth, blobs), imagestore.c (the OCI
- * layout of pulled images), imageref.c (references).
+ * docker.io is Docker Hub (registry-1.docker.io, library/NAME), or the
+ * mirror MINIDOCK_REGISTRY_MIRROR names.  -o oci-archive:FILE packs the
+ * layout into a tar file.
+ *
+ * The rest: common/registry.c (the API, blobs), registry-http.c (one
+ * request, the auth), pull-layers.c (the blobs fetched in parallel),
+ * imagestore.c (the OCI layout of pulled images), imageref.c (references).
  * Read: the OCI distribution spec (spec.md), the image spec's
  * image-index.md and manifest.md, curl_easy_setopt(3).
  */

@@ -1,11 +1,15 @@
 #!/usr/bin/env bats
 # img-pull.bats - img-pull, img-push and `run REF` against registries the
 # tests start on 127.0.0.1 and stop (by PID) in teardown: Debian's
-# docker-registry (distribution 2.8), anonymous, then with htpasswd basic
-# auth over TLS (a certificate made here with openssl); and a hostile
-# registry of our own (tests/fake-registry.py).  Images are pushed into it
-# by skopeo, and what img-push sends is read back by skopeo.  Nothing here
-# reaches a registry outside the machine.
+# docker-registry (distribution 2.8), anonymous, with htpasswd basic auth
+# over TLS (a certificate made here with openssl), and in its token mode
+# (a token server of our own, tests/token-server.py, signing with a key
+# whose certificate the registry trusts); and a hostile registry of our own
+# (tests/fake-registry.py).  Images are pushed into it by skopeo and
+# buildah, and what img-push sends is read back by skopeo.  Nothing here
+# reaches a registry outside the machine: docker.io goes to the mirror
+# MINIDOCK_REGISTRY_MIRROR names, a closed loopback port unless a test
+# sets its own registry (helpers.bash).
 
 load helpers
 load image-trees
