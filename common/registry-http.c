@@ -201,7 +201,7 @@ char *status_text(const struct response *rs)
  * UP (or none).  CURLE_OK and rs->status, or a curl error code (the
  * message in reg_error()).
  */
-CURLcode perform(struct reg *r, const char *method, const char *url,
+CURLcode http_perform(struct reg *r, const char *method, const char *url,
 			struct curl_slist *hdrs, struct upload *up, struct response *rs,
 			int with_auth)
 {
@@ -314,7 +314,7 @@ static int get_token(struct reg *r, const char *challenge)
 			e_service, e_scope);
 	vlog("bearer token: realm %s, service %s, scope %s", realm, service ? service : "-",
 	     scope);
-	if (perform(r, "GET", url, NULL, NULL, &rs, 1) != CURLE_OK) {
+	if (http_perform(r, "GET", url, NULL, NULL, &rs, 1) != CURLE_OK) {
 		free(url);
 		goto out;
 	}
@@ -348,7 +348,7 @@ out:
 }
 
 /* A 401 said CHALLENGE: get what it asks for.  0, or -1 (reg_error). */
-int authenticate(struct reg *r, const char *challenge)
+int http_login(struct reg *r, const char *challenge)
 {
 	if (!challenge)
 		return reg_fail("%s: unauthorized, and no WWW-Authenticate header says how to log in",
@@ -370,10 +370,10 @@ int authenticate(struct reg *r, const char *challenge)
  * A request made with our auth; on a 401, authenticated as the registry
  * asks (once), then made again.  The upload is rewound first.
  */
-CURLcode request(struct reg *r, const char *method, const char *url,
+CURLcode http_request(struct reg *r, const char *method, const char *url,
 			struct curl_slist *hdrs, struct upload *up, struct response *rs)
 {
-	CURLcode rc = perform(r, method, url, hdrs, up, rs, 1);
+	CURLcode rc = http_perform(r, method, url, hdrs, up, rs, 1);
 
 	if (rc != CURLE_OK || rs->status != 401)
 		return rc;
@@ -383,14 +383,14 @@ CURLcode request(struct reg *r, const char *method, const char *url,
 		reg_fail("%s: unauthorized (%s %s): wrong credentials?", r->base, method, url);
 		return CURLE_LOGIN_DENIED;
 	}
-	if (authenticate(r, rs->challenge) < 0)
+	if (http_login(r, rs->challenge) < 0)
 		return CURLE_LOGIN_DENIED;
 	if (up && !up->mem && lseek(up->fd, up->start, SEEK_SET) < 0)
 		return CURLE_READ_ERROR;
 	if (up)
 		up->off = 0;
 	response_reset(rs);
-	rc = perform(r, method, url, hdrs, up, rs, 1);
+	rc = http_perform(r, method, url, hdrs, up, rs, 1);
 	if (rc == CURLE_OK && rs->status == 401) {
 		reg_fail("%s: unauthorized: %s %s refused with the token given%s", r->base, method,
 		     url, r->basic ? "" : " (an anonymous one: give credentials with --user)");
@@ -431,13 +431,13 @@ char *config_credentials(const char *registry)
 	return out;
 }
 
-int request_expect(struct reg *r, const char *method, const char *url,
+int http_expect(struct reg *r, const char *method, const char *url,
 		   struct curl_slist *hdrs, struct upload *up, struct response *rs,
 		   long want, const char *what)
 {
 	char *s;
 
-	if (request(r, method, url, hdrs, up, rs) != CURLE_OK)
+	if (http_request(r, method, url, hdrs, up, rs) != CURLE_OK)
 		return -1;
 	if (rs->status == want)
 		return 0;

@@ -65,21 +65,21 @@ char *status_text(const struct response *rs);
  * headers HDRS (and ours, the auth with WITH_AUTH), the body UP (or
  * none).  CURLE_OK and rs->status, or a curl error code (reg_error()).
  */
-CURLcode perform(struct reg *r, const char *method, const char *url,
+CURLcode http_perform(struct reg *r, const char *method, const char *url,
 		 struct curl_slist *hdrs, struct upload *up, struct response *rs, int with_auth);
 /* The same with our auth; on a 401, logged in as the registry asks (once),
  * then made again.  A 401 after that is an error (CURLE_LOGIN_DENIED). */
-CURLcode request(struct reg *r, const char *method, const char *url,
+CURLcode http_request(struct reg *r, const char *method, const char *url,
 		 struct curl_slist *hdrs, struct upload *up, struct response *rs);
-/* request(), then the status must be WANT: 0, or -1 with reg_error()
+/* http_request(), then the status must be WANT: 0, or -1 with reg_error()
  * "WHAT: <the registry's words>". */
-int request_expect(struct reg *r, const char *method, const char *url,
+int http_expect(struct reg *r, const char *method, const char *url,
 		   struct curl_slist *hdrs, struct upload *up, struct response *rs,
 		   long want, const char *what);
 
 /* A 401 said CHALLENGE: log in as it asks (basic, or a bearer token).
  * 0, or -1 (reg_error). */
-int authenticate(struct reg *r, const char *challenge);
+int http_login(struct reg *r, const char *challenge);
 
 /* "USER:PASSWORD" for REGISTRY from ~/.docker/config.json, or NULL. */
 char *config_credentials(const char *registry);

@@ -84,7 +84,7 @@ struct reg *reg_open(const struct reg_ref *ref, const struct reg_options *o)
 		url = xasprintf("%s/v2/", r->base);
 		response_reset(&rs);
 		reg_error_clear();
-		rc = perform(r, "GET", url, NULL, NULL, &rs, 0);
+		rc = http_perform(r, "GET", url, NULL, NULL, &rs, 0);
 		/* Plain HTTP only when https found no TLS server at all, never
 		 * when a certificate was wrong. */
 		if (rc == CURLE_OK || rc == CURLE_PEER_FAILED_VERIFICATION)
@@ -100,7 +100,7 @@ struct reg *reg_open(const struct reg_ref *ref, const struct reg_options *o)
 		free(m);
 		goto bad;
 	}
-	if (rs.status == 401 && authenticate(r, rs.challenge) < 0)
+	if (rs.status == 401 && http_login(r, rs.challenge) < 0)
 		goto bad;
 	if (rs.status != 200 && rs.status != 401) {
 		reg_fail("%s: not a registry (GET /v2/: HTTP %ld)", r->base, rs.status);
@@ -162,7 +162,7 @@ char *reg_get_manifest(struct reg *r, const char *which, size_t *len, char **med
 	char *out = NULL;
 
 	reg_error_clear();
-	rc = request(r, "GET", url, h, NULL, &rs);
+	rc = http_request(r, "GET", url, h, NULL, &rs);
 	curl_slist_free_all(h);
 	if (rs.too_big) {
 		reg_fail("manifest %s: larger than %d bytes: refused", which, MANIFEST_MAX);
@@ -234,7 +234,7 @@ int reg_get_blob(struct reg *r, const char *digest, int64_t size, uint64_t max, 
 		response_reset(&rs);
 		reg_error_clear();
 		rs.range_asked = rs.bytes > 0;
-		rc = request(r, "GET", url, h, NULL, &rs);
+		rc = http_request(r, "GET", url, h, NULL, &rs);
 		curl_slist_free_all(h);
 		if (!transient(rc))
 			break;
@@ -281,7 +281,7 @@ int reg_has_blob(struct reg *r, const char *digest)
 {
 	char *url = xasprintf("%s/v2/%s/blobs/%s", r->base, r->name, digest);
 	struct response rs = { .fd = -1, .max = 1 << 16 };
-	CURLcode rc = request(r, "HEAD", url, NULL, NULL, &rs);
+	CURLcode rc = http_request(r, "HEAD", url, NULL, NULL, &rs);
 	int ret = -1;
 
 	if (rc == CURLE_OK && (rs.status == 200 || rs.status == 404))
@@ -319,7 +319,7 @@ static int send_chunks(struct reg *r, char **location, int fd, uint64_t size, ui
 		h = curl_slist_append(h, "Content-Type: application/octet-stream");
 		ok = lseek(fd, (off_t)off, SEEK_SET) >= 0 ? 0 : reg_fail("lseek: %s", strerror(errno));
 		if (ok == 0)
-			ok = request_expect(r, "PATCH", url, h, &up, &rs, 202, "PATCH blob chunk");
+			ok = http_expect(r, "PATCH", url, h, &up, &rs, 202, "PATCH blob chunk");
 		if (ok == 0 && !rs.location)
 			ok = reg_fail("PATCH %s: no Location in the answer", url);
 		if (ok == 0) {
@@ -347,7 +347,7 @@ int reg_put_blob(struct reg *r, const char *digest, int fd, uint64_t size, uint6
 	int chunked = chunk && size > chunk, ret = -1;
 
 	what = xasprintf("POST %s (expected 202 and a Location)", url);
-	if (request_expect(r, "POST", url, NULL, &none, &rs, 202, what) < 0)
+	if (http_expect(r, "POST", url, NULL, &none, &rs, 202, what) < 0)
 		goto out;
 	if (!rs.location) {
 		reg_fail("POST %s: no Location in the answer", url);
@@ -366,7 +366,7 @@ int reg_put_blob(struct reg *r, const char *digest, int fd, uint64_t size, uint6
 	put = upload_url(r, location, query);
 	free(what);
 	what = xasprintf("PUT blob %s", digest);
-	ret = request_expect(r, "PUT", put, h, chunked ? &none : &up, &rs, 201, what);
+	ret = http_expect(r, "PUT", put, h, chunked ? &none : &up, &rs, 201, what);
 out:
 	curl_slist_free_all(h);
 	response_reset(&rs);
@@ -387,7 +387,7 @@ int reg_put_manifest(struct reg *r, const char *tag, const char *buf, size_t len
 	struct curl_slist *h = curl_slist_append(NULL, ct);
 	struct response rs = { .fd = -1, .max = 1 << 16 };
 	struct upload up = { .mem = buf, .len = len };
-	int ret = request_expect(r, "PUT", url, h, &up, &rs, 201, what);
+	int ret = http_expect(r, "PUT", url, h, &up, &rs, 201, what);
 
 	curl_slist_free_all(h);
 	response_reset(&rs);
