@@ -121,6 +121,17 @@ start_registry() {
 	wait_http "$scheme://127.0.0.1:$PORT/v2/"
 }
 
+# start_fake [bearer]: the hostile registry (tests/fake-registry.py) on
+# 127.0.0.1, at $FAKE (localhost:PORT); with bearer, its token flow.
+start_fake() {
+	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" "$@" &
+	PIDS+=($!)
+	local i
+	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
+	FAKE=localhost:$(cat "$TEST_TMP/port")
+	wait_http "http://$FAKE/v2/"
+}
+
 # put IMAGE NAME [SKOPEO OPTIONS...]: skopeo copies the OCI layout IMAGE
 # into the anonymous registry as NAME.
 put() {
@@ -307,12 +318,8 @@ assert_store_has_no() {
 # ---- a hostile registry: each lie its error, exit 125, the store as before ----
 
 @test "hostile registry: wrong digest, truncated, endless blob, manifest bomb, not JSON, redirect loop, 401 without realm" {
-	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" &
-	PIDS+=($!)
-	local i
-	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
-	local F=localhost:$(cat "$TEST_TMP/port")
-	wait_http "http://$F/v2/"
+	start_fake
+	local F=$FAKE
 	mkdir -p "$MINIDOCK_LIB_DIR"
 	run -125 "$PULL" "$F/wrongdigest"
 	assert_output --regexp "img-pull: layer 1/1: blob sha256:[0-9a-f]{64}: digest mismatch: the content is sha256:"
@@ -337,12 +344,8 @@ assert_store_has_no() {
 }
 
 @test "img-pull: layers fetched three at once, one line each: plain off a terminal, redrawn in place on one" {
-	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" &
-	PIDS+=($!)
-	local i
-	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
-	local F=localhost:$(cat "$TEST_TMP/port")
-	wait_http "http://$F/v2/"
+	start_fake
+	local F=$FAKE
 	# The fake registry holds each blob until three are asked at once.
 	run -0 "$PULL" -o "oci:$TEST_TMP/o" "$F/parallel"
 	assert_equal "$(curl -s "http://$F/inflight")" 3
@@ -362,12 +365,8 @@ assert_store_has_no() {
 }
 
 @test "img-pull: the bearer-token flow (401, GET the realm with the credentials, the token sent back)" {
-	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" bearer &
-	PIDS+=($!)
-	local i
-	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
-	local F=localhost:$(cat "$TEST_TMP/port")
-	wait_http "http://$F/v2/"
+	start_fake bearer
+	local F=$FAKE
 	run -125 "$PULL" -o "oci:$TEST_TMP/o" "$F/ok"
 	assert_output --partial "unauthorized: the token server http://127.0.0.1:${F#*:}/token said HTTP 401, who are you? (UNAUTHORIZED)"
 	run -0 "$PULL" --verbose --user u:p -o "oci:$TEST_TMP/o" "$F/ok"

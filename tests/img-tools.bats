@@ -15,6 +15,7 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	common_setup
+	DOCKERD_PID=
 	IU=$MINIDOCK_BIN/img-unpack
 	[ -f "$IMAGES/images.done" ] || skip "no teaching images (make images)"
 	SRC=$IMAGES/src
@@ -22,10 +23,7 @@ setup() {
 }
 
 teardown() {
-	if [ -n "${DOCKERD_PID:-}" ]; then
-		kill "$DOCKERD_PID" 2>/dev/null
-		wait "$DOCKERD_PID" 2>/dev/null
-	fi
+	stop_own_dockerd
 	common_teardown
 }
 
@@ -95,19 +93,8 @@ keep"
 	require_root
 	command -v dockerd >/dev/null && command -v docker >/dev/null ||
 		skip "docker.io is not installed here (Debian's docker.io; CI has not)"
-	local d=$TEST_TMP/docker
-	mkdir -p "$d"
-	# As in fidelity.bats: its own data root and socket, in a throwaway
-	# network and mount namespace, no bridge and no iptables rules.
-	unshare --net --mount --propagation private sh -c '
-		mount -t tmpfs tmpfs /run && ip link set lo up &&
-		exec dockerd --data-root="$1/data" --exec-root="$1/exec" --pidfile="$1/pid" \
-			-H "unix://$1/sock" --iptables=false --ip6tables=false --bridge=none \
-			>"$1/log" 2>&1' sh "$d" &
-	DOCKERD_PID=$!
-	export DOCKER_HOST=unix://$d/sock
-	for _ in $(seq 300); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
-	docker version >/dev/null 2>&1 || fail "dockerd did not start: $(tail -5 "$d/log")"
+	# A dockerd of our own (helpers.bash): no bridge, no iptables rules.
+	start_own_dockerd "$TEST_TMP/docker"
 	skopeo copy --quiet "oci:$TEST_TMP/src:t" "docker-archive:$TEST_TMP/in.tar:src:latest"
 	docker load -q -i "$TEST_TMP/in.tar" >/dev/null || fail "docker load failed"
 	docker save -o "$TEST_TMP/ds.tar" src:latest || fail "docker save failed"
