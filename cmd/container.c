@@ -56,6 +56,7 @@
 #include "lifecycle.h"
 #include "minidock.h"
 #include "restart.h"
+#include "verbs.h"
 #include "store.h"
 
 static const char usage_text[] =
@@ -92,10 +93,7 @@ static int cmd_stop(int argc, char **argv);
 static int cmd_rm(int argc, char **argv);
 static int cmd_prune(int argc, char **argv);
 
-static const struct verb {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} verbs[] = {
+static const struct verb verbs[] = {
 	{ "ls", cmd_ls }, { "ps", cmd_ls }, { "exec", cmd_exec },
 	{ "inspect", cmd_inspect }, { "logs", cmd_logs }, { "stop", cmd_stop },
 	{ "rm", cmd_rm }, { "prune", cmd_prune }, { NULL, NULL },
@@ -104,42 +102,8 @@ static const struct verb {
 /* A verb, then its own options. */
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help",    no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct verb *v;
-	char *why;
-	int c;
-
 	md_init("container");
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'v': md_verbose = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': print_version(); return 0;
-		default:
-			fprintf(stderr, "Try 'container --help'.\n");
-			return EXIT_TOOL_FAILED;
-		}
-	}
-	if (optind >= argc)
-		die_x("expected a verb: ls, exec, inspect, logs, stop, rm or prune (see --help)");
-	/* An ordinary user's containers are in its own directories (store.h). */
-	if (store_rootless() && store_user_dirs(&why) < 0)
-		die_x("%s", why);
-	for (v = verbs; v->name; v++)
-		if (!strcmp(v->name, argv[optind]))
-			break;
-	if (!v->name)
-		die_x("%s: unknown verb (ls, exec, inspect, logs, stop, rm, prune)", argv[optind]);
-	/* The verb's own options: getopt again, on what follows it. */
-	argc -= optind;
-	argv += optind;
-	optind = 1;
-	return pass_on(v->run(argc, argv));
+	return verbs_main(argc, argv, usage_text, verbs);
 }
 
 /* Container NAME, or say there is none: 0 or -1. */

@@ -38,6 +38,7 @@
 #include "imagestore.h"
 #include "lifecycle.h"
 #include "minidock.h"
+#include "verbs.h"
 #include "runimage.h"
 #include "store.h"
 
@@ -65,59 +66,18 @@ static int cmd_tag(int argc, char **argv);
 static int cmd_rm(int argc, char **argv);
 static int cmd_prune(int argc, char **argv);
 
-static const struct verb {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} verbs[] = {
+static const struct verb verbs[] = {
 	{ "ls", cmd_ls }, { "inspect", cmd_inspect }, { "tag", cmd_tag },
 	{ "rm", cmd_rm }, { "prune", cmd_prune }, { NULL, NULL },
 };
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help",    no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct verb *v;
-	char *why;
-	int c;
-
 	md_init("image");
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'v': md_verbose = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': print_version(); return 0;
-		default:
-			fprintf(stderr, "Try 'image --help'.\n");
-			return EXIT_TOOL_FAILED;
-		}
-	}
-	if (optind >= argc)
-		die_x("expected a verb: ls, inspect, tag, rm or prune (see --help)");
-	if (store_rootless() && store_user_dirs(&why) < 0)
-		die_x("%s", why);
-	for (v = verbs; v->name; v++)
-		if (!strcmp(v->name, argv[optind]))
-			break;
-	if (!v->name)
-		die_x("%s: unknown verb (ls, inspect, tag, rm, prune)", argv[optind]);
-	argc -= optind;
-	argv += optind;
-	optind = 1;
-	return pass_on(v->run(argc, argv));
+	return verbs_main(argc, argv, usage_text, verbs);
 }
 
 /* ---- what the store says of one image ---- */
-
-/* md_lib_dir()/images/NAME/FILE, malloc'd. */
-static char *image_file(const char *name, const char *file)
-{
-	return xasprintf("%s/images/%s%s%s", md_lib_dir(), name, file ? "/" : "", file ? file : "");
-}
 
 /* ARG (a store name or a reference) as the store names it; exits when
  * there is no such image. */
@@ -127,97 +87,11 @@ static char *find_image(const char *arg)
 
 	if (!valid_name(name))
 		die_x("%s: not an image name", arg);
-	layers = image_file(name, "layers");
+	layers = store_image_file(name, "layers");
 	if (access(layers, F_OK) < 0)
 		die_x("%s: no such image (see: image ls)", arg);
 	free(layers);
 	return name;
-}
-
-/* The small text file FILE of image NAME, its last newline cut, or NULL. */
-static char *image_text(const char *name, const char *file)
-{
-	char *path = image_file(name, file), *s = read_file(path, NULL);
-
-	free(path);
-	if (s && *s && s[strlen(s) - 1] == '\n')
-		s[strlen(s) - 1] = '\0';
-	return s;
-}
-
-/* The whole config of a pulled image (created, history...), or NULL. */
-static json_t *full_config(const char *name, json_t **manifest)
-{
-	char *digest = image_text(name, "digest"), *ref = image_text(name, "ref");
-	char *layout = store_layout();
-	json_t *index = ref ? layout_index(layout) : NULL, *d, *m = NULL, *c = NULL;
-	size_t i;
-
-	json_array_foreach(json_object_get(index, "manifests"), i, d) {
-		const char *r = json_string_value(json_object_get(json_object_get(d, "annotations"),
-								  "org.opencontainers.image.ref.name"));
-		if (r && !strcmp(r, ref))
-			m = layout_json_blob(layout, json_string_value(json_object_get(d, "digest")));
-	}
-	if (m)
-		c = layout_json_blob(layout, json_string_value(json_object_get(
-				json_object_get(m, "config"), "digest")));
-	if (manifest)
-		*manifest = m;
-	else
-		json_decref(m);
-	json_decref(index);
-	free(layout);
-	free(ref);
-	free(digest);
-	return c;
-}
-
-static uint64_t du_total;
-
-static int du_add(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)path, (void)flag, (void)ftw;
-	if (S_ISREG(st->st_mode))
-		du_total += (uint64_t)st->st_size;
-	return 0;
-}
-
-/* The bytes of the files of its layer directories. */
-static uint64_t image_size(const char *name)
-{
-	char *list = image_text(name, "layers"), *line, *save = NULL;
-
-	du_total = 0;
-	for (line = list ? strtok_r(list, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (nftw(line, du_add, 16, FTW_PHYS) < 0)
-			vlog("nftw %s: %s", line, strerror(errno));
-	free(list);
-	return du_total;
-}
-
-/* The names of every image, in directory order. */
-static void image_names(struct strv *names)
-{
-	char *dir = image_file("", NULL);
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (!d && errno != ENOENT)
-		die("opendir %s", dir);
-	while (d && (errno = 0, de = readdir(d))) {
-		char *layers;
-		if (!valid_name(de->d_name))
-			continue;
-		layers = image_file(de->d_name, "layers");
-		if (access(layers, F_OK) == 0)
-			strv_push(names, de->d_name);
-		free(layers);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
 }
 
 /* ---- ls ---- */
@@ -229,20 +103,21 @@ static int cmd_ls(int argc, char **argv)
 
 	if (argc > 1 + quiet)
 		die_x("ls: expected no argument but -q");
-	image_names(&names);
+	if (store_image_names(&names) < 0)
+		die("opendir %s/images", md_lib_dir());
 	if (!quiet)
 		printf("%-32s %-40s %-19s %9s  %s\n", "NAME", "REFERENCE", "DIGEST", "SIZE",
 		       "CREATED");
 	for (size_t i = 0; i < names.n; i++) {
-		char *ref = image_text(names.v[i], "ref"), *dg = image_text(names.v[i], "digest");
-		json_t *cfg = quiet ? NULL : full_config(names.v[i], NULL);
+		char *ref = store_image_text(names.v[i], "ref"), *dg = store_image_text(names.v[i], "digest");
+		json_t *cfg = quiet ? NULL : store_image_config(names.v[i], NULL);
 		const char *created = json_string_value(json_object_get(cfg, "created"));
 
 		if (quiet)
 			printf("%s\n", names.v[i]);
 		else
 			printf("%-32s %-40s %-19.19s %8.1fM  %.19s\n", names.v[i], ref ? ref : "-",
-			       dg ? dg : "-", (double)image_size(names.v[i]) / (1 << 20),
+			       dg ? dg : "-", (double)store_image_size(names.v[i]) / (1 << 20),
 			       created ? created : "-");
 		json_decref(cfg);
 		free(dg);
@@ -263,12 +138,12 @@ static int cmd_inspect(int argc, char **argv)
 	if (argc != 2 + json)
 		die_x("inspect: expected [--json] NAME");
 	name = find_image(argv[1 + json]);
-	layers = image_text(name, "layers");
-	ref = image_text(name, "ref");
-	dg = image_text(name, "digest");
-	cf = image_file(name, "config.json");
+	layers = store_image_text(name, "layers");
+	ref = store_image_text(name, "ref");
+	dg = store_image_text(name, "digest");
+	cf = store_image_file(name, "config.json");
 	cfg = json_load_file(cf, 0, NULL);
-	full = full_config(name, &manifest);
+	full = store_image_config(name, &manifest);
 	l = json_array();
 	for (char *line = layers, *nl; line && *line; line = nl ? nl + 1 : line + strlen(line)) {
 		nl = strchr(line, '\n');
@@ -335,13 +210,13 @@ static int cmd_tag(int argc, char **argv)
 	if (!valid_name(dst))
 		die_x("tag: %s: use 1 to 64 of A-Z a-z 0-9 _ . - (or a reference with a registry)",
 		      argv[2]);
-	dir = image_file(dst, NULL);
+	dir = store_image_file(dst, NULL);
 	if (mkdir_p(dir, 0755) < 0)
 		die("mkdir %s", dir);
 	/* The few files that make an image; "layers" last: it says the image
 	 * is there. */
 	for (int i = 3; i >= 0; i--) {
-		char *from = image_file(src, files[i]), *to = image_file(dst, files[i]);
+		char *from = store_image_file(src, files[i]), *to = store_image_file(dst, files[i]);
 		char *text = read_file(from, NULL);
 		if (text && write_file(to, text) < 0)
 			die("write %s", to);
@@ -352,7 +227,7 @@ static int cmd_tag(int argc, char **argv)
 	}
 	if (is_ref) {
 		/* In the OCI layout too, so img-push DST finds it. */
-		char *ref = image_text(src, "ref"), *layout = store_layout(), *f;
+		char *ref = store_image_text(src, "ref"), *layout = store_layout(), *f;
 		json_t *index = layout_index(layout), *d, *copy = NULL;
 		size_t i;
 		full = reg_ref_string(&dref);
@@ -364,7 +239,7 @@ static int cmd_tag(int argc, char **argv)
 		}
 		if (copy && layout_set(layout, full, copy) < 0)
 			die("%s/index.json", layout);
-		f = image_file(dst, "ref");
+		f = store_image_file(dst, "ref");
 		if (copy && write_file(f, full) < 0)
 			die("write %s", f);
 		free(f);
@@ -416,14 +291,14 @@ static int cmd_rm(int argc, char **argv)
 		if (user && !force)
 			die_x("rm %s: container %s uses it (container rm %s first, or image rm -f)",
 			      argv[i], user, user);
-		ref = image_text(name, "ref");
+		ref = store_image_text(name, "ref");
 		if (ref) {
 			char *layout = store_layout();
 			if (layout_set(layout, ref, NULL) < 0 && errno != ENOENT)
 				die("%s/index.json", layout);
 			free(layout);
 		}
-		dir = image_file(name, NULL);
+		dir = store_image_file(name, NULL);
 		vlog("rm -rf %s (unlinkat(2) below it)", dir);
 		if (rm_rf(dir) < 0)
 			die("rm %s", dir);
@@ -474,9 +349,10 @@ static int cmd_prune(int argc, char **argv)
 	if (argc != 1)
 		die_x("prune: expected no argument");
 	/* What the images name: their layer directories... */
-	image_names(&names);
+	if (store_image_names(&names) < 0)
+		die("opendir %s/images", md_lib_dir());
 	for (i = 0; i < names.n; i++) {
-		char *list = image_text(names.v[i], "layers"), *line, *save = NULL, *k;
+		char *list = store_image_text(names.v[i], "layers"), *line, *save = NULL, *k;
 		for (line = list ? strtok_r(list, "\n", &save) : NULL; line;
 		     line = strtok_r(NULL, "\n", &save)) {
 			k = xasprintf("%s%s\n", keep, strrchr(line, '/') ? strrchr(line, '/') + 1 : line);

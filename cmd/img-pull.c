@@ -8,7 +8,8 @@
  *   GET /v2/NAME/manifests/TAG   ──>  an image index: one manifest per
  *        │                            platform (linux/amd64, linux/arm64...)
  *        └─> GET manifests/DIGEST ──> the manifest: config + layers
- *   GET /v2/NAME/blobs/DIGEST    ──>  the config, then each layer
+ *   GET /v2/NAME/blobs/DIGEST    ──>  the config, then the layers,
+ *                                     three at once, one line each
  *
  * A tag ("latest") may move; a digest never does: what comes back is
  * hashed as it streams and must have the digest asked for, so a lying or
@@ -17,8 +18,13 @@
  * Then the image is stored the way `run` wants it (img-unpack --layers,
  * common/runimage.c), so `run REF` starts it.
  *
- * The rest: common/registry.c (HTTP, auth, blobs), imagestore.c (the OCI
- * layout of pulled images), imageref.c (references).
+ * docker.io is Docker Hub (registry-1.docker.io, library/NAME), or the
+ * mirror MINIDOCK_REGISTRY_MIRROR names.  -o oci-archive:FILE packs the
+ * layout into a tar file.
+ *
+ * The rest: common/registry.c (the API, blobs), registry-http.c (one
+ * request, the auth), pull-layers.c (the blobs fetched in parallel),
+ * imagestore.c (the OCI layout of pulled images), imageref.c (references).
  * Read: the OCI distribution spec (spec.md), the image spec's
  * image-index.md and manifest.md, curl_easy_setopt(3).
  */
@@ -31,17 +37,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image-write.h"
 #include "image.h"
 #include "imagestore.h"
 #include "minidock.h"
-#include "progress.h"
+#include "pull-layers.h"
 #include "registry.h"
 #include "runimage.h"
 #include "store.h"
 
 struct options {
 	const char *ref;
-	const char *out;            /* -o oci:DIR; NULL: the store */
+	const char *out;            /* -o oci:DIR, oci-archive:FILE; NULL: the store */
 	const char *os, *arch, *variant;    /* --platform */
 	uint64_t max_size;
 	int progress;
@@ -69,6 +76,15 @@ static void record(const char *layout, const char *name, const struct pulled *p)
 static void import_to_store(const char *layout, const char *name, const struct reg_ref *ref,
 			    const struct pulled *p);
 
+/* -o oci-archive:FILE: the layout packed into FILE, removed at exit. */
+static char *packing;
+
+static void remove_packing(void)
+{
+	if (packing && rm_rf(packing) < 0)
+		warn_errno("rm -rf %s", packing);
+}
+
 int main(int argc, char **argv)
 {
 	/* static: still reachable when die() exits on the way (no leak). */
@@ -83,14 +99,21 @@ int main(int argc, char **argv)
 	if (reg_ref_parse(o.ref, &ref, &why) < 0)
 		die_x("%s", why);
 	full = reg_ref_string(&ref);
-	layout = o.out ? xstrdup(o.out + 4) : store_layout();
-	if (layout_init(layout) < 0)
-		die("%s: cannot make it an OCI layout", layout);
-
 	r = reg_open(&ref, &o.reg);
 	if (!r)
 		die_x("%s", reg_error());
 	fetch_manifest(r, &ref, &o, &p);
+	/* Only now, once the registry let us in and has the image.  An
+	 * oci-archive is a layout packed: one beside FILE first. */
+	if (o.out && !strncmp(o.out, "oci-archive:", 12)) {
+		layout = packing = xasprintf("%s.layout-%d", o.out + 12, (int)getpid());
+		if (atexit(remove_packing) != 0)
+			die("atexit");
+	} else {
+		layout = o.out ? xstrdup(o.out + 4) : store_layout();
+	}
+	if (layout_init(layout) < 0)
+		die("%s: cannot make it an OCI layout", layout);
 	fetch_blobs(r, layout, &o, &p);
 	reg_close(r);
 
@@ -99,6 +122,10 @@ int main(int argc, char **argv)
 	record(layout, o.out ? (ref.tag ? ref.tag : ref.digest) : full, &p);
 	if (!o.out)
 		import_to_store(layout, full, &ref, &p);
+	if (packing && layout_write_archive(layout, o.out + 12, &why) < 0)
+		die_x("-o %s: %s", o.out, why);
+	remove_packing();
+	packing = NULL;
 	printf("%s: pulled %s\n", full, p.remote);
 
 	img_desc_free(&p.config);
@@ -218,57 +245,21 @@ static void fetch_manifest(struct reg *r, const struct reg_ref *ref,
 
 /* ---- the blobs: config and layers, each checked, then kept ---- */
 
-static void show_progress(uint64_t done, void *arg)
-{
-	progress_show(arg, done);
-}
-
-/* Blob D into LAYOUT, unless it is there already. */
-static void fetch_blob(struct reg *r, const char *layout, const struct img_desc *d,
-		       const char *what, const struct options *o)
-{
-	char *path = layout_blob(layout, d->digest);
-	char *tmp = xasprintf("%s.part-%d", path, (int)getpid());
-	struct progress pr = { .what = what, .total = d->size, .on = o->progress };
-	struct stat st;
-	int fd;
-
-	if (stat(path, &st) == 0 && (d->size < 0 || st.st_size == d->size)) {
-		vlog("%s %s: already in %s, not fetched", what, d->digest, layout);
-		goto out;
-	}
-	if (d->size >= 0 && (uint64_t)d->size > o->max_size)
-		die_x("%s %s: %lld bytes, larger than --max-size %llu: refused", what, d->digest,
-		      (long long)d->size, (unsigned long long)o->max_size);
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		die("open %s", tmp);
-	if (reg_get_blob(r, d->digest, d->size, o->max_size, fd, show_progress, &pr) < 0) {
-		/* Nothing half-written is kept: the blob was only a .part. */
-		unlink(tmp);
-		die_x("%s: %s", what, reg_error());
-	}
-	progress_end(&pr);
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		die("%s: keeping %s", what, path);
-	}
-	vlog("%s %s: sha256 verified, rename(\"%s\")", what, d->digest, path);
-out:
-	free(tmp);
-	free(path);
-}
-
+/* The config, then the layers a few at once (pull-layers.c), one line
+ * each; the manifest last: once it is there, so is all it names. */
 static void fetch_blobs(struct reg *r, const char *layout, const struct options *o,
 			struct pulled *p)
 {
-	fetch_blob(r, layout, &p->config, "config", o);
-	for (size_t i = 0; i < p->nlayers; i++) {
-		char *what = xasprintf("layer %zu/%zu", i + 1, p->nlayers);
-		fetch_blob(r, layout, &p->layers[i], what, o);
-		free(what);
-	}
-	/* The manifest last: once it is there, so is all it names. */
+	struct pull_blobs pb = { .reg = r, .layout = layout, .max_size = o->max_size,
+				 .tty = o->progress, .quiet = 1, .jobs = 1 };
+	char *why;
+
+	if (pull_blobs(&pb, &p->config, 1, "config", &why) < 0)
+		die_x("%s", why);
+	pb.quiet = md_verbose;
+	pb.jobs = PULL_JOBS;
+	if (pull_blobs(&pb, p->layers, p->nlayers, "layer", &why) < 0)
+		die_x("%s", why);
 	if (layout_put_blob(layout, p->digest, p->manifest, p->len) < 0)
 		die("manifest %s: writing it into %s", p->digest, layout);
 }
@@ -323,13 +314,15 @@ static void usage(FILE *out)
 "`run REF` starts it) or into an OCI layout.\n"
 "\n"
 "  -o, --output oci:DIR     write an OCI image layout (skopeo and umoci read it)\n"
+"  -o, --output oci-archive:FILE   the same, packed in a tar file\n"
 "      --platform OS/ARCH[/VARIANT]   the image of an index to take\n"
 "                           (default linux/ and this machine's architecture)\n"
 "  -u, --user USER:PASSWORD credentials (default: ~/.docker/config.json)\n"
 "      --insecure           plain HTTP allowed (always for localhost)\n"
 "      --ca-cert FILE       trust the certificates signed by FILE too\n"
 "      --max-size SIZE      refuse a blob larger than SIZE (default 64G)\n"
-"  -p, --progress           a progress line per blob (default on a terminal)\n"
+"  -p, --progress           the layers' lines redrawn in place, as on a terminal\n"
+"                           (default there; elsewhere a line per layer pulled)\n"
 "  -v, --verbose            print each HTTP request\n"
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
@@ -362,13 +355,11 @@ static void parse_platform(const char *s, struct options *o)
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_PLATFORM = 256, OPT_INSECURE, OPT_CA, OPT_MAX_SIZE };
+	enum { OPT_PLATFORM = 256, OPT_MAX_SIZE };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "platform", required_argument, NULL, OPT_PLATFORM },
-		{ "user", required_argument, NULL, 'u' },
-		{ "insecure", no_argument, NULL, OPT_INSECURE },
-		{ "ca-cert", required_argument, NULL, OPT_CA },
+		REG_LONGOPTS,
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -383,25 +374,16 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->arch = img_host_arch();
 	o->max_size = 64ULL << 30;
 	o->progress = isatty(STDERR_FILENO);
-	o->reg.ca_cert = getenv("MINIDOCK_CA_CERT");
+	reg_options_init(&o->reg);
 	while ((c = getopt_long(argc, argv, "+o:u:pvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case OPT_PLATFORM: parse_platform(optarg, o); break;
-		case 'u': o->reg.user = optarg; break;
-		case OPT_INSECURE: o->reg.insecure = 1; break;
-		case OPT_CA: o->reg.ca_cert = optarg; break;
-		case OPT_MAX_SIZE:
-			if (parse_size(optarg, &o->max_size) < 0 || o->max_size == 0)
-				die_x("--max-size %s: not a size (like 512M or 2G)", optarg);
-			break;
+		case OPT_MAX_SIZE: o->max_size = size_option("--max-size", optarg); break;
 		case 'p': o->progress = 1; break;
-		case 'v': md_verbose = 1; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': print_version(); exit(0);
 		default:
-			fprintf(stderr, "Try 'img-pull --help'.\n");
-			exit(EXIT_TOOL_FAILED);
+			if (!reg_option(c, optarg, &o->reg))
+				common_option(c, usage);
 		}
 	}
 	if (md_verbose)
@@ -409,8 +391,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	if (argc - optind != 1)
 		die_x("expected REF, got %d arguments (see --help)", argc - optind);
 	o->ref = argv[optind];
-	if (o->out && (strncmp(o->out, "oci:", 4) || !o->out[4]))
-		die_x("-o %s: expected oci:DIR", o->out);
-	if (o->reg.user && !strchr(o->reg.user, ':'))
-		die_x("--user %s: expected USER:PASSWORD", o->reg.user);
+	if (o->out && (strncmp(o->out, "oci:", 4) || !o->out[4]) &&
+	    (strncmp(o->out, "oci-archive:", 12) || !o->out[12]))
+		die_x("-o %s: expected oci:DIR or oci-archive:FILE", o->out);
 }

@@ -37,6 +37,7 @@
 
 struct options {
 	const char *src, *dest;
+	uint64_t chunk;             /* --chunk-size: larger blobs go in PATCHes */
 	struct reg_options reg;
 };
 
@@ -54,7 +55,7 @@ static void read_blob(struct img_source *src, const char *path, const char *what
 		      struct blob *b);
 static char *manifest_of(struct img_source *src, const struct img_image *img,
 			 struct blob *config, struct blob *layers, char **media_type, size_t *len);
-static void push_blob(struct reg *r, const struct blob *b, const char *what);
+static void push_blob(struct reg *r, const struct blob *b, const char *what, uint64_t chunk);
 
 int main(int argc, char **argv)
 {
@@ -98,10 +99,10 @@ int main(int argc, char **argv)
 	r = reg_open(&ref, &o.reg);
 	if (!r)
 		die_x("%s", reg_error());
-	push_blob(r, &config, "config");
+	push_blob(r, &config, "config", o.chunk);
 	for (i = 0; i < img.nlayers; i++) {
 		char *what = xasprintf("layer %zu/%zu", i + 1, img.nlayers);
-		push_blob(r, &layers[i], what);
+		push_blob(r, &layers[i], what, o.chunk);
 		free(what);
 	}
 	if (reg_put_manifest(r, ref.tag, manifest, len, mt) < 0)
@@ -249,7 +250,7 @@ static char *manifest_of(struct img_source *src, const struct img_image *img,
 	return out;
 }
 
-static void push_blob(struct reg *r, const struct blob *b, const char *what)
+static void push_blob(struct reg *r, const struct blob *b, const char *what, uint64_t chunk)
 {
 	int has = reg_has_blob(r, b->digest);
 
@@ -259,9 +260,10 @@ static void push_blob(struct reg *r, const struct blob *b, const char *what)
 		vlog("%s %s: the registry has it already, not sent", what, b->digest);
 		return;
 	}
-	if (reg_put_blob(r, b->digest, b->fd, b->size) < 0)
+	if (reg_put_blob(r, b->digest, b->fd, b->size, chunk) < 0)
 		die_x("%s: %s", what, reg_error());
-	vlog("%s %s: %llu bytes sent", what, b->digest, (unsigned long long)b->size);
+	vlog("%s %s: %llu bytes sent%s", what, b->digest, (unsigned long long)b->size,
+	     chunk && b->size > chunk ? ", in chunks (PATCH)" : "");
 }
 
 /* ---- the command line ---- */
@@ -280,6 +282,8 @@ static void usage(FILE *out)
 "  -u, --user USER:PASSWORD credentials (default: ~/.docker/config.json)\n"
 "      --insecure           plain HTTP allowed (always for localhost)\n"
 "      --ca-cert FILE       trust the certificates signed by FILE too\n"
+"      --chunk-size SIZE    a blob larger than SIZE goes in PATCH requests of\n"
+"                           SIZE bytes (default 32M; 0: always in one PUT)\n"
 "  -v, --verbose            print each HTTP request\n"
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
@@ -293,11 +297,10 @@ static void usage(FILE *out)
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_INSECURE = 256, OPT_CA };
+	enum { OPT_CHUNK = 256 };
 	static const struct option longopts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "insecure", no_argument, NULL, OPT_INSECURE },
-		{ "ca-cert", required_argument, NULL, OPT_CA },
+		REG_LONGOPTS,
+		{ "chunk-size", required_argument, NULL, OPT_CHUNK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -306,19 +309,17 @@ static void parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->chunk = 32ULL << 20;
+	reg_options_init(&o->reg);
 	o->reg.push = 1;
-	o->reg.ca_cert = getenv("MINIDOCK_CA_CERT");
 	while ((c = getopt_long(argc, argv, "+u:vhV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'u': o->reg.user = optarg; break;
-		case OPT_INSECURE: o->reg.insecure = 1; break;
-		case OPT_CA: o->reg.ca_cert = optarg; break;
-		case 'v': md_verbose = 1; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': print_version(); exit(0);
+		case OPT_CHUNK:
+			o->chunk = strcmp(optarg, "0") ? size_option("--chunk-size", optarg) : 0;
+			break;
 		default:
-			fprintf(stderr, "Try 'img-push --help'.\n");
-			exit(EXIT_TOOL_FAILED);
+			if (!reg_option(c, optarg, &o->reg))
+				common_option(c, usage);
 		}
 	}
 	if (argc - optind != 2)
@@ -326,6 +327,4 @@ static void parse_args(int argc, char **argv, struct options *o)
 		      argc - optind == 1 ? "" : "s");
 	o->src = argv[optind];
 	o->dest = argv[optind + 1];
-	if (o->reg.user && !strchr(o->reg.user, ':'))
-		die_x("--user %s: expected USER:PASSWORD", o->reg.user);
 }

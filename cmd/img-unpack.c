@@ -425,17 +425,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'i': o->inspect = 1; break;
 		case 'j': o->json = 1; break;
 		case OPT_NO_VERIFY: o->verify = 0; break;
-		case OPT_MAX_SIZE:
-			if (parse_size(optarg, &o->max_size) < 0 || o->max_size == 0)
-				die_x("--max-size %s: not a size (like 512M or 2G)", optarg);
-			break;
+		case OPT_MAX_SIZE: o->max_size = size_option("--max-size", optarg); break;
 		case 'p': o->progress = 1; break;
-		case 'v': md_verbose = 1; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': print_version(); exit(0);
-		default:
-			fprintf(stderr, "Try 'img-unpack --help'.\n");
-			exit(EXIT_TOOL_FAILED);
+		default: common_option(c, usage);
 		}
 	}
 	if (md_verbose)

@@ -9,8 +9,8 @@
  * again up to it: with a seekable file libarchive skips the members in
  * between with lseek(2).  Nothing but the JSON files is ever held whole in
  * memory: a layer flows through in pieces, whatever its size.
- * Read archive_read(3), archive_read_open(3), openat2(2), open(2) on
- * O_TMPFILE.
+ * Standard input is image-stdin.c's.
+ * Read archive_read(3), archive_read_open(3), openat2(2).
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -24,35 +24,9 @@
 
 #include "image-config.h"
 #include "image-source.h"
+#include "image-source-private.h"
 #include "minidock.h"
 
-/* A member of an image archive. */
-struct img_member {
-	char *name;
-	int64_t size;
-	char *data;     /* kept in memory, or NULL */
-	char *link;     /* a link to another member (docker save links a
-			 * layer.tar that two images share): its name */
-};
-
-#define KEEP_MAX (1 << 20)        /* a member this small may be kept... */
-#define KEEP_BUDGET (16 << 20)    /* ...while all kept ones stay below this */
-#define PEEK_SIZE (256 << 10)     /* bytes of standard input looked at first */
-
-struct img_source {
-	char *path;             /* for messages */
-	enum img_kind kind;
-	int dirfd;              /* a directory image, or -1 */
-	int fd;                 /* an archive or a tarball (maybe the spool), or -1 */
-	int stream;             /* fd is a pipe holding a rootfs tarball */
-	char *peek;             /* bytes already read from that pipe */
-	size_t peek_len;
-	struct img_member *members;
-	size_t nmembers;
-	size_t kept;
-	int has_docker_manifest;    /* manifest.json, beside index.json or not */
-	int skopeo_layers;          /* <hex>.tar at the top (containers/image) */
-};
 
 const char *img_kind_name(enum img_kind kind)
 {
@@ -96,7 +70,7 @@ int64_t img_source_file_size(const struct img_source *src)
 }
 
 /* "./a//b/" -> "a/b" (in place); "" for the root itself. */
-static char *normalize_name(char *s)
+char *normalize_name(char *s)
 {
 	char *r = s, *w = s;
 
@@ -133,7 +107,7 @@ static int is_hex64(const char *s, size_t n)
  * skopeo, podman and buildah (containers/image), whose docker-archive
  * holds its layers as <hex>.tar at the top.
  */
-static int image_like(const char *name)
+int image_like(const char *name)
 {
 	size_t n = strcspn(name, "/");
 
@@ -206,7 +180,7 @@ static int worth_keeping(const char *name, int64_t size)
 
 /* A libarchive reader of tar archives, compressed or not; NULL when out
  * of memory (archive_read_new(3) says nothing more). */
-static struct archive *tar_reader(void)
+struct archive *tar_reader(void)
 {
 	struct archive *a = archive_read_new();
 
@@ -265,7 +239,7 @@ void img_source_max_size(uint64_t max)
  * decompressed once more, within img_source_max_size), keeping only the
  * members an image can have.
  */
-static int scan_archive(struct img_source *src)
+int scan_archive(struct img_source *src)
 {
 	struct archive *a = archive_reader(src);
 	struct archive_entry *e;
@@ -361,123 +335,6 @@ static int scan_archive(struct img_source *src)
 	return 0;
 }
 
-static ssize_t read_full(int fd, char *buf, size_t n)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t r = read(fd, buf + done, n - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		done += (size_t)r;
-	}
-	return (ssize_t)done;
-}
-
-/*
- * Standard input: a rootfs tarball can be applied as it flows, but an
- * image archive cannot (docker save writes manifest.json last), so look at
- * the first entry names and, for an image, copy the stream to a temporary
- * file first.
- */
-static int peek_is_image(const char *buf, size_t len)
-{
-	struct archive *a = tar_reader();
-	struct archive_entry *e;
-	int image = 0;
-
-	if (!a)
-		return img_fail_errno("standard input: archive_read_new");
-	if (archive_read_open_memory(a, buf, len) == ARCHIVE_OK) {
-		while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-			char *name = normalize_name(xstrdup(archive_entry_pathname(e) ?
-							    archive_entry_pathname(e) : ""));
-			int done = *name != '\0';
-			image = done && image_like(name);
-			free(name);
-			if (done)
-				break;
-		}
-	}
-	archive_read_free(a);
-	return image;
-}
-
-/* Standard input, from the N bytes of BUF already read, copied to an
- * unnamed temporary file (O_TMPFILE: gone when closed); its descriptor. */
-static int spool_stdin(char *buf, ssize_t n)
-{
-	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	int fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	uint64_t total = 0;
-
-	if (fd < 0)
-		return img_fail_errno("open(%s, O_TMPFILE)", tmp);
-	vlog("open(\"%s\", O_TMPFILE): standard input holds an image archive, "
-	     "spooled to a temporary file (its manifest may come last)", tmp);
-	while (n > 0) {
-		if (write(fd, buf, (size_t)n) != n) {
-			int e = errno;
-			close(fd);
-			errno = e ? e : ENOSPC;
-			return img_fail_errno("spooling standard input to %s", tmp);
-		}
-		total += (uint64_t)n;
-		n = read_full(0, buf, PEEK_SIZE);
-	}
-	if (n < 0) {
-		close(fd);
-		return img_fail_errno("standard input: read");
-	}
-	vlog("spooled %llu bytes", (unsigned long long)total);
-	return fd;
-}
-
-static int open_stdin(struct img_source *src)
-{
-	char *buf = xmalloc(PEEK_SIZE);
-	ssize_t n = read_full(0, buf, PEEK_SIZE);
-	struct stat st;
-	int image;
-
-	if (n < 0) {
-		free(buf);
-		return img_fail_errno("standard input: read");
-	}
-	if (n == 0) {
-		free(buf);
-		return img_fail("standard input: not an image: nothing to read");
-	}
-	if (fstat(0, &st) == 0 && S_ISREG(st.st_mode)) {
-		/* "< file": seekable already, no copy needed. */
-		free(buf);
-		src->fd = fcntl(0, F_DUPFD_CLOEXEC, 0);
-		if (src->fd < 0)
-			return img_fail_errno("standard input: fcntl(F_DUPFD_CLOEXEC)");
-		return scan_archive(src);
-	}
-	image = peek_is_image(buf, (size_t)n);
-	if (image < 0) {
-		free(buf);
-		return -1;
-	}
-	if (!image) {
-		vlog("standard input: not an image archive, unpacked as it is read (no temporary file)");
-		src->kind = IMG_ROOTFS;
-		src->stream = 1;
-		src->fd = 0;
-		src->peek = buf;
-		src->peek_len = (size_t)n;
-		return 0;
-	}
-	src->fd = spool_stdin(buf, n);
-	free(buf);
-	return src->fd < 0 ? -1 : scan_archive(src);
-}
 
 struct img_source *img_source_open(const char *path)
 {
@@ -488,7 +345,7 @@ struct img_source *img_source_open(const char *path)
 	src->path = xstrdup(strcmp(path, "-") ? path : "standard input");
 	src->dirfd = src->fd = -1;
 	if (!strcmp(path, "-")) {
-		ok = open_stdin(src);
+		ok = img_source_open_stdin(src);
 	} else if (stat(path, &st) < 0) {
 		ok = img_fail_errno("%s", path);
 	} else if (S_ISDIR(st.st_mode)) {

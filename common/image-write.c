@@ -5,6 +5,7 @@
  * The JSON is written with jansson, keys in the order they were added and
  * no blank: the same build, the same bytes, the same digests.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -400,24 +401,47 @@ tar_fail:
 	return why_fail(why, "tar %s: %s", member, archive_error_string(a));
 }
 
-int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
-		       const char *ref, int docker, char **why)
+/* A tar archive written to TMP (pax), or NULL with *WHY. */
+static struct archive *tar_create(const char *tmp, char **why)
 {
 	struct archive *a = archive_write_new();
-	struct archive_entry *e = archive_entry_new();
-	char *tmp = xasprintf("%s.tmp-%d", file, (int)getpid());
-	char *idx = index_json(w, name, ref), *man = docker ? docker_manifest(w, name) : NULL;
-	struct strv hex = { 0 };
-	int ret = -1;
 
-	*why = NULL;
-	if (!a || !e)
+	if (!a)
 		die_x("archive: out of memory");
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
 		why_fail(why, "%s: %s", tmp, archive_error_string(a));
-		goto out;
+		archive_write_free(a);
+		return NULL;
 	}
+	return a;
+}
+
+/* Close A (written to TMP) and rename it to FILE: 0, or -1 with *WHY. */
+static int tar_commit(struct archive *a, const char *tmp, const char *file, char **why)
+{
+	if (archive_write_close(a) != ARCHIVE_OK)
+		return why_fail(why, "%s: %s", tmp, archive_error_string(a));
+	if (rename(tmp, file) < 0)
+		return why_fail(why, "rename %s %s: %s", tmp, file, strerror(errno));
+	return 0;
+}
+
+int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
+		       const char *ref, int docker, char **why)
+{
+	struct archive_entry *e = archive_entry_new();
+	char *tmp = xasprintf("%s.tmp-%d", file, (int)getpid());
+	char *idx = index_json(w, name, ref), *man = docker ? docker_manifest(w, name) : NULL;
+	struct strv hex = { 0 };
+	struct archive *a;
+	int ret = -1;
+
+	*why = NULL;
+	if (!e)
+		die_x("archive: out of memory");
+	if (!(a = tar_create(tmp, why)))
+		goto out;
 	blob_list(w, &hex);
 	if (add_member(a, e, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", NULL, why) < 0 ||
 	    add_member(a, e, "index.json", idx, NULL, why) < 0 ||
@@ -432,15 +456,7 @@ int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
 		if (r < 0)
 			goto out;
 	}
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		why_fail(why, "%s: %s", tmp, archive_error_string(a));
-		goto out;
-	}
-	if (rename(tmp, file) < 0) {
-		why_fail(why, "rename %s %s: %s", tmp, file, strerror(errno));
-		goto out;
-	}
-	ret = 0;
+	ret = tar_commit(a, tmp, file, why);
 out:
 	if (ret < 0)
 		unlink(tmp);
@@ -449,6 +465,61 @@ out:
 	strv_free(&hex);
 	free(man);
 	free(idx);
+	free(tmp);
+	return ret;
+}
+
+int layout_write_archive(const char *dir, const char *file, char **why)
+{
+	struct archive_entry *e = archive_entry_new();
+	char *tmp = xasprintf("%s.tmp-%d", file, (int)getpid());
+	char *blobs = xasprintf("%s/blobs/sha256", dir);
+	static const char *const top[] = { "oci-layout", "index.json" };
+	struct dirent **names = NULL;
+	struct archive *a;
+	int n = -1, ret = -1;
+
+	*why = NULL;
+	if (!e)
+		die_x("archive: out of memory");
+	if (!(a = tar_create(tmp, why)))
+		goto out;
+	for (size_t i = 0; i < 2; i++) {
+		char *path = xasprintf("%s/%s", dir, top[i]);
+		int r = add_member(a, e, top[i], NULL, path, why);
+		free(path);
+		if (r < 0)
+			goto out;
+	}
+	/* The blobs in name order: the same layout, the same archive. */
+	if ((n = scandir(blobs, &names, NULL, alphasort)) < 0) {
+		why_fail(why, "%s: %s", blobs, strerror(errno));
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		char *member, *path;
+		int r;
+
+		if (names[i]->d_name[0] == '.' || strchr(names[i]->d_name, '.'))
+			continue;       /* ".", "..", a .part being written */
+		member = xasprintf("blobs/sha256/%s", names[i]->d_name);
+		path = xasprintf("%s/%s", blobs, names[i]->d_name);
+		r = add_member(a, e, member, NULL, path, why);
+		free(path);
+		free(member);
+		if (r < 0)
+			goto out;
+	}
+	ret = tar_commit(a, tmp, file, why);
+out:
+	if (ret < 0)
+		unlink(tmp);
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	archive_entry_free(e);
+	archive_write_free(a);
+	free(blobs);
 	free(tmp);
 	return ret;
 }

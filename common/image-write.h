@@ -4,7 +4,7 @@
  * instruction), then its manifest, written as an OCI image layout, an
  * oci-archive, a docker-archive (docker load), or into the store of `run`.
  * Read the OCI image spec: config.md, manifest.md, image-layout.md.
- * Used by img-build.
+ * Used by img-build (and img-pull, to pack a layout: layout_write_archive).
  *
  *   blobs/sha256/<config>     {"config": {"Env": [...], "Cmd": [...]},
  *                              "rootfs": {"diff_ids": [...]}, "history": [...]}
@@ -75,6 +75,11 @@ int imgw_write_oci(const struct imgw *w, const char *dir, const char *name,
  * (a manifest.json too, read by docker load), tagged NAME. */
 int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
 		       const char *ref, int docker, char **why);
+
+/* An OCI image layout directory DIR (as img-pull -o writes it) packed as
+ * the oci-archive FILE (through FILE.tmp-PID and rename(2)).  0 or -1 with
+ * *WHY.  Used by img-pull -o oci-archive:FILE. */
+int layout_write_archive(const char *dir, const char *file, char **why);
 
 /*
  * Record it as image NAME of run's store (md_lib_dir()/images/NAME: see

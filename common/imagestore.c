@@ -1,10 +1,13 @@
 /*
  * imagestore.c - the OCI image layout that holds pulled images (see
- * imagestore.h): its blobs and its index.json.
+ * imagestore.h): its blobs and its index.json; and what the store says
+ * of one image (images/NAME: ref, digest, layers), for `image`.
  * Read the image spec's image-layout.md; flock(2), rename(2).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 
 #include "imagestore.h"
 #include "minidock.h"
+#include "store.h"
 
 char *store_layout(void)
 {
@@ -161,4 +165,101 @@ out:
 	free(path);
 	free(lock);
 	return ret;
+}
+
+/* ---- what the store says of one image (images/NAME/) ---- */
+
+/* md_lib_dir()/images/NAME/FILE, malloc'd. */
+char *store_image_file(const char *name, const char *file)
+{
+	return xasprintf("%s/images/%s%s%s", md_lib_dir(), name, file ? "/" : "", file ? file : "");
+}
+
+/* The small text file FILE of image NAME, its last newline cut, or NULL. */
+char *store_image_text(const char *name, const char *file)
+{
+	char *path = store_image_file(name, file), *s = read_file(path, NULL);
+
+	free(path);
+	if (s && *s && s[strlen(s) - 1] == '\n')
+		s[strlen(s) - 1] = '\0';
+	return s;
+}
+
+/* The whole config of a pulled image (created, history...), or NULL. */
+json_t *store_image_config(const char *name, json_t **manifest)
+{
+	char *digest = store_image_text(name, "digest"), *ref = store_image_text(name, "ref");
+	char *layout = store_layout();
+	json_t *index = ref ? layout_index(layout) : NULL, *d, *m = NULL, *c = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(index, "manifests"), i, d) {
+		const char *r = json_string_value(json_object_get(json_object_get(d, "annotations"),
+								  "org.opencontainers.image.ref.name"));
+		if (r && !strcmp(r, ref))
+			m = layout_json_blob(layout, json_string_value(json_object_get(d, "digest")));
+	}
+	if (m)
+		c = layout_json_blob(layout, json_string_value(json_object_get(
+				json_object_get(m, "config"), "digest")));
+	if (manifest)
+		*manifest = m;
+	else
+		json_decref(m);
+	json_decref(index);
+	free(layout);
+	free(ref);
+	free(digest);
+	return c;
+}
+
+static uint64_t du_total;
+
+static int du_add(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)path, (void)flag, (void)ftw;
+	if (S_ISREG(st->st_mode))
+		du_total += (uint64_t)st->st_size;
+	return 0;
+}
+
+/* The bytes of the files of its layer directories. */
+uint64_t store_image_size(const char *name)
+{
+	char *list = store_image_text(name, "layers"), *line, *save = NULL;
+
+	du_total = 0;
+	for (line = list ? strtok_r(list, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (nftw(line, du_add, 16, FTW_PHYS) < 0)
+			vlog("nftw %s: %s", line, strerror(errno));
+	free(list);
+	return du_total;
+}
+
+/* The names of every image, in directory order. */
+int store_image_names(struct strv *names)
+{
+	char *dir = store_image_file("", NULL);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d && errno != ENOENT) {
+		free(dir);
+		return -1;
+	}
+	while (d && (errno = 0, de = readdir(d))) {
+		char *layers;
+		if (!valid_name(de->d_name))
+			continue;
+		layers = store_image_file(de->d_name, "layers");
+		if (access(layers, F_OK) == 0)
+			strv_push(names, de->d_name);
+		free(layers);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return 0;
 }

@@ -11,13 +11,15 @@
  *
  * and what `run` reads, md_lib_dir()/images/NAME/ (runimage.h), with for a
  * pulled image: ref (the reference), digest (of its manifest).
- * Used by img-pull, img-push and image.
+ * Used by img-pull, img-push and image (which lists and inspects them).
  */
 #ifndef MINIDOCK_IMAGESTORE_H
 #define MINIDOCK_IMAGESTORE_H
 
 #include <jansson.h>
 #include <stdint.h>
+
+#include "store.h"
 
 /* md_lib_dir()/oci, malloc'd. */
 char *store_layout(void);
@@ -46,5 +48,20 @@ json_t *layout_index(const char *dir);
 
 /* The blob DIGEST of DIR parsed as JSON (at most 4 MB), or NULL. */
 json_t *layout_json_blob(const char *dir, const char *digest);
+
+/* ---- what the store says of one image: md_lib_dir()/images/NAME ---- */
+
+/* md_lib_dir()/images/NAME/FILE (FILE NULL: the directory), malloc'd. */
+char *store_image_file(const char *name, const char *file);
+/* The small text file FILE of image NAME, its last newline cut, or NULL. */
+char *store_image_text(const char *name, const char *file);
+/* The whole config of a pulled image (created, history...), and its
+ * manifest in *MANIFEST when not NULL; NULL when not pulled. */
+json_t *store_image_config(const char *name, json_t **manifest);
+/* The bytes of the files of its layer directories. */
+uint64_t store_image_size(const char *name);
+/* The names of every image (with layers), in directory order, pushed on
+ * NAMES.  0, or -1 with errno. */
+int store_image_names(struct strv *names);
 
 #endif

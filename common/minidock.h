@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define MINIDOCK_VERSION "0.1.0"
@@ -114,6 +115,13 @@ int pass_on(int code);
 int parse_size(const char *s, uint64_t *out);
 /* A decimal unsigned number, whole string. -1/EINVAL otherwise. */
 int parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+/* A size option's value (--max-size 2G, --chunk-size 32M), not 0; or exit
+ * 125 with "OPT ARG: not a size (like 512M or 2G)". */
+uint64_t size_option(const char *opt, const char *arg);
+/* The last cases of a tool's getopt loop, the same in every image tool:
+ * -v (--verbose), -h (--help: USAGE to stdout, exit 0), -V (--version,
+ * exit 0), else an unknown option: "Try 'TOOL --help'.", exit 125. */
+void common_option(int c, void (*usage)(FILE *out));
 /* 64-bit FNV-1a hash of a string (hash tables, short names for long ones). */
 uint64_t hash_str(const char *s);
 

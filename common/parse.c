@@ -1,9 +1,10 @@
 /*
- * parse.c - numbers and sizes from the command line, checked whole; a
- * string hash.
+ * parse.c - numbers and sizes from the command line, checked whole; the
+ * options every image tool ends its getopt loop with; a string hash.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "minidock.h"
@@ -70,4 +71,25 @@ uint64_t hash_str(const char *s)
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
 	return h;
+}
+
+uint64_t size_option(const char *opt, const char *arg)
+{
+	uint64_t v;
+
+	if (parse_size(arg, &v) < 0 || v == 0)
+		die_x("%s %s: not a size (like 512M or 2G)", opt, arg);
+	return v;
+}
+
+void common_option(int c, void (*usage)(FILE *out))
+{
+	switch (c) {
+	case 'v': md_verbose = 1; return;
+	case 'h': usage(stdout); exit(0);
+	case 'V': print_version(); exit(0);
+	default:
+		fprintf(stderr, "Try '%s --help'.\n", md_tool);
+		exit(EXIT_TOOL_FAILED);
+	}
 }

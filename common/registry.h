@@ -9,6 +9,7 @@
  *   GET  /v2/NAME/blobs/DIGEST                 a config or a layer
  *   HEAD /v2/NAME/blobs/DIGEST                 is it there already? (push)
  *   POST /v2/NAME/blobs/uploads/  then  PUT LOCATION?digest=DIGEST   (push)
+ *        or  PATCH LOCATION (Content-Range), ...,  then  PUT           (chunked)
  *   PUT  /v2/NAME/manifests/TAG                                      (push)
  *
  * Auth: anonymous; HTTP basic (--user, or ~/.docker/config.json "auths");
@@ -29,7 +30,7 @@
 #include "digest.h"
 #include "imageref.h"
 
-/* The message of the last failure. */
+/* The message of the last failure (of this thread). */
 const char *reg_error(void);
 
 /* ---- a connection to one registry, for one repository ---- */
@@ -41,12 +42,27 @@ struct reg_options {
 	int push;               /* ask for push rights too (scope ...:pull,push) */
 };
 
+/* The options img-pull and img-push share: -u/--user, --insecure,
+ * --ca-cert (in a getopt_long table: REG_LONGOPTS). */
+enum { REG_OPT_INSECURE = 300, REG_OPT_CA };
+#define REG_LONGOPTS \
+	{ "user", required_argument, NULL, 'u' }, \
+	{ "insecure", no_argument, NULL, REG_OPT_INSECURE }, \
+	{ "ca-cert", required_argument, NULL, REG_OPT_CA }
+/* Option C (with ARG) into O when it is one of them: 1; else 0.  A bad
+ * --user exits 125.  reg_options_init: the defaults ($MINIDOCK_CA_CERT). */
+int reg_option(int c, const char *arg, struct reg_options *o);
+void reg_options_init(struct reg_options *o);
+
 struct reg;
 
 /* GET /v2/, choosing https (or http, for localhost and --insecure), and
  * the auth the registry asks for.  NULL (reg_error) when unreachable. */
 struct reg *reg_open(const struct reg_ref *ref, const struct reg_options *o);
 void reg_close(struct reg *r);
+/* A second connection to the same repository, with the same auth (a token
+ * already given is reused): one a thread.  NULL (reg_error). */
+struct reg *reg_clone(const struct reg *r);
 
 /* Media types: what we accept of a manifest. */
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -76,9 +92,11 @@ int reg_get_blob(struct reg *r, const char *digest, int64_t size, uint64_t max, 
 
 /* HEAD blob DIGEST: 1 when the registry has it, 0 when not, -1 (reg_error). */
 int reg_has_blob(struct reg *r, const char *digest);
-/* POST an upload, then PUT the SIZE bytes of FD (from its start) as blob
- * DIGEST in one request (monolithic upload).  0, or -1 (reg_error). */
-int reg_put_blob(struct reg *r, const char *digest, int fd, uint64_t size);
+/* POST an upload, then the SIZE bytes of FD (from its start) as blob
+ * DIGEST: in the PUT (monolithic upload) or, when CHUNK is not 0 and SIZE
+ * is larger, in PATCH requests of CHUNK bytes (Content-Range) and a PUT
+ * that closes the upload.  0, or -1 (reg_error). */
+int reg_put_blob(struct reg *r, const char *digest, int fd, uint64_t size, uint64_t chunk);
 /* PUT the manifest BUF (of MEDIA_TYPE) as tag TAG.  0, or -1 (reg_error). */
 int reg_put_manifest(struct reg *r, const char *tag, const char *buf, size_t len,
 		     const char *media_type);

@@ -348,6 +348,22 @@ out:
 	return ret;
 }
 
+/* NAME is an image of the store or a teaching image (else Docker Hub's). */
+static int known_here(const char *name)
+{
+	char *layers, *teach;
+	int known;
+
+	if (!valid_name(name))
+		return 0;
+	layers = xasprintf("%s/images/%s/layers", md_lib_dir(), name);
+	teach = access(layers, F_OK) == 0 ? NULL : teaching_image(name);
+	known = access(layers, F_OK) == 0 || teach;
+	free(teach);
+	free(layers);
+	return known;
+}
+
 char *runimage_name(const char *ref)
 {
 	struct reg_ref r;
@@ -361,12 +377,20 @@ char *runimage_name(const char *ref)
 		return name;
 	}
 	free(why);
+	why = NULL;
 	if (strchr(ref, '/'))
 		return name_of_path(ref);
 	name = xstrdup(ref);
 	len = strlen(name);
 	if (len > 7 && !strcmp(name + len - 7, ":latest"))
 		name[len - 7] = '\0';
+	if (!known_here(name) && reg_ref_parse(ref, &r, &why) == 0) {
+		/* debian:12: pulled from Docker Hub (runimage_find) */
+		free(name);
+		name = reg_ref_store_name(&r);
+		reg_ref_free(&r);
+	}
+	free(why);
 	return name;
 }
 
@@ -396,20 +420,25 @@ int runimage_find(const char *ref, int rootless, struct run_image *img, char **w
 		/* busybox:latest is busybox: the store keeps one tag a name. */
 		if (len > 7 && !strcmp(ref + len - 7, ":latest"))
 			name[len - 7] = '\0';
-		if (!valid_name(name)) {
-			fail(why, 0, "image %s: not a valid image name", ref);
-			goto out;
-		}
-		recorded = xasprintf("%s/images/%s/layers", md_lib_dir(), name);
-		if (access(recorded, F_OK) == 0) {
+		if (valid_name(name))
+			recorded = xasprintf("%s/images/%s/layers", md_lib_dir(), name);
+		if (recorded && access(recorded, F_OK) == 0) {
 			vlog("image %s: already in %s/images, nothing to unpack", name, md_lib_dir());
-		} else if (!(teach = teaching_image(name))) {
-			fail(why, 0, "image %s: unknown; import it by giving its path "
-			     "(run ./%s.tar ..., a docker save archive, an OCI layout or a "
-			     "rootfs tarball), or build the teaching image with: make images",
-			     ref, name);
-			goto out;
-		} else if (runimage_import(teach, NULL, name, rootless, why) < 0) {
+		} else if (recorded && (teach = teaching_image(name))) {
+			if (runimage_import(teach, NULL, name, rootless, why) < 0)
+				goto out;
+		} else {
+			/* Neither here nor a teaching image: Docker Hub's, as
+			 * `docker run debian:12` (docker.io/library/debian:12). */
+			ret = find_pulled(ref, rootless, img, why);
+			if (ret < 0 && *why && strstr(*why, "img-pull failed")) {
+				free(*why);
+				*why = NULL;
+				fail(why, 0, "image %s: unknown; import it by giving its path "
+				     "(run ./%s.tar ..., a docker save archive, an OCI layout or a "
+				     "rootfs tarball), or build the teaching image with: make "
+				     "images (img-pull %s failed too)", ref, name, ref);
+			}
 			goto out;
 		}
 	}

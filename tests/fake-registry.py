@@ -9,6 +9,9 @@
 #   notjson       a manifest that is not JSON
 #   redirect      a blob redirected to itself, forever
 #   norealm       401 with "Bearer" and no realm
+#   parallel      no lie: three layers, each blob held until three are
+#                 asked at once (2 s at most); GET /inflight says the most
+#                 blobs that were being sent at the same time
 # With "bearer" after PORTFILE: the bearer-token flow of Docker Hub instead,
 # every request needing "Authorization: Bearer good-token", which GET /token
 # gives to the basic credentials u:p only.
@@ -17,6 +20,7 @@ import hashlib
 import http.server
 import json
 import sys
+import threading
 
 LAYER = b"not really a layer, but some bytes" * 10
 CONFIG = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
@@ -26,14 +30,35 @@ def sha(b):
     return "sha256:" + hashlib.sha256(b).hexdigest()
 
 
-def manifest():
+THREE = [LAYER + b"%d" % i for i in range(3)]
+BLOBS = {sha(b): b for b in THREE}
+inflight = {"now": 0, "most": 0}
+cond = threading.Condition()
+
+
+def held(body):
+    """A blob of "parallel": sent once three are asked at once (or 2 s)."""
+    with cond:
+        inflight["now"] += 1
+        inflight["most"] = max(inflight["most"], inflight["now"])
+        cond.notify_all()
+        cond.wait_for(lambda: inflight["now"] >= 3, timeout=2)
+    try:
+        return body
+    finally:
+        with cond:
+            inflight["now"] -= 1
+
+
+def manifest(repo):
+    layers = THREE if repo == "parallel" else [LAYER]
     return json.dumps({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                    "digest": sha(CONFIG), "size": len(CONFIG)},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                    "digest": sha(LAYER), "size": len(LAYER)}],
+                    "digest": sha(b), "size": len(b)} for b in layers],
     }).encode()
 
 
@@ -64,6 +89,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = self.path.split("/")
         if self.path == "/v2/":
             return self.send(200, b"{}")
+        if self.path == "/inflight":
+            return self.send(200, b"%d" % inflight["most"], "text/plain")
         repo, kind = parts[2], parts[3]
         if repo == "norealm":
             return self.send(401, b"{}", extra=[("WWW-Authenticate", 'Bearer service="x"')])
@@ -74,10 +101,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if repo == "notjson":
                 return self.send(200, b"<html>hello</html>",
                                  "application/vnd.oci.image.manifest.v1+json")
-            return self.send(200, manifest(), "application/vnd.oci.image.manifest.v1+json")
+            return self.send(200, manifest(repo), "application/vnd.oci.image.manifest.v1+json")
         digest = parts[4]
         if digest == sha(CONFIG):
             return self.send(200, CONFIG, "application/octet-stream")
+        if repo == "parallel" and digest in BLOBS:
+            return self.send(200, held(BLOBS[digest]), "application/octet-stream")
         if repo == "wrongdigest":
             return self.send(200, LAYER.upper(), "application/octet-stream")
         if repo == "truncated":

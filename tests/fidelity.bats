@@ -22,12 +22,7 @@ setup() {
 }
 
 teardown() {
-	if [ -n "$DOCKERD_PID" ]; then
-		kill -TERM "$DOCKERD_PID" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$DOCKERD_PID" 2>/dev/null
-		wait "$DOCKERD_PID" 2>/dev/null
-	fi
+	stop_own_dockerd
 	common_teardown
 }
 
@@ -69,19 +64,8 @@ without_known_differences() {
 @test "fidelity: the same probe against a live docker run, where Debian's docker.io is installed" {
 	command -v dockerd >/dev/null && command -v docker >/dev/null ||
 		skip "docker.io is not installed: the recorded expectation stands in"
-	local d=$TEST_TMP/docker
-	mkdir -p "$d"
-	# A dockerd of our own: its own data root and socket, in a throwaway
-	# network and mount namespace, no bridge and no iptables rules.
-	unshare --net --mount --propagation private sh -c '
-		mount -t tmpfs tmpfs /run && ip link set lo up &&
-		exec dockerd --data-root="$1/data" --exec-root="$1/exec" --pidfile="$1/pid" \
-			-H "unix://$1/sock" --iptables=false --ip6tables=false --bridge=none \
-			>"$1/log" 2>&1' sh "$d" &
-	DOCKERD_PID=$!
-	export DOCKER_HOST=unix://$d/sock
-	for _ in $(seq 300); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
-	docker version >/dev/null 2>&1 || fail "dockerd did not start: $(tail -5 "$d/log")"
+	# A dockerd of our own (helpers.bash): no bridge, no iptables rules.
+	start_own_dockerd "$TEST_TMP/docker"
 	docker load -i "$IMAGES/busybox.tar" >/dev/null
 	run docker run --rm --network none -v "$PROBES:/probe:ro" busybox sh /probe/fidelity.sh
 	assert_success

@@ -25,6 +25,9 @@ common_setup() {
 	export TEST_TMP
 	export MINIDOCK_RUN_DIR=$TEST_TMP/run
 	export MINIDOCK_LIB_DIR=$TEST_TMP/lib
+	# `run NAME` pulls from docker.io what it does not hold: never from a
+	# test (nothing listens on port 1; a test sets its own registry here).
+	export MINIDOCK_REGISTRY_MIRROR=localhost:1
 }
 
 common_teardown() {
@@ -98,6 +101,36 @@ end_throwaway_host() {
 		kill -9 "$HOLDER" 2>/dev/null || true
 		wait "$HOLDER" 2>/dev/null || true     # killed: 137
 		HOLDER=
+	fi
+	return 0
+}
+
+# start_own_dockerd DIR: a dockerd of the test's own (Debian's docker.io),
+# its data root, exec root and socket in DIR, in a throwaway network and
+# mount namespace, no bridge and no iptables rules.  Sets DOCKERD_PID and
+# DOCKER_HOST; stop_own_dockerd in teardown.  Used by fidelity.bats and
+# img-tools.bats, where docker.io is installed.
+start_own_dockerd() {
+	local d=$1
+	mkdir -p "$d"
+	unshare --net --mount --propagation private sh -c '
+		mount -t tmpfs tmpfs /run && ip link set lo up &&
+		exec dockerd --data-root="$1/data" --exec-root="$1/exec" --pidfile="$1/pid" \
+			-H "unix://$1/sock" --iptables=false --ip6tables=false --bridge=none \
+			>"$1/log" 2>&1' sh "$d" &
+	DOCKERD_PID=$!
+	export DOCKER_HOST=unix://$d/sock
+	for _ in $(seq 300); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
+	docker version >/dev/null 2>&1 || fail "dockerd did not start: $(tail -5 "$d/log")"
+}
+
+stop_own_dockerd() {
+	if [ -n "${DOCKERD_PID:-}" ]; then
+		kill -TERM "$DOCKERD_PID" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$DOCKERD_PID" 2>/dev/null
+		wait "$DOCKERD_PID" 2>/dev/null
+		DOCKERD_PID=
 	fi
 	return 0
 }

@@ -1,13 +1,18 @@
 #!/usr/bin/env bats
 # img-pull.bats - img-pull, img-push and `run REF` against registries the
 # tests start on 127.0.0.1 and stop (by PID) in teardown: Debian's
-# docker-registry (distribution 2.8), anonymous, then with htpasswd basic
-# auth over TLS (a certificate made here with openssl); and a hostile
-# registry of our own (tests/fake-registry.py).  Images are pushed into it
-# by skopeo, and what img-push sends is read back by skopeo.  Nothing here
-# reaches a registry outside the machine.
+# docker-registry (distribution 2.8), anonymous, with htpasswd basic auth
+# over TLS (a certificate made here with openssl), and in its token mode
+# (a token server of our own, tests/token-server.py, signing with a key
+# whose certificate the registry trusts); and a hostile registry of our own
+# (tests/fake-registry.py).  Images are pushed into it by skopeo and
+# buildah, and what img-push sends is read back by skopeo.  Nothing here
+# reaches a registry outside the machine: docker.io goes to the mirror
+# MINIDOCK_REGISTRY_MIRROR names, a closed loopback port unless a test
+# sets its own registry (helpers.bash).
 
 load helpers
+load image-trees
 bats_require_minimum_version 1.5.0
 
 PULL=$MINIDOCK_BIN/img-pull
@@ -47,9 +52,11 @@ wait_http() {
 	fail "nothing answers at $1"
 }
 
-# start_registry [tls]: docker-registry on 127.0.0.1:$PORT, storage in
-# $TEST_TMP; with tls, htpasswd auth (user minidock, password secret) and a
-# certificate for localhost and 127.0.0.1 signed by $TEST_TMP/ca.crt.
+# start_registry [tls|token]: docker-registry on 127.0.0.1:$PORT, storage
+# in $TEST_TMP; with tls, htpasswd auth (user minidock, password secret) and
+# a certificate for localhost and 127.0.0.1 signed by $TEST_TMP/ca.crt; with
+# token, the registry's token auth (realm $REALM: tests/token-server.py,
+# the same user; anonymous may pull).
 start_registry() {
 	PORT=$(free_port)
 	R=localhost:$PORT
@@ -86,9 +93,43 @@ start_registry() {
 		    path: $TEST_TMP/htpasswd
 		EOF
 	fi
+	if [ "${1:-}" = token ]; then
+		# The registry's token mode: a token server of the test's own
+		# (token-server.py) signs with a key whose certificate the
+		# registry trusts (rootcertbundle).
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=minidock-token \
+			-keyout "$TEST_TMP/token.key" -out "$TEST_TMP/token.crt" 2>/dev/null
+		python3 "$BATS_TEST_DIRNAME/token-server.py" "$TEST_TMP/tport" \
+			"$TEST_TMP/token.key" "$TEST_TMP/token.crt" minidock-issuer minidock-registry &
+		PIDS+=($!)
+		local i
+		for i in $(seq 100); do [ -s "$TEST_TMP/tport" ] && break; sleep 0.05; done
+		REALM=http://127.0.0.1:$(cat "$TEST_TMP/tport")/token
+		cat >> "$conf" <<-EOF
+		auth:
+		  token:
+		    realm: $REALM
+		    service: minidock-registry
+		    issuer: minidock-issuer
+		    rootcertbundle: $TEST_TMP/token.crt
+		EOF
+	fi
 	docker-registry serve "$conf" > "$TEST_TMP/registry.log" 2>&1 &
 	PIDS+=($!)
-	wait_http "http${1:+s}://127.0.0.1:$PORT/v2/"
+	local scheme=http
+	[ "${1:-}" = tls ] && scheme=https
+	wait_http "$scheme://127.0.0.1:$PORT/v2/"
+}
+
+# start_fake [bearer]: the hostile registry (tests/fake-registry.py) on
+# 127.0.0.1, at $FAKE (localhost:PORT); with bearer, its token flow.
+start_fake() {
+	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" "$@" &
+	PIDS+=($!)
+	local i
+	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
+	FAKE=localhost:$(cat "$TEST_TMP/port")
+	wait_http "http://$FAKE/v2/"
 }
 
 # put IMAGE NAME [SKOPEO OPTIONS...]: skopeo copies the OCI layout IMAGE
@@ -197,6 +238,55 @@ assert_store_has_no() {
 	assert_store_has_no "localhost_${PORT}_multi"
 }
 
+@test "buildah push into the registry, then img-pull: the tree umoci unpacks; run runs it" {
+	command -v buildah >/dev/null || skip "buildah is not installed (make deps)"
+	start_registry
+	SRC=$IMAGES/src
+	umoci_image "$TEST_TMP/src"
+	local b=(env -u DOCKER_CONFIG buildah --root "$TEST_TMP/storage" --runroot "$TEST_TMP/runroot" --storage-driver vfs)
+	(cd "$TEST_TMP" && "${b[@]}" pull -q oci:src:t >/dev/null) || fail "buildah could not load the image"
+	"${b[@]}" push -q --tls-verify=false localhost/src:latest "docker://$R/fromb:1" ||
+		fail "buildah push failed"
+	run -0 "$PULL" -o "oci:$TEST_TMP/out" "$R/fromb:1"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$TEST_TMP/out" "$TEST_TMP/tree"
+	assert_same_tree "$TEST_TMP/tree" "$TEST_TMP/ref/rootfs"
+	umoci unpack --image "$TEST_TMP/out:1" "$TEST_TMP/bundle" >/dev/null
+	assert_same_tree "$TEST_TMP/bundle/rootfs" "$TEST_TMP/ref/rootfs"
+	require_root
+	run -0 "$MINIDOCK_BIN/run" --rm --network none "$R/fromb:1" /bin/cat /data/new
+	assert_output --partial "pulling"
+	assert_output --partial two
+}
+
+@test "Docker's defaults: img-pull debian:12 and run debian:12 go to docker.io/library/, here through MINIDOCK_REGISTRY_MIRROR" {
+	start_registry
+	put "$IMAGES/busybox-oci" library/debian:12
+	put "$IMAGES/busybox-oci" library/alpine:latest
+	export MINIDOCK_REGISTRY_MIRROR=$R
+	run -0 "$PULL" --verbose -o "oci:$TEST_TMP/o" debian:12
+	assert_output --partial "docker.io: through the mirror $R (MINIDOCK_REGISTRY_MIRROR)"
+	assert_output --partial "GET http://$R/v2/library/debian/manifests/12 -> HTTP 200"
+	assert_output --partial "docker.io/library/debian:12: pulled sha256:"
+	require_root
+	run -0 "$MINIDOCK_BIN/run" --rm --network none debian:12 /bin/cat /www/index.html
+	assert_output --partial "unable to find image 'debian:12'"
+	assert_output --partial "minidock"
+	run -0 "$MINIDOCK_BIN/run" --rm --network none alpine /bin/true
+	run -0 "$MINIDOCK_BIN/image" ls
+	assert_line --regexp "^docker.io_library_debian_12 +docker.io/library/debian:12 +sha256:"
+	assert_line --regexp "^docker.io_library_alpine +docker.io/library/alpine:latest +sha256:"
+	# Held now: no request at all.
+	MINIDOCK_REGISTRY_MIRROR=localhost:1 run -0 "$MINIDOCK_BIN/run" --rm --network none debian:12 /bin/true
+	refute_output --partial "pulling"
+	# Neither held nor in the registry.
+	run -125 "$MINIDOCK_BIN/run" --rm --network none nosuch:1 /bin/true
+	assert_output --partial "no such image or tag"
+	assert_output --partial "image nosuch:1: unknown; import it by giving its path"
+	export MINIDOCK_REGISTRY_MIRROR=localhost:1
+	run -125 "$PULL" -o "oci:$TEST_TMP/x" debian:13
+	assert_output --regexp "img-pull: registry docker.io unreachable \(through the mirror localhost:1\)"
+}
+
 # ---- auth and TLS ----
 
 @test "img-pull over TLS with basic auth: refused without credentials or the CA; --user, then ~/.docker/config.json" {
@@ -228,12 +318,8 @@ assert_store_has_no() {
 # ---- a hostile registry: each lie its error, exit 125, the store as before ----
 
 @test "hostile registry: wrong digest, truncated, endless blob, manifest bomb, not JSON, redirect loop, 401 without realm" {
-	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" &
-	PIDS+=($!)
-	local i
-	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
-	local F=localhost:$(cat "$TEST_TMP/port")
-	wait_http "http://$F/v2/"
+	start_fake
+	local F=$FAKE
 	mkdir -p "$MINIDOCK_LIB_DIR"
 	run -125 "$PULL" "$F/wrongdigest"
 	assert_output --regexp "img-pull: layer 1/1: blob sha256:[0-9a-f]{64}: digest mismatch: the content is sha256:"
@@ -257,19 +343,63 @@ assert_store_has_no() {
 	done
 }
 
+@test "img-pull: layers fetched three at once, one line each: plain off a terminal, redrawn in place on one" {
+	start_fake
+	local F=$FAKE
+	# The fake registry holds each blob until three are asked at once.
+	run -0 "$PULL" -o "oci:$TEST_TMP/o" "$F/parallel"
+	assert_equal "$(curl -s "http://$F/inflight")" 3
+	for i in 1 2 3; do
+		assert_line --regexp "^img-pull: layer $i/3 [0-9a-f]{12}: pull complete, 0.0 MB, sha256 verified$"
+	done
+	assert_line "$F/parallel:latest: pulled $(grep -o 'sha256:[0-9a-f]*' "$TEST_TMP/o/index.json" | head -1)"
+	run -0 "$PULL" -o "oci:$TEST_TMP/o" "$F/parallel"
+	assert_line --regexp "^img-pull: layer 3/3 [0-9a-f]{12}: already exists$"
+	# On a terminal (script(1) gives it one): a line a layer, each
+	# redrawn in place (the cursor moved up to it: ESC [ N A).
+	run -0 script -qec "$PULL -o oci:$TEST_TMP/t $F/parallel" /dev/null
+	assert_output --partial $'\e[3A\r\e[Kimg-pull: layer 1/3'
+	assert_output --partial ": pull complete"
+	# config, three layers, manifest
+	assert_equal "$(ls "$TEST_TMP/t/blobs/sha256" | wc -l)" 5
+}
+
 @test "img-pull: the bearer-token flow (401, GET the realm with the credentials, the token sent back)" {
-	python3 "$BATS_TEST_DIRNAME/fake-registry.py" "$TEST_TMP/port" bearer &
-	PIDS+=($!)
-	local i
-	for i in $(seq 100); do [ -s "$TEST_TMP/port" ] && break; sleep 0.1; done
-	local F=localhost:$(cat "$TEST_TMP/port")
-	wait_http "http://$F/v2/"
+	start_fake bearer
+	local F=$FAKE
 	run -125 "$PULL" -o "oci:$TEST_TMP/o" "$F/ok"
 	assert_output --partial "unauthorized: the token server http://127.0.0.1:${F#*:}/token said HTTP 401, who are you? (UNAUTHORIZED)"
 	run -0 "$PULL" --verbose --user u:p -o "oci:$TEST_TMP/o" "$F/ok"
 	assert_output --partial "bearer token: realm http://127.0.0.1:${F#*:}/token, service fake, scope repository:ok:pull"
 	assert_output --partial "GET http://$F/v2/ok/manifests/latest -> HTTP 200"
 	assert [ -f "$TEST_TMP/o/index.json" ]
+}
+
+@test "docker-registry in token mode: anonymous pull, push with credentials, a wrong password refused; skopeo agrees" {
+	start_registry token
+	# Anonymous: a token for pull only; pushing is refused.
+	run -125 "$PUSH" "$IMAGES/busybox-oci" "$R/team/app:1"
+	assert_output --partial "unauthorized"
+	run -125 "$PUSH" --user minidock:wrong "$IMAGES/busybox-oci" "$R/team/app:1"
+	assert_output --partial "unauthorized: the token server $REALM said HTTP 401, wrong user name or password (UNAUTHORIZED)"
+	run -0 "$PUSH" --verbose --user minidock:secret "$IMAGES/busybox-oci" "$R/team/app:1"
+	assert_output --partial "bearer token: realm $REALM, service minidock-registry, scope repository:team/app:pull,push"
+	assert_output --partial "PUT http://$R/v2/team/app/manifests/1 -> HTTP 201"
+	run -0 skopeo inspect --tls-verify=false --creds minidock:secret "docker://$R/team/app:1"
+	assert_output --partial "minidock busybox"
+	# Pull: anonymous, then with credentials; a wrong password is refused.
+	run -0 "$PULL" --verbose -o "oci:$TEST_TMP/anon" "$R/team/app:1"
+	assert_output --partial "bearer token: realm $REALM, service minidock-registry, scope repository:team/app:pull"
+	assert_output --partial "GET http://$R/v2/team/app/manifests/1 -> HTTP 200"
+	run -0 "$PULL" --user minidock:secret -o "oci:$TEST_TMP/auth" "$R/team/app:1"
+	run -125 "$PULL" --user minidock:nope -o "oci:$TEST_TMP/bad" "$R/team/app:1"
+	assert_output "img-pull: unauthorized: the token server $REALM said HTTP 401, wrong user name or password (UNAUTHORIZED)"
+	[ ! -e "$TEST_TMP/bad" ] || fail "a refused pull left $TEST_TMP/bad"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$TEST_TMP/anon" "$TEST_TMP/t1"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$IMAGES/busybox-oci" "$TEST_TMP/t2"
+	diff -r "$TEST_TMP/t1" "$TEST_TMP/t2" || fail "what came back differs"
+	grep -q '^minidock .*"pull", "push"' "$TEST_TMP/tport.log" ||
+		fail "no push token was given: $(cat "$TEST_TMP/tport.log")"
 }
 
 @test "img-pull: bad input and an unreachable registry: a clear error, exit 125" {
@@ -315,6 +445,33 @@ assert_store_has_no() {
 	assert_output --partial "\"Name\": \"$R/two\""
 	run -125 "$PUSH" nosuchimage "$R/x"
 	assert_output --partial "nosuchimage: no such image"
+}
+
+@test "img-push --chunk-size: PATCH with Content-Range, then PUT; img-pull -o oci-archive:FILE; skopeo reads both" {
+	start_registry
+	run -0 "$PUSH" --verbose --chunk-size 256K "$IMAGES/busybox-oci" "$R/chunked:1"
+	assert_output --regexp "PATCH http://$R/v2/chunked/blobs/uploads/[^ ]* -> HTTP 202"
+	[ "$(grep -c 'PATCH .* -> HTTP 202' <<<"$output")" -ge 3 ] || fail "not in chunks: $output"
+	assert_output --partial "bytes sent, in chunks (PATCH)"
+	assert_output --regexp "PUT http://$R/v2/chunked/blobs/uploads/[^ ]*digest=sha256:[0-9a-f]{64} -> HTTP 201"
+	run -0 skopeo inspect --tls-verify=false "docker://$R/chunked:1"
+	assert_output --partial "minidock busybox"
+	# Back as an oci-archive: skopeo and img-unpack read it; no layout is left beside it.
+	run -0 "$PULL" -o "oci-archive:$TEST_TMP/bb.tar" "$R/chunked:1"
+	run -0 skopeo inspect "oci-archive:$TEST_TMP/bb.tar:1"
+	assert_output --partial '"Architecture": "amd64"'
+	assert_equal "$(ls "$TEST_TMP")" "$(ls "$TEST_TMP" | grep -v layout-)"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$TEST_TMP/bb.tar" "$TEST_TMP/t1"
+	run -0 "$MINIDOCK_BIN/img-unpack" "$IMAGES/busybox-oci" "$TEST_TMP/t2"
+	diff -r "$TEST_TMP/t1" "$TEST_TMP/t2" || fail "what came back differs"
+	run -125 "$PULL" -o "tar:$TEST_TMP/x" "$R/chunked:1"
+	assert_output "img-pull: -o tar:$TEST_TMP/x: expected oci:DIR or oci-archive:FILE"
+	run -125 "$PUSH" --chunk-size 12Q "$IMAGES/busybox-oci" "$R/chunked:2"
+	assert_output --partial "--chunk-size 12Q: not a size"
+	# A failed pull to an archive leaves neither the file nor its layout.
+	run -125 "$PULL" -o "oci-archive:$TEST_TMP/no.tar" "$R/chunked:nosuch"
+	[ ! -e "$TEST_TMP/no.tar" ] || fail "no.tar written"
+	! ls "$TEST_TMP" | grep -q layout- || fail "a layout was left: $(ls "$TEST_TMP")"
 }
 
 # ---- image: the images minidock holds ----
