@@ -207,24 +207,6 @@ md-$P-a
 	assert_nothing_left
 }
 
-# "Outside": one more namespace behind the throwaway host, 192.0.2.2/24
-# (its PID in OUT), with no route back to the containers' subnets.
-outside() {
-	nsenter -t "$HOLDER" -n -m -- unshare --net -- sleep 600 </dev/null >/dev/null 2>&1 3>&- &
-	OUT=$!
-	BG_PIDS+=($OUT)
-	for _ in $(seq 100); do
-		[ "$(cat /proc/$OUT/comm 2>/dev/null)" = sleep ] && break
-		sleep 0.02
-	done
-	hns ip link add out0 type veth peer name eth0 netns "$OUT"
-	hns ip addr add 192.0.2.1/24 dev out0
-	hns ip link set out0 up
-	nsenter -t "$OUT" -n ip addr add 192.0.2.2/24 dev eth0
-	nsenter -t "$OUT" -n ip link set eth0 up
-	nsenter -t "$OUT" -n ip link set lo up
-}
-
 # A web server in container NAME on network NET (or the default bridge),
 # published on host port PORT, once it listens.
 web_on() {
@@ -303,7 +285,7 @@ web-ok"
 	run hns cat /proc/sys/net/bridge/bridge-nf-call-iptables
 	assert_output 1
 	RULES_BEFORE=$(rules)
-	outside
+	outside_host
 	hns "$NET" create app >/dev/null
 	web_on "$P-web" app 8080
 	run hns "$RUN" -d --name "$P-cli" --network app busybox sleep 60
@@ -320,7 +302,7 @@ web-ok"
 	run reach "$P-def" 192.0.2.2 http://192.0.2.2:1/
 	assert_line --index 0 ping-ok
 	# A published port, from outside and from the default bridge.
-	run nsenter -t "$OUT" -n timeout 5 busybox wget -q -O - http://192.0.2.1:8080/
+	run nsenter -t "$OUTSIDE_PID" -n timeout 5 busybox wget -q -O - http://192.0.2.1:8080/
 	assert_output "<h1>Hello from a minidock container</h1>"
 	run reach "$P-def" 10.213.0.1 http://10.213.0.1:8080/
 	assert_line --index 1 web-ok
