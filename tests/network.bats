@@ -219,7 +219,7 @@ web_on() {
 # From container FROM (running): ping ADDRESS, then fetch URL; says which work.
 reach() {
 	hns "$C" exec "$1" sh -c "ping -c1 -W1 $2 >/dev/null && echo ping-ok || echo ping-no
-		timeout 3 wget -q -O - $3 >/dev/null 2>&1 && echo web-ok || echo web-no"
+		timeout 2 wget -q -O - $3 >/dev/null 2>&1 && echo web-ok || echo web-no"
 }
 
 @test "network: containers of different networks (and of the default bridge) cannot reach each other; a published port they can; the same network can" {
