@@ -131,7 +131,34 @@ md-$P-a
 	assert_success
 	run jq -r '.network' <<<"$output"
 	assert_output app
-	hns "$C" rm -f "$P-a" >/dev/null
+	# The chain run prints: net-bridge is told the network and the names.
+	run hns "$RUN" --dry-run --name "$P-b" --network app --network-alias b2 --add-host h:192.0.2.9 busybox true
+	assert_success
+	assert_line --partial "net-bridge --name $P-b --network app --alias b2 --add-host h:192.0.2.9 -- \\"
+	hns "$C" rm -f "$P-a" "$P-b" >/dev/null
+	hns "$NET" rm app >/dev/null
+	assert_nothing_left
+}
+
+@test "network: 8 containers started at once on a network each know the 7 others (the hosts files are rewritten under the leases' lock)" {
+	hns "$NET" create app >/dev/null
+	local pids=()
+	for i in 1 2 3 4 5 6 7 8; do
+		hns "$RUN" -d --name "$P-$i" --network app busybox sleep 60 >"$TEST_TMP/out.$i" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"       # not the throwaway host's holder
+	for i in 1 2 3 4 5 6 7 8; do
+		run cat "$TEST_TMP/out.$i"
+		assert_output "$P-$i"
+	done
+	for i in 1 2 3 4 5 6 7 8; do
+		run hns "$C" exec "$P-$i" grep -c "^10\.214\.0\.[0-9]*	$P-" /etc/hosts
+		assert_output 8
+	done
+	run hns "$C" exec "$P-1" ping -c1 -W2 "$P-8"
+	assert_success
+	for i in 1 2 3 4 5 6 7 8; do hns "$C" rm -f "$P-$i" >/dev/null; done
 	hns "$NET" rm app >/dev/null
 	assert_nothing_left
 }
