@@ -223,7 +223,9 @@ int resolv_share_names(const struct leases *L, const char *bridge)
 			continue;
 		dir = xasprintf("%s/%s", md_run_dir(), l->name);
 		others = others_on(L, bridge, l);
-		if ((!others || write_hosts(dir, l->name, l->addr, others) < 0) && !e)
+		/* ENOENT: its directory is gone, it is on its way out. */
+		if ((!others || write_hosts(dir, l->name, l->addr, others) < 0) &&
+		    (!others || errno != ENOENT) && !e)
 			e = errno ? errno : ENOMEM;
 		free(others);
 		free(dir);

@@ -345,3 +345,29 @@ web-no"
 	hns ip link del out0
 	FORWARD_BEFORE=1 assert_nothing_left
 }
+
+@test "network: net-bridge --network alone: names shared with --alias; a neighbour whose state directory is gone keeps nobody off" {
+	hns "$NET" create app >/dev/null
+	run hns "$NB" --name "$P-a" --network app --alias first --create
+	assert_success
+	assert_line --index 1 10.214.0.2
+	run hns "$NB" --name "$P-b" --network app --create
+	assert_success
+	run cat "$MINIDOCK_RUN_DIR/$P-b/hosts"
+	assert_line "$(printf '10.214.0.3\t%s' "$P-b")"
+	assert_line "$(printf '10.214.0.2\t%s first' "$P-a")"
+	run hns nsenter --net="$MINIDOCK_NETNS_DIR/$P-b" busybox ping -c1 -W2 10.214.0.2
+	assert_success
+	rm -r "$MINIDOCK_RUN_DIR/$P-a"
+	run hns "$NB" --name "$P-c" --network app --create
+	assert_success
+	run cat "$MINIDOCK_RUN_DIR/$P-c/hosts"
+	assert_line "$(printf '10.214.0.2\t%s' "$P-a")"
+	assert_line "$(printf '10.214.0.3\t%s' "$P-b")"
+	for n in a b c; do
+		run hns "$NB" --name "$P-$n" --delete
+		assert_success
+	done
+	hns "$NET" rm app >/dev/null
+	assert_nothing_left
+}
