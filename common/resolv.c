@@ -179,55 +179,59 @@ out:
 	return ret;
 }
 
+/* The hosts lines of the containers of L on BRIDGE but L0 (malloc'd). */
+static char *others_on(const struct leases *L, const char *bridge, const struct lease *l0)
+{
+	char *out = NULL, *dir, *line;
+	size_t len, i;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	for (i = 0; i < L->n; i++) {
+		if (&L->v[i] == l0 || strcmp(L->v[i].bridge, bridge))
+			continue;
+		dir = xasprintf("%s/%s", md_run_dir(), L->v[i].name);
+		line = hosts_line(dir, L->v[i].name, L->v[i].addr);
+		fputs(line, f);
+		free(line);
+		free(dir);
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 int resolv_share_names(const struct leases *L, const char *bridge)
 {
-	char *all = NULL, *dir, *mine, *others;
 	struct network n;
-	size_t len, i;
-	FILE *f;
-	int ret = 0, e = 0;
+	char *dir, *others;
+	size_t i;
+	int e = 0;
 
 	/* The default bridge shares no names, as Docker's. */
 	if (network_by_bridge(bridge, &n) < 0)
 		return errno == ENOENT ? 0 : -1;
 	network_free(&n);
-	if (!(f = open_memstream(&all, &len)))
-		return -1;
-	for (i = 0; i < L->n; i++) {
-		if (strcmp(L->v[i].bridge, bridge))
-			continue;
-		dir = xasprintf("%s/%s", md_run_dir(), L->v[i].name);
-		mine = hosts_line(dir, L->v[i].name, L->v[i].addr);
-		fputs(mine, f);
-		free(mine);
-		free(dir);
-	}
-	if (fclose(f) != 0)
-		return -1;
 	vlog("write the hosts files of the containers on %s (O_TRUNC, in place)", bridge);
 	for (i = 0; i < L->n; i++) {
 		const struct lease *l = &L->v[i];
-		char *line, *at;
 
 		if (strcmp(l->bridge, bridge))
 			continue;
 		dir = xasprintf("%s/%s", md_run_dir(), l->name);
-		/* All but its own line, which write_hosts puts first. */
-		line = hosts_line(dir, l->name, l->addr);
-		others = xstrdup(all);
-		if ((at = strstr(others, line)))
-			memmove(at, at + strlen(line), strlen(at + strlen(line)) + 1);
-		if (write_hosts(dir, l->name, l->addr, others) < 0 && !e) {
-			e = errno;
-			ret = -1;
-		}
+		others = others_on(L, bridge, l);
+		/* ENOENT: its directory is gone, it is on its way out. */
+		if ((!others || write_hosts(dir, l->name, l->addr, others) < 0) &&
+		    (!others || errno != ENOENT) && !e)
+			e = errno ? errno : ENOMEM;
 		free(others);
-		free(line);
 		free(dir);
 	}
-	free(all);
 	errno = e;
-	return ret;
+	return e ? -1 : 0;
 }
 
 /* Only our files: run keeps others in the same directory. */

@@ -96,7 +96,31 @@ wait_veths_gone() {
 	for _ in $(seq 100); do hns ip -o link show | grep -q veth || return 0; sleep 0.05; done
 }
 
+# "Outside": one more namespace behind the throwaway host, 192.0.2.2/24
+# on its eth0, 192.0.2.1 on out0 of the throwaway host, with no route back
+# to the containers' subnets.  Its PID in OUTSIDE_PID (killed by
+# end_throwaway_host); remove out0 with `hns ip link del out0`.
+outside_host() {
+	nsenter -t "$HOLDER" -n -m -- unshare --net -- sleep 600 </dev/null >/dev/null 2>&1 3>&- &
+	OUTSIDE_PID=$!
+	for _ in $(seq 100); do
+		[ "$(cat /proc/$OUTSIDE_PID/comm 2>/dev/null)" = sleep ] && break
+		sleep 0.02
+	done
+	hns ip link add out0 type veth peer name eth0 netns "$OUTSIDE_PID"
+	hns ip addr add 192.0.2.1/24 dev out0
+	hns ip link set out0 up
+	nsenter -t "$OUTSIDE_PID" -n ip addr add 192.0.2.2/24 dev eth0
+	nsenter -t "$OUTSIDE_PID" -n ip link set eth0 up
+	nsenter -t "$OUTSIDE_PID" -n ip link set lo up
+}
+
 end_throwaway_host() {
+	if [ -n "${OUTSIDE_PID:-}" ]; then
+		kill -9 "$OUTSIDE_PID" 2>/dev/null || true
+		wait "$OUTSIDE_PID" 2>/dev/null || true
+		OUTSIDE_PID=
+	fi
 	if [ -n "${HOLDER:-}" ]; then
 		kill -9 "$HOLDER" 2>/dev/null || true
 		wait "$HOLDER" 2>/dev/null || true     # killed: 137

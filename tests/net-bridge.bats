@@ -134,22 +134,7 @@ assert_nothing_left() {
 }
 
 @test "net-bridge: NAT: a container reaches a host beyond the gateway (not with --no-nat), and that host reaches a published port" {
-	# "Outside": one more namespace behind the throwaway host, 192.0.2.0/24,
-	# with no route back to the containers' subnet.
-	nsenter -t "$HOLDER" -n -m -- unshare --net -- sleep 600 </dev/null >/dev/null 2>&1 3>&- &
-	OUT=$!
-	BG_PIDS+=($OUT)
-	for _ in $(seq 100); do
-		[ "$(cat /proc/$OUT/comm 2>/dev/null)" = sleep ] && break
-		sleep 0.02
-	done
-	hns ip link add out0 type veth peer name eth0 netns "$OUT"
-	hns ip addr add 192.0.2.1/24 dev out0
-	hns ip link set out0 up
-	nsenter -t "$OUT" -n ip addr add 192.0.2.2/24 dev eth0
-	nsenter -t "$OUT" -n ip link set eth0 up
-	nsenter -t "$OUT" -n ip link set lo up
-
+	outside_host
 	run hns "$NB" --name nat -- busybox ping -c1 -W2 192.0.2.2
 	assert_success
 	run hns "$NB" --name nonat --no-nat -- busybox ping -c1 -W1 192.0.2.2
@@ -163,7 +148,7 @@ assert_nothing_left() {
 		busybox httpd -f -p 80 -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 3>&- &
 	BG_PIDS+=($!)
 	for _ in $(seq 100); do cns web busybox netstat -ltn | grep -q ':80 ' && break; sleep 0.05; done
-	run nsenter -t "$OUT" -n timeout 5 busybox wget -q -O - http://192.0.2.1:8080/
+	run nsenter -t "$OUTSIDE_PID" -n timeout 5 busybox wget -q -O - http://192.0.2.1:8080/
 	assert_output "hello from web"
 	run hns "$NB" --name web --delete
 	assert_success

@@ -131,7 +131,34 @@ md-$P-a
 	assert_success
 	run jq -r '.[0].NetworkSettings.Network' <<<"$output"
 	assert_output app
-	hns "$C" rm -f "$P-a" >/dev/null
+	# The chain run prints: net-bridge is told the network and the names.
+	run hns "$RUN" --dry-run --name "$P-b" --network app --network-alias b2 --add-host h:192.0.2.9 busybox true
+	assert_success
+	assert_line --partial "net-bridge --name $P-b --network app --alias b2 --add-host h:192.0.2.9 -- \\"
+	hns "$C" rm -f "$P-a" "$P-b" >/dev/null
+	hns "$NET" rm app >/dev/null
+	assert_nothing_left
+}
+
+@test "network: 8 containers started at once on a network each know the 7 others (the hosts files are rewritten under the leases' lock)" {
+	hns "$NET" create app >/dev/null
+	local pids=()
+	for i in 1 2 3 4 5 6 7 8; do
+		hns "$RUN" -d --name "$P-$i" --network app busybox sleep 60 >"$TEST_TMP/out.$i" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"       # not the throwaway host's holder
+	for i in 1 2 3 4 5 6 7 8; do
+		run cat "$TEST_TMP/out.$i"
+		assert_output "$P-$i"
+	done
+	for i in 1 2 3 4 5 6 7 8; do
+		run hns "$C" exec "$P-$i" grep -c "^10\.214\.0\.[0-9]*	$P-" /etc/hosts
+		assert_output 8
+	done
+	run hns "$C" exec "$P-1" ping -c1 -W2 "$P-8"
+	assert_success
+	for i in 1 2 3 4 5 6 7 8; do hns "$C" rm -f "$P-$i" >/dev/null; done
 	hns "$NET" rm app >/dev/null
 	assert_nothing_left
 }
@@ -207,24 +234,6 @@ md-$P-a
 	assert_nothing_left
 }
 
-# "Outside": one more namespace behind the throwaway host, 192.0.2.2/24
-# (its PID in OUT), with no route back to the containers' subnets.
-outside() {
-	nsenter -t "$HOLDER" -n -m -- unshare --net -- sleep 600 </dev/null >/dev/null 2>&1 3>&- &
-	OUT=$!
-	BG_PIDS+=($OUT)
-	for _ in $(seq 100); do
-		[ "$(cat /proc/$OUT/comm 2>/dev/null)" = sleep ] && break
-		sleep 0.02
-	done
-	hns ip link add out0 type veth peer name eth0 netns "$OUT"
-	hns ip addr add 192.0.2.1/24 dev out0
-	hns ip link set out0 up
-	nsenter -t "$OUT" -n ip addr add 192.0.2.2/24 dev eth0
-	nsenter -t "$OUT" -n ip link set eth0 up
-	nsenter -t "$OUT" -n ip link set lo up
-}
-
 # A web server in container NAME on network NET (or the default bridge),
 # published on host port PORT, once it listens.
 web_on() {
@@ -237,7 +246,7 @@ web_on() {
 # From container FROM (running): ping ADDRESS, then fetch URL; says which work.
 reach() {
 	hns "$C" exec "$1" sh -c "ping -c1 -W1 $2 >/dev/null && echo ping-ok || echo ping-no
-		timeout 3 wget -q -O - $3 >/dev/null 2>&1 && echo web-ok || echo web-no"
+		timeout 2 wget -q -O - $3 >/dev/null 2>&1 && echo web-ok || echo web-no"
 }
 
 @test "network: containers of different networks (and of the default bridge) cannot reach each other; a published port they can; the same network can" {
@@ -303,7 +312,7 @@ web-ok"
 	run hns cat /proc/sys/net/bridge/bridge-nf-call-iptables
 	assert_output 1
 	RULES_BEFORE=$(rules)
-	outside
+	outside_host
 	hns "$NET" create app >/dev/null
 	web_on "$P-web" app 8080
 	run hns "$RUN" -d --name "$P-cli" --network app busybox sleep 60
@@ -320,7 +329,7 @@ web-ok"
 	run reach "$P-def" 192.0.2.2 http://192.0.2.2:1/
 	assert_line --index 0 ping-ok
 	# A published port, from outside and from the default bridge.
-	run nsenter -t "$OUT" -n timeout 5 busybox wget -q -O - http://192.0.2.1:8080/
+	run nsenter -t "$OUTSIDE_PID" -n timeout 5 busybox wget -q -O - http://192.0.2.1:8080/
 	assert_output "<h1>Hello from a minidock container</h1>"
 	run reach "$P-def" 10.213.0.1 http://10.213.0.1:8080/
 	assert_line --index 1 web-ok
@@ -335,4 +344,30 @@ web-no"
 	hns "$NET" rm app >/dev/null
 	hns ip link del out0
 	FORWARD_BEFORE=1 assert_nothing_left
+}
+
+@test "network: net-bridge --network alone: names shared with --alias; a neighbour whose state directory is gone keeps nobody off" {
+	hns "$NET" create app >/dev/null
+	run hns "$NB" --name "$P-a" --network app --alias first --create
+	assert_success
+	assert_line --index 1 10.214.0.2
+	run hns "$NB" --name "$P-b" --network app --create
+	assert_success
+	run cat "$MINIDOCK_RUN_DIR/$P-b/hosts"
+	assert_line "$(printf '10.214.0.3\t%s' "$P-b")"
+	assert_line "$(printf '10.214.0.2\t%s first' "$P-a")"
+	run hns nsenter --net="$MINIDOCK_NETNS_DIR/$P-b" busybox ping -c1 -W2 10.214.0.2
+	assert_success
+	rm -r "$MINIDOCK_RUN_DIR/$P-a"
+	run hns "$NB" --name "$P-c" --network app --create
+	assert_success
+	run cat "$MINIDOCK_RUN_DIR/$P-c/hosts"
+	assert_line "$(printf '10.214.0.2\t%s' "$P-a")"
+	assert_line "$(printf '10.214.0.3\t%s' "$P-b")"
+	for n in a b c; do
+		run hns "$NB" --name "$P-$n" --delete
+		assert_success
+	done
+	hns "$NET" rm app >/dev/null
+	assert_nothing_left
 }
