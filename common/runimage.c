@@ -57,12 +57,11 @@ static int replace_file(const char *path, const char *tmp, const char *text)
 }
 
 /*
- * Rootless, layers cannot be stored in overlayfs form (a whiteout is a
- * device node, an opaque directory a trusted.* attribute: both need root),
- * and an overlayfs would have to be mounted inside the container's user
- * namespace, by ns-enter.  So the image is only recorded: its config, from
- * img-unpack --inspect, written to CONFIG; each container then gets a copy
- * of its own (runimage_copy).  Returns img-unpack's exit code.
+ * Rootless, where the layers cannot be stored in overlayfs form (a kernel
+ * before 5.8 refuses an ordinary user the 0/0 device node of a whiteout),
+ * the image is only recorded: its config, from img-unpack --inspect,
+ * written to CONFIG; each container then gets a copy of its own
+ * (runimage_copy).  Returns img-unpack's exit code.
  */
 static int inspect_config(const char *path, const char *config)
 {
@@ -135,8 +134,9 @@ static int imported_unchanged(const char *path, const char *name)
  * img-unpack --layers: store what is missing of IMAGE's layers (each one
  * once, by digest), and record the image under NAME: the list of its layer
  * directories, lowest first (written last: it says the image is there),
- * its config, and the file it came from.  Rootless, the list is empty
- * (see inspect_config).
+ * its config, and the file it came from.  Rootless, the same, in the
+ * user's store (an opaque directory as user.overlay.opaque); the list is
+ * empty only where the layers cannot be stored (see inspect_config).
  */
 int runimage_import(const char *path, const char *tag, const char *name, int rootless,
 		    char **why)
@@ -160,7 +160,7 @@ int runimage_import(const char *path, const char *tag, const char *name, int roo
 		goto out;
 	}
 	stamp = source_stamp(abs);
-	if (mkdir_p(imgdir, 0755) < 0 || (!rootless && mkdir_p(layers_store, 0755) < 0)) {
+	if (mkdir_p(imgdir, 0755) < 0 || mkdir_p(layers_store, 0755) < 0) {
 		why_fail(why, "mkdir %s: %s", imgdir, strerror(errno));
 		goto out;
 	}
@@ -175,12 +175,14 @@ int runimage_import(const char *path, const char *tag, const char *name, int roo
 	if (md_verbose)
 		strv_push(&args, "--verbose");
 	strv_push(&args, abs);
-	if (rootless) {
-		code = inspect_config(abs, tmp_config);
+	vlog("importing %s as image %s: img-unpack --layers %s", abs, name, layers_store);
+	code = run_tool("img-unpack", args.v, &out, rootless);
+	if (rootless && (code != 0 || !out[0])) {
+		vlog("rootless: img-unpack --layers %s failed (exit %d): each container "
+		     "will get a copy of the image", layers_store, code);
+		free(out);
 		out = xstrdup("");
-	} else {
-		vlog("importing %s as image %s: img-unpack --layers %s", abs, name, layers_store);
-		code = run_tool("img-unpack", args.v, &out, 0);
+		code = inspect_config(abs, tmp_config);
 	}
 	if (code != 0 || (!out[0] && !rootless)) {
 		unlink(tmp_config);
