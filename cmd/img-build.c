@@ -29,7 +29,9 @@
  *   3. the config and the manifest (common/image-write.c), then the image
  *      in run's store (`run NAME` runs it) or as -o says.
  * Nothing half-made is left: a failed step unmounts, removes its upper
- * directory and stops the build with its exit status.
+ * directory and stops the build with its exit status.  As an ordinary
+ * user, all of this happens as root of a user namespace of its own
+ * (enter_user_namespace, at the end).
  *
  * Read: Documentation/filesystems/overlayfs.rst ("whiteouts and opaque
  * directories"), mount(2), the Dockerfile reference, and the OCI image
@@ -75,6 +77,7 @@ struct build {
 };
 
 static void parse_args(int argc, char **argv, struct build_options *o);
+static void enter_user_namespace(char **argv, const struct build_options *o);
 static void read_dockerfile(struct build *b);
 static void from_image(struct build *b, const struct df_instr *in);
 static void run_step(struct build *b, const struct df_instr *in);
@@ -91,9 +94,7 @@ int main(int argc, char **argv)
 	md_init("img-build");
 	parse_args(argc, argv, &o);
 	if (geteuid() != 0)
-		die_x("rootless builds are not supported: a step's layer is an overlayfs upper "
-		      "directory, whose whiteouts (0/0 device nodes, trusted.overlay.* "
-		      "attributes) only root can make; run img-build as root");
+		enter_user_namespace(argv, &o);
 	if (step_build_name(b.name, &b.epoch, &why) < 0)
 		die_x("%s", why);
 	/* Ctrl-C: seen between steps (and passed on to a RUN), so that the
@@ -209,7 +210,7 @@ static void from_image(struct build *b, const struct df_instr *in)
 		strv_free(&w);
 		return;
 	}
-	if (runimage_find(w.v[0], 0, &base, &why) < 0)
+	if (runimage_find(w.v[0], store_rootless(), &base, &why) < 0)
 		die_x("%s:%d: FROM %s: %s", b->o->file, in->line, w.v[0], why);
 	imgw_init(&b->img, base.config, b->blobs, b->epoch);
 	bvars_from(&b->vars, &b->img);
@@ -239,7 +240,8 @@ static void mount_step(struct build *b)
 	if (mount("overlay", merged, "overlay", 0, opts) < 0) {
 		free(merged);
 		merged = NULL;
-		die("mount overlay on %s/merged", work_dir);
+		die("mount overlay on %s/merged%s", work_dir, store_rootless() ?
+		    " (rootless: overlayfs in a user namespace, Linux 5.11 or later)" : "");
 	}
 	free(opts);
 }
@@ -307,7 +309,7 @@ static int cached(struct build *b, const char *key, const char *what, const char
  * (chain.h): cg-limit --devices container -- ns-enter --all ... -- CMD. */
 static int run_container(struct build *b, const struct strv *cmd)
 {
-	struct run_options ro = { .network = b->o->network };
+	struct run_options ro = { .network = b->o->network, .rootless = store_rootless() };
 	const char *spec = imgw_getstring(&b->img, "User");
 	struct strv env = { 0 }, envp = { 0 };
 	struct chain chain;
@@ -456,6 +458,29 @@ static void write_image(struct build *b)
 	if (name)
 		printf("Successfully tagged %s\n", name);
 	free(name);
+}
+
+/*
+ * As an ordinary user: img-build again, as root of a user namespace of
+ * its own with a mount namespace (ns-enter --userns --mount, as buildah
+ * unshare), where it may mount each step's overlayfs (Linux 5.11; its
+ * attributes user.overlay.*) and own files of the image's users (the
+ * range of /etc/subuid).  Its images go to the user's store (store.h).
+ */
+static void enter_user_namespace(char **argv, const struct build_options *o)
+{
+	struct strv args = { 0 };
+	char *why = NULL;
+
+	if (strcmp(o->network, "none"))
+		die_x("--network %s: a rootless build step has no network but its own "
+		      "loopback (--network none)", o->network);
+	if (step_userns_command(argv, &args, &why) < 0)
+		die_x("%s", why);
+	vlog("rootless: execv(\"%s\", \"--userns --mount --privileged -- %s ...\")",
+	     args.v[0], args.v[md_verbose ? 6 : 5]);
+	execv(args.v[0], args.v);
+	die("execv %s", args.v[0]);
 }
 
 /* 1. The options (build-config.c), checked before anything is made. */

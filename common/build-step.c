@@ -38,7 +38,11 @@ int step_build_name(char name[24], int64_t *epoch, char **why)
 
 char *step_overlay_options(const char *dir, const struct strv *layers)
 {
-	static const char no_references[] = ",redirect_dir=off,metacopy=off,index=off";
+	static const char no_references[] = ",metacopy=off,index=off";
+	/* redirect_dir: none made; rootless, none followed either (the
+	 * kernel wants nofollow with userxattr). */
+	static const char root_xattrs[] = ",redirect_dir=off";
+	static const char user_xattrs[] = ",redirect_dir=nofollow,userxattr";
 	char *merged = xasprintf("%s/merged", dir), *empty = xasprintf("%s/empty", dir);
 	char *upper = xasprintf("%s/upper", dir), *work = xasprintf("%s/work", dir);
 	struct strv lower = { 0 };
@@ -56,8 +60,10 @@ char *step_overlay_options(const char *dir, const struct strv *layers)
 	if (lower.n == 0)
 		strv_push(&lower, empty);
 	if ((opts = overlay_options(lower.v, lower.n, upper, work))) {
-		opts = xrealloc(opts, strlen(opts) + sizeof(no_references));
+		opts = xrealloc(opts, strlen(opts) + sizeof(no_references) + sizeof(user_xattrs));
 		strcat(opts, no_references);
+		/* In a user namespace, trusted.* attributes are the host root's. */
+		strcat(opts, store_rootless() ? user_xattrs : root_xattrs);
 	}
 out:
 	e = errno;
@@ -150,4 +156,31 @@ void step_clear_mount_points(const char *upper, const int existed[STEP_MOUNT_POI
 	}
 	if (fd >= 0)
 		close(fd);
+}
+
+int step_userns_command(char **argv, struct strv *args, char **why)
+{
+	static const char *const opts[] = { "--userns", "--mount", "--privileged", "--" };
+	char *ns_enter, *self;
+
+	if (store_user_dirs(why) < 0)
+		return -1;
+	ns_enter = tool_path("ns-enter");
+	self = tool_path("img-build");
+	if (!ns_enter || !self) {
+		free(ns_enter);
+		free(self);
+		return why_fail(why, "readlink /proc/self/exe: %s", strerror(errno));
+	}
+	strv_push(args, ns_enter);
+	if (md_verbose)
+		strv_push(args, "--verbose");
+	for (size_t i = 0; i < sizeof(opts) / sizeof(*opts); i++)
+		strv_push(args, opts[i]);
+	strv_push(args, self);
+	for (size_t i = 1; argv[i]; i++)
+		strv_push(args, argv[i]);
+	free(ns_enter);
+	free(self);
+	return 0;
 }

@@ -20,8 +20,8 @@ int step_build_name(char name[24], int64_t *epoch, char **why);
  * work and empty; and the options of its overlayfs: the non-empty LAYERS
  * (lowest first; DIR/empty when none is left, since overlayfs wants one
  * lower), with redirect_dir, metacopy and index off so that every change
- * is in upper itself, never a reference to a lower layer (overlayfs.rst).
- * malloc'd; NULL with errno (overlay.h).
+ * is in upper itself, never a reference to a lower layer (overlayfs.rst);
+ * rootless (in a user namespace), userxattr.  malloc'd; NULL with errno.
  */
 char *step_overlay_options(const char *dir, const struct strv *layers);
 
@@ -34,6 +34,15 @@ char *step_overlay_options(const char *dir, const struct strv *layers);
  */
 int step_prepare(const char *name, const char *merged, const char *network, const char *spec,
 		 char **user, struct strv *env, char **why);
+
+/*
+ * As an ordinary user, the command that runs img-build ARGV again as root
+ * of a user namespace of its own, with a mount namespace, and every
+ * capability there (to mount): ns-enter [--verbose] --userns --mount
+ * --privileged -- img-build ARGV[1]...; the user's store set (store.h).
+ * 0, or -1 with *WHY.
+ */
+int step_userns_command(char **argv, struct strv *args, char **why);
 
 /* Remove md_run_dir()/NAME (no mount in it).  0 or -1 with errno. */
 int step_remove_state(const char *name);

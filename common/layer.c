@@ -48,6 +48,7 @@
 #include "layer.h"
 #include "layer-path.h"
 #include "minidock.h"
+#include "store.h"
 
 /* A directory whose times are set once the layer is done (creating its
  * entries would change them again). */
@@ -82,7 +83,7 @@ static void forget_parent(struct layer *l);
 
 int img_apply_layer(struct img_reader *r, struct img_apply *a)
 {
-	struct layer l = { .a = a, .root = geteuid() == 0 };
+	struct layer l = { .a = a, .root = !store_rootless() };
 	struct archive_entry *e;
 	int st;
 
