@@ -143,6 +143,47 @@ int main(int argc, char **argv)
 	return 0;
 }
 
+/* 1. The options (build-config.c), checked before anything is made. */
+static void parse_args(int argc, char **argv, struct build_options *o)
+{
+	char *why = NULL;
+	int r = buildopts_parse(argc, argv, o, &why);
+
+	if (r == BUILDOPTS_HELP || r == BUILDOPTS_VERSION) {
+		if (r == BUILDOPTS_HELP)
+			fputs(buildopts_usage, stdout);
+		else
+			print_version();
+		exit(0);
+	}
+	if (r < 0 && !why) {
+		fprintf(stderr, "Try 'img-build --help'.\n");
+		exit(EXIT_TOOL_FAILED);
+	}
+	if (r < 0)
+		die_x("%s", why);
+}
+
+/*
+ * As an ordinary user: img-build again, as root of a user namespace of
+ * its own with a mount namespace (ns-enter --userns --mount, as buildah
+ * unshare), where it may mount each step's overlayfs (Linux 5.11; its
+ * attributes user.overlay.*) and own files of the image's users (the
+ * range of /etc/subuid).  Its images go to the user's store (store.h).
+ */
+static void enter_user_namespace(char **argv, const struct build_options *o)
+{
+	struct strv args = { 0 };
+	char *why = NULL;
+
+	if (step_userns_command(argv, o->network, &args, &why) < 0)
+		die_x("%s", why);
+	vlog("rootless: execv(\"%s\", \"--userns --mount --privileged -- %s ...\")",
+	     args.v[0], args.v[md_verbose ? 6 : 5]);
+	execv(args.v[0], args.v);
+	die("execv %s", args.v[0]);
+}
+
 /* ---- what a failed step leaves is removed (die() exits: atexit) ---- */
 
 static char *work_dir;          /* md_lib_dir()/build/NAME: the step's dirs */
@@ -458,48 +499,4 @@ static void write_image(struct build *b)
 	if (name)
 		printf("Successfully tagged %s\n", name);
 	free(name);
-}
-
-/*
- * As an ordinary user: img-build again, as root of a user namespace of
- * its own with a mount namespace (ns-enter --userns --mount, as buildah
- * unshare), where it may mount each step's overlayfs (Linux 5.11; its
- * attributes user.overlay.*) and own files of the image's users (the
- * range of /etc/subuid).  Its images go to the user's store (store.h).
- */
-static void enter_user_namespace(char **argv, const struct build_options *o)
-{
-	struct strv args = { 0 };
-	char *why = NULL;
-
-	if (strcmp(o->network, "none"))
-		die_x("--network %s: a rootless build step has no network but its own "
-		      "loopback (--network none)", o->network);
-	if (step_userns_command(argv, &args, &why) < 0)
-		die_x("%s", why);
-	vlog("rootless: execv(\"%s\", \"--userns --mount --privileged -- %s ...\")",
-	     args.v[0], args.v[md_verbose ? 6 : 5]);
-	execv(args.v[0], args.v);
-	die("execv %s", args.v[0]);
-}
-
-/* 1. The options (build-config.c), checked before anything is made. */
-static void parse_args(int argc, char **argv, struct build_options *o)
-{
-	char *why = NULL;
-	int r = buildopts_parse(argc, argv, o, &why);
-
-	if (r == BUILDOPTS_HELP || r == BUILDOPTS_VERSION) {
-		if (r == BUILDOPTS_HELP)
-			fputs(buildopts_usage, stdout);
-		else
-			print_version();
-		exit(0);
-	}
-	if (r < 0 && !why) {
-		fprintf(stderr, "Try 'img-build --help'.\n");
-		exit(EXIT_TOOL_FAILED);
-	}
-	if (r < 0)
-		die_x("%s", why);
 }

@@ -158,11 +158,14 @@ void step_clear_mount_points(const char *upper, const int existed[STEP_MOUNT_POI
 		close(fd);
 }
 
-int step_userns_command(char **argv, struct strv *args, char **why)
+int step_userns_command(char **argv, const char *network, struct strv *args, char **why)
 {
 	static const char *const opts[] = { "--userns", "--mount", "--privileged", "--" };
 	char *ns_enter, *self;
 
+	if (strcmp(network, "none"))
+		return why_fail(why, "--network %s: a rootless build step has no network but "
+				"its own loopback (--network none)", network);
 	if (store_user_dirs(why) < 0)
 		return -1;
 	ns_enter = tool_path("ns-enter");

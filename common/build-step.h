@@ -40,9 +40,9 @@ int step_prepare(const char *name, const char *merged, const char *network, cons
  * of a user namespace of its own, with a mount namespace, and every
  * capability there (to mount): ns-enter [--verbose] --userns --mount
  * --privileged -- img-build ARGV[1]...; the user's store set (store.h).
- * 0, or -1 with *WHY.
+ * A rootless step has no NETWORK but none.  0, or -1 with *WHY.
  */
-int step_userns_command(char **argv, struct strv *args, char **why);
+int step_userns_command(char **argv, const char *network, struct strv *args, char **why);
 
 /* Remove md_run_dir()/NAME (no mount in it).  0 or -1 with errno. */
 int step_remove_state(const char *name);
