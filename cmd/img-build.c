@@ -29,7 +29,9 @@
  *   3. the config and the manifest (common/image-write.c), then the image
  *      in run's store (`run NAME` runs it) or as -o says.
  * Nothing half-made is left: a failed step unmounts, removes its upper
- * directory and stops the build with its exit status.
+ * directory and stops the build with its exit status.  As an ordinary
+ * user, all of this happens as root of a user namespace of its own
+ * (enter_user_namespace, at the end).
  *
  * Read: Documentation/filesystems/overlayfs.rst ("whiteouts and opaque
  * directories"), mount(2), the Dockerfile reference, and the OCI image
@@ -43,7 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,14 +52,14 @@
 #include "build-cache.h"
 #include "build-config.h"
 #include "build-context.h"
+#include "build-step.h"
 #include "chain.h"
-#include "containers.h"
 #include "dockerfile.h"
 #include "image-write.h"
 #include "layer-write.h"
 #include "minidock.h"
-#include "overlay.h"
 #include "runimage.h"
+#include "store.h"
 
 
 /* The build as it goes. */
@@ -76,6 +77,7 @@ struct build {
 };
 
 static void parse_args(int argc, char **argv, struct build_options *o);
+static void enter_user_namespace(char **argv, const struct build_options *o);
 static void read_dockerfile(struct build *b);
 static void from_image(struct build *b, const struct df_instr *in);
 static void run_step(struct build *b, const struct df_instr *in);
@@ -87,22 +89,14 @@ int main(int argc, char **argv)
 {
 	struct build_options o;
 	struct build b = { .o = &o };
-	const char *epoch = getenv("SOURCE_DATE_EPOCH");
-	unsigned long long e = 0;
-	uint32_t rnd;
+	char *why = NULL;
 
 	md_init("img-build");
 	parse_args(argc, argv, &o);
 	if (geteuid() != 0)
-		die_x("rootless builds are not supported: a step's layer is an overlayfs upper "
-		      "directory, whose whiteouts (0/0 device nodes, trusted.overlay.* "
-		      "attributes) only root can make; run img-build as root");
-	if (epoch && *epoch && parse_uint(epoch, INT64_MAX, &e) < 0)
-		die_x("SOURCE_DATE_EPOCH=%s: not a number of seconds", epoch);
-	b.epoch = (int64_t)e;
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		die("getrandom");
-	snprintf(b.name, sizeof(b.name), "build-%08x", rnd);
+		enter_user_namespace(argv, &o);
+	if (step_build_name(b.name, &b.epoch, &why) < 0)
+		die_x("%s", why);
 	/* Ctrl-C: seen between steps (and passed on to a RUN), so that the
 	 * cleanup always runs. */
 	if (block_forwarded_signals() < 0)
@@ -116,7 +110,6 @@ int main(int argc, char **argv)
 		const struct df_instr *in = &b.df.v[i];
 		struct timespec t0, t1;
 		sigset_t pending;
-
 		char *text = df_text(in);
 
 		printf("Step %zu/%zu : %s\n", i + 1, b.df.n, text);
@@ -150,21 +143,52 @@ int main(int argc, char **argv)
 	return 0;
 }
 
+/* 1. The options (build-config.c), checked before anything is made. */
+static void parse_args(int argc, char **argv, struct build_options *o)
+{
+	char *why = NULL;
+	int r = buildopts_parse(argc, argv, o, &why);
+
+	if (r == BUILDOPTS_HELP || r == BUILDOPTS_VERSION) {
+		if (r == BUILDOPTS_HELP)
+			fputs(buildopts_usage, stdout);
+		else
+			print_version();
+		exit(0);
+	}
+	if (r < 0 && !why) {
+		fprintf(stderr, "Try 'img-build --help'.\n");
+		exit(EXIT_TOOL_FAILED);
+	}
+	if (r < 0)
+		die_x("%s", why);
+}
+
+/*
+ * As an ordinary user: img-build again, as root of a user namespace of
+ * its own with a mount namespace (ns-enter --userns --mount, as buildah
+ * unshare), where it may mount each step's overlayfs (Linux 5.11; its
+ * attributes user.overlay.*) and own files of the image's users (the
+ * range of /etc/subuid).  Its images go to the user's store (store.h).
+ */
+static void enter_user_namespace(char **argv, const struct build_options *o)
+{
+	struct strv args = { 0 };
+	char *why = NULL;
+
+	if (step_userns_command(argv, o->network, &args, &why) < 0)
+		die_x("%s", why);
+	vlog("rootless: execv(\"%s\", \"--userns --mount --privileged -- %s ...\")",
+	     args.v[0], args.v[md_verbose ? 6 : 5]);
+	execv(args.v[0], args.v);
+	die("execv %s", args.v[0]);
+}
+
 /* ---- what a failed step leaves is removed (die() exits: atexit) ---- */
 
 static char *work_dir;          /* md_lib_dir()/build/NAME: the step's dirs */
 static char *merged;            /* its overlayfs mount, while mounted */
 static const char *state_name;  /* md_run_dir()/NAME: its /etc files */
-
-/* The step's runtime directory holds only its /etc files: no mount. */
-static int rm_state_dir(const char *name)
-{
-	char *dir = state_dir(name);
-	int ret = rm_rf(dir);
-
-	free(dir);
-	return ret;
-}
 
 static void clean_up(void)
 {
@@ -172,7 +196,7 @@ static void clean_up(void)
 		warn_errno("umount %s", merged);
 	if (work_dir && rm_rf(work_dir) < 0)
 		warn_errno("rm -rf %s", work_dir);
-	if (state_name && rm_state_dir(state_name) < 0)
+	if (state_name && step_remove_state(state_name) < 0)
 		warn_errno("rm -rf %s/%s", md_run_dir(), state_name);
 	free(merged);
 	free(work_dir);
@@ -208,23 +232,13 @@ static void words_of(struct build *b, const struct df_instr *in, int split, stru
 		die_x("%s", why);
 }
 
-/* The times of a layer are part of it: a build with another epoch is
- * another build for the cache. */
-static const char *epoch_key(struct build *b)
-{
-	static char text[32];
-
-	snprintf(text, sizeof(text), "epoch %lld", (long long)b->epoch);
-	return text;
-}
-
 /* 2. FROM: the base image, found as `run` finds it (runimage.h); each of
  * its layers tarred once into a blob (build-cache.c).  scratch: nothing. */
 static void from_image(struct build *b, const struct df_instr *in)
 {
 	struct run_image base = { 0 };
 	struct strv w = { 0 };
-	char *why = NULL, *id;
+	char *why = NULL;
 
 	words_of(b, in, 1, &w);
 	if (w.n == 3 && strcasecmp(w.v[1], "AS"))
@@ -232,29 +246,19 @@ static void from_image(struct build *b, const struct df_instr *in)
 	if (!strcmp(w.v[0], "scratch")) {
 		imgw_init(&b->img, NULL, b->blobs, b->epoch);
 		bvars_from(&b->vars, &b->img);
-		cache_key(epoch_key(b), "FROM scratch", b->key);
+		cache_from_key(b->epoch, NULL, b->key);
 		printf(" ---> scratch: an empty image\n");
 		strv_free(&w);
 		return;
 	}
-	if (runimage_find(w.v[0], 0, &base, &why) < 0)
+	if (runimage_find(w.v[0], store_rootless(), &base, &why) < 0)
 		die_x("%s:%d: FROM %s: %s", b->o->file, in->line, w.v[0], why);
 	imgw_init(&b->img, base.config, b->blobs, b->epoch);
 	bvars_from(&b->vars, &b->img);
-	id = json_dumps(base.config, JSON_COMPACT | JSON_SORT_KEYS);
-	cache_key(epoch_key(b), id ? id : "", b->key);
-	free(id);
-	for (size_t i = 0; i < base.layers.n; i++) {
-		struct layer_blob blob;
-		char *what = xasprintf("FROM %s (layer %zu)", w.v[0], i + 1);
-
-		if (cache_base_blob(base.layers.v[i], b->epoch, b->blobs, &blob, &why) < 0)
-			die_x("FROM %s: %s", w.v[0], why);
-		imgw_add_layer(&b->img, &blob, what);
-		strv_push(&b->layers, base.layers.v[i]);
-		cache_key(b->key, blob.diff_id, b->key);
-		free(what);
-	}
+	cache_from_key(b->epoch, base.config, b->key);
+	if (cache_base_layers(w.v[0], &base.layers, b->epoch, b->blobs, &b->img, &b->layers,
+			      b->key, &why) < 0)
+		die_x("FROM %s: %s", w.v[0], why);
 	printf(" ---> %s: %zu layer%s\n", w.v[0], base.layers.n, base.layers.n == 1 ? "" : "s");
 	runimage_free(&base);
 	strv_free(&w);
@@ -262,43 +266,25 @@ static void from_image(struct build *b, const struct df_instr *in)
 
 /* ---- a step's layer: the upper directory of an overlayfs mount ---- */
 
-/* mount(2) overlay: the layers so far under an empty UPPER, at MERGED.
- * An empty layer adds nothing and is left out; scratch needs one lower. */
+/* mount(2) overlay: the layers so far under an empty upper directory, at
+ * MERGED (its directories and options: build-step.c). */
 static void mount_step(struct build *b)
 {
-	struct strv lower = { 0 };
-	char *empty, *opts, *upper, *work;
+	char *opts;
 
 	work_dir = xasprintf("%s/build/%s", md_lib_dir(), b->name);
+	if (!(opts = step_overlay_options(work_dir, &b->layers)))
+		die("%s: the step's directories and overlayfs options (%zu layers)", work_dir,
+		    b->layers.n);
 	merged = xasprintf("%s/merged", work_dir);
-	empty = xasprintf("%s/empty", work_dir);
-	upper = xasprintf("%s/upper", work_dir);
-	work = xasprintf("%s/work", work_dir);
-	if (mkdir_p(merged, 0755) < 0 || mkdir(empty, 0755) < 0 || mkdir(upper, 0755) < 0 ||
-	    mkdir(work, 0700) < 0)
-		die("mkdir %s", work_dir);
-	for (size_t i = 0; i < b->layers.n; i++)
-		if (dir_is_empty(b->layers.v[i]) == 0)
-			strv_push(&lower, b->layers.v[i]);
-	if (lower.n == 0)
-		strv_push(&lower, empty);
-	if (!(opts = overlay_options(lower.v, lower.n, upper, work)))
-		die("%zu layers in one overlayfs mount", lower.n);
-	/* Every change in UPPER itself, never a reference to a lower layer:
-	 * no metacopy, no redirect, no index (overlayfs.rst). */
-	opts = xrealloc(opts, strlen(opts) + 64);
-	strcat(opts, ",redirect_dir=off,metacopy=off,index=off");
 	vlog("mount(\"overlay\", \"%s\", \"overlay\", 0, \"%s\")", merged, opts);
 	if (mount("overlay", merged, "overlay", 0, opts) < 0) {
 		free(merged);
 		merged = NULL;
-		die("mount overlay on %s/merged", work_dir);
+		die("mount overlay on %s/merged%s", work_dir, store_rootless() ?
+		    " (rootless: overlayfs in a user namespace, Linux 5.11 or later)" : "");
 	}
 	free(opts);
-	free(work);
-	free(upper);
-	free(empty);
-	strv_free(&lower);
 }
 
 /* The image gets layer BLOB (its directory in the store), made by the
@@ -332,11 +318,8 @@ static void commit_layer(struct build *b, const char *created_by, const char *ke
 	merged = NULL;
 	if (layer_write(upper, b->blobs, b->epoch, &blob, &why) < 0)
 		die_x("the layer of %s: %s", created_by, why);
-	dir = cache_layer_dir(blob.diff_id);
-	*strrchr(dir, '/') = '\0';
-	if (mkdir_p(dir, 0755) < 0)
-		die("mkdir -p %s", dir);
-	dir[strlen(dir)] = '/';
+	if (!(dir = cache_new_layer_dir(blob.diff_id)))
+		die("mkdir -p %s/layers/sha256", md_lib_dir());
 	vlog("rename(\"%s\", \"%s\"): the upper directory is the layer", upper, dir);
 	if (rename(upper, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY)
 		die("rename %s %s", upper, dir);
@@ -351,105 +334,37 @@ static void commit_layer(struct build *b, const char *created_by, const char *ke
 	clean_up();
 }
 
-/* The cache: the layer this very step made before, if any (--verbose
- * says why not). */
+/* The cache: the layer this very step made before, if any. */
 static int cached(struct build *b, const char *key, const char *what, const char *content)
 {
 	struct layer_blob blob;
-	char *reason = NULL;
-	int hit = 0;
 
-	if (b->o->no_cache)
-		vlog("not cached: --no-cache");
-	else if (!(hit = cache_lookup(b->key, key, what, content, &blob, &reason)))
-		vlog("not cached: %s", reason);
-	free(reason);
-	if (!hit)
+	if (!cache_use(b->key, key, what, content, b->o->no_cache, &blob))
 		return 0;
 	printf(" ---> Using cache: layer %.19s\n", blob.diff_id);
-	vlog("cached: the same parent and instruction%s made layer %s", content[0] ?
-	     " and the same files" : "", blob.diff_id);
 	add_layer(b, &blob, what, key);
 	return 1;
-}
-
-/* What ns-enter made in MERGED to mount things on (/dev, /proc, /sys,
- * /etc/hosts...) is not the step's work: removed from the layer, as
- * docker, when the image had none and it is still empty. */
-static const char *const mount_points[] = {
-	"etc/hosts", "etc/resolv.conf", "etc/hostname", "etc", "dev", "proc", "sys", NULL,
-};
-
-static void note_mount_points(int existed[])
-{
-	int rootfd = open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
-
-	if (rootfd < 0)
-		die("open %s", merged);
-	for (size_t i = 0; mount_points[i]; i++) {
-		/* Resolved in the image, never through its symlinks to the host. */
-		fd = open_in_root(rootfd, mount_points[i], O_PATH | O_NOFOLLOW, 0);
-		existed[i] = fd >= 0;
-		if (fd >= 0)
-			close(fd);
-	}
-	close(rootfd);
-}
-
-static void remove_mount_points(const int existed[])
-{
-	char *upper = xasprintf("%s/upper", work_dir);
-	int fd = open(upper, O_PATH | O_DIRECTORY | O_CLOEXEC), parent;
-	struct stat st;
-
-	for (size_t i = 0; fd >= 0 && mount_points[i]; i++) {
-		const char *base = strrchr(mount_points[i], '/');
-		char *dir = base ? xasprintf("%.*s", (int)(base - mount_points[i]),
-					     mount_points[i]) : xstrdup(".");
-
-		base = base ? base + 1 : mount_points[i];
-		parent = existed[i] ? -1 : open_in_root(fd, dir, O_PATH | O_DIRECTORY, 0);
-		free(dir);
-		if (parent < 0)
-			continue;
-		if (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (S_ISREG(st.st_mode) && st.st_size == 0)
-				unlinkat(parent, base, 0);
-			else if (S_ISDIR(st.st_mode))
-				unlinkat(parent, base, AT_REMOVEDIR);   /* fails if not empty */
-		}
-		close(parent);
-	}
-	if (fd >= 0)
-		close(fd);
-	free(upper);
 }
 
 /* RUN: the command in a container over MERGED, the chain of `run`
  * (chain.h): cg-limit --devices container -- ns-enter --all ... -- CMD. */
 static int run_container(struct build *b, const struct strv *cmd)
 {
-	struct run_options ro = { .network = b->o->network };
+	struct run_options ro = { .network = b->o->network, .rootless = store_rootless() };
 	const char *spec = imgw_getstring(&b->img, "User");
 	struct strv env = { 0 }, envp = { 0 };
 	struct chain chain;
 	struct chain_args a;
-	char *user = NULL, *why = NULL, *dir;
+	char *user = NULL, *why = NULL;
 	pid_t pid;
 	int code, devnull;
 
+	/* The user, HOME, the runtime directory and its /etc files, as run's. */
 	bvars_run_env(&b->vars, &env);
-	if (spec && !(user = runimage_user(merged, spec, &why)))
-		die_x("USER %s: %s", spec, why);
-	runimage_home(merged, user, &env);
-	ro.workdir = imgw_getstring(&b->img, "WorkingDir");
-	dir = state_dir(b->name);
-	if (mkdir_p(md_run_dir(), 0755) < 0 || mkdir(dir, 0700) < 0)
-		die("mkdir %s", dir);
-	free(dir);
 	state_name = b->name;
-	if (container_etc_files(b->name, merged, ro.network, b->name) < 0)
-		die("write %s/%s: the files of its /etc", md_run_dir(), b->name);
+	if (step_prepare(b->name, merged, ro.network, spec, &user, &env, &why) < 0)
+		die_x("%s", why);
+	ro.workdir = imgw_getstring(&b->img, "WorkingDir");
 	a = (struct chain_args){ .name = b->name, .hostname = b->name, .rootfs = merged,
 				 .user = user, .cmd = cmd, .env = &env };
 	if (chain_build(&ro, &a, 0, &chain) < 0)
@@ -468,7 +383,8 @@ static int run_container(struct build *b, const struct strv *cmd)
 	close(devnull);
 	if ((code = supervise(pid)) < 0)
 		die("waitpid");
-	rm_state_dir(b->name);
+	if (step_remove_state(b->name) < 0)
+		warn_errno("rm -rf %s/%s", md_run_dir(), b->name);
 	state_name = NULL;
 	chain_free(&chain);
 	strv_free(&envp);
@@ -480,8 +396,8 @@ static int run_container(struct build *b, const struct strv *cmd)
 static void run_step(struct build *b, const struct df_instr *in)
 {
 	struct strv cmd = { 0 };
-	int existed[sizeof(mount_points) / sizeof(*mount_points)] = { 0 };
-	char key[DIGEST_LEN], *what;
+	int existed[STEP_MOUNT_POINTS] = { 0 };
+	char key[DIGEST_LEN], *what, *upper;
 	int code;
 
 	if (in->json) {
@@ -495,7 +411,10 @@ static void run_step(struct build *b, const struct df_instr *in)
 	cache_key(b->key, what, key);
 	if (!cached(b, key, what, "")) {
 		mount_step(b);
-		note_mount_points(existed);
+		/* What ns-enter mounts things on (/dev, /proc, /etc/hosts...) is
+		 * not the step's work: removed after, when the image had none. */
+		if (step_note_mount_points(merged, existed) < 0)
+			die("open %s", merged);
 		code = run_container(b, &cmd);
 		if (code != 0) {
 			/* As docker build: the step named, its status passed on. */
@@ -503,7 +422,9 @@ static void run_step(struct build *b, const struct df_instr *in)
 			       b->o->file, in->line, in->text, code);
 			exit(code);
 		}
-		remove_mount_points(existed);
+		upper = xasprintf("%s/upper", work_dir);
+		step_clear_mount_points(upper, existed);
+		free(upper);
 		commit_layer(b, what, key, "");
 	}
 	free(what);
@@ -515,22 +436,15 @@ static void run_step(struct build *b, const struct df_instr *in)
  * is another step. */
 static void copy_step(struct build *b, const struct df_instr *in)
 {
-	const char *workdir = imgw_getstring(&b->img, "WorkingDir"), *chown_spec = NULL;
+	const char *workdir = imgw_getstring(&b->img, "WorkingDir");
+	const char *chown_spec = df_flag(in, "chown");
 	struct strv w = { 0 }, sources = { 0 };
 	char content[DIGEST_LEN], key[DIGEST_LEN], *what = df_text(in), *dest, *why, *k;
 	int add = !strcmp(in->keyword, "ADD");
 
-	for (size_t i = 0; i < in->flags.n; i++)
-		if (!strncmp(in->flags.v[i], "--chown=", 8))
-			chown_spec = in->flags.v[i] + 8;
 	words_of(b, in, 1, &w);
 	dest = w.v[--w.n];      /* the sources stay in W */
 	w.v[w.n] = NULL;
-	for (size_t i = 0; add && i < w.n; i++)
-		if (strstr(w.v[i], "://"))
-			die_x("%s:%d: ADD %s: a URL is not supported by img-build (a build step "
-			      "has no network by default): download it, then COPY it",
-			      b->o->file, in->line, w.v[i]);
 	if (ctx_sources(&b->ctx, &w, &sources, &why) < 0 ||
 	    ctx_digest(&b->ctx, &sources, content, &why) < 0)
 		die_x("%s:%d: %s: %s", b->o->file, in->line, in->keyword, why);
@@ -585,25 +499,4 @@ static void write_image(struct build *b)
 	if (name)
 		printf("Successfully tagged %s\n", name);
 	free(name);
-}
-
-/* 1. The options (build-config.c), checked before anything is made. */
-static void parse_args(int argc, char **argv, struct build_options *o)
-{
-	char *why = NULL;
-	int r = buildopts_parse(argc, argv, o, &why);
-
-	if (r == BUILDOPTS_HELP || r == BUILDOPTS_VERSION) {
-		if (r == BUILDOPTS_HELP)
-			fputs(buildopts_usage, stdout);
-		else
-			print_version();
-		exit(0);
-	}
-	if (r < 0 && !why) {
-		fprintf(stderr, "Try 'img-build --help'.\n");
-		exit(EXIT_TOOL_FAILED);
-	}
-	if (r < 0)
-		die_x("%s", why);
 }

@@ -276,6 +276,15 @@ static void enter_root(struct options *o)
 		       (!(o->flags & CLONE_NEWNET) || o->net_file);
 	struct host_trees h;
 
+	/* --overlay: the root is an overlayfs of the image's layers, mounted
+	 * here, in the container's own mount namespace: rootless, a user
+	 * namespace's root may mount overlayfs (Linux 5.11), so the image
+	 * need not be copied, and the mount ends with the container. */
+	if (o->overlay) {
+		vlog("mount(\"overlay\", \"%s\", \"overlay\", 0, \"%s\")", o->root, o->overlay);
+		if (mount("overlay", o->root, "overlay", 0, o->overlay) < 0)
+			die("mount overlay on %s", o->root);
+	}
 	/* pivot_root(2) wants the new root to be a mount point. */
 	vlog("mount(\"%s\", \"%s\", NULL, MS_BIND|MS_REC, NULL)", o->root, o->root);
 	if (mount(o->root, o->root, NULL, MS_BIND | MS_REC, NULL) < 0)

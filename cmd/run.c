@@ -41,8 +41,9 @@
  * run prints the name once COMMAND runs, and returns.  The tools of a detached chain are told --exec: each
  * does its step and becomes the next tool, so the supervisor is the one
  * process that waits, and it undoes their steps with their --delete.
- * Rootless, the chain is `ns-enter --userns ...` alone, over a copy of
- * the image (user_namespaces(7)).  `container` manages containers.
+ * Rootless, the chain is `ns-enter --userns ...` alone, and ns-enter
+ * mounts the overlayfs itself, inside its user namespace (Linux 5.11;
+ * a copy of the image where the kernel refuses; user_namespaces(7)).  `container` manages containers.
  *
  * Read: Documentation/filesystems/overlayfs.rst, mount(2), vfork(2),
  * setsid(2), prctl(2) PR_SET_PDEATHSIG, flock(2), rename(2), and pty(7)
@@ -77,7 +78,7 @@ static void parse_command_line(int argc, char **argv, struct run_options *o);
 static void find_image(const struct run_options *o, struct run_image *img, struct strv *cmd);
 static char *claim_name(const char *wanted);
 static const char *mount_root(const char *name, const struct run_image *img,
-			      const char *rootfs, int rootless);
+			      const char *rootfs, int rootless, char **userns_overlay);
 static void prepare_volumes(struct run_options *o, const char *rootfs);
 static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report);
@@ -105,7 +106,7 @@ int main(int argc, char **argv)
 	struct chain chain;
 	struct chain_args a;
 	struct container_config cc;
-	char *name, *rootfs, *console = NULL;
+	char *name, *rootfs, *console = NULL, *overlay = NULL;
 	const char *hostname, *kind, *spec;
 	char *why = NULL, *user = NULL;
 	int code, master = -1, slave = -1;
@@ -120,7 +121,7 @@ int main(int argc, char **argv)
 		o.workdir = runimage_string(&img, "WorkingDir");
 
 	rootfs = disk_file(name, "rootfs");
-	kind = mount_root(name, &img, rootfs, o.rootless);
+	kind = mount_root(name, &img, rootfs, o.rootless, &overlay);
 	prepare_volumes(&o, rootfs);
 	/* 5. The user, by name in the image's /etc/passwd (runimage_user). */
 	spec = o.user ? o.user : runimage_string(&img, "User");
@@ -144,7 +145,8 @@ int main(int argc, char **argv)
 		console = xstrdup(ptsname(master));
 	}
 	a = (struct chain_args){ .name = name, .hostname = hostname, .rootfs = rootfs,
-				 .user = user, .console = console, .cmd = &cmd, .env = &env };
+				 .overlay = overlay, .user = user, .console = console,
+				 .cmd = &cmd, .env = &env };
 	if (chain_build(&o, &a, o.dry_run, &chain) < 0)
 		die("the tools of the chain: readlink /proc/self/exe");
 	/* What the chain's tools will make, recorded before they make it. */
@@ -172,6 +174,7 @@ int main(int argc, char **argv)
 	runopts_free(&o);
 	runimage_free(&img);
 	free(console);
+	free(overlay);
 	free(user);
 	free(rootfs);
 	free(name);
@@ -240,27 +243,44 @@ static char *claim_name(const char *wanted)
 }
 
 /* 4. The container's root: mount(2) of an overlayfs of the image's layers
- * under the container's own upper layer; or a private copy of the image
- * (rootless, MINIDOCK_STORAGE=copy, or no overlayfs here).  Which one. */
+ * under the container's own upper layer (rootless: mounted by ns-enter in
+ * the container's user namespace, *USERNS_OVERLAY its options); or a
+ * private copy of the image (MINIDOCK_STORAGE=copy, or no overlayfs here).
+ * Which one. */
 static const char *mount_root(const char *name, const struct run_image *img,
-			      const char *rootfs, int rootless)
+			      const char *rootfs, int rootless, char **userns_overlay)
 {
 	const char *storage = getenv("MINIDOCK_STORAGE");
 	char *upper = disk_file(name, "upper"), *work = disk_file(name, "work");
 	char *opts = NULL, *why = NULL;
-	int copy = rootless || (storage && !strcmp(storage, "copy"));
+	int copy = (storage && !strcmp(storage, "copy")) || img->layers.n == 0;
 
 	if (mkdir(rootfs, 0755) < 0)
 		die("mkdir %s", rootfs);
 	if (copy) {
-		vlog("%s: a private copy of the image", rootless ? "rootless (no overlayfs)"
-								 : "MINIDOCK_STORAGE=copy");
+		vlog("%s: a private copy of the image", img->layers.n ? "MINIDOCK_STORAGE=copy"
+		     : "no layers stored for this image");
 	} else {
 		if (!(opts = overlay_options(img->layers.v, img->layers.n, upper, work)))
 			die("image %s: %zu layers in one overlayfs mount (a path with ':' "
 			    "or ',', or over a page of options)", img->name, img->layers.n);
 		if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
 			die("mkdir %s", upper);
+	}
+	if (!copy && rootless) {
+		/* user.overlay.* attributes: trusted.* are the host root's. */
+		opts = xrealloc(opts, strlen(opts) + sizeof(",userxattr"));
+		strcat(opts, ",userxattr");
+		if (overlay_try_in_userns(opts, rootfs) == 0) {
+			vlog("rootless: overlayfs mounted by ns-enter in the user namespace");
+			*userns_overlay = opts;
+			opts = NULL;
+		} else {
+			vlog("rootless: overlayfs refused in a user namespace here (%s): a "
+			     "private copy of the image", strerror(errno));
+			copy = 1;
+		}
+	} else if (!copy) {
 		if (life_record(&life, LIFE_ROOTFS) < 0)
 			die("write %s/%s/state", md_run_dir(), name);
 		vlog("mount(\"overlay\", \"%s\", \"overlay\", 0, \"%s\")", rootfs, opts);

@@ -184,3 +184,64 @@ int cache_base_blob(const char *dir, int64_t epoch, const char *blobs, struct la
 	free(diff_id);
 	return r;
 }
+
+void cache_from_key(int64_t epoch, json_t *config, char out[DIGEST_LEN])
+{
+	char *parent = xasprintf("epoch %lld", (long long)epoch);
+	char *id = config ? json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	cache_key(parent, config ? (id ? id : "") : "FROM scratch", out);
+	free(id);
+	free(parent);
+}
+
+int cache_base_layers(const char *image, const struct strv *dirs, int64_t epoch,
+		      const char *blobs, struct imgw *img, struct strv *layers,
+		      char key[DIGEST_LEN], char **why)
+{
+	for (size_t i = 0; i < dirs->n; i++) {
+		struct layer_blob blob;
+		char *what;
+
+		if (cache_base_blob(dirs->v[i], epoch, blobs, &blob, why) < 0)
+			return -1;
+		what = xasprintf("FROM %s (layer %zu)", image, i + 1);
+		imgw_add_layer(img, &blob, what);
+		strv_push(layers, dirs->v[i]);
+		cache_key(key, blob.diff_id, key);
+		free(what);
+	}
+	return 0;
+}
+
+int cache_use(const char *parent, const char *key, const char *instruction,
+	      const char *content, int no_cache, struct layer_blob *b)
+{
+	char *reason = NULL;
+	int hit = 0;
+
+	if (no_cache)
+		vlog("not cached: --no-cache");
+	else if (!(hit = cache_lookup(parent, key, instruction, content, b, &reason)))
+		vlog("not cached: %s", reason);
+	else
+		vlog("cached: the same parent and instruction%s made layer %s",
+		     content[0] ? " and the same files" : "", b->diff_id);
+	free(reason);
+	return hit;
+}
+
+char *cache_new_layer_dir(const char *diff_id)
+{
+	char *dir = cache_layer_dir(diff_id), *slash = strrchr(dir, '/');
+	int r;
+
+	*slash = '\0';
+	r = mkdir_p(dir, 0755);
+	*slash = '/';
+	if (r < 0) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}

@@ -17,8 +17,12 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "digest.h"
+#include "image-write.h"
 #include "layer-write.h"
+#include "store.h"
 
 /* The key of a step: sha256(PARENT "\n" WHAT). */
 void cache_key(const char *parent, const char *what, char out[DIGEST_LEN]);
@@ -50,5 +54,25 @@ int cache_base_blob(const char *dir, int64_t epoch, const char *blobs, struct la
  * of a digest, malloc'd. */
 char *cache_layer_dir(const char *diff_id);
 char *cache_blob_path(const char *digest);
+
+/* The key of FROM: the epoch (the times of a layer are part of it) and
+ * the base image's CONFIG (NULL: FROM scratch). */
+void cache_from_key(int64_t epoch, json_t *config, char out[DIGEST_LEN]);
+
+/* FROM IMAGE: its layer directories DIRS (lowest first) added to IMG and
+ * LAYERS, each with its blob (cache_base_blob), KEY chained over their
+ * diff_ids.  0, or -1 with *WHY. */
+int cache_base_layers(const char *image, const struct strv *dirs, int64_t epoch,
+		      const char *blobs, struct imgw *img, struct strv *layers,
+		      char key[DIGEST_LEN], char **why);
+
+/* cache_lookup, unless NO_CACHE; --verbose says why it was or was not
+ * cached.  1 with *B filled, or 0. */
+int cache_use(const char *parent, const char *key, const char *instruction,
+	      const char *content, int no_cache, struct layer_blob *b);
+
+/* cache_layer_dir, its parent made: where a new layer is renamed to.
+ * NULL with errno. */
+char *cache_new_layer_dir(const char *diff_id);
 
 #endif

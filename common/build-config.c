@@ -5,25 +5,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "build-config.h"
 #include "minidock.h"
-
-static int __attribute__((format(printf, 2, 3))) fail(char **why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(why, fmt, ap) < 0)
-		*why = NULL;
-	va_end(ap);
-	errno = EINVAL;
-	return -1;
-}
 
 /* ---- the command line ---- */
 
@@ -59,13 +46,13 @@ static int check(struct build_options *o, char **why)
 {
 	if (strcmp(o->network, "none") && strcmp(o->network, "host") &&
 	    strcmp(o->network, "bridge"))
-		return fail(why, "--network %s: none, host or bridge", o->network);
+		return why_fail(why, "--network %s: none, host or bridge", o->network);
 	if (o->output && strncmp(o->output, "oci:", 4) && strncmp(o->output, "oci-archive:", 12) &&
 	    strncmp(o->output, "docker-archive:", 15))
-		return fail(why, "-o %s: oci:DIR, oci-archive:FILE or docker-archive:FILE",
-			    o->output);
+		return why_fail(why, "-o %s: oci:DIR, oci-archive:FILE or docker-archive:FILE",
+				o->output);
 	if (o->output && !strchr(o->output, ':')[1])
-		return fail(why, "-o %s: the destination is missing", o->output);
+		return why_fail(why, "-o %s: the destination is missing", o->output);
 	if (o->tag) {
 		char *name = xstrdup(o->tag), *colon = strrchr(name, ':');
 		int r = 0;
@@ -73,10 +60,10 @@ static int check(struct build_options *o, char **why)
 		if (colon)
 			*colon = '\0';
 		if (!valid_name(name))
-			r = fail(why, "-t %s: not a valid image name ([A-Za-z0-9_.-])", o->tag);
+			r = why_fail(why, "-t %s: not a valid image name ([A-Za-z0-9_.-])", o->tag);
 		else if (colon && strcmp(colon + 1, "latest") && !o->output)
-			r = fail(why, "-t %s: run's store keeps one tag a name, latest (use -o "
-				 "for another tag)", o->tag);
+			r = why_fail(why, "-t %s: run's store keeps one tag a name, latest (use -o "
+				     "for another tag)", o->tag);
 		free(name);
 		return r;
 	}
@@ -123,7 +110,7 @@ int buildopts_parse(int argc, char **argv, struct build_options *o, char **why)
 		}
 	}
 	if (argc - optind != 1)
-		return fail(why, "expected CONTEXT, got %d arguments (see --help)", argc - optind);
+		return why_fail(why, "expected CONTEXT, got %d arguments (see --help)", argc - optind);
 	o->context = argv[optind];
 	if (!o->file)
 		o->file = o->default_file = xasprintf("%s/Dockerfile", o->context);
@@ -162,7 +149,7 @@ int bvars_words(struct build_vars *v, const struct df_instr *in, int split, stru
 		for (size_t i = 0; i < in->words.n; i++)
 			strv_push(w, in->words.v[i]);
 	} else if (df_words(in->text, v->escape, lookup, v, split, w, &err) < 0) {
-		fail(why, "%s:%d: %s: %s", v->file, in->line, in->keyword, err);
+		why_fail(why, "%s:%d: %s: %s", v->file, in->line, in->keyword, err);
 		free(err);
 		return -1;
 	}
@@ -218,8 +205,8 @@ static int set_pairs(struct build_vars *v, const struct df_instr *in, struct str
 	for (size_t i = 0; i < w->n; i++) {
 		char *eq = strchr(w->v[i], '=');
 		if (!eq)
-			return fail(why, "%s:%d: %s: %s: expected NAME=VALUE", v->file, in->line,
-				    in->keyword, w->v[i]);
+			return why_fail(why, "%s:%d: %s: %s: expected NAME=VALUE", v->file, in->line,
+					in->keyword, w->v[i]);
 		*eq = '\0';
 		if (!strcmp(in->keyword, "ENV"))
 			imgw_env(v->img, w->v[i], eq + 1);

@@ -163,6 +163,10 @@ static int push_ns_enter(const struct run_options *o, const struct chain_args *a
 	strv_push(chain, a->hostname);
 	strv_push(chain, "--root");
 	strv_push(chain, a->rootfs);
+	if (a->overlay) {
+		strv_push(chain, "--overlay");
+		strv_push(chain, a->overlay);
+	}
 	if (o->read_only)
 		strv_push(chain, "--read-only");
 	/* Writable by the container's root, as Docker's, unless --read-only. */

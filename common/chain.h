@@ -19,6 +19,7 @@
 /* What the chain needs beyond run's options. */
 struct chain_args {
 	const char *name, *hostname, *rootfs;
+	const char *overlay;    /* options of an overlayfs ns-enter mounts on rootfs, or NULL */
 	const char *user;       /* UID[:GID] for ns-enter, or NULL */
 	const char *console;    /* the pty's slave, for /dev/console, or NULL */
 	const struct strv *cmd, *env;

@@ -10,7 +10,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,18 +46,6 @@ static const struct {
 
 /* Known to Docker, not done here: said so rather than "unknown". */
 static const char *const not_done[] = { "HEALTHCHECK", "ONBUILD", "SHELL", NULL };
-
-static int __attribute__((format(printf, 2, 3))) fail(char **why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(why, fmt, ap) < 0)
-		*why = NULL;
-	va_end(ap);
-	errno = EINVAL;
-	return -1;
-}
 
 /* "# escape=`" at the top: the directive's value, or NULL. */
 static const char *directive(const char *line, const char *name)
@@ -130,6 +117,18 @@ static int exec_form(const char *text, struct strv *words)
 	return 1;
 }
 
+/* ADD of a URL: refused when the Dockerfile is read, before any step. */
+static int check_add_url(const struct df_instr *in, const struct strv *words, const char *file,
+			 char **why)
+{
+	for (size_t i = 0; !strcmp(in->keyword, "ADD") && i + 1 < words->n; i++)
+		if (strstr(words->v[i], "://"))
+			return why_fail(why, "%s:%d: ADD %s: a URL is not supported by img-build "
+					"(a build step has no network by default): download it, "
+					"then COPY it", file, in->line, words->v[i]);
+	return 0;
+}
+
 /* Check one instruction, its flags out of its text; 0 or -1 with *WHY. */
 static int check_instr(struct df_instr *in, const char *file, size_t count, int *froms,
 		       char **why)
@@ -143,16 +142,16 @@ static int check_instr(struct df_instr *in, const char *file, size_t count, int 
 	if (k == N_KNOWN) {
 		for (size_t j = 0; not_done[j]; j++)
 			if (!strcmp(not_done[j], in->keyword))
-				return fail(why, "%s:%d: %s: not supported by img-build", file,
-					    in->line, in->keyword);
-		return fail(why, "%s:%d: unknown instruction: %s", file, in->line, in->keyword);
+				return why_fail(why, "%s:%d: %s: not supported by img-build", file,
+						in->line, in->keyword);
+		return why_fail(why, "%s:%d: unknown instruction: %s", file, in->line, in->keyword);
 	}
 	if (count == 0 && strcmp(in->keyword, "FROM") && strcmp(in->keyword, "ARG"))
-		return fail(why, "%s:%d: %s: a Dockerfile starts with FROM (or ARG)", file,
-			    in->line, in->keyword);
+		return why_fail(why, "%s:%d: %s: a Dockerfile starts with FROM (or ARG)", file,
+				in->line, in->keyword);
 	if (!strcmp(in->keyword, "FROM") && (*froms)++ > 0)
-		return fail(why, "%s:%d: FROM: a second FROM (a multi-stage build) is not "
-			    "supported by img-build", file, in->line);
+		return why_fail(why, "%s:%d: FROM: a second FROM (a multi-stage build) is not "
+				"supported by img-build", file, in->line);
 	/* Flags: "--name=value" words before the arguments. */
 	while (rest[0] == '-' && rest[1] == '-') {
 		size_t len = strcspn(rest, " \t");
@@ -164,8 +163,8 @@ static int check_instr(struct df_instr *in, const char *file, size_t count, int 
 
 		free(name);
 		if (!ok) {
-			fail(why, "%s:%d: %s: flag %s is not supported by img-build", file,
-			     in->line, in->keyword, flag);
+			why_fail(why, "%s:%d: %s: flag %s is not supported by img-build", file,
+				 in->line, in->keyword, flag);
 			free(flag);
 			return -1;
 		}
@@ -179,25 +178,29 @@ static int check_instr(struct df_instr *in, const char *file, size_t count, int 
 		in->json = 1;
 		nwords = in->words.n;
 		if (!strcmp(in->keyword, "RUN") && nwords == 0)
-			return fail(why, "%s:%d: RUN: an empty command", file, in->line);
+			return why_fail(why, "%s:%d: RUN: an empty command", file, in->line);
 		if ((!strcmp(in->keyword, "COPY") || !strcmp(in->keyword, "ADD")) && nwords < 2)
-			return fail(why, "%s:%d: %s: needs a source and a destination", file,
-				    in->line, in->keyword);
-		return 0;
+			return why_fail(why, "%s:%d: %s: needs a source and a destination", file,
+					in->line, in->keyword);
+		return check_add_url(in, &in->words, file, why);
 	}
 	if (df_words(in->text, 0, NULL, NULL, 1, &w, &err) < 0) {
-		fail(why, "%s:%d: %s: %s", file, in->line, in->keyword, err);
+		why_fail(why, "%s:%d: %s: %s", file, in->line, in->keyword, err);
 		free(err);
 		return -1;
 	}
 	nwords = w.n;
+	if (check_add_url(in, &w, file, why) < 0) {
+		strv_free(&w);
+		return -1;
+	}
 	strv_free(&w);
 	if ((int)nwords < known[k].min_words)
-		return fail(why, "%s:%d: %s: %s", file, in->line, in->keyword,
-			    known[k].min_words == 2 ? "needs a source and a destination"
-						    : "needs an argument");
+		return why_fail(why, "%s:%d: %s: %s", file, in->line, in->keyword,
+				known[k].min_words == 2 ? "needs a source and a destination"
+							: "needs an argument");
 	if (!strcmp(in->keyword, "FROM") && nwords != 1 && nwords != 3)
-		return fail(why, "%s:%d: FROM: expected IMAGE [AS NAME]", file, in->line);
+		return why_fail(why, "%s:%d: FROM: expected IMAGE [AS NAME]", file, in->line);
 	return 0;
 }
 
@@ -220,7 +223,7 @@ int df_parse(const char *text, const char *file, struct dockerfile *df, char **w
 		lineno++;
 		if (top && (value = directive(line, "escape"))) {
 			if ((value[0] != '\\' && value[0] != '`') || !blank(value + 1)) {
-				fail(why, "%s:%d: escape: %s: must be \\ or `", file, lineno, value);
+				why_fail(why, "%s:%d: escape: %s: must be \\ or `", file, lineno, value);
 				goto fail;
 			}
 			df->escape = value[0];
@@ -267,7 +270,7 @@ int df_parse(const char *text, const char *file, struct dockerfile *df, char **w
 	free(copy);
 	if (froms == 0) {
 		df_free(df);
-		return fail(why, "%s: no FROM instruction", file);
+		return why_fail(why, "%s: no FROM instruction", file);
 	}
 	return 0;
 fail:
@@ -344,15 +347,15 @@ static int expand_var(const char **p, char escape, df_lookup lookup, void *arg,
 				depth--;
 		}
 		if (depth)
-			return fail(why, "missing '}' in ${%s", s);
+			return why_fail(why, "missing '}' in ${%s", s);
 		n = strcspn(s, ":}");
 		name = xasprintf("%.*s", (int)n, s);
 		if (s[n] == ':') {
 			op = s[n + 1];
 			if (op != '-' && op != '+') {
 				free(name);
-				return fail(why, "${%.*s: only ${NAME:-word} and ${NAME:+word} "
-					    "are supported", (int)(end - s - 1), s);
+				return why_fail(why, "${%.*s: only ${NAME:-word} and ${NAME:+word} "
+						"are supported", (int)(end - s - 1), s);
 			}
 			word = xasprintf("%.*s", (int)(end - 1 - (s + n + 2)), s + n + 2);
 		}
@@ -454,7 +457,7 @@ int df_words(const char *text, char escape, df_lookup lookup, void *arg, int spl
 		in_word = 1;
 	}
 	if (quote) {
-		fail(why, "unclosed %c quote", quote);
+		why_fail(why, "unclosed %c quote", quote);
 		goto fail;
 	}
 	if (in_word || (!split && b.s))
@@ -589,4 +592,15 @@ void df_ignore_free(struct df_ignore *ig)
 	strv_free(&ig->patterns);
 	free(ig->negate);
 	ig->negate = NULL;
+}
+
+const char *df_flag(const struct df_instr *in, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < in->flags.n; i++)
+		if (!strncmp(in->flags.v[i], "--", 2) && !strncmp(in->flags.v[i] + 2, name, len) &&
+		    in->flags.v[i][len + 2] == '=')
+			return in->flags.v[i] + len + 3;
+	return NULL;
 }

@@ -44,6 +44,9 @@ void df_free(struct dockerfile *df);
  * progress and the image's history show it. */
 char *df_text(const struct df_instr *in);
 
+/* The value of flag --NAME=VALUE of IN (COPY --chown=...), or NULL. */
+const char *df_flag(const struct df_instr *in, const char *name);
+
 /* Where a $NAME is looked up: its value, or NULL when unset. */
 typedef const char *(*df_lookup)(const char *name, void *arg);
 

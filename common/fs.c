@@ -91,7 +91,17 @@ static int empty_dir_at(int dirfd, dev_t dev)
 			}
 			sub = openat(dirfd, de->d_name,
 				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0 || empty_dir_at(sub, dev) < 0)
+			/* An empty directory we may not read (overlayfs makes
+			 * its work/work mode 0) is still removed. */
+			if (sub < 0) {
+				int e = errno;
+				if (unlinkat(dirfd, de->d_name, AT_REMOVEDIR) == 0)
+					continue;
+				errno = e;
+				keep_first_error(&first_error);
+				continue;
+			}
+			if (empty_dir_at(sub, dev) < 0)
 				keep_first_error(&first_error);
 			if (unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0)
 				keep_first_error(&first_error);

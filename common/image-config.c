@@ -350,6 +350,7 @@ void img_config_free(struct img_config *c)
 	free(c->os);
 	free(c->arch);
 	json_decref(c->runtime);
+	json_decref(c->history);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -391,6 +392,9 @@ int img_parse_config(const char *buf, size_t len, struct img_config *cfg)
 		}
 		cfg->runtime = json_incref(rt);
 	}
+	/* Optional, and only shown: an entry that is not an object is skipped. */
+	if (json_is_array(json_object_get(j, "history")))
+		cfg->history = json_incref(json_object_get(j, "history"));
 	json_decref(j);
 	return 0;
 bad:

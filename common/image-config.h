@@ -53,6 +53,7 @@ struct img_config {
 	size_t ndiff_ids;
 	char *os, *arch;
 	json_t *runtime;    /* the "config" object (Env, Cmd, ...), or NULL */
+	json_t *history;    /* "history": an array, one entry an instruction, or NULL */
 };
 
 int img_parse_docker_manifest(const char *buf, size_t len,

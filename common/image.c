@@ -435,6 +435,40 @@ int64_t img_layer_size(struct img_source *src, const struct img_desc *d)
 
 /* ---- --inspect ---- */
 
+/* The config's history, one entry an instruction of the build that made
+ * the image: what made it ("created_by") and whether it made a layer
+ * ("empty_layer": ENV, CMD... only change the config).  [] when none. */
+static json_t *history_json(const struct img_config *cfg)
+{
+	json_t *all = json_array(), *h;
+	size_t i;
+
+	json_array_foreach(cfg->history, i, h) {
+		json_t *by = json_object_get(h, "created_by");
+
+		if (json_is_object(h))
+			json_array_append_new(all, json_pack("{s:s?, s:b}", "created_by",
+				json_string_value(by), "empty_layer",
+				json_is_true(json_object_get(h, "empty_layer"))));
+	}
+	return all;
+}
+
+static void print_history(FILE *out, const struct img_config *cfg)
+{
+	json_t *all = history_json(cfg), *h;
+	size_t i;
+
+	fprintf(out, "history:     %zu\n", json_array_size(all));
+	json_array_foreach(all, i, h) {
+		const char *by = json_string_value(json_object_get(h, "created_by"));
+
+		fprintf(out, "  %zu. %s%s\n", i + 1, by ? by : "-",
+			json_is_true(json_object_get(h, "empty_layer")) ? "  (empty_layer)" : "");
+	}
+	json_decref(all);
+}
+
 int img_inspect_json(FILE *out, struct img_source *src, const struct img_image *img,
 		     const char *image)
 {
@@ -465,6 +499,7 @@ int img_inspect_json(FILE *out, struct img_source *src, const struct img_image *
 			    json_string(img->cfg.arch) : json_null());
 	json_object_set_new(j, "layers", layers);
 	json_object_set_new(j, "runtime", img_runtime_config(&img->cfg));
+	json_object_set_new(j, "history", history_json(&img->cfg));
 	r = json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);
 	json_decref(j);
@@ -514,5 +549,6 @@ int img_inspect_text(FILE *out, struct img_source *src, const struct img_image *
 		free(s);
 	}
 	json_decref(rt);
+	print_history(out, &img->cfg);
 	return 0;
 }

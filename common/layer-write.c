@@ -231,8 +231,10 @@ static int write_one(struct walk *w, int dirfd, const char *name, const char *pa
 					 O_CLOEXEC);
 		if (r == 0 && fd < 0)
 			r = why_fail(&w->why, "open %s: %s", path, strerror(errno));
-		/* overlayfs hid everything below from the lower layers. */
-		if (r == 0 && fgetxattr(fd, "trusted.overlay.opaque", opaque, 1) == 1 &&
+		/* overlayfs hid everything below from the lower layers (user.*:
+		 * an overlayfs mounted in a user namespace, "userxattr"). */
+		if (r == 0 && (fgetxattr(fd, "trusted.overlay.opaque", opaque, 1) == 1 ||
+			       fgetxattr(fd, "user.overlay.opaque", opaque, 1) == 1) &&
 		    opaque[0] == 'y') {
 			char *opq = xasprintf("%s.wh..wh..opq", sub);
 			r = write_marker(w, opq, &st);

@@ -48,6 +48,7 @@
 #include "layer.h"
 #include "layer-path.h"
 #include "minidock.h"
+#include "store.h"
 
 /* A directory whose times are set once the layer is done (creating its
  * entries would change them again). */
@@ -82,7 +83,7 @@ static void forget_parent(struct layer *l);
 
 int img_apply_layer(struct img_reader *r, struct img_apply *a)
 {
-	struct layer l = { .a = a, .root = geteuid() == 0 };
+	struct layer l = { .a = a, .root = !store_rootless() };
 	struct archive_entry *e;
 	int st;
 
@@ -213,11 +214,14 @@ static int whiteout_opaque(struct layer *l, const char *raw, const char *dir)
 	if (fd < 0)
 		return img_fail_errno("%s: %s: directory \"%s\"", l->a->what, raw, dir);
 	if (l->a->overlay) {
-		vlog("%s: %s: fsetxattr(\"/%s\", \"trusted.overlay.opaque\", \"y\")",
-		     l->a->what, raw, dir);
-		r = fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);
+		/* Rootless, trusted.* is root's: overlayfs mounted in a user
+		 * namespace with "userxattr" reads user.overlay.* instead. */
+		const char *xattr = l->root ? "trusted.overlay.opaque" : "user.overlay.opaque";
+
+		vlog("%s: %s: fsetxattr(\"/%s\", \"%s\", \"y\")", l->a->what, raw, dir, xattr);
+		r = fsetxattr(fd, xattr, "y", 1, 0);
 		if (r < 0)
-			img_fail_errno("%s: %s: fsetxattr(trusted.overlay.opaque)", l->a->what, raw);
+			img_fail_errno("%s: %s: fsetxattr(%s)", l->a->what, raw, xattr);
 		close(fd);
 		return r;
 	}
@@ -389,7 +393,7 @@ static void set_xattrs(struct layer *l, int fd, struct archive_entry *e, const c
 
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-		if (!strncmp(name, "trusted.overlay.", 16)) {
+		if (!strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13)) {
 			/* Only our own whiteout conversion may say "opaque". */
 			vlog("%s: %s: xattr %s ignored", l->a->what, raw, name);
 			continue;

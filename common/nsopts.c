@@ -23,8 +23,8 @@
 static const char usage[] =
 "Usage: ns-enter [--pid] [--mount] [--uts] [--ipc] [--net[=FILE]] [--cgroup]\n"
 "                [--userns[=single]] [--time] [--time-offset CLOCK=SECONDS,...]\n"
-"                [--all] [--root DIR] [--read-only] [--volume SRC:DST[:ro]]...\n"
-"                [--tmpfs DST[:OPTIONS]]...\n"
+"                [--all] [--root DIR [--overlay OPTIONS]] [--read-only]\n"
+"                [--volume SRC:DST[:ro]]... [--tmpfs DST[:OPTIONS]]...\n"
 "                [--hostname NAME] [--workdir DIR] [--env NAME=VALUE]...\n"
 "                [--user UID[:GID]] [--no-init] [--verbose]\n"
 "                [--privileged] [--cap-add CAP] [--cap-drop CAP]\n"
@@ -54,6 +54,10 @@ static const char usage[] =
 "Container:\n"
 "  --root DIR       pivot_root into DIR (implies --mount), with a fresh /proc\n"
 "                   (with --pid), a read-only /sys and a minimal /dev\n"
+"  --overlay lowerdir=L2:L1,upperdir=U,workdir=W\n"
+"                   first mount an overlayfs with these options on DIR, in\n"
+"                   the new namespaces (with --userns: inside the user\n"
+"                   namespace, Linux 5.11 or later; add userxattr)\n"
 "  --read-only      make the root read-only (/tmp stays a writable tmpfs)\n"
 "  --volume SRC:DST[:ro]  bind-mount host path SRC at DST (read-only: ro)\n"
 "  --tmpfs DST[:OPTIONS]  a tmpfs at DST (RAM, the container's own), as\n"
@@ -86,7 +90,7 @@ enum {
 	OPT_USERNS, OPT_TIME, OPT_TIME_OFFSET, OPT_ALL, OPT_ROOT, OPT_READ_ONLY,
 	OPT_VOLUME, OPT_HOSTNAME, OPT_WORKDIR, OPT_ENV, OPT_USER, OPT_NO_INIT,
 	OPT_VERBOSE, OPT_TARGET, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	OPT_SECURITY_OPT, OPT_VERSION, OPT_TMPFS,
+	OPT_SECURITY_OPT, OPT_VERSION, OPT_TMPFS, OPT_OVERLAY,
 };
 
 static const struct option long_options[] = {
@@ -101,6 +105,7 @@ static const struct option long_options[] = {
 	{ "time-offset",  required_argument, NULL, OPT_TIME_OFFSET },
 	{ "all",          no_argument,       NULL, OPT_ALL },
 	{ "root",         required_argument, NULL, OPT_ROOT },
+	{ "overlay",      required_argument, NULL, OPT_OVERLAY },
 	{ "read-only",    no_argument,       NULL, OPT_READ_ONLY },
 	{ "volume",       required_argument, NULL, OPT_VOLUME },
 	{ "tmpfs",        required_argument, NULL, OPT_TMPFS },
@@ -322,6 +327,12 @@ static int parse_one(int c, const char *arg, struct options *o, char **why)
 		if (!o->root)
 			return refuse(why, "--root %s: %s", arg, strerror(errno));
 		return 0;
+	case OPT_OVERLAY:
+		if (!strstr(arg, "lowerdir="))
+			return refuse(why, "--overlay %s: expected lowerdir=...[,upperdir=...,"
+				      "workdir=...]", arg);
+		o->overlay = arg;
+		return 0;
 	case OPT_READ_ONLY: o->read_only = 1; return 0;
 	case OPT_VOLUME: return parse_volume(arg, o, why);
 	case OPT_TMPFS: return parse_tmpfs(arg, o, why);
@@ -363,7 +374,7 @@ static int check_options(struct options *o, char **why)
 	struct stat st;
 
 	if (o->target) {
-		if (o->flags || o->root || o->read_only || o->n_volumes ||
+		if (o->flags || o->root || o->overlay || o->read_only || o->n_volumes ||
 		    o->hostname || o->no_init)
 			return refuse(why, "--target joins a running container: only "
 				      "--workdir, --env, --user and security options go with it");
@@ -376,8 +387,8 @@ static int check_options(struct options *o, char **why)
 			return refuse(why, "--root %s: not a directory", o->root);
 		o->flags |= CLONE_NEWNS;
 	}
-	if ((o->read_only || o->n_volumes) && !o->root)
-		return refuse(why, "--read-only, --volume and --tmpfs need --root");
+	if ((o->read_only || o->n_volumes || o->overlay) && !o->root)
+		return refuse(why, "--read-only, --volume, --tmpfs and --overlay need --root");
 	rootfs_sort_mounts(o->volumes, o->n_volumes);
 	if (o->no_init && !(o->flags & CLONE_NEWPID))
 		return refuse(why, "--no-init only makes sense with --pid");

@@ -32,6 +32,7 @@ struct options {
 	struct time_offset time_offsets[2];
 	size_t n_time_offsets;
 	char *root;             /* --root, made absolute */
+	const char *overlay;    /* --overlay OPTIONS: an overlayfs mounted on root */
 	int read_only;
 	struct volume *volumes;
 	size_t n_volumes;

@@ -1,5 +1,6 @@
 /*
- * overlay.c - the options string of an overlayfs mount (used by run).
+ * overlay.c - the options string of an overlayfs mount, and whether a
+ * user namespace may mount one (used by run, img-build).
  *
  * overlayfs shows several directories as one: the lower ones, read-only,
  * stacked (the first listed is on top), and one upper directory that
@@ -10,8 +11,13 @@
  * Documentation/filesystems/overlayfs.rst and mount(2).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "minidock.h"
 #include "overlay.h"
@@ -46,4 +52,46 @@ char *overlay_options(char *const layers[], size_t n, const char *upper, const c
 		p += sprintf(p, "%s%s", layers[i], i ? ":" : "");
 	sprintf(p, ",upperdir=%s,workdir=%s", upper, work);
 	return opts;
+}
+
+/* Write TEXT to /proc/self/FILE: in the child, no stdio. */
+static int write_proc(const char *file, const char *text)
+{
+	char path[64];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", file);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return -1;
+	r = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+int overlay_try_in_userns(const char *opts, const char *target)
+{
+	char uid_map[48], gid_map[48];
+	int status;
+	pid_t pid;
+
+	/* The one-ID map "0 UID 1" a process may write for itself. */
+	snprintf(uid_map, sizeof(uid_map), "0 %u 1", (unsigned)geteuid());
+	snprintf(gid_map, sizeof(gid_map), "0 %u 1", (unsigned)getegid());
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ||
+		    write_proc("setgroups", "deny") < 0 || write_proc("uid_map", uid_map) < 0 ||
+		    write_proc("gid_map", gid_map) < 0 ||
+		    mount("overlay", target, "overlay", 0, opts) < 0)
+			_exit(errno & 0xff ? errno & 0xff : EPERM);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	errno = WIFEXITED(status) ? WEXITSTATUS(status) : EPERM;
+	return -1;
 }

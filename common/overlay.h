@@ -17,4 +17,13 @@
  */
 char *overlay_options(char *const layers[], size_t n, const char *upper, const char *work);
 
+/*
+ * Rootless: may this kernel mount an overlayfs with OPTS on TARGET inside
+ * a user namespace (Linux 5.11, and a filesystem under the layers that
+ * allows it)?  Tried for real in a child, in a user and mount namespace of
+ * its own that end with it, so nothing stays mounted.  0, or -1 with
+ * errno the kernel's refusal.
+ */
+int overlay_try_in_userns(const char *opts, const char *target);
+
 #endif

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,28 +18,6 @@
 #include "minidock.h"
 #include "passwd.h"
 #include "runimage.h"
-
-/* *WHY = the message, with ": strerror(ERRNUM)" when ERRNUM; returns -1
- * with errno ERRNUM (EINVAL when 0). */
-static int __attribute__((format(printf, 3, 4)))
-fail(char **why, int errnum, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (msg && errnum) {
-		*why = xasprintf("%s: %s", msg, strerror(errnum));
-		free(msg);
-	} else {
-		*why = msg;
-	}
-	errno = errnum ? errnum : EINVAL;
-	return -1;
-}
 
 /* "images/build/busybox.tar" -> "busybox": what an imported path is
  * called in the store. */
@@ -80,12 +57,11 @@ static int replace_file(const char *path, const char *tmp, const char *text)
 }
 
 /*
- * Rootless, layers cannot be stored in overlayfs form (a whiteout is a
- * device node, an opaque directory a trusted.* attribute: both need root),
- * and an overlayfs would have to be mounted inside the container's user
- * namespace, by ns-enter.  So the image is only recorded: its config, from
- * img-unpack --inspect, written to CONFIG; each container then gets a copy
- * of its own (runimage_copy).  Returns img-unpack's exit code.
+ * Rootless, where the layers cannot be stored in overlayfs form (a kernel
+ * before 5.8 refuses an ordinary user the 0/0 device node of a whiteout),
+ * the image is only recorded: its config, from img-unpack --inspect,
+ * written to CONFIG; each container then gets a copy of its own
+ * (runimage_copy).  Returns img-unpack's exit code.
  */
 static int inspect_config(const char *path, const char *config)
 {
@@ -158,8 +134,9 @@ static int imported_unchanged(const char *path, const char *name)
  * img-unpack --layers: store what is missing of IMAGE's layers (each one
  * once, by digest), and record the image under NAME: the list of its layer
  * directories, lowest first (written last: it says the image is there),
- * its config, and the file it came from.  Rootless, the list is empty
- * (see inspect_config).
+ * its config, and the file it came from.  Rootless, the same, in the
+ * user's store (an opaque directory as user.overlay.opaque); the list is
+ * empty only where the layers cannot be stored (see inspect_config).
  */
 int runimage_import(const char *path, const char *tag, const char *name, int rootless,
 		    char **why)
@@ -179,12 +156,12 @@ int runimage_import(const char *path, const char *tag, const char *name, int roo
 	int code, ret = -1;
 
 	if (!abs) {
-		fail(why, errno, "image %s", path);
+		why_fail(why, "image %s: %s", path, strerror(errno));
 		goto out;
 	}
 	stamp = source_stamp(abs);
-	if (mkdir_p(imgdir, 0755) < 0 || (!rootless && mkdir_p(layers_store, 0755) < 0)) {
-		fail(why, errno, "mkdir %s", imgdir);
+	if (mkdir_p(imgdir, 0755) < 0 || mkdir_p(layers_store, 0755) < 0) {
+		why_fail(why, "mkdir %s: %s", imgdir, strerror(errno));
 		goto out;
 	}
 	strv_push(&args, "--layers");
@@ -198,31 +175,33 @@ int runimage_import(const char *path, const char *tag, const char *name, int roo
 	if (md_verbose)
 		strv_push(&args, "--verbose");
 	strv_push(&args, abs);
-	if (rootless) {
-		code = inspect_config(abs, tmp_config);
+	vlog("importing %s as image %s: img-unpack --layers %s", abs, name, layers_store);
+	code = run_tool("img-unpack", args.v, &out, rootless);
+	if (rootless && (code != 0 || !out[0])) {
+		vlog("rootless: img-unpack --layers %s failed (exit %d): each container "
+		     "will get a copy of the image", layers_store, code);
+		free(out);
 		out = xstrdup("");
-	} else {
-		vlog("importing %s as image %s: img-unpack --layers %s", abs, name, layers_store);
-		code = run_tool("img-unpack", args.v, &out, 0);
+		code = inspect_config(abs, tmp_config);
 	}
 	if (code != 0 || (!out[0] && !rootless)) {
 		unlink(tmp_config);
 		rmdir(imgdir);  /* only when it is new, so empty */
 		if (code != 0)
-			fail(why, 0, "image %s: img-unpack failed (exit %d)", path, code);
+			why_fail(why, "image %s: img-unpack failed (exit %d)", path, code);
 		else
-			fail(why, 0, "image %s: img-unpack --layers printed no layer", path);
+			why_fail(why, "image %s: img-unpack --layers printed no layer", path);
 		goto out;
 	}
 	if (replace_file(config, tmp_config, NULL) < 0 ||
 	    replace_file(source, tmp_source, abs) < 0 ||
 	    replace_file(layers_file, tmp_layers, out) < 0) {
-		fail(why, errno, "write %s", layers_file);
+		why_fail(why, "write %s: %s", layers_file, strerror(errno));
 		goto out;
 	}
 	/* The stamp of the file as it was before img-unpack read it (stamp). */
 	if (stamp && replace_file(stamp_file, tmp_stamp, stamp) < 0) {
-		fail(why, errno, "write %s", stamp_file);
+		why_fail(why, "write %s: %s", stamp_file, strerror(errno));
 		goto out;
 	}
 	ret = 0;
@@ -283,14 +262,15 @@ static int load_image(struct run_image *img, const char *name, char **why)
 
 	img->name = xstrdup(name);
 	if (!text) {
-		fail(why, errno, "image %s: %s", name, lf);
+		why_fail(why, "image %s: %s: %s", name, lf, strerror(errno));
 		goto out;
 	}
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct stat st;
 		errno = 0;
 		if (stat(line, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			fail(why, errno ? errno : ENOTDIR, "image %s: layer %s", name, line);
+			why_fail(why, "image %s: layer %s: %s", name, line,
+				 strerror(errno ? errno : ENOTDIR));
 			goto out;
 		}
 		strv_push(&img->layers, line);
@@ -302,7 +282,7 @@ static int load_image(struct run_image *img, const char *name, char **why)
 		if (!json_is_object(img->config))
 			img->config = json_is_object(img->root) ? img->root : NULL;
 	} else if (access(cf, F_OK) == 0) {
-		fail(why, 0, "image %s: %s: %s", name, cf, jerr.text);
+		why_fail(why, "image %s: %s: %s", name, cf, jerr.text);
 		goto out;
 	}
 	ret = 0;
@@ -335,7 +315,7 @@ static int find_pulled(const char *ref, int rootless, struct run_image *img, cha
 		       md_lib_dir());
 		code = run_tool("img-pull", md_verbose ? args : args + 1, &out, 0);
 		if (code != 0) {
-			fail(why, 0, "image %s: img-pull failed (exit %d)", ref, code);
+			why_fail(why, "image %s: img-pull failed (exit %d)", ref, code);
 			goto out;
 		}
 	}
@@ -406,7 +386,7 @@ int runimage_find(const char *ref, int rootless, struct run_image *img, char **w
 	if (strchr(ref, '/')) {
 		name = name_of_path(ref);
 		if (!valid_name(name)) {
-			fail(why, 0, "image %s: cannot name it after its file (%s)", ref, name);
+			why_fail(why, "image %s: cannot name it after its file (%s)", ref, name);
 			goto out;
 		}
 		if (imported_unchanged(ref, name))
@@ -434,10 +414,10 @@ int runimage_find(const char *ref, int rootless, struct run_image *img, char **w
 			if (ret < 0 && *why && strstr(*why, "img-pull failed")) {
 				free(*why);
 				*why = NULL;
-				fail(why, 0, "image %s: unknown; import it by giving its path "
-				     "(run ./%s.tar ..., a docker save archive, an OCI layout or a "
-				     "rootfs tarball), or build the teaching image with: make "
-				     "images (img-pull %s failed too)", ref, name, ref);
+				why_fail(why, "image %s: unknown; import it by giving its path "
+					 "(run ./%s.tar ..., a docker save archive, an OCI layout or a "
+					 "rootfs tarball), or build the teaching image with: make "
+					 "images (img-pull %s failed too)", ref, name, ref);
 			}
 			goto out;
 		}
@@ -459,18 +439,18 @@ int runimage_copy(const struct run_image *img, const char *rootfs, char **why)
 
 	*why = NULL;
 	if (!source) {
-		fail(why, errno, "image %s: %s", img->name, source_file);
+		why_fail(why, "image %s: %s: %s", img->name, source_file, strerror(errno));
 		goto out;
 	}
 	/* img-unpack wants to create DEST itself. */
 	if (rmdir(rootfs) < 0) {
-		fail(why, errno, "rmdir %s", rootfs);
+		why_fail(why, "rmdir %s: %s", rootfs, strerror(errno));
 		goto out;
 	}
 	code = run_tool("img-unpack", md_verbose ? args : args + 1, NULL, 0);
 	if (code != 0) {
-		fail(why, 0, "image %s: img-unpack %s %s failed (exit %d)", img->name, source,
-		     rootfs, code);
+		why_fail(why, "image %s: img-unpack %s %s failed (exit %d)", img->name, source,
+			 rootfs, code);
 		goto out;
 	}
 	ret = 0;
@@ -516,8 +496,8 @@ int runimage_command(const struct run_image *img, const struct run_options *o,
 	else if (!o->entrypoint && img->config)
 		push_json_strings(cmd, json_object_get(img->config, "Cmd"));
 	if (cmd->n == 0)
-		return fail(why, 0, "image %s has no Cmd nor Entrypoint: give a COMMAND",
-			    img->name);
+		return why_fail(why, "image %s has no Cmd nor Entrypoint: give a COMMAND",
+				img->name);
 	return 0;
 }
 
@@ -602,17 +582,17 @@ char *runimage_user(const char *rootfs, const char *spec, char **why)
 	if (group)
 		*group++ = '\0';
 	if ((rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		fail(why, errno, "open %s", rootfs);
+		why_fail(why, "open %s: %s", rootfs, strerror(errno));
 		goto out;
 	}
 	if (parse_uint(s, UINT32_MAX - 1, &uid) < 0) {
 		if ((found = passwd_lookup(rootfd, s, 0, &u)) <= 0) {
 			if (found < 0)
-				fail(why, 0, "--user %s: no user %s: the image's /etc/passwd: %s",
-				     spec, s, unreadable(errno));
+				why_fail(why, "--user %s: no user %s: the image's /etc/passwd: %s",
+					 spec, s, unreadable(errno));
 			else
-				fail(why, 0, "--user %s: no user %s in the image's /etc/passwd",
-				     spec, s);
+				why_fail(why, "--user %s: no user %s in the image's /etc/passwd",
+					 spec, s);
 			goto out;
 		}
 		uid = u.uid;
@@ -623,11 +603,11 @@ char *runimage_user(const char *rootfs, const char *spec, char **why)
 	if (group && parse_uint(group, UINT32_MAX - 1, &gid) < 0) {
 		if ((found = group_lookup(rootfd, group, &g)) <= 0) {
 			if (found < 0)
-				fail(why, 0, "--user %s: no group %s: the image's /etc/group: %s",
-				     spec, group, unreadable(errno));
+				why_fail(why, "--user %s: no group %s: the image's /etc/group: %s",
+					 spec, group, unreadable(errno));
 			else
-				fail(why, 0, "--user %s: no group %s in the image's /etc/group",
-				     spec, group);
+				why_fail(why, "--user %s: no group %s in the image's /etc/group",
+					 spec, group);
 			goto out;
 		}
 		gid = g;

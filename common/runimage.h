@@ -22,7 +22,7 @@
 
 struct run_image {
 	char *name;
-	struct strv layers;     /* directories, lowest first (empty rootless) */
+	struct strv layers;     /* directories, lowest first (empty: see runimage_import) */
 	json_t *config;         /* the image's "config" object, or NULL */
 	json_t *root;           /* what holds it, freed with it */
 };

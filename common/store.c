@@ -24,7 +24,21 @@
 
 int store_rootless(void)
 {
-	return geteuid() != 0;
+	char map[64] = "";
+	unsigned long a, b, n;
+	FILE *f;
+
+	if (geteuid() != 0)
+		return 1;
+	/* Root of a user namespace (rootless img-build runs in one) is not
+	 * the host's root: its map is not the whole identity "0 0 4294967295". */
+	if (!(f = fopen("/proc/self/uid_map", "re")))
+		return 0;
+	if (!fgets(map, sizeof(map), f))
+		map[0] = '\0';
+	fclose(f);
+	return !(sscanf(map, "%lu %lu %lu", &a, &b, &n) == 3 && a == 0 && b == 0 &&
+		 n == 4294967295UL);
 }
 
 /* /tmp is everybody's: a directory there is ours only if we own it and

@@ -25,7 +25,8 @@
  *   images  $XDG_DATA_HOME/minidock (default ~/.local/share/minidock)
  *   state   $XDG_RUNTIME_DIR/minidock (default /tmp/minidock-UID)
  * unless MINIDOCK_LIB_DIR / MINIDOCK_RUN_DIR say otherwise.
- * store_rootless() says whether we are an ordinary user;
+ * store_rootless() says whether we are an ordinary user (or root of a
+ * user namespace, as a rootless img-build is);
  * store_user_dirs() sets those two variables (so every tool of the chain
  * agrees): 0, or -1 with *WHY the message (malloc'd) when there is no
  * home to use.

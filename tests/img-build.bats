@@ -316,11 +316,49 @@ EOF
 	assert_equal "$ours" "$theirs"
 }
 
-@test "img-build: an ordinary user is refused, with the reason" {
+# as_nobody COMMAND...: COMMAND as nobody, its home in $TEST_TMP/home.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups env -i HOME="$TEST_TMP/home" \
+		XDG_RUNTIME_DIR="$TEST_TMP/home/run" PATH=/usr/bin:/bin \
+		MINIDOCK_IMAGES="$IMAGES" ASAN_OPTIONS="$ASAN_OPTIONS" \
+		UBSAN_OPTIONS="$UBSAN_OPTIONS" "$@"
+}
+
+@test "img-build as an ordinary user: in a user namespace, the same image as root's, run rootless" {
 	command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
-	printf 'FROM busybox\n' > "$CTX/Dockerfile"
-	chmod -R a+rX "$TEST_TMP"
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$B" "$CTX"
+	echo hi > "$CTX/hi.txt"
+	cat > "$CTX/Dockerfile" <<'EOF'
+FROM busybox
+COPY hi.txt /hi.txt
+RUN echo built > /built.txt && mkdir -p /d && touch /d/x && rm /etc/group
+RUN rm -rf /d && mkdir /d && touch /d/y
+CMD ["cat", "/built.txt", "/hi.txt"]
+EOF
+	run -0 "$B" -t same "$CTX"
+	local root_id=${lines[-2]}
+	[ -n "$TEST_TMP" ] && mkdir "$TEST_TMP/home" && chown 65534:65534 "$TEST_TMP/home"
+	chmod -R a+rX "$CTX"
+	chmod 711 "$TEST_TMP"
+	as_nobody "$B" --help >/dev/null 2>&1 || skip "$MINIDOCK_BIN is out of an ordinary user's reach"
+	run --separate-stderr as_nobody "$B" --verbose -t same "$CTX"
+	assert_success
+	[[ "$stderr" == *'img-build: rootless: execv('*'--userns --mount --privileged'* ]] ||
+		fail "not run again in a user namespace: $stderr"
+	[[ "$stderr" == *',redirect_dir=nofollow,userxattr")'* ]] || fail "no userxattr mount: $stderr"
+	# reproducible: the very image root built (owners, whiteout, opaque directory)
+	assert_equal "${lines[-2]}" "$root_id"
+	local lib=$TEST_TMP/home/.local/share/minidock
+	[ -f "$lib/images/same/layers" ] || fail "not in the user's store"
+	run -0 as_nobody "$RUN" --rm same
+	assert_output "built
+hi"
+	run -0 as_nobody "$RUN" --rm same sh -c 'ls /d; ls /etc/group 2>&1; true'
+	assert_line --index 0 y
+	assert_line --index 1 --partial "No such file"
+	# a step with a bridge is refused, with the reason
+	run as_nobody "$B" --network bridge "$CTX"
 	assert_equal "$status" 125
-	assert_output --partial "img-build: rootless builds are not supported"
+	assert_output --partial "--network bridge: a rootless build step has no network"
+	run ls -A "$lib/build"
+	refute_output --regexp "^build-"
 }

@@ -352,6 +352,26 @@ print(len(j["layers"]), j["layers"][2]["digest"], j["layers"][2]["size"] > 0, j[
 	[ ! -e "$D" ]
 }
 
+@test "--inspect shows the history: what made each layer, empty_layer for config-only steps" {
+	[ "$(id -u)" = 0 ] || skip "img-build builds as root"
+	local ctx=$TEST_TMP/ctx
+	mkdir -p "$ctx"
+	echo hi > "$ctx/hi.txt"
+	printf 'FROM busybox\nCOPY hi.txt /hi.txt\nENV A=1\nCMD ["cat", "/hi.txt"]\n' > "$ctx/Dockerfile"
+	run -0 "$MINIDOCK_BIN/img-build" -o "oci:$TEST_TMP/oci" "$ctx"
+	run -0 "$IU" --inspect "$TEST_TMP/oci"
+	assert_line "history:     4"
+	assert_line "  1. FROM busybox (layer 1)"
+	assert_line "  2. COPY hi.txt /hi.txt"
+	assert_line "  3. ENV A=1  (empty_layer)"
+	assert_line '  4. CMD ["cat", "/hi.txt"]  (empty_layer)'
+	run -0 "$IU" --inspect --json "$TEST_TMP/oci"
+	run -0 python3 -c '
+import json, sys
+print([(h["created_by"], h["empty_layer"]) for h in json.loads(sys.argv[1])["history"]][1:3])' "$output"
+	assert_output "[('COPY hi.txt /hi.txt', False), ('ENV A=1', True)]"
+}
+
 @test "--progress shows each layer on stderr, stdout stays empty" {
 	run -0 --separate-stderr "$IU" --progress "$IMAGES/layers-oci" "$D"
 	assert_equal "$output" ""

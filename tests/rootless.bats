@@ -43,6 +43,7 @@ teardown() { common_teardown; }
 
 # as_nobody RANGE COMMAND...: COMMAND as nobody, with RANGE ("true": nobody
 # owns START..START+65535 in both files; "false": the files are empty).
+# $AS_ROOT_FIRST, if set, is run by root in that private mount namespace first.
 as_nobody() {
 	local range=$1
 	shift
@@ -56,6 +57,7 @@ as_nobody() {
 	chmod 644 "$TEST_TMP/subuid" "$TEST_TMP/subgid"
 	unshare --mount --propagation private sh -c '
 		mount --bind "$1" /etc/subuid && mount --bind "$2" /etc/subgid || exit 125
+		eval "$AS_ROOT_FIRST" || exit 125
 		shift 2
 		exec "$@"' sh "$TEST_TMP/subuid" "$TEST_TMP/subgid" \
 		setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
@@ -181,4 +183,61 @@ deny$"
 	run as_nobody false "$TEST_TMP/bin/volume" rm data
 	assert_success
 	[ ! -e "$data" ] || fail "$data left"
+}
+
+# ---- run, rootless: overlayfs in the user namespace (issue 20) ----
+
+# The layer directories of the image nobody imported, lowest first.
+nobody_layers() { cat "$TEST_TMP/home/.local/share/minidock/images/busybox/layers"; }
+
+@test "rootless run: the root is an overlayfs ns-enter mounts in the user namespace, not a copy" {
+	cp "$IMAGES/busybox.tar" "$TEST_TMP/images/"
+	chmod -R a+rX "$TEST_TMP/images"
+	run --separate-stderr as_nobody true "$TEST_TMP/bin/run" --verbose --name ov busybox \
+		sh -c 'grep " / / " /proc/self/mountinfo; stat -c %i /bin/busybox
+		       echo new > /new; rm /etc/passwd'
+	assert_success
+	[[ "$stderr" == *"run: rootless: overlayfs mounted by ns-enter in the user namespace"* ]] ||
+		fail "no reason in: $stderr"
+	[[ "$stderr" == *'ns-enter: mount("overlay", '*',userxattr")'* ]] ||
+		fail "ns-enter did not mount it: $stderr"
+	# / is an overlay of the stored layer, and nothing was copied: the
+	# busybox binary seen inside is the very file of the layer (its inode)
+	assert_line --index 0 --regexp " / / .* - overlay overlay .*lowerdir=$TEST_TMP/home/.local/share/minidock/layers/sha256/"
+	local layer
+	layer=$(nobody_layers)
+	[ -d "$layer" ] || fail "no layer stored: $layer"
+	assert_line --index 1 "$(stat -c %i "$layer/bin/busybox")"
+	# the writes are in the container's upper directory, on disk; the layer is unchanged
+	local upper=$TEST_TMP/home/.local/share/minidock/containers/ov/upper
+	assert_equal "$(cat "$upper/new")" new
+	assert_equal "$(stat -c '%F %t:%T' "$upper/etc/passwd")" "character special file 0:0"
+	[ ! -e "$layer/new" ] && [ -s "$layer/etc/passwd" ] || fail "the layer was written to"
+	[ ! -e "$TEST_TMP/home/.local/share/minidock/containers/ov/rootfs/bin" ] ||
+		fail "the root was populated on the host (a copy)"
+	run as_nobody true "$TEST_TMP/bin/container" rm ov
+	assert_success
+	run ls -A "$TEST_TMP/home/.local/share/minidock/containers" "$TEST_TMP/home/run/minidock"
+	refute_output --partial ov
+}
+
+@test "rootless run: where the kernel refuses the overlayfs, a copy, and --verbose says why" {
+	cp "$IMAGES/busybox.tar" "$TEST_TMP/images/"
+	chmod -R a+rX "$TEST_TMP/images"
+	run -0 as_nobody true "$TEST_TMP/bin/run" --rm busybox true
+	# the layers on an overlayfs over an overlayfs, in run's private mount
+	# namespace: a third overlayfs on them passes the kernel's stacking
+	# limit (2), so the mount is refused; the image is copied from its file
+	local layers=$TEST_TMP/home/.local/share/minidock/layers
+	mkdir "$TEST_TMP/o1" "$TEST_TMP/o2" "$TEST_TMP/e"
+	AS_ROOT_FIRST="mount -t overlay o1 -o lowerdir=$layers:$TEST_TMP/e $TEST_TMP/o1 &&
+		mount -t overlay o2 -o lowerdir=$TEST_TMP/o1:$TEST_TMP/e $TEST_TMP/o2 &&
+		mount --bind $TEST_TMP/o2 $layers" \
+	run --separate-stderr as_nobody true "$TEST_TMP/bin/run" --verbose --rm busybox \
+		sh -c 'grep " / / " /proc/self/mountinfo; cat /etc/hostname >/dev/null && echo ran'
+	assert_success
+	assert_line ran
+	refute_output --partial overlay
+	[[ "$stderr" == *"run: rootless: overlayfs refused in a user namespace here (Invalid argument): a private copy of the image"* ]] ||
+		fail "no reason in: $stderr"
 }
