@@ -78,7 +78,8 @@ static void parse_command_line(int argc, char **argv, struct run_options *o);
 static void find_image(const struct run_options *o, struct run_image *img, struct strv *cmd);
 static char *claim_name(const char *wanted);
 static const char *mount_root(const char *name, const struct run_image *img,
-			      const char *rootfs, int rootless, char **userns_overlay);
+			      const char *rootfs, int rootless, const char *host_files,
+			      char **userns_overlay);
 static void prepare_volumes(struct run_options *o, const char *rootfs);
 static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report);
@@ -121,10 +122,15 @@ int main(int argc, char **argv)
 		o.workdir = runimage_string(&img, "WorkingDir");
 
 	rootfs = disk_file(name, "rootfs");
-	kind = mount_root(name, &img, rootfs, o.rootless, &overlay);
+	/* Who reads the image's files on the host: a user's /etc/passwd, the
+	 * first fill of a volume (rootless, they force a copy: see mount_root). */
+	spec = o.user ? o.user : runimage_string(&img, "User");
+	kind = mount_root(name, &img, rootfs, o.rootless,
+			  spec && *spec ? "--user (or the image's User), read in its /etc/passwd,"
+			  : volumes_need_fill(&o.volumes) ? "a new volume, filled from the image," : NULL,
+			  &overlay);
 	prepare_volumes(&o, rootfs);
 	/* 5. The user, by name in the image's /etc/passwd (runimage_user). */
-	spec = o.user ? o.user : runimage_string(&img, "User");
 	if (spec && !(user = runimage_user(rootfs, spec, &why)))
 		die_x("%s", why);
 	runimage_home(rootfs, user, &env);
@@ -246,9 +252,12 @@ static char *claim_name(const char *wanted)
  * under the container's own upper layer (rootless: mounted by ns-enter in
  * the container's user namespace, *USERNS_OVERLAY its options); or a
  * private copy of the image (MINIDOCK_STORAGE=copy, or no overlayfs here).
- * Which one. */
+ * Rootless, the overlayfs exists only inside the container's namespaces:
+ * when run must read the image's files here first (HOST_FILES says why),
+ * it copies the image instead.  Which one. */
 static const char *mount_root(const char *name, const struct run_image *img,
-			      const char *rootfs, int rootless, char **userns_overlay)
+			      const char *rootfs, int rootless, const char *host_files,
+			      char **userns_overlay)
 {
 	const char *storage = getenv("MINIDOCK_STORAGE");
 	char *upper = disk_file(name, "upper"), *work = disk_file(name, "work");
@@ -266,6 +275,10 @@ static const char *mount_root(const char *name, const struct run_image *img,
 			    "or ',', or over a page of options)", img->name, img->layers.n);
 		if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
 			die("mkdir %s", upper);
+	}
+	if (!copy && rootless && host_files) {
+		vlog("rootless: %s needs the image's files here: a private copy", host_files);
+		copy = 1;
 	}
 	if (!copy && rootless) {
 		/* user.overlay.* attributes: trusted.* are the host root's. */

@@ -544,3 +544,24 @@ int volumes_prepare(struct life *l, struct strv *specs, const char *rootfs, char
 		close(lock);
 	return ret;
 }
+
+int volumes_need_fill(const struct strv *specs)
+{
+	size_t i;
+
+	for (i = 0; i < specs->n; i++) {
+		const char *spec = specs->v[i], *colon = strchr(spec, ':');
+		char *name, *data;
+		int empty;
+		if (!colon || memchr(spec, '/', (size_t)(colon - spec)))
+			continue;      /* a bind mount of a host path */
+		name = xasprintf("%.*s", (int)(colon - spec), spec);
+		data = volume_data(name);
+		empty = !volume_exists(name) || dir_is_empty(data) != 0;
+		free(data);
+		free(name);
+		if (empty)
+			return 1;
+	}
+	return 0;
+}

@@ -85,5 +85,8 @@ const char *volume_human_size(uint64_t bytes, char *buf, size_t size);
  * 0, or -1 with *WHY (malloc'd).
  */
 int volumes_prepare(struct life *l, struct strv *specs, const char *rootfs, char **why);
+/* Whether one of SPECS (run -v) names a volume that is missing or empty,
+ * which volumes_prepare will fill from the image's files on the host. */
+int volumes_need_fill(const struct strv *specs);
 
 #endif
