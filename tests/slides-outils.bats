@@ -20,6 +20,13 @@ setup() {
 }
 
 teardown() {
+	local n
+	# The containers § 2.13's test started (run -d), in the throwaway host.
+	if [ -n "${HOLDER:-}" ] && [ -d "$MINIDOCK_RUN_DIR" ]; then
+		for n in $(hns "$MINIDOCK_BIN/container" ls -q 2>/dev/null); do
+			hns "$MINIDOCK_BIN/container" rm -f "$n"
+		done >/dev/null 2>&1
+	fi
 	end_throwaway_host
 	common_teardown
 }
@@ -49,6 +56,9 @@ traces() {
 		hns "$MINIDOCK_BIN/ns-enter" --verbose --uts --hostname test -- true
 		hns "$MINIDOCK_BIN/ns-enter" --verbose --time-offset boottime=86400 -- true
 		hns "$MINIDOCK_BIN/net-bridge" --verbose --name web --publish 8080:80 -- true
+		# § 2.13: a user-defined network, its own bridge (network(1))
+		hns "$MINIDOCK_BIN/network" create app
+		hns "$MINIDOCK_BIN/net-bridge" --verbose --network app --name db -- true
 	} >"$out" 2>&1 || fail "a traced tool failed: $(cat "$out")"
 	# --target: a container that runs, entered, then stopped.
 	nsenter -t "$HOLDER" -n -m -- "$MINIDOCK_BIN/ns-enter" --all --root "$ROOTFS" -- sleep 30 \
@@ -156,4 +166,71 @@ run --dry-run $cmd: $real"
 	run grep -nE 'sudo +(img-unpack|ns-enter|cg-limit|net-bridge|run|container)\b' \
 		"$SLIDES"/[0-9][0-9]-*.md "$REPO"/tp/*/README.md
 	assert_output ""
+}
+
+# slide_block FIRST: the lines after FIRST (a code block's first line,
+# a fixed string) up to the end of that block, in slides/02-conteneur.md.
+slide_block() {
+	awk -v first="$1" '/^```/ { if (take) exit; code = !code; next }
+		take { print } code && index($0, first) == 1 { take = 1 }' "$SLIDES/02-conteneur.md"
+}
+
+# every_line BLOCK FILE: each non-empty line of BLOCK is (in pieces) a line
+# of FILE.
+every_line() {
+	local line n=0
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		pieces_match "$line" "$2" || fail "the slide shows « $line »; the tools: $(cat "$2")"
+		n=$((n + 1))
+	done <<<"$1"
+	[ "$n" -ge 2 ] || fail "the slide's block has $n lines"
+}
+
+@test "slides-outils: § 2.13 shows the hosts file, the volume, the chain's mount and compose's commands the tools make" {
+	local P=s$(printf %04x $((RANDOM % 65536))) yaml block
+	[ -f "$IMAGES/busybox.tar" ] || skip "no teaching image (make images)"
+	export MINIDOCK_IMAGES=$IMAGES
+	# The names, as on the slide: $P- (unique on the machine: cgroups) taken off.
+	names() {
+		sed -e "s/$P-//g" -e "s/${P}x/boutique/g" -e "s|$MINIDOCK_LIB_DIR|/var/lib/minidock|g" \
+			-e "s|$MINIDOCK_RUN_DIR|/run/minidock|g"
+	}
+
+	# The names: db, then web (alias www) on network app; web's /etc/hosts.
+	hns "$MINIDOCK_BIN/network" create app >/dev/null
+	hns "$MINIDOCK_BIN/run" -d --name "$P-db" --network app -v "$P-donnees:/data" busybox sleep 600 >/dev/null
+	hns "$MINIDOCK_BIN/run" -d --name "$P-web" --network app --network-alias www busybox sleep 600 >/dev/null
+	hns "$MINIDOCK_BIN/container" exec "$P-web" cat /etc/hosts | names >"$TEST_TMP/hosts"
+	block=$(slide_block '$ container exec web cat /etc/hosts')
+	every_line "$block" "$TEST_TMP/hosts"
+	# Its source: a file of the container's directory, mounted by ns-enter.
+	grep -qF -- '`--volume …/hosts:/etc/hosts`' "$SLIDES/02-conteneur.md" || fail "§ 2.13 lost its --volume"
+	dry_run --name "$P-web2" --network app busybox true | names >"$TEST_TMP/chain"
+	pieces_match "--volume /run/minidock/web2/hosts:/etc/hosts" "$TEST_TMP/chain" ||
+		fail "run --dry-run: $(cat "$TEST_TMP/chain")"
+	# The volume's place on the host.
+	grep -qF '`/var/lib/minidock/volumes/donnees/_data`' "$SLIDES/02-conteneur.md" || fail "§ 2.13 lost the volume's path"
+	hns "$MINIDOCK_BIN/volume" inspect "$P-donnees" | names >"$TEST_TMP/volume"
+	grep -qF '"Mountpoint": "/var/lib/minidock/volumes/donnees/_data"' "$TEST_TMP/volume" ||
+		fail "volume inspect: $(cat "$TEST_TMP/volume")"
+
+	# compose: the slide's file, up with --verbose, prints the slide's commands.
+	yaml=$(awk '/^## 2\.13 / { on = 1 } on && /^```yaml$/ { y = 1; next } y && /^```/ { exit } y' \
+		"$SLIDES/02-conteneur.md")
+	[ -n "$yaml" ] || fail "no compose.yaml on § 2.13"
+	mkdir -p "$TEST_TMP/boutique/www"
+	printf '%s\n' "$yaml" >"$TEST_TMP/boutique/compose.yaml"
+	hns "$MINIDOCK_BIN/compose" -f "$TEST_TMP/boutique/compose.yaml" -p "${P}x" --verbose up -d 2>&1 |
+		grep '^compose:' | names >"$TEST_TMP/up"
+	block=$(slide_block '$ compose --verbose up -d')
+	every_line "$block" "$TEST_TMP/up"
+	# In the order of depends_on: db, then web.
+	run grep -n 'run -d' "$TEST_TMP/up"
+	assert_line --index 0 --partial "--name=boutique-db-1"
+	assert_line --index 1 --partial "--name=boutique-web-1"
+	run hns "$MINIDOCK_BIN/compose" -f "$TEST_TMP/boutique/compose.yaml" -p "${P}x" down -v
+	assert_success
+	run hns "$MINIDOCK_BIN/volume" ls -q
+	refute_output --partial "${P}x"
 }

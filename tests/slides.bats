@@ -104,10 +104,10 @@ slides_in() {
 
 @test "slides: part 2 maps every minidock tool and every TP step" {
 	local part2=$SLIDES/02-conteneur.md
-	for tool in img-unpack ns-enter cg-limit net-bridge run img-build; do
+	for tool in img-unpack ns-enter cg-limit net-bridge run img-build network volume compose; do
 		grep -q "\`$tool" "$part2" || fail "part 2 never names $tool"
 	done
-	for step in 0 1 2 3 4 5 6 7 8 9; do
+	for step in 0 1 2 3 4 5 6 7 8 9 10; do
 		grep -q "TP, étape $step" "$part2" || fail "part 2 never points at TP step $step"
 	done
 }

@@ -39,7 +39,8 @@ setup() {
 teardown() {
 	# Cgroups a failed step may have left (the names the TP uses).
 	if [ -x "$MINIDOCK_BIN/cg-limit" ]; then
-		for name in tp-mem tp-pids tp-cpu tp-stats tp-vm tp-ct web tp-chaine tp-tue tp-code; do
+		for name in tp-mem tp-pids tp-cpu tp-stats tp-vm tp-ct web tp-chaine tp-tue tp-code \
+			tp-db tp-web tp-cache boutique-db-1 boutique-web-1; do
 			"$MINIDOCK_BIN/cg-limit" --name "$name" --delete >/dev/null 2>&1 || true
 		done
 	fi
@@ -187,7 +188,7 @@ tp_step() {
 
 @test "tp: every step has its README, the verifier and the answer key" {
 	[ -f "$TP/README.md" ]
-	for n in 0 1 2 3 4 5 6 7 8 9; do
+	for n in 0 1 2 3 4 5 6 7 8 9 10; do
 		ls "$TP/$n"-*/README.md >/dev/null || fail "no README for step $n"
 		[ -f "$TP/corrige/$n.md" ] || fail "no answer key tp/corrige/$n.md"
 	done
@@ -195,7 +196,7 @@ tp_step() {
 }
 
 @test "tp: markers are well formed, every command block is marked when a step is" {
-	for readme in "$TP"/[0-9]-*/README.md; do
+	for readme in "$TP"/[0-9]*-*/README.md; do
 		mkdir -p "$TEST_TMP/x"
 		tp_extract "$readme" "$TEST_TMP/x" >/dev/null || fail "bad markers in $readme"
 		grep -q '^<!-- tp:run' "$readme" || continue
@@ -219,7 +220,7 @@ tp_step() {
 # line: - `NAME()` dans `FILE` : ...  Each must be defined in FILE.
 @test "tp: every function a reading guide names is defined where it says" {
 	local readme line fn file n=0 steps=0
-	for readme in "$TP"/[0-9]-*/README.md; do
+	for readme in "$TP"/[0-9]*-*/README.md; do
 		grep -q '^## Lire le code' "$readme" || continue
 		steps=$((steps + 1))
 		while IFS= read -r line; do
@@ -241,7 +242,9 @@ tp_step() {
 	run "$TP/verifier"
 	assert_equal "$status" 2
 	assert_output --partial "usage: tp/verifier"
-	run "$TP/verifier" 10
+	run "$TP/verifier" 11
+	assert_equal "$status" 2
+	run "$TP/verifier" 1x
 	assert_equal "$status" 2
 }
 
@@ -299,6 +302,12 @@ tp_step() {
 @test "tp: étape 9, partager une image" {
 	command -v docker-registry >/dev/null || skip "docker-registry is not installed (make deps)"
 	tp_step 9
+}
+@test "tp: étape 10, une application à deux conteneurs" {
+	for t in network volume compose; do
+		[ -x "$MINIDOCK_BIN/$t" ] || skip "no $t tool"
+	done
+	tp_step 10
 }
 
 # ---- "À vous de coder": the C exercises of steps 2, 3 and 4 ----
@@ -377,6 +386,6 @@ code_check() {
 @test "tp: no expected output starts with a blank line (the student would look for it)" {
 	run awk 'FNR == 1 { e = 0 } /^[ \t]*<!-- tp:expect -->$/ { e = 1; next }
 		e == 1 && /^[ \t]*```/ { e = 2; next }
-		e == 2 { if ($0 ~ /^[ \t]*$/) print FILENAME ":" FNR; e = 0 }' "$TP"/[0-9]-*/README.md
+		e == 2 { if ($0 ~ /^[ \t]*$/) print FILENAME ":" FNR; e = 0 }' "$TP"/[0-9]*-*/README.md
 	assert_output ""
 }
