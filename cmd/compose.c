@@ -149,15 +149,9 @@ static int tool(const char *name, char **out, int quiet, char *const args[])
 	char *said = NULL;
 	int code;
 
-	if (md_verbose) {
-		fprintf(stderr, "compose: %s", name);
-		for (size_t i = 0; args[i]; i++)
-			fprintf(stderr, " %s", args[i]);
-		fputc('\n', stderr);
-	}
 	/* What it prints is not ours to print (compose says what it made),
-	 * but with --verbose. */
-	code = run_tool(name, args, out ? out : md_verbose ? NULL : &said, quiet);
+	 * but with --verbose (which prints the command line first). */
+	code = compose_tool(name, args, out ? out : md_verbose ? NULL : &said, quiet);
 	if (code < 0)
 		die("%s: start it (is it beside compose?)", name);
 	free(said);
@@ -386,20 +380,20 @@ static void project_containers(const struct compose_project *p, struct strv *nam
 
 static int verb_ps(struct compose_project *p, int argc, char **argv)
 {
-	struct strv names = { 0 };
+	struct strv names = { 0 }, table = { 0 };
 
 	(void)argv;
 	if (argc > 1)
 		die_x("ps: takes no argument");
 	project_containers(p, &names);
-	container_print(NULL, stdout);
 	for (size_t i = 0; i < names.n; i++) {
 		struct container ct;
 		if (container_load(names.v[i], &ct) == 0) {
-			container_print(&ct, stdout);
+			container_list_add(&table, &ct);
 			container_free(&ct);
 		}
 	}
+	container_list_print(&table, stdout);
 	strv_free(&names);
 	return 0;
 }

@@ -131,7 +131,7 @@ static void open_container(const char *name, struct container *c)
 
 static int cmd_ls(int argc, char **argv)
 {
-	struct strv names = { 0 };
+	struct strv names = { 0 }, table = { 0 };
 	int quiet = 0, c;
 	size_t i;
 
@@ -144,8 +144,6 @@ static int cmd_ls(int argc, char **argv)
 	/* Every runtime directory, half made or half removed too. */
 	if (life_names(&names) < 0)
 		die("opendir %s", md_run_dir());
-	if (!quiet)
-		container_print(NULL, stdout);
 	for (i = 0; i < names.n; i++) {
 		struct container ct;
 		if (container_load(names.v[i], &ct) < 0)
@@ -155,9 +153,11 @@ static int cmd_ls(int argc, char **argv)
 		else if (ct.bad)
 			warn_x("%s: %s", ct.name, ct.bad);
 		if (!quiet)
-			container_print(&ct, stdout);
+			container_list_add(&table, &ct);
 		container_free(&ct);
 	}
+	if (!quiet)
+		container_list_print(&table, stdout);
 	strv_free(&names);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * chain.c - building a container's chain of tools and printing it (see
- * chain.h).  Used by run (build, print) and container (exec).
+ * chain.h).  Used by run (build, print), container (exec) and compose
+ * (a word quoted for sh, for --verbose).
  *
  * `container exec` is a chain too, of one tool: ns-enter --target.
  *
@@ -279,8 +280,7 @@ int chain_build_exec(const struct container *c, const struct exec_args *e, struc
 	return 0;
 }
 
-/* Quote WORD for sh(1) when it needs it: 'it'\''s'. */
-static void print_quoted(const char *word, FILE *out)
+void chain_print_word(const char *word, FILE *out)
 {
 	const char *p;
 
@@ -311,7 +311,7 @@ void chain_print(const struct chain *c, FILE *out)
 		}
 		if (i > 0 && !(e > 0 && i == c->ends[e - 1] + 1))
 			putc(' ', out);
-		print_quoted(c->argv.v[i], out);
+		chain_print_word(c->argv.v[i], out);
 	}
 	putc('\n', out);
 }

@@ -42,6 +42,9 @@ void chain_free(struct chain *c);
 
 /* One tool a line, continued with " \", quoted for sh(1). */
 void chain_print(const struct chain *c, FILE *out);
+/* WORD quoted for sh(1) when it needs it: 'it'\''s' (run --dry-run,
+ * compose --verbose). */
+void chain_print_word(const char *word, FILE *out);
 
 /* The environment the chain starts with: only what its tools read
  * (MINIDOCK_*, the sanitizers' settings), not the user's. */

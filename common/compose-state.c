@@ -1,7 +1,8 @@
 /*
  * compose-state.c - the record of what `compose up` made (JSON, with
- * jansson), `compose config` (YAML, with libyaml's emitter), and the logs
- * of several containers side by side (poll(2) on one pipe each): see
+ * jansson), `compose config` (YAML, with libyaml's emitter), the tools
+ * compose runs (printed with --verbose), and the logs of several
+ * containers side by side (poll(2) on one pipe each): see
  * compose-state.h.  Used by compose.
  */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "chain.h"
 #include "compose-state.h"
 #include "minidock.h"
 
@@ -231,6 +233,36 @@ int compose_print(const struct compose_project *p, FILE *out)
 		yaml_document_delete(&d);
 	yaml_emitter_delete(&e);
 	return ok ? 0 : -1;
+}
+
+/* ---- the tools compose types ---- */
+
+int compose_tool(const char *name, char *const args[], char **out, int quiet)
+{
+	const char *verbose = getenv("MINIDOCK_VERBOSE");
+	char *saved = verbose ? xstrdup(verbose) : NULL;
+	int code, e;
+
+	if (md_verbose) {
+		/* Quoted as run --dry-run prints its chain: a line to paste. */
+		fprintf(stderr, "compose: %s", name);
+		for (size_t i = 0; args[i]; i++) {
+			putc(' ', stderr);
+			chain_print_word(args[i], stderr);
+		}
+		putc('\n', stderr);
+	}
+	/* run -d: its chain's steps would be traced into the container's
+	 * log (its stdout and stderr), so into `compose logs`: not asked. */
+	if (saved && !strcmp(name, "run"))
+		unsetenv("MINIDOCK_VERBOSE");
+	code = run_tool(name, args, out, quiet);
+	e = errno;
+	if (saved && setenv("MINIDOCK_VERBOSE", saved, 1) < 0)
+		e = errno, code = -1;
+	free(saved);
+	errno = e;
+	return code;
 }
 
 /* ---- compose logs: the logs of several containers ---- */

@@ -40,6 +40,15 @@ void strv_push_once(struct strv *v, const char *s);
 int compose_print(const struct compose_project *p, FILE *out);
 
 /*
+ * Run the sibling tool NAME with ARGS (as run_tool in store.h); with
+ * --verbose, first print "compose: NAME ARG..." on stderr, each word
+ * quoted for sh(1).  `run` is not told --verbose (MINIDOCK_VERBOSE): the
+ * chain of a detached container would trace its steps into the
+ * container's log.  Its exit code, or -1 with errno.
+ */
+int compose_tool(const char *name, char *const args[], char **out, int quiet);
+
+/*
  * One `container logs [-f] NAME` for each of NAMES, each line printed
  * after its container's name, as Compose does.  With STOP_ON_SIGNAL (up
  * without -d), SIGINT or SIGTERM runs `container stop` on each (their

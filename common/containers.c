@@ -345,31 +345,56 @@ char *container_uptime(const struct container *c)
 	return xasprintf("%ldh", s / 3600);
 }
 
-void container_print(const struct container *c, FILE *out)
+static const char *const columns[] = { "NAME", "IMAGE", "COMMAND", "STATE", "UPTIME",
+					"NETWORK", "ADDRESS", "PORTS" };
+#define NCOLUMNS (sizeof(columns) / sizeof(*columns))
+
+void container_list_add(struct strv *table, const struct container *c)
 {
 	char state[48], *cmd, *ports, *addr, *up;
-	const char *image, *network = c ? container_str(c, "network") : "";
+	const char *image = container_str(c, "image"), *network = container_str(c, "network");
 
-	if (!c) {
-		fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-10s %-15s %s\n", "NAME", "IMAGE",
-			"COMMAND", "STATE", "UPTIME", "NETWORK", "ADDRESS", "PORTS");
-		return;
-	}
 	cmd = container_joined(c, "command", " ");
 	if (strlen(cmd) > 24)
 		strcpy(cmd + 21, "...");
 	ports = container_joined(c, "ports", ",");
 	addr = container_address(c);
 	up = container_uptime(c);
-	image = container_str(c, "image");
 	/* No config.json yet: its run died before writing it. */
-	fprintf(out, "%-20s %-10s %-24s %-12s %-7s %-10s %-15s %s\n", c->name,
-		image[0] ? image : "-", cmd[0] ? cmd : "-", container_state(c, state, sizeof(state)),
-		up, network[0] ? network : "-", addr, ports[0] ? ports : "-");
+	strv_push(table, c->name);
+	strv_push(table, image[0] ? image : "-");
+	strv_push(table, cmd[0] ? cmd : "-");
+	strv_push(table, container_state(c, state, sizeof(state)));
+	strv_push(table, up);
+	strv_push(table, network[0] ? network : "-");
+	strv_push(table, addr);
+	strv_push(table, ports[0] ? ports : "-");
 	free(up);
 	free(addr);
 	free(ports);
 	free(cmd);
+}
+
+/* Each column as wide as its widest cell, three spaces apart: docker
+ * ps's text/tabwriter does the same. */
+void container_list_print(struct strv *table, FILE *out)
+{
+	size_t width[NCOLUMNS], i, k;
+
+	for (k = 0; k < NCOLUMNS; k++)
+		width[k] = strlen(columns[k]);
+	for (i = 0; i < table->n; i++)
+		if (strlen(table->v[i]) > width[i % NCOLUMNS])
+			width[i % NCOLUMNS] = strlen(table->v[i]);
+	for (i = 0; i < table->n + NCOLUMNS; i++) {
+		const char *cell = i < NCOLUMNS ? columns[i] : table->v[i - NCOLUMNS];
+		k = i % NCOLUMNS;
+		if (k < NCOLUMNS - 1)
+			fprintf(out, "%-*s   ", (int)width[k], cell);
+		else
+			fprintf(out, "%s\n", cell);
+	}
+	strv_free(table);
 }
 
 int container_lock(const char *name, int wait_ms, struct life *l)

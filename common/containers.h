@@ -100,8 +100,10 @@ int container_lock(const char *name, int wait_ms, struct life *l);
  */
 json_t *container_inspect(const struct container *c);
 
-/* One line of container ls for C (NAME IMAGE COMMAND STATE UPTIME
- * NETWORK ADDRESS PORTS), or its header when C is NULL. */
-void container_print(const struct container *c, FILE *out);
+/* container ls: the cells of C's line (NAME IMAGE COMMAND STATE UPTIME
+ * NETWORK ADDRESS PORTS) added to TABLE; then the header and every line
+ * printed, each column as wide as its widest cell, and TABLE freed. */
+void container_list_add(struct strv *table, const struct container *c);
+void container_list_print(struct strv *table, FILE *out);
 
 #endif
