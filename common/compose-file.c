@@ -227,14 +227,21 @@ static int read_build(struct reader *r, yaml_node_t *n, struct compose_service *
 	return 0;
 }
 
+/* The full name of the network or volume declared on top as KEY, or NULL. */
+static const char *declared(const struct strv *keys, const struct strv *names, const char *key)
+{
+	for (size_t i = 0; i < keys->n; i++)
+		if (!strcmp(keys->v[i], key))
+			return names->v[i];
+	return NULL;
+}
+
 /* volumes: SRC:DST[:ro|rw].  SRC with a '/' or starting with '.' or '~'
  * is a bind mount (made absolute); else a named volume, which the
  * top-level volumes must declare (as Compose checks). */
-static int read_volumes(struct reader *r, yaml_node_t *n, yaml_node_t *top,
-			struct compose_service *s)
+static int read_volumes(struct reader *r, yaml_node_t *n, struct compose_service *s)
 {
 	yaml_node_item_t *it;
-	yaml_node_pair_t *pair;
 	struct strv words = { 0 };
 
 	if (get_words(r, n, "volumes", 0, &words) < 0)
@@ -242,7 +249,7 @@ static int read_volumes(struct reader *r, yaml_node_t *n, yaml_node_t *top,
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		yaml_node_t *e = node(r, *it);
 		char *spec = xstrdup(scalar(e)), *dst = strchr(spec, ':');
-		int declared = 0;
+		const char *full;
 		if (!dst || dst == spec || dst[1] != '/') {
 			free(spec);
 			strv_free(&words);
@@ -260,17 +267,14 @@ static int read_volumes(struct reader *r, yaml_node_t *n, yaml_node_t *top,
 				strv_pushf(&s->volumes, "%s/%s:%s", r->p->dir,
 					   strncmp(spec, "./", 2) ? spec : spec + 2, dst);
 		} else {
-			if (top && top->type == YAML_MAPPING_NODE)
-				FOR_PAIRS(r, top, pair)
-					declared |= !strcmp(scalar(node(r, pair->key)), spec);
-			if (!declared) {
+			if (!(full = declared(&r->p->volume_keys, &r->p->volumes, spec))) {
 				bad(r, e, "volumes: %s: named volume %s is not declared in the "
 				    "top-level volumes", scalar(e), spec);
 				free(spec);
 				strv_free(&words);
 				return -1;
 			}
-			strv_pushf(&s->volumes, "%s_%s:%s", r->p->name, spec, dst);
+			strv_pushf(&s->volumes, "%s:%s", full, dst);
 		}
 		free(spec);
 	}
@@ -280,11 +284,11 @@ static int read_volumes(struct reader *r, yaml_node_t *n, yaml_node_t *top,
 
 /* networks: a list of names, or a mapping NAME: (null or {aliases}) (the
  * service name is always an alias: compose.c).  Each declared on top. */
-static int read_networks(struct reader *r, yaml_node_t *n, yaml_node_t *top,
-			 struct compose_service *s)
+static int read_networks(struct reader *r, yaml_node_t *n, struct compose_service *s)
 {
 	yaml_node_item_t *it;
-	yaml_node_pair_t *pair, *tp;
+	yaml_node_pair_t *pair;
+	const char *full;
 	yaml_node_t *k;
 
 	if (n->type != YAML_SEQUENCE_NODE && n->type != YAML_MAPPING_NODE)
@@ -294,7 +298,6 @@ static int read_networks(struct reader *r, yaml_node_t *n, yaml_node_t *top,
 		if (!scalar(node(r, *it)))
 			return bad(r, node(r, *it), "networks: expected a network name");
 	for (size_t i = 0;; i++) {
-		int declared = 0;
 		if (n->type == YAML_SEQUENCE_NODE) {
 			if (n->data.sequence.items.start + i >= n->data.sequence.items.top)
 				break;
@@ -308,16 +311,17 @@ static int read_networks(struct reader *r, yaml_node_t *n, yaml_node_t *top,
 				return bad(r, node(r, pair->value), "networks.%s: only a name "
 					   "(the service is reached by its own name)", scalar(k));
 		}
-		if (top && top->type == YAML_MAPPING_NODE)
-			FOR_PAIRS(r, top, tp)
-				declared |= !strcmp(scalar(node(r, tp->key)), scalar(k));
-		if (!declared && strcmp(scalar(k), "default"))
+		full = declared(&r->p->network_keys, &r->p->networks, scalar(k));
+		if (!full && strcmp(scalar(k), "default"))
 			return bad(r, k, "networks: %s is not declared in the top-level networks",
 				   scalar(k));
 		if (s->networks.n)
 			return bad(r, k, "networks: %s: minidock's run joins one network",
 				   scalar(k));
-		strv_pushf(&s->networks, "%s_%s", r->p->name, scalar(k));
+		if (full)
+			strv_push(&s->networks, full);
+		else
+			strv_pushf(&s->networks, "%s_default", r->p->name);
 	}
 	return 0;
 }
@@ -351,14 +355,14 @@ static int read_depends_on(struct reader *r, yaml_node_t *n, struct compose_serv
 	return 0;
 }
 
-static const char service_keys[] = "image build command entrypoint environment ports "
+static const char service_keys[] = "container_name image build command entrypoint environment ports "
 	"volumes networks depends_on restart mem_limit cpus pids_limit user working_dir "
 	"hostname";
 
 static int read_service(struct reader *r, yaml_node_t *k, yaml_node_t *n,
-			yaml_node_t *top_networks, yaml_node_t *top_volumes,
 			struct compose_service *s)
 {
+	const char *def;
 	yaml_node_pair_t *pair;
 	int ret = 0;
 
@@ -380,7 +384,12 @@ static int read_service(struct reader *r, yaml_node_t *k, yaml_node_t *n,
 		free(where);
 		if (ret < 0)
 			return -1;
-		if (!strcmp(name, "image"))
+		if (!strcmp(name, "container_name")) {
+			if ((ret = get_string(r, v, name, &s->container)) == 0 &&
+			    !valid_name(s->container))
+				return bad(r, v, "container_name: %s: a container name is "
+					   "[a-zA-Z0-9_.-], at most 64", s->container);
+		} else if (!strcmp(name, "image"))
 			ret = get_string(r, v, name, &s->image);
 		else if (!strcmp(name, "build"))
 			ret = read_build(r, v, s);
@@ -393,9 +402,9 @@ static int read_service(struct reader *r, yaml_node_t *k, yaml_node_t *n,
 		else if (!strcmp(name, "ports"))
 			ret = get_words(r, v, name, 0, &s->ports);
 		else if (!strcmp(name, "volumes"))
-			ret = read_volumes(r, v, top_volumes, s);
+			ret = read_volumes(r, v, s);
 		else if (!strcmp(name, "networks"))
-			ret = read_networks(r, v, top_networks, s);
+			ret = read_networks(r, v, s);
 		else if (!strcmp(name, "depends_on"))
 			ret = read_depends_on(r, v, s);
 		else if (!strcmp(name, "restart"))
@@ -428,17 +437,21 @@ static int read_service(struct reader *r, yaml_node_t *k, yaml_node_t *n,
 		return bad(r, k, "services.%s: neither image nor build", s->name);
 	if (!s->image)
 		s->image = xasprintf("%s-%s", r->p->name, s->name);
-	if (!s->networks.n)
+	def = declared(&r->p->network_keys, &r->p->networks, "default");
+	if (!s->networks.n && def)
+		strv_push(&s->networks, def);
+	else if (!s->networks.n)
 		strv_pushf(&s->networks, "%s_default", r->p->name);
 	return 0;
 }
 
-/* Top-level networks and volumes: NAME: (null, or a mapping of the few
- * keys that change nothing here).  The project owns PROJECT_NAME. */
+/* Top-level networks and volumes: KEY: (null, or a mapping: driver, the
+ * default one; name, the full name, else PROJECT_KEY, as in Compose). */
 static int read_declared(struct reader *r, yaml_node_t *n, const char *what,
-			 const char *allowed, struct strv *names)
+			 struct strv *keys, struct strv *names)
 {
 	yaml_node_pair_t *pair, *kp;
+	char *full;
 
 	if (expect_mapping(r, n, what) < 0)
 		return -1;
@@ -448,18 +461,31 @@ static int read_declared(struct reader *r, yaml_node_t *n, const char *what,
 			return bad(r, k, "%s: expected a name of [a-zA-Z0-9_.-]", what);
 		if (!is_null(v) && expect_mapping(r, v, scalar(k)) < 0)
 			return -1;
+		full = xasprintf("%s_%s", r->p->name, scalar(k));
 		for (kp = is_null(v) ? NULL : v->data.mapping.pairs.start;
 		     kp && kp < v->data.mapping.pairs.top; kp++) {
 			char where[300];
-			yaml_node_t *val = node(r, kp->value);
+			yaml_node_t *key = node(r, kp->key), *val = node(r, kp->value);
+			int ret = 0;
 			snprintf(where, sizeof(where), "%s.%s", what, scalar(k));
-			if (check_key(r, node(r, kp->key), where, allowed) < 0)
+			if (check_key(r, key, where, "driver name") < 0)
+				ret = -1;
+			else if (!strcmp(scalar(key), "name")) {
+				if ((ret = get_string(r, val, "name", &full)) == 0 && !valid_name(full))
+					ret = bad(r, val, "%s.name: %s: use [a-zA-Z0-9_.-], at most "
+						  "64", where, full);
+			} else if (!scalar(val) || (strcmp(scalar(val), "bridge") &&
+						    strcmp(scalar(val), "local")))
+				ret = bad(r, val, "%s.driver: only %s", where,
+					  !strcmp(what, "networks") ? "bridge" : "local");
+			if (ret < 0) {
+				free(full);
 				return -1;
-			if (!scalar(val) || (strcmp(scalar(val), "bridge") && strcmp(scalar(val), "local")))
-				return bad(r, val, "%s.driver: only %s", where,
-					   !strcmp(what, "networks") ? "bridge" : "local");
+			}
 		}
-		strv_pushf(names, "%s_%s", r->p->name, scalar(k));
+		strv_push(keys, scalar(k));
+		strv_push(names, full);
+		free(full);
 	}
 	return 0;
 }
@@ -524,8 +550,9 @@ static int read_project(struct reader *r, yaml_node_t *root, const char *wanted)
 	    !services->data.mapping.pairs.top || 
 	    services->data.mapping.pairs.start == services->data.mapping.pairs.top)
 		return bad(r, services ? services : root, "services: expected at least one service");
-	if ((networks && read_declared(r, networks, "networks", "driver", &p->networks) < 0) ||
-	    (volumes && read_declared(r, volumes, "volumes", "driver", &p->volumes) < 0))
+	if ((networks && read_declared(r, networks, "networks", &p->network_keys,
+				       &p->networks) < 0) ||
+	    (volumes && read_declared(r, volumes, "volumes", &p->volume_keys, &p->volumes) < 0))
 		return -1;
 	p->n = (size_t)(services->data.mapping.pairs.top - services->data.mapping.pairs.start);
 	p->services = xcalloc(p->n, sizeof(*p->services));
@@ -533,10 +560,20 @@ static int read_project(struct reader *r, yaml_node_t *root, const char *wanted)
 	FOR_PAIRS(r, services, pair) {
 		if (!scalar(node(r, pair->key)))
 			return bad(r, node(r, pair->key), "services: expected a service name");
-		if (read_service(r, node(r, pair->key), node(r, pair->value), networks, volumes,
+		if (read_service(r, node(r, pair->key), node(r, pair->value),
 				 &p->services[i++]) < 0)
 			return -1;
 	}
+	/* Two services, one container_name: the second run would fail. */
+	for (i = 0; i < p->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(p->services[i].container, p->services[j].container)) {
+				errno = EINVAL;
+				return why_fail(r->why, "%s:%u: services.%s: container name %s: "
+						"already services.%s's", r->file,
+						p->services[i].line, p->services[i].name,
+						p->services[i].container, p->services[j].name);
+			}
 	/* The default network, when a service is on it. */
 	for (i = 0; i < p->n; i++) {
 		char *def = xasprintf("%s_default", p->name);
@@ -544,8 +581,11 @@ static int read_project(struct reader *r, yaml_node_t *root, const char *wanted)
 		for (size_t j = 0; j < p->networks.n; j++)
 			have |= !strcmp(p->networks.v[j], def);
 		for (size_t j = 0; !have && j < p->services[i].networks.n; j++)
-			if (!strcmp(p->services[i].networks.v[j], def))
-				strv_push(&p->networks, def), have = 1;
+			if (!strcmp(p->services[i].networks.v[j], def)) {
+				strv_push(&p->networks, def);
+				strv_push(&p->network_keys, "default");
+				have = 1;
+			}
 		free(def);
 	}
 	if (compose_sort(p, r->why) < 0) {

@@ -7,9 +7,10 @@
  *   project      -p, else $COMPOSE_PROJECT_NAME, else the file's `name:`,
  *                else the file's directory, lower-cased, keeping only
  *                [a-z0-9_-] (Compose's normalisation)
- *   container    PROJECT-SERVICE-1
- *   network      PROJECT_NETWORK; PROJECT_default when a service names none
- *   volume       PROJECT_VOLUME
+ *   container    PROJECT-SERVICE-1, or the service's container_name
+ *   network      PROJECT_NETWORK, or its name: (on top); PROJECT_default
+ *                when a service names none
+ *   volume       PROJECT_VOLUME, or its name:
  * A bind mount's relative source is taken from the file's directory.
  */
 #ifndef MINIDOCK_COMPOSE_FILE_H
@@ -22,7 +23,7 @@
 struct compose_service {
 	char *name;
 	unsigned line;                  /* where it is defined in the file */
-	char *container;                /* PROJECT-SERVICE-1 */
+	char *container;                /* PROJECT-SERVICE-1, or container_name */
 	char *image;                    /* with build: the tag to build (default
 					   PROJECT-SERVICE) */
 	char *build_context, *build_dockerfile;   /* NULL without build */
@@ -42,6 +43,8 @@ struct compose_project {
 	struct compose_service *services;       /* in start order */
 	size_t n;
 	struct strv networks, volumes;          /* full names the project owns */
+	struct strv network_keys, volume_keys;  /* their keys in the file ("default",
+						   "data"), one for each */
 };
 
 /*

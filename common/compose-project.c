@@ -168,6 +168,8 @@ void compose_free(struct compose_project *p)
 	free(p->services);
 	strv_free(&p->networks);
 	strv_free(&p->volumes);
+	strv_free(&p->network_keys);
+	strv_free(&p->volume_keys);
 	free(p->file);
 	free(p->dir);
 	free(p->name);

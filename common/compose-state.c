@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,9 +122,59 @@ void compose_record_free(struct compose_record *r)
 
 /* ---- compose config: the model back into YAML, through libyaml ---- */
 
+/* Whether the plain scalar S would read back as something else than a
+ * string: null, a boolean, a number (YAML 1.1, as many readers still
+ * are: 0o17, 1_000, 8080:80 in base 60...), or empty. */
+static int needs_quotes(const char *s)
+{
+	static const char *const others[] = { "~", "null", "Null", "NULL", "y", "Y", "yes",
+		"Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+		"False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "=", "<<" };
+	const char *number = "^[-+]?([0-9][0-9_]*(:[0-5]?[0-9])*(\\.[0-9_]*)?([eE][-+]?[0-9]+)?"
+		"|\\.[0-9_]+([eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+"
+		"|\\.(inf|Inf|INF|nan|NaN|NAN))$";
+	regex_t re;
+	int match;
+
+	if (!*s)
+		return 1;
+	for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++)
+		if (!strcmp(s, others[i]))
+			return 1;
+	if (regcomp(&re, number, REG_EXTENDED | REG_NOSUB) != 0)
+		return 1;       /* out of memory: quoting is never wrong */
+	match = regexec(&re, s, 0, NULL, 0) == 0;
+	regfree(&re);
+	return match;
+}
+
+/* S as a scalar that reads back as the same string: a '$' written $$ (the
+ * reader takes $$ for $), quoted where plain it would be another type
+ * (command: [httpd, -p, "80"], as Docker Compose prints it), or QUOTED. */
+static int add_scalar(yaml_document_t *d, const char *s, int quoted)
+{
+	size_t n = 0;
+	char *t, *o;
+	int id;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '$';
+	o = t = xmalloc(strlen(s) + n + 1);
+	for (; *s; s++) {
+		*o++ = *s;
+		if (*s == '$')
+			*o++ = '$';
+	}
+	*o = '\0';
+	id = yaml_document_add_scalar(d, NULL, (yaml_char_t *)t, -1, quoted || needs_quotes(t) ?
+				      YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+	free(t);
+	return id;
+}
+
 static int add_str(yaml_document_t *d, const char *s)
 {
-	return yaml_document_add_scalar(d, NULL, (yaml_char_t *)s, -1, YAML_ANY_SCALAR_STYLE);
+	return add_scalar(d, s, 0);
 }
 
 static void put(yaml_document_t *d, int map, const char *key, int value)
@@ -140,40 +191,67 @@ static void put_str(yaml_document_t *d, int map, const char *key, const char *va
 static void put_list(yaml_document_t *d, int map, const char *key, const struct strv *v,
 		     int always)
 {
-	/* "8080:80" quoted: plain, YAML 1.1 reads it as a number in base 60. */
-	yaml_scalar_style_t style = strcmp(key, "ports") ? YAML_ANY_SCALAR_STYLE
-							 : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	int seq;
+	/* Ports always quoted, as Compose's documentation asks: "22:22"
+	 * plain is a number in base 60 for YAML 1.1. */
+	int seq, quoted = !strcmp(key, "ports");
 
 	if (!v->n && !always)
 		return;
 	seq = yaml_document_add_sequence(d, NULL, YAML_ANY_SEQUENCE_STYLE);
 	for (size_t i = 0; i < v->n; i++)
-		yaml_document_append_sequence_item(d, seq, yaml_document_add_scalar(d, NULL,
-				(yaml_char_t *)v->v[i], -1, style));
+		yaml_document_append_sequence_item(d, seq, add_scalar(d, v->v[i], quoted));
 	put(d, map, key, seq);
 }
 
-/* Full names of networks and volumes: NAME: { name: PROJECT_NAME }. */
-static void put_named(yaml_document_t *d, int map, const char *key, const char *project,
-		     const struct strv *names)
+/* The key in the file of the network or volume named FULL (its first
+ * LEN bytes), or NULL. */
+static const char *key_of(const struct strv *keys, const struct strv *names, const char *full,
+			  size_t len)
+{
+	for (size_t i = 0; i < names->n; i++)
+		if (strlen(names->v[i]) == len && !strncmp(names->v[i], full, len))
+			return keys->v[i];
+	return NULL;
+}
+
+/* Networks and volumes on top: KEY: { name: FULL }, as Compose prints
+ * them; a service names them by KEY. */
+static void put_named(yaml_document_t *d, int map, const char *key, const struct strv *keys,
+		      const struct strv *names)
 {
 	int m = yaml_document_add_mapping(d, NULL, YAML_ANY_MAPPING_STYLE);
-	size_t plen = strlen(project) + 1;
 
 	for (size_t i = 0; i < names->n; i++) {
 		int one = yaml_document_add_mapping(d, NULL, YAML_ANY_MAPPING_STYLE);
 		put_str(d, one, "name", names->v[i]);
-		put(d, m, names->v[i] + plen, one);
+		put(d, m, keys->v[i], one);
 	}
 	if (names->n)
 		put(d, map, key, m);
 }
 
-static int add_service(yaml_document_t *d, const struct compose_service *s)
+static int add_service(yaml_document_t *d, const struct compose_project *p,
+		       const struct compose_service *s)
 {
 	int m = yaml_document_add_mapping(d, NULL, YAML_ANY_MAPPING_STYLE);
+	struct strv networks = { 0 }, volumes = { 0 };
+	size_t i;
 
+	/* A named volume by its key (data:/data); a bind mount's source is
+	 * absolute, no volume's name. */
+	for (i = 0; i < s->volumes.n; i++) {
+		const char *v = s->volumes.v[i];
+		const char *key = key_of(&p->volume_keys, &p->volumes, v, strcspn(v, ":"));
+		if (key)
+			strv_pushf(&volumes, "%s%s", key, v + strcspn(v, ":"));
+		else
+			strv_push(&volumes, v);
+	}
+	for (i = 0; i < s->networks.n; i++) {
+		const char *n = s->networks.v[i];
+		const char *key = key_of(&p->network_keys, &p->networks, n, strlen(n));
+		strv_push(&networks, key ? key : n);
+	}
 	put_str(d, m, "container_name", s->container);
 	put_str(d, m, "image", s->image);
 	if (s->build_context) {
@@ -186,8 +264,8 @@ static int add_service(yaml_document_t *d, const struct compose_service *s)
 	put_list(d, m, "command", &s->command, s->has_command);
 	put_list(d, m, "environment", &s->environment, 0);
 	put_list(d, m, "ports", &s->ports, 0);
-	put_list(d, m, "volumes", &s->volumes, 0);
-	put_list(d, m, "networks", &s->networks, 0);
+	put_list(d, m, "volumes", &volumes, 0);
+	put_list(d, m, "networks", &networks, 0);
 	put_list(d, m, "depends_on", &s->depends_on, 0);
 	put_str(d, m, "restart", s->restart);
 	put_str(d, m, "mem_limit", s->mem_limit);
@@ -196,6 +274,8 @@ static int add_service(yaml_document_t *d, const struct compose_service *s)
 	put_str(d, m, "user", s->user);
 	put_str(d, m, "working_dir", s->working_dir);
 	put_str(d, m, "hostname", s->hostname);
+	strv_free(&networks);
+	strv_free(&volumes);
 	return m;
 }
 
@@ -217,10 +297,10 @@ int compose_print(const struct compose_project *p, FILE *out)
 	services = yaml_document_add_mapping(&d, NULL, YAML_ANY_MAPPING_STYLE);
 	/* In start order: what a service depends on comes first. */
 	for (size_t i = 0; i < p->n; i++)
-		put(&d, services, p->services[i].name, add_service(&d, &p->services[i]));
+		put(&d, services, p->services[i].name, add_service(&d, p, &p->services[i]));
 	put(&d, root, "services", services);
-	put_named(&d, root, "networks", p->name, &p->networks);
-	put_named(&d, root, "volumes", p->name, &p->volumes);
+	put_named(&d, root, "networks", &p->network_keys, &p->networks);
+	put_named(&d, root, "volumes", &p->volume_keys, &p->volumes);
 	if (!yaml_emitter_initialize(&e)) {
 		yaml_document_delete(&d);
 		return -1;

@@ -129,12 +129,12 @@ compose() {
 	assert_line "    container_name: myshop_1-db-1"
 	assert_line "    container_name: myshop_1-web-1"
 	assert_line "    - /var/www html"
-	assert_line "    - echo \$HOME"
+	assert_line "    - echo \$\$HOME"
 	assert_line "    - ROWS=3"
-	assert_line "    - myshop_1_data:/data"
+	assert_line "    - data:/data"
 	assert_line "    - $TEST_TMP/My.Shop_1/www:/var/www:ro"
 	assert_line '    - "8080:80"'
-	assert_line "    - myshop_1_default"
+	assert_line "    - default"
 	assert_line "    restart: on-failure:3"
 	assert_line "    name: myshop_1_default"
 	assert_line "    name: myshop_1_data"
@@ -142,7 +142,7 @@ compose() {
 	assert_line "    image: myshop_1-api"
 	assert_line "      context: $TEST_TMP/My.Shop_1/app"
 	assert_line "      dockerfile: Dockerfile.dev"
-	assert_line "    - myshop_1_back"
+	assert_line "    - back"
 	assert_line "    name: myshop_1_back"
 	# -p, then COMPOSE_PROJECT_NAME, win over the directory
 	run "$COMPOSE" -p other config
@@ -151,6 +151,94 @@ compose() {
 	assert_line "    container_name: fromenv-web-1"
 	run -125 "$COMPOSE" -p Bad.Name config
 	assert_output --partial "project name Bad.Name"
+}
+
+@test "compose config: its output reads back as the same project (container_name, networks and volumes by key with their name, words that would read as numbers quoted)" {
+	mkdir app
+	cat > app/compose.yaml <<-'YAML'
+	name: boutique
+	services:
+	  web:
+	    image: busybox
+	    command: [httpd, -f, -p, 80]
+	    entrypoint: ["", "yes", "null", "0o17", "1.5", "$$HOME"]
+	    user: "1000"
+	    pids_limit: 20
+	    ports: ["22:22"]
+	    volumes: [data:/data, ./www:/www]
+	    depends_on: [db]
+	  db:
+	    image: busybox
+	    container_name: boutique-base
+	    networks: [back]
+	networks:
+	  back:
+	    name: boutique_arriere
+	volumes:
+	  data:
+	YAML
+	run -0 "$COMPOSE" -f app/compose.yaml config
+	assert_line '    - "80"'
+	assert_line '    - ""'
+	assert_line '    - "yes"'
+	assert_line '    - "null"'
+	assert_line '    - "0o17"'
+	assert_line '    - "1.5"'
+	assert_line '    - $$HOME'
+	assert_line '    user: "1000"'
+	assert_line '    pids_limit: "20"'
+	assert_line '    - "22:22"'
+	assert_line '    container_name: boutique-base'
+	assert_line '    - data:/data'
+	assert_line '    - back'
+	assert_line '    name: boutique_arriere'
+	assert_line '    name: boutique_default'
+	printf '%s\n' "$output" > "$TEST_TMP/out.yaml"
+	# read back, from another directory: the same project
+	run -0 "$COMPOSE" -f "$TEST_TMP/out.yaml" config
+	assert_output "$(cat "$TEST_TMP/out.yaml")"
+	# a network's name, its key in the services
+	cat > compose.yaml <<-'YAML'
+	services:
+	  a:
+	    image: busybox
+	networks:
+	  default:
+	    name: shared-net
+	YAML
+	run -0 "$COMPOSE" config
+	assert_line '    - default'
+	assert_line '    name: shared-net'
+	# bad names, refused with their line
+	cat > compose.yaml <<-'YAML'
+	services:
+	  a:
+	    image: busybox
+	    container_name: "bad name"
+	YAML
+	run -125 "$COMPOSE" config
+	assert_output --partial "compose.yaml:4: container_name: bad name"
+	cat > compose.yaml <<-'YAML'
+	services:
+	  a:
+	    image: busybox
+	    container_name: same
+	  b:
+	    image: busybox
+	    container_name: same
+	YAML
+	run -125 "$COMPOSE" config
+	assert_output --partial "container name same"
+	cat > compose.yaml <<-'YAML'
+	services:
+	  a:
+	    image: busybox
+	volumes:
+	  v:
+	    name: a/b
+	YAML
+	run -125 "$COMPOSE" config
+	assert_output --partial "compose.yaml:6: volumes.v.name: a/b"
 }
 
 # A bad FILE: compose refuses it with exit 125 and a message naming the
