@@ -72,9 +72,10 @@ static const char usage_text[] =
 "      --verbose           every command compose types, and theirs\n"
 "      --help, --version\n"
 "\n"
-"Keys: services (image, build, command, entrypoint, environment, ports,\n"
-"volumes, networks, depends_on, restart, mem_limit, cpus, pids_limit, user,\n"
-"working_dir, hostname), networks, volumes, name.  Any other is an error.\n"
+"Keys: services (container_name, image, build, command, entrypoint,\n"
+"environment, ports, volumes, networks, depends_on, restart, mem_limit, cpus,\n"
+"pids_limit, user, working_dir, hostname), networks, volumes, name.  Any other\n"
+"is an error.\n"
 "\n"
 "Example: compose up -d && compose ps && compose exec web ps && compose down -v\n";
 

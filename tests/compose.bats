@@ -669,3 +669,63 @@ rows() {
 	run compose down
 	assert_success
 }
+
+# LINE's cell that starts where HEADER's column COL does, in `container ls`.
+column_at() {
+	local header=$1 line=$2 col=$3 before
+	before=${header%%"$col"*}
+	cut -c$((${#before} + 1))- <<<"$line" | awk '{ print $1 }'
+}
+
+@test "compose --verbose up -d: run's line quoted for sh, no trace in the logs; container_name and a network's name work; container ls aligned with long network names" {
+	bridged_setup
+	cat > compose.yaml <<-YAML
+	name: ${P}boutique
+	services:
+	  db:
+	    image: busybox
+	    container_name: ${P}-base
+	    command: ["sh", "-c", "[ -f /tmp/lignes ] || echo 'ligne 1' > /tmp/lignes; cat /tmp/lignes; sleep 600"]
+	  web:
+	    image: busybox
+	    command: sleep 600
+	    networks: [front]
+	networks:
+	  front:
+	    name: ${P}_vitrine_du_magasin
+	YAML
+	run --separate-stderr compose --verbose up -d
+	assert_success
+	# the line pasted into a shell gives run the same words
+	line=$(grep "^compose: run .*--name=${P}-base" <<<"$stderr")
+	eval "set -- ${line#compose: }"
+	assert_equal "${*: -1}" "[ -f /tmp/lignes ] || echo 'ligne 1' > /tmp/lignes; cat /tmp/lignes; sleep 600"
+	assert_equal "$1 $2" "run -d"
+	for _ in $(seq 100); do compose logs db | grep -q "ligne 1" && break; sleep 0.05; done
+	# the containers' own output, none of the chain's traces
+	run compose logs
+	assert_output --regexp "^${P}-base +\| ligne 1$"
+	run hns "$MINIDOCK_BIN/network" ls -q
+	assert_line "${P}_vitrine_du_magasin"
+	assert_line "${P}boutique_default"
+	run compose exec db cat /tmp/lignes
+	assert_output "ligne 1"
+	# every column starts where its header does
+	run hns "$C" ls
+	assert_equal "${#lines[@]}" 3
+	for i in 1 2; do
+		[[ $(column_at "${lines[0]}" "${lines[$i]}" NETWORK) =~ ^(${P}boutique_default|${P}_vitrine_du_magasin)$ ]] ||
+			fail "NETWORK misaligned: ${lines[$i]}"
+		[[ $(column_at "${lines[0]}" "${lines[$i]}" ADDRESS) =~ ^10\. ]] ||
+			fail "ADDRESS misaligned: ${lines[$i]}"
+		assert_equal "$(column_at "${lines[0]}" "${lines[$i]}" PORTS)" "-"
+	done
+	run compose ps
+	assert_line --regexp "^${P}-base +busybox "
+	run compose down
+	assert_success
+	run hns "$C" ls -q
+	assert_output ""
+	run hns "$MINIDOCK_BIN/network" ls -q
+	assert_output ""
+}
