@@ -355,9 +355,9 @@ static int read_depends_on(struct reader *r, yaml_node_t *n, struct compose_serv
 	return 0;
 }
 
-static const char service_keys[] = "container_name image build command entrypoint environment ports "
+static const char service_keys[] = "image build command entrypoint environment ports "
 	"volumes networks depends_on restart mem_limit cpus pids_limit user working_dir "
-	"hostname";
+	"hostname container_name";
 
 static int read_service(struct reader *r, yaml_node_t *k, yaml_node_t *n,
 			struct compose_service *s)
