@@ -371,9 +371,6 @@ static int read_service(struct reader *r, yaml_node_t *k, yaml_node_t *n,
 	s->container = xasprintf("%s-%s-1", r->p->name, s->name);
 	if (!valid_name(s->name) || strchr(s->name, '.'))
 		return bad(r, k, "services: %s: a service name is [a-zA-Z0-9_-]", s->name);
-	if (!valid_name(s->container))
-		return bad(r, k, "services: %s: the container name %s is too long", s->name,
-			   s->container);
 	if (expect_mapping(r, n, s->name) < 0)
 		return -1;
 	FOR_PAIRS(r, n, pair) {
@@ -433,6 +430,9 @@ static int read_service(struct reader *r, yaml_node_t *k, yaml_node_t *n,
 				return bad(r, v, "ports: %s: expected HOSTPORT:PORT (minidock "
 					   "publishes no random port)", s->ports.v[i]);
 	}
+	if (!valid_name(s->container))
+		return bad(r, k, "services: %s: the container name %s is too long (or give "
+			   "a container_name)", s->name, s->container);
 	if (!s->image && !s->build_context)
 		return bad(r, k, "services.%s: neither image nor build", s->name);
 	if (!s->image)
