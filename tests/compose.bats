@@ -508,8 +508,9 @@ rows() {
 
 @test "compose: two networks: a service reaches one on its own network by name, not one on the other, even by address" {
 	bridged_setup
-	cat > compose.yaml <<-'YAML'
-	name: iso
+	# ${P}: unique on the machine, as the cgroups of its containers
+	cat > compose.yaml <<-YAML
+	name: ${P}iso
 	services:
 	  a:
 	    image: busybox
