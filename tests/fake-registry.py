@@ -9,6 +9,9 @@
 #   notjson       a manifest that is not JSON
 #   redirect      a blob redirected to itself, forever
 #   norealm       401 with "Bearer" and no realm
+#   cutonce       no lie in the end: the first GET of the blob closes the
+#                 connection after 100 bytes; a GET with "Range: bytes=N-"
+#                 gets the rest (206); GET /ranges says the Range headers seen
 #   parallel      no lie: three layers, each blob held until three are
 #                 asked at once (2 s at most); GET /inflight says the most
 #                 blobs that were being sent at the same time
@@ -33,6 +36,7 @@ def sha(b):
 THREE = [LAYER + b"%d" % i for i in range(3)]
 BLOBS = {sha(b): b for b in THREE}
 inflight = {"now": 0, "most": 0}
+ranges = []
 cond = threading.Condition()
 
 
@@ -89,6 +93,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = self.path.split("/")
         if self.path == "/v2/":
             return self.send(200, b"{}")
+        if self.path == "/ranges":
+            return self.send(200, " ".join(ranges).encode(), "text/plain")
         if self.path == "/inflight":
             return self.send(200, b"%d" % inflight["most"], "text/plain")
         repo, kind = parts[2], parts[3]
@@ -116,6 +122,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(LAYER[:100])
             self.close_connection = True
             return
+        if repo == "cutonce" and self.command == "GET":
+            asked = self.headers.get("Range")
+            if not asked:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(LAYER)))
+                self.end_headers()
+                self.wfile.write(LAYER[:100])
+                self.close_connection = True
+                return
+            ranges.append(asked)
+            start = int(asked.split("=")[1].rstrip("-"))
+            return self.send(206, LAYER[start:], "application/octet-stream",
+                             extra=[("Content-Range", "bytes %d-%d/%d" % (start, len(LAYER) - 1, len(LAYER)))])
         if repo == "endless":
             self.send_response(200)
             self.end_headers()      # no length: until the connection closes

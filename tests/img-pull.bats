@@ -364,6 +364,19 @@ assert_store_has_no() {
 	assert_equal "$(ls "$TEST_TMP/t/blobs/sha256" | wc -l)" 5
 }
 
+@test "img-pull: a blob cut off mid-way is resumed from where it stopped (Range), and verified whole" {
+	start_fake
+	local F=$FAKE
+	run -0 "$PULL" --verbose -o "oci:$TEST_TMP/o" "$F/cutonce"
+	assert_output --regexp "blob sha256:[0-9a-f]{64}: network error, again from byte 100 \(Range\)"
+	assert_line --regexp "^img-pull: GET http://$F/v2/cutonce/blobs/sha256:[0-9a-f]{64} -> HTTP 206$"
+	assert_line --regexp "^$F/cutonce:latest: pulled sha256:[0-9a-f]{64}$"
+	assert_equal "$(curl -s "http://$F/ranges")" "bytes=100-"
+	local layer
+	layer=$(jq -r '.layers[0].digest' "$TEST_TMP/o/blobs/sha256/$(jq -r '.manifests[0].digest' "$TEST_TMP/o/index.json" | cut -d: -f2)")
+	assert_equal "sha256:$(sha256sum "$TEST_TMP/o/blobs/sha256/${layer#sha256:}" | cut -c1-64)" "$layer"
+}
+
 @test "img-pull: the bearer-token flow (401, GET the realm with the credentials, the token sent back)" {
 	start_fake bearer
 	local F=$FAKE
