@@ -64,6 +64,7 @@
 #include "chain.h"
 #include "console.h"
 #include "containers.h"
+#include "detach.h"
 #include "lifecycle.h"
 #include "minidock.h"
 #include "networks.h"
@@ -276,21 +277,12 @@ static const char *mount_root(const char *name, const struct run_image *img,
 		if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
 			die("mkdir %s", upper);
 	}
-	if (!copy && rootless && host_files) {
-		vlog("rootless: %s needs the image's files here: a private copy", host_files);
-		copy = 1;
-	}
 	if (!copy && rootless) {
-		/* user.overlay.* attributes: trusted.* are the host root's. */
-		opts = xrealloc(opts, strlen(opts) + sizeof(",userxattr"));
-		strcat(opts, ",userxattr");
-		if (overlay_try_in_userns(opts, rootfs) == 0) {
-			vlog("rootless: overlayfs mounted by ns-enter in the user namespace");
+		/* Mounted by ns-enter, in the user namespace (overlay.h). */
+		if (overlay_rootless(&opts, rootfs, host_files)) {
 			*userns_overlay = opts;
 			opts = NULL;
 		} else {
-			vlog("rootless: overlayfs refused in a user namespace here (%s): a "
-			     "private copy of the image", strerror(errno));
 			copy = 1;
 		}
 	} else if (!copy) {
@@ -398,29 +390,19 @@ static void finish(const char *name, const struct run_options *o, int code, int 
 }
 
 /* --restart (restart.h): while the policy wants the chain again after
- * CODE, undo its steps as finish() would, wait the back-off, record its
- * steps again and start it, as at the first start, and wait for it.  The
- * status of its last run. */
+ * CODE (restart_next undoes its steps as finish() would, waits the
+ * back-off and records them again), start it as at the first start, and
+ * wait for it.  The status of its last run. */
 static int restart_chain(const char *name, const struct run_options *o,
 			 char *const chain[], int master, int code)
 {
 	unsigned steps = life.resources & (LIFE_CGROUP | LIFE_NETWORK);
 	char *pidfile = state_file(name, "pid");
 	sigset_t chld;
-	int stdin_fd;
+	int stdin_fd, again;
 	pid_t pid;
 
-	while (restart_wanted(name, o->restart, code, restarts)) {
-		if (life_undo(&life, steps, !md_verbose) < 0)
-			warn_errno("%s: undo its chain before a restart", name);
-		sleep_ms(restart_delay_ms(restarts));
-		/* A container stop or rm -f may have come meanwhile. */
-		if (!restart_wanted(name, o->restart, code, restarts))
-			break;
-		vlog("--restart %s: %s ended with %d, started again (restart %u)", o->restart,
-		     name, code, restarts + 1);
-		if (life_record(&life, steps) < 0 || restart_write_count(name, ++restarts) < 0)
-			die("write %s/%s/state", md_run_dir(), name);
+	while ((again = restart_next(&life, steps, o->restart, code, &restarts)) > 0) {
 		if (dup2(chain_out, STDOUT_FILENO) < 0 || dup2(chain_out, STDERR_FILENO) < 0 ||
 		    (stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 			die("dup2: the output of %s", name);
@@ -436,6 +418,8 @@ static int restart_chain(const char *name, const struct run_options *o,
 		if ((code = pty_relay(master, pid, -1, &output)) < 0)
 			die("waitpid");
 	}
+	if (again < 0)
+		die("write %s/%s/state", md_run_dir(), name);
 	free(pidfile);
 	return code;
 }
@@ -447,7 +431,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report)
 {
 	char *pidfile = state_file(name, "pid"), *supfile = state_file(name, "supervisor");
-	char *log = disk_file(name, "log"), *text;
+	char *log = disk_file(name, "log");
 	int stdin_fd = -1, code, wstatus, started = 1;
 	pid_t pid;
 
@@ -490,23 +474,16 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		if (master >= 0)
 			pty_drain(master, &output);
 		log_own_messages();
-		text = read_file(log, NULL);
 		/* COMMAND ran, and ended already: --restart may start it again. */
 		started = code < EXIT_TOOL_FAILED && o->restart;
 		if (!started)
 			finish(name, o, code, 0);
-		write_all(report, &code, sizeof(code));
-		if (text)
-			write_all(report, text, strlen(text));
-		close(report);
-		free(text);
+		detach_report_ended(report, code, log);
 		if (started)
 			finish(name, o, restart_chain(name, o, chain, master, code), 1);
 	} else {
-		if (report >= 0) {
-			write_all(report, "", 1);
-			close(report);
-		}
+		if (report >= 0)
+			detach_report_started(report);
 		/* The container's output, to the terminal or the log (-d). */
 		if (master >= 0)
 			code = pty_relay(master, pid, o->interactive && !o->detach ? STDIN_FILENO : -1,
@@ -545,9 +522,8 @@ static void log_own_messages(void)
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
 			int master, int slave)
 {
-	char *log = disk_file(name, "log"), buf[4096];
+	char *log = disk_file(name, "log");
 	int sync[2], out[2], code;
-	ssize_t n;
 	pid_t pid;
 
 	if (pipe2(sync, O_CLOEXEC) < 0)
@@ -583,19 +559,15 @@ static int run_detached(const char *name, const struct run_options *o, char *con
 	}
 	keep_state = 1;  /* the supervisor owns it now */
 	free(log);
-	n = read(sync[0], &code, sizeof(code));
-	if (n != 1 && n != sizeof(code))
+	switch (detach_wait_report(sync[0], &code)) {
+	case -1:
 		die_x("%s: the supervisor died before the container started", name);
-	/* Started, or ran and already ended by itself (`run -d busybox true`):
-	 * as docker, print the name; only a failed start is an error. */
-	if (n == 1 || code < EXIT_TOOL_FAILED) {
+	case 1:
+		/* Started, or ran and already ended by itself: as docker,
+		 * print the name; only a failed start is an error (its log,
+		 * on stderr, says why). */
 		printf("%s\n", name);
-		close(sync[0]);
 		return 0;
 	}
-	/* It failed to start: show why (its log), as docker run -d does. */
-	while ((n = read(sync[0], buf, sizeof(buf))) > 0)
-		write_all(STDERR_FILENO, buf, (size_t)n);
-	close(sync[0]);
 	return code;
 }

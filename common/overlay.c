@@ -95,3 +95,21 @@ int overlay_try_in_userns(const char *opts, const char *target)
 	errno = WIFEXITED(status) ? WEXITSTATUS(status) : EPERM;
 	return -1;
 }
+
+int overlay_rootless(char **opts, const char *target, const char *host_files)
+{
+	if (host_files) {
+		vlog("rootless: %s needs the image's files here: a private copy", host_files);
+		return 0;
+	}
+	/* user.overlay.* attributes: trusted.* are the host root's. */
+	*opts = xrealloc(*opts, strlen(*opts) + sizeof(",userxattr"));
+	strcat(*opts, ",userxattr");
+	if (overlay_try_in_userns(*opts, target) < 0) {
+		vlog("rootless: overlayfs refused in a user namespace here (%s): a "
+		     "private copy of the image", strerror(errno));
+		return 0;
+	}
+	vlog("rootless: overlayfs mounted by ns-enter in the user namespace");
+	return 1;
+}

@@ -1,7 +1,7 @@
 /*
  * overlay.h - the options of an overlayfs mount: a container's root made
  * of an image's layers, read-only and shared, under a writable layer of
- * its own.  Used by run, which makes the mount(2) call itself.  See
+ * its own.  Used by run, which makes the mount(2) call itself, and img-build.  See
  * Documentation/filesystems/overlayfs.rst and mount(2).
  */
 #ifndef MINIDOCK_OVERLAY_H
@@ -25,5 +25,16 @@ char *overlay_options(char *const layers[], size_t n, const char *upper, const c
  * errno the kernel's refusal.
  */
 int overlay_try_in_userns(const char *opts, const char *target);
+
+/*
+ * Rootless run: may the container's root be the overlayfs of *OPTS,
+ * mounted by ns-enter inside the container's user namespace?  Not when
+ * run must first read the image's files on the host (HOST_FILES says
+ * why, or NULL): that overlayfs exists only in the container's
+ * namespaces.  Nor when the kernel refuses (overlay_try_in_userns on
+ * TARGET).  1: yes, ",userxattr" added to *OPTS (realloc'd); 0: a
+ * private copy of the image instead (--verbose says why).
+ */
+int overlay_rootless(char **opts, const char *target, const char *host_files);
 
 #endif
