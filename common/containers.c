@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,4 +469,23 @@ json_t *container_inspect(const struct container *c)
 	json_object_set_new(o, "Mounts", mounts(c));
 	json_object_set_new(o, "NetworkSettings", network_settings(c));
 	return o;
+}
+
+pid_t container_wait_init(const struct container *c)
+{
+	int i;
+
+	for (i = 0; c->chain && i < 5000; i++) {
+		if (container_command_started(c->chain))
+			return container_init(c->chain);
+		if (kill(c->chain, 0) < 0)
+			break;
+		sleep_ms(1);
+	}
+	return 0;
+}
+
+int container_supervisor_runs(void *pidfile)
+{
+	return read_live_pid(pidfile) != 0;
 }
