@@ -136,9 +136,9 @@ int main(int argc, char **argv)
 static void parse_args(int argc, char **argv, struct build_options *o)
 {
 	char *why = NULL;
+	int r = buildopts_parse(argc, argv, o, &why);
 
-	/* --help, --version, a bad option: exit here (cmdline.h). */
-	cmdline_end(buildopts_parse(argc, argv, o, &why), buildopts_usage, why);
+	cmdline_end(r, buildopts_usage, why);   /* --help, --version, bad: exit */
 }
 
 /*

@@ -489,3 +489,20 @@ int container_supervisor_runs(void *pidfile)
 {
 	return read_live_pid(pidfile) != 0;
 }
+
+void container_finish(struct life *l, int rm, int detached, int code, int quiet)
+{
+	if (!detached)
+		l->resources &= ~(LIFE_CGROUP | LIFE_NETWORK);
+	if (rm) {
+		if (life_remove(l, quiet) < 0)
+			warn_errno("remove %s/%s", md_run_dir(), l->name);
+		return;
+	}
+	if (life_undo(l, LIFE_CGROUP | LIFE_NETWORK | LIFE_ROOTFS, quiet) < 0)
+		warn_errno("umount %s/containers/%s/rootfs", md_lib_dir(), l->name);
+	if (container_write_exit(l->name, code) < 0)
+		warn_errno("write %s/%s/exit", md_run_dir(), l->name);
+	if (life_set_phase(l, LIFE_EXITED) < 0)
+		warn_errno("write %s/%s/state", md_run_dir(), l->name);
+}

@@ -99,6 +99,17 @@ int container_lock(const char *name, int wait_ms, struct life *l);
  */
 pid_t container_wait_init(const struct container *c);
 
+/*
+ * run, after the chain of container L ended with CODE (step 7): with RM,
+ * remove it all (life_remove); else undo what is left of its steps, its
+ * root's mount, and with DETACHED its cgroup and network too (the tools
+ * of a detached chain, told --exec, leave them to run; otherwise each
+ * undid its own), then record CODE (the file "exit") and the phase
+ * "exited".  QUIET: no word of a step never made.  Best effort: each
+ * failure is said (warn), none stops the others.
+ */
+void container_finish(struct life *l, int rm, int detached, int code, int quiet);
+
 /* Whether the run of PIDFILE (its file "supervisor") lives, and copies
  * the container's output into its log: container logs -f asks, through
  * logfile_copy. */

@@ -14,8 +14,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,5 +113,30 @@ int overlay_rootless(char **opts, const char *target, const char *host_files)
 		return 0;
 	}
 	vlog("rootless: overlayfs mounted by ns-enter in the user namespace");
+	return 1;
+}
+
+int overlay_root_options(char *const layers[], size_t n, const char *image,
+			 const char *upper, const char *work, char **opts, char **why)
+{
+	const char *storage = getenv("MINIDOCK_STORAGE");
+
+	*opts = NULL;
+	if ((storage && !strcmp(storage, "copy")) || n == 0) {
+		vlog("%s: a private copy of the image", n ? "MINIDOCK_STORAGE=copy"
+		     : "no layers stored for this image");
+		return 0;
+	}
+	if (!(*opts = overlay_options(layers, n, upper, work))) {
+		*why = xasprintf("image %s: %zu layers in one overlayfs mount (a path with ':' "
+				 "or ',', or over a page of options): %s", image, n, strerror(errno));
+		return -1;
+	}
+	if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) {
+		*why = xasprintf("mkdir %s: %s", upper, strerror(errno));
+		free(*opts);
+		*opts = NULL;
+		return -1;
+	}
 	return 1;
 }

@@ -18,6 +18,15 @@
 char *overlay_options(char *const layers[], size_t n, const char *upper, const char *work);
 
 /*
+ * The root of a container of IMAGE, whose layers are LAYERS[0..N-1]: 1
+ * and *OPTS its overlayfs options (overlay_options), UPPER and WORK made
+ * (mkdir); 0 when it is a private copy instead (MINIDOCK_STORAGE=copy, or
+ * no layer stored: --verbose says which); -1 with *WHY (malloc'd).
+ */
+int overlay_root_options(char *const layers[], size_t n, const char *image,
+			 const char *upper, const char *work, char **opts, char **why);
+
+/*
  * Rootless: may this kernel mount an overlayfs with OPTS on TARGET inside
  * a user namespace (Linux 5.11, and a filesystem under the layers that
  * allows it)?  Tried for real in a child, in a user and mount namespace of
