@@ -53,6 +53,7 @@
 #include "chain.h"
 #include "console.h"
 #include "containers.h"
+#include "jsonfile.h"
 #include "lifecycle.h"
 #include "minidock.h"
 #include "restart.h"
@@ -243,7 +244,6 @@ static int cmd_exec(int argc, char **argv)
 static int cmd_inspect(int argc, char **argv)
 {
 	json_t *all = json_array();
-	char *text;
 	int i;
 
 	if (argc < 2)
@@ -254,10 +254,8 @@ static int cmd_inspect(int argc, char **argv)
 		json_array_append_new(all, container_inspect(&ct));
 		container_free(&ct);
 	}
-	if (!(text = json_dumps(all, JSON_INDENT(4))))
+	if (json_print(all, stdout, JSON_INDENT(4)) < 0)   /* jsonfile.h */
 		die_x("inspect: out of memory");
-	printf("%s\n", text);
-	free(text);
 	json_decref(all);
 	return 0;
 }

@@ -41,6 +41,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "jsonfile.h"
 #include "minidock.h"
 #include "store.h"
 #include "verbs.h"
@@ -222,7 +223,6 @@ static json_t *describe(const char *name)
 static int cmd_inspect(int argc, char **argv)
 {
 	json_t *all = json_array();
-	char *text;
 	int i;
 
 	if (argc < 2)
@@ -235,10 +235,8 @@ static int cmd_inspect(int argc, char **argv)
 			die_x("%s: no such volume (see: volume ls)", argv[i]);
 		json_array_append_new(all, describe(argv[i]));
 	}
-	if (!(text = json_dumps(all, JSON_INDENT(4))))
+	if (json_print(all, stdout, JSON_INDENT(4)) < 0)   /* jsonfile.h */
 		die_x("inspect: out of memory");
-	printf("%s\n", text);
-	free(text);
 	json_decref(all);
 	return 0;
 }
