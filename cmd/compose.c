@@ -36,15 +36,10 @@
  * container(1), network(1), volume(1).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "compose-file.h"
@@ -268,16 +263,8 @@ static void make_networks_and_volumes(const struct compose_project *p,
  * ended is replaced. */
 static int start_service(const struct compose_service *s)
 {
-	/* run's options, from the service's keys (compose config shows them). */
-	const struct { const char *option, *value; } keys[] = {
-		{ "--network", s->networks.v[0] }, { "--network-alias", s->name },
-		{ "--restart", s->restart }, { "--memory", s->mem_limit }, { "--cpus", s->cpus },
-		{ "--pids-limit", s->pids_limit }, { "--user", s->user },
-		{ "--workdir", s->working_dir }, { "--hostname", s->hostname },
-	};
 	struct strv a = { 0 };
 	struct container ct;
-	size_t i;
 	int code;
 
 	if (container_load(s->container, &ct) == 0) {
@@ -289,26 +276,9 @@ static int start_service(const struct compose_service *s)
 		}
 		tool("container", NULL, 1, (char *const[]){ "rm", "-f", s->container, NULL });
 	}
-	strv_push(&a, "-d");
-	strv_pushf(&a, "--name=%s", s->container);
-	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
-		if (keys[i].value)
-			strv_pushf(&a, "%s=%s", keys[i].option, keys[i].value);
-	for (i = 0; i < s->environment.n; i++)
-		strv_pushf(&a, "--env=%s", s->environment.v[i]);
-	for (i = 0; i < s->ports.n; i++)
-		strv_pushf(&a, "--publish=%s", s->ports.v[i]);
-	for (i = 0; i < s->volumes.n; i++)
-		strv_pushf(&a, "--volume=%s", s->volumes.v[i]);
-	/* entrypoint [A, B...]: run --entrypoint A IMAGE B... COMMAND (an
-	 * entrypoint drops the image's Cmd, as in Compose). */
-	if (s->has_entrypoint)
-		strv_pushf(&a, "--entrypoint=%s", s->entrypoint.n ? s->entrypoint.v[0] : "");
-	strv_push(&a, s->image);
-	for (i = 1; i < s->entrypoint.n; i++)
-		strv_push(&a, s->entrypoint.v[i]);
-	for (i = 0; i < s->command.n; i++)
-		strv_push(&a, s->command.v[i]);
+	/* run -d --name=CONTAINER, its options from the service's keys, IMAGE,
+	 * COMMAND (compose-project.c; compose config shows them). */
+	compose_run_args(s, &a);
 	code = tool("run", NULL, 0, a.v);
 	if (code == 0)
 		printf("%s: started\n", s->container);

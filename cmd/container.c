@@ -53,6 +53,7 @@
 #include "chain.h"
 #include "console.h"
 #include "containers.h"
+#include "jsonfile.h"
 #include "lifecycle.h"
 #include "minidock.h"
 #include "restart.h"
@@ -164,22 +165,6 @@ static int cmd_ls(int argc, char **argv)
 
 /* ---- exec ---- */
 
-/* The host PID of the container's PID 1; while the chain is still being
- * set up (the network, the root...), wait for it a little. */
-static pid_t init_of(const struct container *c)
-{
-	int i;
-
-	for (i = 0; c->chain && i < 5000; i++) {
-		if (container_command_started(c->chain))
-			return container_init(c->chain);
-		if (kill(c->chain, 0) < 0)
-			break;
-		sleep_ms(1);
-	}
-	die_x("%s: not running (see: container ls)", c->name);
-}
-
 /* As docker exec: the new process goes into the container's cgroups, so
  * that its limits hold it too (common/cgroup-join.c). */
 static void join_cgroups(pid_t init, const char *name)
@@ -193,37 +178,26 @@ static void join_cgroups(pid_t init, const char *name)
 static int cmd_exec(int argc, char **argv)
 {
 	struct strv args = { 0 }, env = { 0 }, cenv = { 0 };
-	struct exec_args e = { .env = &env };
-	int interactive = 0, c, code = 0;
+	struct exec_args e = { 0 };
+	int interactive = 0, n, code = 0;
 	struct container ct;
+	char *why = NULL;
 	pid_t init;
-	size_t i;
 
-	while ((c = getopt(argc, argv, "+ite:w:u:")) != -1) {
-		switch (c) {
-		case 'i': interactive = 1; break;
-		case 't': e.tty = 1; break;
-		case 'e': strv_push(&env, optarg); break;
-		case 'w': e.workdir = optarg; break;
-		case 'u': e.user = optarg; break;
-		default: die_x("exec: usage: container exec [-i] [-t] [-e NAME=VALUE] [-w DIR] [-u UID] NAME COMMAND...");
-		}
-	}
-	if (argc - optind < 2)
-		die_x("exec: expected NAME COMMAND [ARG...]");
-	for (i = 0; i < env.n; i++)
-		if (!strchr(env.v[i], '='))
-			die_x("exec: -e %s: expected NAME=VALUE", env.v[i]);
-	open_container(argv[optind], &ct);
+	/* -i -t -e -w -u, as docker exec's (common/chain.c). */
+	if ((n = chain_exec_options(argc, argv, &e, &env, &interactive, &why)) < 0)
+		die_x("exec: %s", why);
+	open_container(argv[n], &ct);
 	if (ct.bad)
 		die_x("%s: %s", ct.name, ct.bad);
-	init = init_of(&ct);
+	/* While the chain is still being set up, wait for it a little. */
+	if (!(init = container_wait_init(&ct)))
+		die_x("%s: not running (see: container ls)", ct.name);
 	/* Rootless, the init is out of our reach: it is not dumpable, and
 	 * its memory belongs to the host's user namespace, so its
 	 * /proc/PID/ns files need CAP_SYS_PTRACE there (proc(5)).  COMMAND,
 	 * its child, lives in the same namespaces, root and cgroups. */
 	e.target = store_rootless() && first_child(init) > 0 ? first_child(init) : init;
-	e.command = argv + optind + 1;
 	if (chain_build_exec(&ct, &e, &args) < 0)
 		die("ns-enter: readlink /proc/self/exe");
 	/* As docker exec: the container's environment, never ours. */
@@ -270,7 +244,6 @@ static int cmd_exec(int argc, char **argv)
 static int cmd_inspect(int argc, char **argv)
 {
 	json_t *all = json_array();
-	char *text;
 	int i;
 
 	if (argc < 2)
@@ -281,22 +254,13 @@ static int cmd_inspect(int argc, char **argv)
 		json_array_append_new(all, container_inspect(&ct));
 		container_free(&ct);
 	}
-	if (!(text = json_dumps(all, JSON_INDENT(4))))
+	if (json_print(all, stdout, JSON_INDENT(4)) < 0)   /* jsonfile.h */
 		die_x("inspect: out of memory");
-	printf("%s\n", text);
-	free(text);
 	json_decref(all);
 	return 0;
 }
 
 /* ---- logs ---- */
-
-/* Whether the container's run still copies its output into the log
- * (logfile_copy asks, with -f). */
-static int supervisor_runs(void *pidfile)
-{
-	return read_live_pid(pidfile) != 0;
-}
 
 static int cmd_logs(int argc, char **argv)
 {
@@ -314,8 +278,9 @@ static int cmd_logs(int argc, char **argv)
 	open_container(argv[optind], &ct);
 	path = disk_file(ct.name, "log");
 	pidfile = state_file(ct.name, "supervisor");
-	/* log.N-1 ... log.1, log: the rotated files, oldest first. */
-	if (logfile_copy(path, STDOUT_FILENO, follow, supervisor_runs, pidfile) < 0) {
+	/* log.N-1 ... log.1, log: the rotated files, oldest first; -f: while
+	 * its run copies the output into it. */
+	if (logfile_copy(path, STDOUT_FILENO, follow, container_supervisor_runs, pidfile) < 0) {
 		if (errno == ENOENT)
 			die("%s: no log (only detached containers have one): %s", ct.name, path);
 		if (errno != EPIPE)

@@ -39,14 +39,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "build-cache.h"
@@ -54,13 +51,13 @@
 #include "build-context.h"
 #include "build-step.h"
 #include "chain.h"
+#include "cmdline.h"
 #include "dockerfile.h"
 #include "image-write.h"
 #include "layer-write.h"
 #include "minidock.h"
 #include "runimage.h"
 #include "store.h"
-
 
 /* The build as it goes. */
 struct build {
@@ -108,14 +105,9 @@ int main(int argc, char **argv)
 		die("mkdir -p %s", b.blobs);
 	for (size_t i = 0; i < b.df.n; i++) {
 		const struct df_instr *in = &b.df.v[i];
-		struct timespec t0, t1;
-		sigset_t pending;
-		char *text = df_text(in);
+		struct timespec t0;
 
-		printf("Step %zu/%zu : %s\n", i + 1, b.df.n, text);
-		fflush(stdout);
-		free(text);
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		step_announce(i, b.df.n, in, &t0);      /* "Step 3/7 : RUN ..." */
 		if (!strcmp(in->keyword, "FROM"))
 			from_image(&b, in);
 		else if (!strcmp(in->keyword, "RUN"))
@@ -124,11 +116,8 @@ int main(int argc, char **argv)
 			copy_step(&b, in);
 		else
 			set_config(&b, in);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		printf(" ---> %.2fs\n", (double)(t1.tv_sec - t0.tv_sec) +
-		       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-		if (sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) ||
-						  sigismember(&pending, SIGTERM)))
+		step_report_time(&t0);                  /* " ---> 0.42s" */
+		if (step_interrupted())
 			die_x("interrupted at step %zu/%zu", i + 1, b.df.n);
 	}
 	write_image(&b);
@@ -149,19 +138,7 @@ static void parse_args(int argc, char **argv, struct build_options *o)
 	char *why = NULL;
 	int r = buildopts_parse(argc, argv, o, &why);
 
-	if (r == BUILDOPTS_HELP || r == BUILDOPTS_VERSION) {
-		if (r == BUILDOPTS_HELP)
-			fputs(buildopts_usage, stdout);
-		else
-			print_version();
-		exit(0);
-	}
-	if (r < 0 && !why) {
-		fprintf(stderr, "Try 'img-build --help'.\n");
-		exit(EXIT_TOOL_FAILED);
-	}
-	if (r < 0)
-		die_x("%s", why);
+	cmdline_end(r, buildopts_usage, why);   /* --help, --version, bad: exit */
 }
 
 /*
@@ -208,11 +185,9 @@ static void clean_up(void)
 static void read_dockerfile(struct build *b)
 {
 	const char *path = b->o->file;
-	char *text = read_file(path, NULL), *why = NULL;
+	char *why = NULL;
 
-	if (!text)
-		die("%s", path);
-	if (df_parse(text, path, &b->df, &why) < 0)
+	if (df_load(path, &b->df, &why) < 0)
 		die_x("%s", why);
 	b->vars = (struct build_vars){ .build_args = &b->o->build_args, .escape = b->df.escape,
 				       .file = path };
@@ -220,7 +195,6 @@ static void read_dockerfile(struct build *b)
 		die_x("%s", why);
 	if (atexit(clean_up) != 0)
 		die_x("atexit: failed");
-	free(text);
 }
 
 /* The words of IN, $NAME replaced (build-config.c). */
@@ -239,27 +213,26 @@ static void from_image(struct build *b, const struct df_instr *in)
 	struct run_image base = { 0 };
 	struct strv w = { 0 };
 	char *why = NULL;
+	int scratch;
 
 	words_of(b, in, 1, &w);
 	if (w.n == 3 && strcasecmp(w.v[1], "AS"))
 		die_x("%s:%d: FROM: expected IMAGE [AS NAME]", b->o->file, in->line);
-	if (!strcmp(w.v[0], "scratch")) {
-		imgw_init(&b->img, NULL, b->blobs, b->epoch);
-		bvars_from(&b->vars, &b->img);
-		cache_from_key(b->epoch, NULL, b->key);
-		printf(" ---> scratch: an empty image\n");
-		strv_free(&w);
-		return;
-	}
-	if (runimage_find(w.v[0], store_rootless(), &base, &why) < 0)
+	scratch = !strcmp(w.v[0], "scratch");
+	if (!scratch && runimage_find(w.v[0], store_rootless(), &base, &why) < 0)
 		die_x("%s:%d: FROM %s: %s", b->o->file, in->line, w.v[0], why);
+	/* scratch: no config, no layer, an empty image. */
 	imgw_init(&b->img, base.config, b->blobs, b->epoch);
 	bvars_from(&b->vars, &b->img);
 	cache_from_key(b->epoch, base.config, b->key);
-	if (cache_base_layers(w.v[0], &base.layers, b->epoch, b->blobs, &b->img, &b->layers,
-			      b->key, &why) < 0)
+	if (scratch)
+		printf(" ---> scratch: an empty image\n");
+	else if (cache_base_layers(w.v[0], &base.layers, b->epoch, b->blobs, &b->img, &b->layers,
+				   b->key, &why) < 0)
 		die_x("FROM %s: %s", w.v[0], why);
-	printf(" ---> %s: %zu layer%s\n", w.v[0], base.layers.n, base.layers.n == 1 ? "" : "s");
+	else
+		printf(" ---> %s: %zu layer%s\n", w.v[0], base.layers.n,
+		       base.layers.n == 1 ? "" : "s");
 	runimage_free(&base);
 	strv_free(&w);
 }
@@ -347,29 +320,19 @@ static int cached(struct build *b, const char *key, const char *what, const char
 }
 
 /* RUN: the command in a container over MERGED, the chain of `run`
- * (chain.h): cg-limit --devices container -- ns-enter --all ... -- CMD. */
+ * (chain_build, in step_chain: build-step.c): cg-limit --devices
+ * container -- ns-enter --all ... -- CMD, started by fork(2), execve(2). */
 static int run_container(struct build *b, const struct strv *cmd)
 {
-	struct run_options ro = { .network = b->o->network, .rootless = store_rootless() };
-	const char *spec = imgw_getstring(&b->img, "User");
-	struct strv env = { 0 }, envp = { 0 };
+	struct strv envp = { 0 };
 	struct chain chain;
-	struct chain_args a;
-	char *user = NULL, *why = NULL;
+	char *why = NULL;
 	pid_t pid;
 	int code, devnull;
 
-	/* The user, HOME, the runtime directory and its /etc files, as run's. */
-	bvars_run_env(&b->vars, &env);
-	state_name = b->name;
-	if (step_prepare(b->name, merged, ro.network, spec, &user, &env, &why) < 0)
+	state_name = b->name;   /* its runtime directory, removed by clean_up */
+	if (step_chain(b->name, merged, b->o->network, &b->vars, cmd, &chain, &envp, &why) < 0)
 		die_x("%s", why);
-	ro.workdir = imgw_getstring(&b->img, "WorkingDir");
-	a = (struct chain_args){ .name = b->name, .hostname = b->name, .rootfs = merged,
-				 .user = user, .cmd = cmd, .env = &env };
-	if (chain_build(&ro, &a, 0, &chain) < 0)
-		die("the tools of the chain");
-	chain_environment(&envp);
 	printf(" ---> Running in %s\n", b->name);
 	fflush(stdout);
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || (pid = fork()) < 0)
@@ -388,8 +351,6 @@ static int run_container(struct build *b, const struct strv *cmd)
 	state_name = NULL;
 	chain_free(&chain);
 	strv_free(&envp);
-	strv_free(&env);
-	free(user);
 	return code;
 }
 
@@ -400,14 +361,8 @@ static void run_step(struct build *b, const struct df_instr *in)
 	char key[DIGEST_LEN], *what, *upper;
 	int code;
 
-	if (in->json) {
-		words_of(b, in, 1, &cmd);
-	} else {
-		strv_push(&cmd, "/bin/sh");
-		strv_push(&cmd, "-c");
-		strv_push(&cmd, in->text);
-	}
-	what = xasprintf("RUN %s%s", in->json ? "" : "/bin/sh -c ", in->text);
+	/* The JSON form as written, else /bin/sh -c TEXT (build-config.c). */
+	what = bvars_run_command(in, &cmd);
 	cache_key(b->key, what, key);
 	if (!cached(b, key, what, "")) {
 		mount_step(b);
@@ -448,9 +403,7 @@ static void copy_step(struct build *b, const struct df_instr *in)
 	if (ctx_sources(&b->ctx, &w, &sources, &why) < 0 ||
 	    ctx_digest(&b->ctx, &sources, content, &why) < 0)
 		die_x("%s:%d: %s: %s", b->o->file, in->line, in->keyword, why);
-	k = xasprintf("%s\n%s", what, content);
-	cache_key(b->key, k, key);
-	free(k);
+	cache_key_content(b->key, what, content, key);
 	if (!cached(b, key, what, content)) {
 		mount_step(b);
 		/* A relative DEST is relative to WORKDIR. */
@@ -492,11 +445,6 @@ static void write_image(struct build *b)
 	if (imgw_finish(&b->img, &why) < 0 ||
 	    imgw_deliver(&b->img, b->o->output, b->o->tag, &b->layers, &name, &why) < 0)
 		die_x("%s", why);
-	if (b->o->output)
-		printf("Written to %s\n", b->o->output);
-	printf("Successfully built %.12s (manifest %s)\n", b->img.config_digest + 7,
-	       b->img.manifest_digest);
-	if (name)
-		printf("Successfully tagged %s\n", name);
+	step_report_image(&b->img, b->o->output, name);
 	free(name);
 }

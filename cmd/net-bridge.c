@@ -318,56 +318,25 @@ static int enable_forwarding(void)
 	return ret;
 }
 
-/* NAT and published ports, in one transaction.  A rule's comment says whose
- * it is: "NAME" this container's, "bridge BR" shared by BR's containers. */
+/* NAT and published ports, in one nftables transaction (nft_run).  The
+ * rules, in nft(8)'s syntax, written by nft_container_rules (common/nft.c)
+ * as `nft list table ip minidock` shows them, for 10.213.0.2 -p 8080:80:
+ *   postrouting ip saddr 10.213.0.0/16 oifname != "minidock0" masquerade
+ *   prerouting  fib daddr type local tcp dport 8080 dnat to 10.213.0.2:80
+ *   output      (the same dnat, for the host's own packets)
+ * A rule's comment says whose it is: "NAME" this container's, "bridge BR"
+ * shared by BR's containers, added by its first one. */
 static int add_nat_rules(const struct lease *l, const struct net_options *o)
 {
-	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], h[INET_ADDRSTRLEN];
-	char *list = NULL, *cmds = NULL, guard[128], masq[192];
+	char *list = NULL, *cmds = NULL;
 	FILE *f = NULL;
-	size_t i, len;
+	size_t len;
 	int ret = -1, drops;
 
 	if (nft_list_table(&list) < 0 || (drops = nft_docker_forward_drops()) < 0 ||
 	    !(f = open_memstream(&cmds, &len)))
 		goto out;
-	ip_str(l->addr, a);
-	ip_str(l->addr & mask_of(l->prefix), net);
-	/* route_localnet is on: drop what a container sends to 127/8 (CVE-2020-8558). */
-	snprintf(guard, sizeof(guard), "iifname \"%s\" ip daddr 127.0.0.0/8 drop comment \"bridge %s\"",
-		 l->bridge, l->bridge);
-	/* Leaving through anything but its bridge, a container takes the
-	 * host's address, so that the answers find their way back. */
-	snprintf(masq, sizeof(masq), "ip saddr %s/%d oifname != \"%s\" masquerade comment \"bridge %s\"",
-		 net, l->prefix, l->bridge, l->bridge);
-	fputs(*list ? "" : nft_table_cmds, f);   /* the table and its chains, first */
-	if (!strstr(list, guard)) {     /* the bridge's first container */
-		fprintf(f, "add rule " NFT_TABLE " guard %s\n", guard);
-		nft_keep_apart(f, l->bridge, drops);    /* networks isolated */
-	}
-	if (o->nat && !strstr(list, masq))
-		fprintf(f, "add rule " NFT_TABLE " postrouting %s\n", masq);
-	if (!o->nat)    /* ahead of the subnet's masquerade, present or to come */
-		fprintf(f, "insert rule " NFT_TABLE " postrouting ip saddr %s oifname != \"%s\" accept comment \"%s\"\n",
-			a, l->bridge, l->name);
-	/* --publish: prerouting for packets from elsewhere, output for those
-	 * of the host itself; their destination becomes the container. */
-	for (i = 0; i < l->npub; i++) {
-		const struct publish *p = &l->pub[i];
-		char *dst = p->hostip ? xasprintf("ip daddr %s", ip_str(p->hostip, h))
-				      : xstrdup("fib daddr type local");
-
-		fprintf(f, "add rule " NFT_TABLE " prerouting %s %s dport %u dnat to %s:%u comment \"%s\"\n",
-			dst, p->proto, p->hostport, a, p->port, l->name);
-		fprintf(f, "add rule " NFT_TABLE " output %s %s dport %u dnat to %s:%u comment \"%s\"\n",
-			dst, p->proto, p->hostport, a, p->port, l->name);
-		free(dst);
-	}
-	/* Sent to a published port from 127.0.0.1 or from its own subnet, the
-	 * answer would not come back through the host: masquerade those. */
-	if (l->npub)
-		fprintf(f, "add rule " NFT_TABLE " postrouting ct status dnat ip daddr %s ip saddr { 127.0.0.0/8, %s/%d } masquerade comment \"%s\"\n",
-			a, net, l->prefix, l->name);
+	nft_container_rules(f, list, l, o->nat, drops);
 	if (fclose(f) == 0)
 		ret = *cmds ? nft_run(cmds, NULL) : 0;
 out:

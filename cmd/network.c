@@ -47,6 +47,7 @@
 #include "minidock.h"
 #include "networks.h"
 #include "rtnl.h"
+#include "verbs.h"
 
 static const char usage_text[] =
 "Usage: network create [--subnet CIDR] NAME\n"
@@ -83,47 +84,17 @@ static int lock_both(struct leases *L);
 static size_t attached(const struct leases *L, const struct network *n, struct strv *names,
 		       struct strv *addresses);
 
-static const struct verb {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} verbs[] = {
+static const struct verb verbs[] = {
 	{ "create", cmd_create }, { "ls", cmd_ls }, { "list", cmd_ls },
 	{ "inspect", cmd_inspect }, { "rm", cmd_rm }, { NULL, NULL },
 };
 
+/* A verb, then its own options (common/verbs.c): an ordinary user's
+ * networks are in its own directories, as its containers (store.h). */
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help",    no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct verb *v;
-	int c;
-
 	md_init("network");
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'v': md_verbose = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': print_version(); return 0;
-		default:
-			fprintf(stderr, "Try 'network --help'.\n");
-			return EXIT_TOOL_FAILED;
-		}
-	}
-	if (optind >= argc)
-		die_x("expected a verb: create, ls, inspect or rm (see --help)");
-	for (v = verbs; v->name; v++)
-		if (!strcmp(v->name, argv[optind]))
-			break;
-	if (!v->name)
-		die_x("%s: unknown verb (create, ls, inspect, rm)", argv[optind]);
-	argc -= optind;
-	argv += optind;
-	optind = 1;
-	return pass_on(v->run(argc, argv));
+	return verbs_main(argc, argv, usage_text, verbs);
 }
 
 /* The verb's options: --subnet (create), -q (ls), --verbose. */

@@ -185,17 +185,11 @@ static void enter_user_namespace(const struct options *o)
  * while no process is in it: now, before the first child. */
 static void enter_time_namespace(const struct options *o)
 {
-	char line[64];
-	size_t i;
-
 	vlog("unshare(CLONE_NEWTIME)");
 	if (unshare(CLONE_NEWTIME) < 0)
 		die("unshare(CLONE_NEWTIME)");
-	for (i = 0; i < o->n_time_offsets; i++) {       /* CLOCK SECONDS NS */
-		snprintf(line, sizeof(line), "%s %lld 0", o->time_offsets[i].clock,
-			 o->time_offsets[i].seconds);
-		write_proc_file("/proc/self/timens_offsets", line);
-	}
+	for (size_t i = 0; i < o->n_time_offsets; i++)  /* CLOCK SECONDS NS */
+		write_proc_file("/proc/self/timens_offsets", o->time_offsets[i].line);
 }
 
 /* clone3(2) is fork(2) with flags: the child starts in new namespaces
@@ -396,35 +390,23 @@ static void run_init(struct options *o)
 	_exit(code);    /* a forked child: not its parent's atexit work */
 }
 
-/* No GID: the user's group in the container's /etc/passwd, else 0 (docker run). */
-static gid_t group_of(uid_t uid)
-{
-	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct md_user u = { .gid = 0 };
-
-	if (root < 0)
-		die("open /");
-	if (passwd_lookup(root, NULL, uid, &u) == 1)
-		user_free(&u);
-	close(root);
-	return u.gid;
-}
-
 /* The last steps before execve(2), in the process that becomes COMMAND. */
 static void exec_in_container(struct options *o)
 {
-	gid_t gid = o->set_group ? o->gid : o->set_user ? group_of(o->uid) : 0;
-	size_t i;
+	gid_t gid = o->set_group ? o->gid : 0;
+	const char *bad;
+
+	/* No GID: the user's group in the container's /etc/passwd, else 0
+	 * (docker run; common/passwd.c). */
+	if (o->set_user && !o->set_group && passwd_primary_gid("/", o->uid, &gid) < 0)
+		die("open /");
 
 	if (unblock_forwarded_signals() < 0)
 		die("sigprocmask");
 	/* A container's environment is its own, as Docker's: the chain's
-	 * MINIDOCK_* variables (MINIDOCK_IP, MINIDOCK_NETNS...) stop here. */
-	if (o->root || o->target)
-		unsetenv_prefix("MINIDOCK_");
-	for (i = 0; i < o->n_env; i++)
-		if (putenv(o->env[i]) < 0)
-			die("--env %s", o->env[i]);
+	 * MINIDOCK_* variables stop here, then --env (common/nsopts.c). */
+	if (options_set_env(o, &bad) < 0)
+		die("--env %s", bad);
 	/* Before setuid(2): an ordinary user cannot shrink the bounding set. */
 	vlog("security_apply()");
 	if (security_apply(&o->security) < 0)

@@ -62,8 +62,10 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "cmdline.h"
 #include "console.h"
 #include "containers.h"
+#include "detach.h"
 #include "lifecycle.h"
 #include "minidock.h"
 #include "networks.h"
@@ -195,19 +197,9 @@ static void parse_command_line(int argc, char **argv, struct run_options *o)
 
 	o->rootless = store_rootless();
 	r = runopts_parse(argc, argv, o, &why);
-	if (r == RUNOPTS_HELP || r == RUNOPTS_VERSION) {
-		if (r == RUNOPTS_HELP)
-			fputs(runopts_usage, stdout);
-		else
-			print_version();
-		exit(0);
-	}
-	if (r < 0 && !why) {
-		fprintf(stderr, "Try 'run --help'.\n");
-		exit(EXIT_TOOL_FAILED);
-	}
+	cmdline_end(r, runopts_usage, why);     /* --help, --version, bad: exit */
 	/* An ordinary user's images and containers are in its own directories. */
-	if (r < 0 || runopts_check(o, &why) < 0 || (o->rootless && store_user_dirs(&why) < 0))
+	if (runopts_check(o, &why) < 0 || (o->rootless && store_user_dirs(&why) < 0))
 		die_x("%s", why ? why : strerror(errno));
 }
 
@@ -259,38 +251,23 @@ static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless, const char *host_files,
 			      char **userns_overlay)
 {
-	const char *storage = getenv("MINIDOCK_STORAGE");
 	char *upper = disk_file(name, "upper"), *work = disk_file(name, "work");
 	char *opts = NULL, *why = NULL;
-	int copy = (storage && !strcmp(storage, "copy")) || img->layers.n == 0;
+	int copy, r;
 
 	if (mkdir(rootfs, 0755) < 0)
 		die("mkdir %s", rootfs);
-	if (copy) {
-		vlog("%s: a private copy of the image", img->layers.n ? "MINIDOCK_STORAGE=copy"
-		     : "no layers stored for this image");
-	} else {
-		if (!(opts = overlay_options(img->layers.v, img->layers.n, upper, work)))
-			die("image %s: %zu layers in one overlayfs mount (a path with ':' "
-			    "or ',', or over a page of options)", img->name, img->layers.n);
-		if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
-			die("mkdir %s", upper);
-	}
-	if (!copy && rootless && host_files) {
-		vlog("rootless: %s needs the image's files here: a private copy", host_files);
-		copy = 1;
-	}
+	/* Its options, its upper and work directories (overlay.c). */
+	if ((r = overlay_root_options(img->layers.v, img->layers.n, img->name, upper, work,
+				      &opts, &why)) < 0)
+		die_x("%s", why);
+	copy = r == 0;
 	if (!copy && rootless) {
-		/* user.overlay.* attributes: trusted.* are the host root's. */
-		opts = xrealloc(opts, strlen(opts) + sizeof(",userxattr"));
-		strcat(opts, ",userxattr");
-		if (overlay_try_in_userns(opts, rootfs) == 0) {
-			vlog("rootless: overlayfs mounted by ns-enter in the user namespace");
+		/* Mounted by ns-enter, in the user namespace (overlay.h). */
+		if (overlay_rootless(&opts, rootfs, host_files)) {
 			*userns_overlay = opts;
 			opts = NULL;
 		} else {
-			vlog("rootless: overlayfs refused in a user namespace here (%s): a "
-			     "private copy of the image", strerror(errno));
 			copy = 1;
 		}
 	} else if (!copy) {
@@ -333,8 +310,6 @@ static void prepare_volumes(struct run_options *o, const char *rootfs)
 static void __attribute__((noreturn)) start_chain(char *const chain[], char *const envp[],
 						   pid_t parent, int stdin_fd, int tty_slave)
 {
-	sigset_t chld;
-
 	/* If run dies (kill -9), the chain gets SIGTERM and undoes itself
 	 * tool by tool instead of running on unsupervised. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
@@ -347,9 +322,7 @@ static void __attribute__((noreturn)) start_chain(char *const chain[], char *con
 	} else if (stdin_fd >= 0 && dup2(stdin_fd, STDIN_FILENO) < 0) {
 		_exit(EXIT_TOOL_FAILED);
 	}
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_UNBLOCK, &chld, NULL);
+	sigchld_mask(SIG_UNBLOCK);
 	unblock_forwarded_signals();
 	exec_command_env(chain, envp);
 }
@@ -373,60 +346,32 @@ static pid_t spawn_chain(char *const chain[], int stdin_fd, int tty_slave)
 	return pid;
 }
 
-/* 7. After the chain: undo what -d's chain left to us (its tools were
- * told --exec; without -d each tool undid its own step); unmount the root
- * and keep the exit status, or with --rm remove everything.  STARTED:
- * COMMAND ran (else a step the chain never reached has nothing to delete,
- * and would say so). */
-static void finish(const char *name, const struct run_options *o, int code, int started)
+/* 7. After the chain: unmount the root and keep the exit status, or with
+ * --rm remove everything; with -d, undo the steps its chain's tools,
+ * told --exec, left to us (containers.c).  STARTED: COMMAND ran (else a
+ * step the chain never reached has nothing to delete, and would say so). */
+static void finish(const struct run_options *o, int code, int started)
 {
-	int quiet = !started && !md_verbose;
-
-	if (!o->detach)
-		life.resources &= ~(LIFE_CGROUP | LIFE_NETWORK);
-	if (o->rm) {
-		if (life_remove(&life, quiet) < 0)
-			warn_errno("remove %s/%s", md_run_dir(), name);
-		return;
-	}
-	if (life_undo(&life, LIFE_CGROUP | LIFE_NETWORK | LIFE_ROOTFS, quiet) < 0)
-		warn_errno("umount %s/containers/%s/rootfs", md_lib_dir(), name);
-	if (container_write_exit(name, code) < 0)
-		warn_errno("write %s/%s/exit", md_run_dir(), name);
-	if (life_set_phase(&life, LIFE_EXITED) < 0)
-		warn_errno("write %s/%s/state", md_run_dir(), name);
+	container_finish(&life, o->rm, o->detach, code, !started && !md_verbose);
 }
 
 /* --restart (restart.h): while the policy wants the chain again after
- * CODE, undo its steps as finish() would, wait the back-off, record its
- * steps again and start it, as at the first start, and wait for it.  The
- * status of its last run. */
+ * CODE (restart_next undoes its steps as finish() would, waits the
+ * back-off and records them again), start it as at the first start, and
+ * wait for it.  The status of its last run. */
 static int restart_chain(const char *name, const struct run_options *o,
 			 char *const chain[], int master, int code)
 {
 	unsigned steps = life.resources & (LIFE_CGROUP | LIFE_NETWORK);
 	char *pidfile = state_file(name, "pid");
-	sigset_t chld;
-	int stdin_fd;
+	int stdin_fd, again;
 	pid_t pid;
 
-	while (restart_wanted(name, o->restart, code, restarts)) {
-		if (life_undo(&life, steps, !md_verbose) < 0)
-			warn_errno("%s: undo its chain before a restart", name);
-		sleep_ms(restart_delay_ms(restarts));
-		/* A container stop or rm -f may have come meanwhile. */
-		if (!restart_wanted(name, o->restart, code, restarts))
-			break;
-		vlog("--restart %s: %s ended with %d, started again (restart %u)", o->restart,
-		     name, code, restarts + 1);
-		if (life_record(&life, steps) < 0 || restart_write_count(name, ++restarts) < 0)
-			die("write %s/%s/state", md_run_dir(), name);
+	while ((again = restart_next(&life, steps, o->restart, code, &restarts)) > 0) {
 		if (dup2(chain_out, STDOUT_FILENO) < 0 || dup2(chain_out, STDERR_FILENO) < 0 ||
 		    (stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 			die("dup2: the output of %s", name);
-		sigemptyset(&chld);
-		sigaddset(&chld, SIGCHLD);
-		if (block_forwarded_signals() < 0 || sigprocmask(SIG_BLOCK, &chld, NULL) < 0)
+		if (block_forwarded_signals() < 0 || sigchld_mask(SIG_BLOCK) < 0)
 			die("sigprocmask");
 		pid = spawn_chain(chain, stdin_fd, -1);
 		close(stdin_fd);
@@ -436,6 +381,8 @@ static int restart_chain(const char *name, const struct run_options *o,
 		if ((code = pty_relay(master, pid, -1, &output)) < 0)
 			die("waitpid");
 	}
+	if (again < 0)
+		die("write %s/%s/state", md_run_dir(), name);
 	free(pidfile);
 	return code;
 }
@@ -447,7 +394,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report)
 {
 	char *pidfile = state_file(name, "pid"), *supfile = state_file(name, "supervisor");
-	char *log = disk_file(name, "log"), *text;
+	char *log = disk_file(name, "log");
 	int stdin_fd = -1, code, wstatus, started = 1;
 	pid_t pid;
 
@@ -464,12 +411,8 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		die("dup the output pipe");
 	if (block_forwarded_signals() < 0)
 		die("sigprocmask");
-	if (master >= 0) {
-		sigset_t chld;
-		sigemptyset(&chld);
-		sigaddset(&chld, SIGCHLD);
-		sigprocmask(SIG_BLOCK, &chld, NULL);
-	}
+	if (master >= 0 && sigchld_mask(SIG_BLOCK) < 0)
+		die("sigprocmask");
 	pid = spawn_chain(chain, stdin_fd, slave);
 	if (slave >= 0)
 		close(slave);
@@ -490,23 +433,16 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		if (master >= 0)
 			pty_drain(master, &output);
 		log_own_messages();
-		text = read_file(log, NULL);
 		/* COMMAND ran, and ended already: --restart may start it again. */
 		started = code < EXIT_TOOL_FAILED && o->restart;
 		if (!started)
-			finish(name, o, code, 0);
-		write_all(report, &code, sizeof(code));
-		if (text)
-			write_all(report, text, strlen(text));
-		close(report);
-		free(text);
+			finish(o, code, 0);
+		detach_report_ended(report, code, log);
 		if (started)
-			finish(name, o, restart_chain(name, o, chain, master, code), 1);
+			finish(o, restart_chain(name, o, chain, master, code), 1);
 	} else {
-		if (report >= 0) {
-			write_all(report, "", 1);
-			close(report);
-		}
+		if (report >= 0)
+			detach_report_started(report);
 		/* The container's output, to the terminal or the log (-d). */
 		if (master >= 0)
 			code = pty_relay(master, pid, o->interactive && !o->detach ? STDIN_FILENO : -1,
@@ -517,7 +453,7 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		if (code < 0)
 			die("waitpid");
 		code = restart_chain(name, o, chain, master, code);
-		finish(name, o, code, 1);
+		finish(o, code, 1);
 	}
 	if (master >= 0)
 		close(master);
@@ -545,9 +481,8 @@ static void log_own_messages(void)
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
 			int master, int slave)
 {
-	char *log = disk_file(name, "log"), buf[4096];
+	char *log = disk_file(name, "log");
 	int sync[2], out[2], code;
-	ssize_t n;
 	pid_t pid;
 
 	if (pipe2(sync, O_CLOEXEC) < 0)
@@ -583,19 +518,15 @@ static int run_detached(const char *name, const struct run_options *o, char *con
 	}
 	keep_state = 1;  /* the supervisor owns it now */
 	free(log);
-	n = read(sync[0], &code, sizeof(code));
-	if (n != 1 && n != sizeof(code))
+	switch (detach_wait_report(sync[0], &code)) {
+	case -1:
 		die_x("%s: the supervisor died before the container started", name);
-	/* Started, or ran and already ended by itself (`run -d busybox true`):
-	 * as docker, print the name; only a failed start is an error. */
-	if (n == 1 || code < EXIT_TOOL_FAILED) {
+	case 1:
+		/* Started, or ran and already ended by itself: as docker,
+		 * print the name; only a failed start is an error (its log,
+		 * on stderr, says why). */
 		printf("%s\n", name);
-		close(sync[0]);
 		return 0;
 	}
-	/* It failed to start: show why (its log), as docker run -d does. */
-	while ((n = read(sync[0], buf, sizeof(buf))) > 0)
-		write_all(STDERR_FILENO, buf, (size_t)n);
-	close(sync[0]);
 	return code;
 }

@@ -41,8 +41,10 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "jsonfile.h"
 #include "minidock.h"
 #include "store.h"
+#include "verbs.h"
 #include "volumes.h"
 
 static const char usage_text[] =
@@ -75,53 +77,18 @@ static int cmd_inspect(int argc, char **argv);
 static int cmd_rm(int argc, char **argv);
 static int cmd_prune(int argc, char **argv);
 
-static const struct verb {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} verbs[] = {
+static const struct verb verbs[] = {
 	{ "create", cmd_create }, { "ls", cmd_ls }, { "list", cmd_ls },
 	{ "inspect", cmd_inspect }, { "rm", cmd_rm }, { "remove", cmd_rm },
 	{ "prune", cmd_prune }, { NULL, NULL },
 };
 
-/* A verb, then its own options. */
+/* A verb, then its own options (common/verbs.c): an ordinary user's
+ * volumes are in its own directory (store.h). */
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help",    no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct verb *v;
-	char *why;
-	int c;
-
 	md_init("volume");
-	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'v': md_verbose = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': print_version(); return 0;
-		default:
-			fprintf(stderr, "Try 'volume --help'.\n");
-			return EXIT_TOOL_FAILED;
-		}
-	}
-	if (optind >= argc)
-		die_x("expected a verb: create, ls, inspect, rm or prune (see --help)");
-	/* An ordinary user's volumes are in its own directory (store.h). */
-	if (store_rootless() && store_user_dirs(&why) < 0)
-		die_x("%s", why);
-	for (v = verbs; v->name; v++)
-		if (!strcmp(v->name, argv[optind]))
-			break;
-	if (!v->name)
-		die_x("%s: unknown verb (create, ls, inspect, rm, prune)", argv[optind]);
-	argc -= optind;
-	argv += optind;
-	optind = 1;
-	return pass_on(v->run(argc, argv));
+	return verbs_main(argc, argv, usage_text, verbs);
 }
 
 /* Exit when NAME breaks docker's rule for volume names. */
@@ -256,7 +223,6 @@ static json_t *describe(const char *name)
 static int cmd_inspect(int argc, char **argv)
 {
 	json_t *all = json_array();
-	char *text;
 	int i;
 
 	if (argc < 2)
@@ -269,10 +235,8 @@ static int cmd_inspect(int argc, char **argv)
 			die_x("%s: no such volume (see: volume ls)", argv[i]);
 		json_array_append_new(all, describe(argv[i]));
 	}
-	if (!(text = json_dumps(all, JSON_INDENT(4))))
+	if (json_print(all, stdout, JSON_INDENT(4)) < 0)   /* jsonfile.h */
 		die_x("inspect: out of memory");
-	printf("%s\n", text);
-	free(text);
 	json_decref(all);
 	return 0;
 }

@@ -23,6 +23,15 @@ void cache_key(const char *parent, const char *what, char out[DIGEST_LEN])
 	free(text);
 }
 
+void cache_key_content(const char *parent, const char *what, const char *content,
+		       char out[DIGEST_LEN])
+{
+	char *text = xasprintf("%s\n%s", what, content);
+
+	cache_key(parent, text, out);
+	free(text);
+}
+
 char *cache_layer_dir(const char *diff_id)
 {
 	return xasprintf("%s/layers/sha256/%s", md_lib_dir(), diff_id + 7);

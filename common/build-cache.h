@@ -26,6 +26,10 @@
 
 /* The key of a step: sha256(PARENT "\n" WHAT). */
 void cache_key(const char *parent, const char *what, char out[DIGEST_LEN]);
+/* The key of a COPY or ADD: what it copies is part of it,
+ * sha256(PARENT "\n" WHAT "\n" CONTENT), CONTENT the digest of its sources. */
+void cache_key_content(const char *parent, const char *what, const char *content,
+		       char out[DIGEST_LEN]);
 
 /*
  * The layer recorded for KEY under PARENT: 1 with *B filled (its layer

@@ -279,3 +279,16 @@ int bvars_set_config(struct build_vars *v, const struct df_instr *in, char **key
 	strv_free(&w);
 	return r;
 }
+
+char *bvars_run_command(const struct df_instr *in, struct strv *cmd)
+{
+	if (in->json) {
+		for (size_t i = 0; i < in->words.n; i++)
+			strv_push(cmd, in->words.v[i]);
+	} else {
+		strv_push(cmd, "/bin/sh");
+		strv_push(cmd, "-c");
+		strv_push(cmd, in->text);
+	}
+	return xasprintf("RUN %s%s", in->json ? "" : "/bin/sh -c ", in->text);
+}

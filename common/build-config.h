@@ -62,4 +62,9 @@ int bvars_set_config(struct build_vars *v, const struct df_instr *in, char **key
  * override, and docker's PATH when there is none. */
 void bvars_run_env(const struct build_vars *v, struct strv *env);
 
+/* RUN's command pushed to CMD: the JSON form as written, else /bin/sh -c
+ * TEXT (no $NAME replaced: the shell does it).  Returns the step as the
+ * history and the cache name it, "RUN /bin/sh -c TEXT" (malloc'd). */
+char *bvars_run_command(const struct df_instr *in, struct strv *cmd);
+
 #endif

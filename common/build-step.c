@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "build-step.h"
 #include "containers.h"
+#include "image-write.h"
 #include "minidock.h"
 #include "overlay.h"
 #include "runimage.h"
@@ -186,4 +188,71 @@ int step_userns_command(char **argv, const char *network, struct strv *args, cha
 	free(ns_enter);
 	free(self);
 	return 0;
+}
+
+int step_chain(const char *name, const char *merged, const char *network,
+	       const struct build_vars *vars, const struct strv *cmd, struct chain *chain,
+	       struct strv *envp, char **why)
+{
+	struct run_options ro = { .network = network, .rootless = store_rootless(),
+				  .workdir = imgw_getstring(vars->img, "WorkingDir") };
+	struct strv env = { 0 };
+	struct chain_args a;
+	char *user = NULL;
+	int ret = -1;
+
+	/* The user, HOME, the runtime directory and its /etc files, as run's. */
+	bvars_run_env(vars, &env);
+	if (step_prepare(name, merged, network, imgw_getstring(vars->img, "User"), &user, &env,
+			 why) < 0)
+		goto out;
+	a = (struct chain_args){ .name = name, .hostname = name, .rootfs = merged,
+				 .user = user, .cmd = cmd, .env = &env };
+	if (chain_build(&ro, &a, 0, chain) < 0) {
+		*why = xasprintf("the tools of the chain: %s", strerror(errno));
+		goto out;
+	}
+	chain_environment(envp);
+	ret = 0;
+out:
+	strv_free(&env);
+	free(user);
+	return ret;
+}
+
+void step_announce(size_t i, size_t n, const struct df_instr *in, struct timespec *t0)
+{
+	char *text = df_text(in);
+
+	printf("Step %zu/%zu : %s\n", i + 1, n, text);
+	fflush(stdout);
+	free(text);
+	clock_gettime(CLOCK_MONOTONIC, t0);
+}
+
+void step_report_time(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf(" ---> %.2fs\n", (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
+}
+
+int step_interrupted(void)
+{
+	sigset_t pending;
+
+	return sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) ||
+					     sigismember(&pending, SIGTERM));
+}
+
+void step_report_image(const struct imgw *img, const char *output, const char *name)
+{
+	if (output)
+		printf("Written to %s\n", output);
+	printf("Successfully built %.12s (manifest %s)\n", img->config_digest + 7,
+	       img->manifest_digest);
+	if (name)
+		printf("Successfully tagged %s\n", name);
 }

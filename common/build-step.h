@@ -2,13 +2,18 @@
  * build-step.h - what surrounds a build step's container in img-build:
  * the overlayfs options of a step, the runtime directory and /etc files of
  * its RUN, and the mount points ns-enter made in its root, which are not
- * the step's work.  Used by img-build.
+ * the step's work; the chain of a RUN; the lines that frame each step
+ * ("Step 3/7 : RUN ...", " ---> 0.42s").  Used by img-build.
  */
 #ifndef MINIDOCK_BUILD_STEP_H
 #define MINIDOCK_BUILD_STEP_H
 
 #include <stdint.h>
+#include <time.h>
 
+#include "build-config.h"
+#include "chain.h"
+#include "dockerfile.h"
 #include "store.h"
 
 /* A new build's name, "build-<8 hex>" (its runtime directory, its cgroup),
@@ -43,6 +48,32 @@ int step_prepare(const char *name, const char *merged, const char *network, cons
  * A rootless step has no NETWORK but none.  0, or -1 with *WHY.
  */
 int step_userns_command(char **argv, const char *network, struct strv *args, char **why);
+
+/*
+ * The chain of a RUN of CMD in container NAME over MERGED, as run's
+ * (chain.h): cg-limit --devices container -- ns-enter --all ... -- CMD,
+ * with network NETWORK, the image's Env, User and WorkingDir (VARS);
+ * step_prepare first (its runtime directory: step_remove_state).  CHAIN
+ * (chain_free) and ENVP, the environment of its first tool
+ * (chain_environment).  0, or -1 with *WHY.
+ */
+int step_chain(const char *name, const char *merged, const char *network,
+	       const struct build_vars *vars, const struct strv *cmd, struct chain *chain,
+	       struct strv *envp, char **why);
+
+/* Before step I (from 0) of N: "Step I+1/N : INSTRUCTION" on stdout, and
+ * *T0 the time it starts. */
+void step_announce(size_t i, size_t n, const struct df_instr *in, struct timespec *t0);
+/* After it: " ---> 0.42s", the time since T0. */
+void step_report_time(const struct timespec *t0);
+/* Whether Ctrl-C (SIGINT) or SIGTERM came meanwhile (img-build blocks
+ * them: they wait, pending, until a step ends). */
+int step_interrupted(void);
+
+/* The build's last lines: "Written to OUTPUT" (with -o), "Successfully
+ * built ID (manifest DIGEST)" of IMG, "Successfully tagged NAME" (or
+ * NULL), as docker build ends. */
+void step_report_image(const struct imgw *img, const char *output, const char *name);
 
 /* Remove md_run_dir()/NAME (no mount in it).  0 or -1 with errno. */
 int step_remove_state(const char *name);

@@ -3,7 +3,8 @@
  * chain.h).  Used by run (build, print), container (exec) and compose
  * (a word quoted for sh, for --verbose).
  *
- * `container exec` is a chain too, of one tool: ns-enter --target.
+ * `container exec` is a chain too, of one tool: ns-enter --target; its
+ * options are read here too.
  *
  * Each option of run becomes an option of one tool: --memory, --cpus and
  * --pids-limit go to cg-limit(1); --publish, --network NAME,
@@ -14,6 +15,7 @@
  * host's network to wire the container's; ns-enter last, which leaves the
  * host behind (pivot_root) and starts COMMAND.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,4 +328,37 @@ void chain_environment(struct strv *envp)
 		for (k = 0; kept[k]; k++)
 			if (!strncmp(environ[i], kept[k], strlen(kept[k])))
 				strv_push(envp, environ[i]);
+}
+
+int chain_exec_options(int argc, char **argv, struct exec_args *e, struct strv *env,
+		       int *interactive, char **why)
+{
+	size_t i;
+	int c;
+
+	e->env = env;
+	while ((c = getopt(argc, argv, "+ite:w:u:")) != -1) {
+		switch (c) {
+		case 'i': *interactive = 1; break;
+		case 't': e->tty = 1; break;
+		case 'e': strv_push(env, optarg); break;
+		case 'w': e->workdir = optarg; break;
+		case 'u': e->user = optarg; break;
+		default:
+			*why = xstrdup("usage: container exec [-i] [-t] [-e NAME=VALUE] [-w DIR] [-u UID] NAME COMMAND...");
+			return -1;
+		}
+	}
+	if (argc - optind < 2) {
+		*why = xstrdup("expected NAME COMMAND [ARG...]");
+		return -1;
+	}
+	for (i = 0; i < env->n; i++) {
+		if (!strchr(env->v[i], '=')) {
+			*why = xasprintf("-e %s: expected NAME=VALUE", env->v[i]);
+			return -1;
+		}
+	}
+	e->command = argv + optind + 1;
+	return optind;
 }

@@ -66,4 +66,13 @@ struct exec_args {
  */
 int chain_build_exec(const struct container *c, const struct exec_args *e, struct strv *argv);
 
+/*
+ * container exec's command line, after its verb: -i (*INTERACTIVE), -t,
+ * -e NAME=VALUE (into ENV, E->env), -w, -u, then NAME COMMAND [ARG...]
+ * (E->command).  The index of NAME in ARGV; or -1 with *WHY the message
+ * (malloc'd).
+ */
+int chain_exec_options(int argc, char **argv, struct exec_args *e, struct strv *env,
+		       int *interactive, char **why);
+
 #endif

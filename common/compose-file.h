@@ -78,4 +78,11 @@ int compose_sort(struct compose_project *p, char **why);
 const struct compose_service *compose_service(const struct compose_project *p,
 					      const char *name);
 
+/* The arguments of `run` for service S, pushed to A: -d --name=CONTAINER,
+ * an option for each key it has (--network, --network-alias SERVICE,
+ * --restart, --memory, --cpus, --pids-limit, --user, --workdir,
+ * --hostname, --env, --publish, --volume, --entrypoint), IMAGE, the rest
+ * of the entrypoint, COMMAND. */
+void compose_run_args(const struct compose_service *s, struct strv *a);
+
 #endif

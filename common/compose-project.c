@@ -3,7 +3,8 @@
  * names as Compose makes them (the file looked for, the project's name
  * from a directory), the services' start order (Kahn's algorithm on
  * depends_on; what is left over holds a cycle, which is named as a
- * path), looking a service up, and freeing the model.  See
+ * path), looking a service up, the `run` command line of a service,
+ * and freeing the model.  See
  * compose-file.h.  Used by compose.
  */
 #include <ctype.h>
@@ -174,4 +175,36 @@ void compose_free(struct compose_project *p)
 	free(p->dir);
 	free(p->name);
 	memset(p, 0, sizeof(*p));
+}
+
+void compose_run_args(const struct compose_service *s, struct strv *a)
+{
+	const struct { const char *option, *value; } keys[] = {
+		{ "--network", s->networks.v[0] }, { "--network-alias", s->name },
+		{ "--restart", s->restart }, { "--memory", s->mem_limit }, { "--cpus", s->cpus },
+		{ "--pids-limit", s->pids_limit }, { "--user", s->user },
+		{ "--workdir", s->working_dir }, { "--hostname", s->hostname },
+	};
+	size_t i;
+
+	strv_push(a, "-d");
+	strv_pushf(a, "--name=%s", s->container);
+	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		if (keys[i].value)
+			strv_pushf(a, "%s=%s", keys[i].option, keys[i].value);
+	for (i = 0; i < s->environment.n; i++)
+		strv_pushf(a, "--env=%s", s->environment.v[i]);
+	for (i = 0; i < s->ports.n; i++)
+		strv_pushf(a, "--publish=%s", s->ports.v[i]);
+	for (i = 0; i < s->volumes.n; i++)
+		strv_pushf(a, "--volume=%s", s->volumes.v[i]);
+	/* entrypoint [A, B...]: run --entrypoint A IMAGE B... COMMAND (an
+	 * entrypoint drops the image's Cmd, as in Compose). */
+	if (s->has_entrypoint)
+		strv_pushf(a, "--entrypoint=%s", s->entrypoint.n ? s->entrypoint.v[0] : "");
+	strv_push(a, s->image);
+	for (i = 1; i < s->entrypoint.n; i++)
+		strv_push(a, s->entrypoint.v[i]);
+	for (i = 0; i < s->command.n; i++)
+		strv_push(a, s->command.v[i]);
 }

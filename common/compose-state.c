@@ -21,6 +21,7 @@
 
 #include "chain.h"
 #include "compose-state.h"
+#include "jsonfile.h"
 #include "minidock.h"
 
 char *compose_record_path(const char *project)
@@ -79,24 +80,18 @@ static json_t *list(const struct strv *v)
 
 int compose_record_write(const char *project, const struct compose_record *r)
 {
-	char *path = compose_record_path(project), *tmp = xasprintf("%s.tmp", path);
+	char *path = compose_record_path(project);
 	char *dir = xasprintf("%s/compose", md_lib_dir());
 	json_t *j = json_pack("{s:s, s:s?, s:o, s:o, s:o}", "project", project, "file", r->file,
 			      "containers", list(&r->containers), "networks", list(&r->networks),
 			      "volumes", list(&r->volumes));
 	int ret = -1, e;
 
-	if (!j)
-		errno = ENOMEM;
-	else if (mkdir_p(dir, 0755) == 0 && json_dump_file(j, tmp, JSON_INDENT(2)) == 0 &&
-		 rename(tmp, path) == 0)
-		ret = 0;
+	if (mkdir_p(dir, 0755) == 0)
+		ret = json_write_atomic(j, path, JSON_INDENT(2));    /* jsonfile.h */
 	e = errno;
-	if (ret < 0)
-		unlink(tmp);
 	json_decref(j);
 	free(dir);
-	free(tmp);
 	free(path);
 	errno = e;
 	return ret;

@@ -181,3 +181,12 @@ int pty_relay(int master, pid_t child, int input, struct logfile *out)
 	}
 	return exit_code_of(wstatus);
 }
+
+int sigchld_mask(int how)
+{
+	sigset_t chld;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	return sigprocmask(how, &chld, NULL);
+}

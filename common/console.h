@@ -35,6 +35,12 @@ int pty_make_controlling(int slave);
  */
 int pty_relay(int master, pid_t child, int input, struct logfile *out);
 
+/* SIGCHLD blocked (HOW: SIG_BLOCK) before the child pty_relay waits for
+ * starts, so that its end waits for the relay's signalfd(2); unblocked
+ * (SIG_UNBLOCK) in that child.  Only sigprocmask(2): safe in the child
+ * of vfork(2).  0, or -1 with errno. */
+int sigchld_mask(int how);
+
 /* Copy what is left to read on the master to OUT. */
 void pty_drain(int master, struct logfile *out);
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,4 +494,40 @@ json_t *container_inspect(const struct container *c)
 	json_object_set_new(o, "Mounts", mounts(c));
 	json_object_set_new(o, "NetworkSettings", network_settings(c));
 	return o;
+}
+
+pid_t container_wait_init(const struct container *c)
+{
+	int i;
+
+	for (i = 0; c->chain && i < 5000; i++) {
+		if (container_command_started(c->chain))
+			return container_init(c->chain);
+		if (kill(c->chain, 0) < 0)
+			break;
+		sleep_ms(1);
+	}
+	return 0;
+}
+
+int container_supervisor_runs(void *pidfile)
+{
+	return read_live_pid(pidfile) != 0;
+}
+
+void container_finish(struct life *l, int rm, int detached, int code, int quiet)
+{
+	if (!detached)
+		l->resources &= ~(LIFE_CGROUP | LIFE_NETWORK);
+	if (rm) {
+		if (life_remove(l, quiet) < 0)
+			warn_errno("remove %s/%s", md_run_dir(), l->name);
+		return;
+	}
+	if (life_undo(l, LIFE_CGROUP | LIFE_NETWORK | LIFE_ROOTFS, quiet) < 0)
+		warn_errno("umount %s/containers/%s/rootfs", md_lib_dir(), l->name);
+	if (container_write_exit(l->name, code) < 0)
+		warn_errno("write %s/%s/exit", md_run_dir(), l->name);
+	if (life_set_phase(l, LIFE_EXITED) < 0)
+		warn_errno("write %s/%s/state", md_run_dir(), l->name);
 }

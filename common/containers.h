@@ -93,6 +93,29 @@ char *container_uptime(const struct container *c);
 int container_lock(const char *name, int wait_ms, struct life *l);
 
 /*
+ * The host PID of C's PID 1 (container_init, store.h); while its chain is
+ * still being set up (the network, the root...), waits for it a little
+ * (up to 5 s).  0 when the chain is not running.
+ */
+pid_t container_wait_init(const struct container *c);
+
+/*
+ * run, after the chain of container L ended with CODE (step 7): with RM,
+ * remove it all (life_remove); else undo what is left of its steps, its
+ * root's mount, and with DETACHED its cgroup and network too (the tools
+ * of a detached chain, told --exec, leave them to run; otherwise each
+ * undid its own), then record CODE (the file "exit") and the phase
+ * "exited".  QUIET: no word of a step never made.  Best effort: each
+ * failure is said (warn), none stops the others.
+ */
+void container_finish(struct life *l, int rm, int detached, int code, int quiet);
+
+/* Whether the run of PIDFILE (its file "supervisor") lives, and copies
+ * the container's output into its log: container logs -f asks, through
+ * logfile_copy. */
+int container_supervisor_runs(void *pidfile);
+
+/*
  * container inspect: what docker inspect says of a container, as far as
  * minidock has it: Name, State (Status, Running, ExitCode), Config (its
  * config.json), NetworkSettings (Network, IPAddress) and Mounts, each {Type volume|bind|tmpfs, Name (a

@@ -604,3 +604,18 @@ const char *df_flag(const struct df_instr *in, const char *name)
 			return in->flags.v[i] + len + 3;
 	return NULL;
 }
+
+int df_load(const char *path, struct dockerfile *df, char **why)
+{
+	char *text = read_file(path, NULL);
+	int r;
+
+	if (!text) {
+		memset(df, 0, sizeof(*df));
+		*why = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	r = df_parse(text, path, df, why);
+	free(text);
+	return r;
+}

@@ -39,6 +39,9 @@ struct dockerfile {
  */
 int df_parse(const char *text, const char *file, struct dockerfile *df, char **why);
 void df_free(struct dockerfile *df);
+/* The Dockerfile PATH, read and parsed (df_parse) into DF.  0, or -1 with
+ * *WHY (malloc'd: "PATH: No such file or directory", or df_parse's). */
+int df_load(const char *path, struct dockerfile *df, char **why);
 
 /* "COPY --chown=1:1 a b": the instruction as one line (malloc'd), as the
  * progress and the image's history show it. */

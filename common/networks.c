@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "jsonfile.h"
 #include "minidock.h"
 #include "networks.h"
 
@@ -122,7 +123,7 @@ int network_exists(const char *name)
 
 int network_save(const struct network *n)
 {
-	char *path = networks_path(n->name, ".json"), *tmp = networks_path(n->name, ".json.new");
+	char *path = networks_path(n->name, ".json");
 	json_t *j = json_object();
 	int ret, e;
 
@@ -130,20 +131,12 @@ int network_save(const struct network *n)
 	json_object_set_new(j, "bridge", json_string(n->bridge));
 	json_object_set_new(j, "subnet", json_string(n->subnet));
 	json_object_set_new(j, "created", json_integer((json_int_t)n->created));
-	errno = 0;
-	ret = json_dump_file(j, tmp, JSON_INDENT(2));
-	if (ret < 0 && !errno)
-		errno = EIO;
-	if (ret == 0)
-		ret = rename(tmp, path);
+	ret = json_write_atomic(j, path, JSON_INDENT(2));     /* jsonfile.h */
 	e = errno;
-	if (ret < 0)
-		unlink(tmp);
 	json_decref(j);
-	free(tmp);
 	free(path);
 	errno = e;
-	return ret < 0 ? -1 : 0;
+	return ret;
 }
 
 int network_delete(const char *name)

@@ -11,8 +11,10 @@
 
 #include <nftables/libnftables.h>
 
+#include "leases.h"
 #include "minidock.h"
 #include "nft.h"
+#include "rtnl.h"
 
 char nft_error[256];
 
@@ -356,4 +358,50 @@ int nft_other_routers(char **who)
 	free(table);
 	free(rules);
 	return *who != NULL;
+}
+
+void nft_container_rules(FILE *f, const char *list, const struct lease *l, int nat,
+			 int drops)
+{
+	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], h[INET_ADDRSTRLEN];
+	char guard[128], masq[192];
+	size_t i;
+
+	ip_str(l->addr, a);
+	ip_str(l->addr & mask_of(l->prefix), net);
+	/* route_localnet is on: drop what a container sends to 127/8 (CVE-2020-8558). */
+	snprintf(guard, sizeof(guard), "iifname \"%s\" ip daddr 127.0.0.0/8 drop comment \"bridge %s\"",
+		 l->bridge, l->bridge);
+	/* Leaving through anything but its bridge, a container takes the
+	 * host's address, so that the answers find their way back. */
+	snprintf(masq, sizeof(masq), "ip saddr %s/%d oifname != \"%s\" masquerade comment \"bridge %s\"",
+		 net, l->prefix, l->bridge, l->bridge);
+	fputs(*list ? "" : nft_table_cmds, f);   /* the table and its chains, first */
+	if (!strstr(list, guard)) {     /* the bridge's first container */
+		fprintf(f, "add rule " NFT_TABLE " guard %s\n", guard);
+		nft_keep_apart(f, l->bridge, drops);    /* networks isolated */
+	}
+	if (nat && !strstr(list, masq))
+		fprintf(f, "add rule " NFT_TABLE " postrouting %s\n", masq);
+	if (!nat)    /* ahead of the subnet's masquerade, present or to come */
+		fprintf(f, "insert rule " NFT_TABLE " postrouting ip saddr %s oifname != \"%s\" accept comment \"%s\"\n",
+			a, l->bridge, l->name);
+	/* --publish: prerouting for packets from elsewhere, output for those
+	 * of the host itself; their destination becomes the container. */
+	for (i = 0; i < l->npub; i++) {
+		const struct publish *p = &l->pub[i];
+		char *dst = p->hostip ? xasprintf("ip daddr %s", ip_str(p->hostip, h))
+				      : xstrdup("fib daddr type local");
+
+		fprintf(f, "add rule " NFT_TABLE " prerouting %s %s dport %u dnat to %s:%u comment \"%s\"\n",
+			dst, p->proto, p->hostport, a, p->port, l->name);
+		fprintf(f, "add rule " NFT_TABLE " output %s %s dport %u dnat to %s:%u comment \"%s\"\n",
+			dst, p->proto, p->hostport, a, p->port, l->name);
+		free(dst);
+	}
+	/* Sent to a published port from 127.0.0.1 or from its own subnet, the
+	 * answer would not come back through the host: masquerade those. */
+	if (l->npub)
+		fprintf(f, "add rule " NFT_TABLE " postrouting ct status dnat ip daddr %s ip saddr { 127.0.0.0/8, %s/%d } masquerade comment \"%s\"\n",
+			a, net, l->prefix, l->name);
 }

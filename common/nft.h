@@ -51,6 +51,18 @@ int nft_docker_forward_drops(void);
  * with DOCKER_DROPS (nft_docker_forward_drops), the accept rules Docker's
  * FORWARD chain needs for BRIDGE too.  For a bridge's first container. */
 void nft_keep_apart(FILE *f, const char *bridge, int docker_drops);
+/*
+ * Write to F the rules of container L (leases.h), given LIST, the table
+ * as nft_list_table gives it: the table and its chains when absent; the
+ * bridge's guard and nft_keep_apart for its first container (DROPS:
+ * nft_docker_forward_drops); the subnet's masquerade with NAT (else an
+ * accept of L's own address ahead of it); for each published port, DNAT
+ * in prerouting and output, and the masquerade that brings the answers
+ * of a hairpin connection (from 127/8 or its own subnet) back.
+ */
+struct lease;
+void nft_container_rules(FILE *f, const char *list, const struct lease *l, int nat,
+			 int drops);
 /* Free the context and unload libnftables (call when done with nftables). */
 void nft_release(void);
 

@@ -268,7 +268,11 @@ static int parse_time_offset(const char *arg, struct options *o, char **why)
 		if (rc == 0) {
 			o->time_offsets[o->n_time_offsets].clock =
 				item[0] == 'm' ? "monotonic" : "boottime";
-			o->time_offsets[o->n_time_offsets++].seconds = seconds;
+			o->time_offsets[o->n_time_offsets].seconds = seconds;
+			snprintf(o->time_offsets[o->n_time_offsets].line,
+				 sizeof(o->time_offsets[0].line), "%s %lld 0",
+				 o->time_offsets[o->n_time_offsets].clock, seconds);
+			o->n_time_offsets++;
 		}
 	}
 	if (rc == 0 && o->n_time_offsets == before)
@@ -450,4 +454,19 @@ void options_free(struct options *o)
 	o->env = NULL;
 	o->root = NULL;
 	o->n_volumes = o->n_env = 0;
+}
+
+int options_set_env(const struct options *o, const char **failed)
+{
+	size_t i;
+
+	if (o->root || o->target)
+		unsetenv_prefix("MINIDOCK_");
+	for (i = 0; i < o->n_env; i++) {
+		if (putenv(o->env[i]) < 0) {
+			*failed = o->env[i];
+			return -1;
+		}
+	}
+	return 0;
 }

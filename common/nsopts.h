@@ -23,6 +23,7 @@
 struct time_offset {
 	const char *clock;      /* "monotonic" or "boottime" */
 	long long seconds;
+	char line[40];          /* "CLOCK SECONDS 0", as the file takes it */
 };
 
 struct options {
@@ -57,5 +58,13 @@ struct options {
  */
 int options_parse(int argc, char **argv, struct options *o, char **why);
 void options_free(struct options *o);
+
+/*
+ * COMMAND's environment: a container's is its own, as Docker's (with
+ * --root or --target, the chain's MINIDOCK_* variables stop here: its
+ * MINIDOCK_IP, MINIDOCK_NETNS...), then each --env, by putenv(3).  0, or
+ * -1 with *FAILED the --env refused.
+ */
+int options_set_env(const struct options *o, const char **failed);
 
 #endif

@@ -14,8 +14,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,4 +96,47 @@ int overlay_try_in_userns(const char *opts, const char *target)
 		return 0;
 	errno = WIFEXITED(status) ? WEXITSTATUS(status) : EPERM;
 	return -1;
+}
+
+int overlay_rootless(char **opts, const char *target, const char *host_files)
+{
+	if (host_files) {
+		vlog("rootless: %s needs the image's files here: a private copy", host_files);
+		return 0;
+	}
+	/* user.overlay.* attributes: trusted.* are the host root's. */
+	*opts = xrealloc(*opts, strlen(*opts) + sizeof(",userxattr"));
+	strcat(*opts, ",userxattr");
+	if (overlay_try_in_userns(*opts, target) < 0) {
+		vlog("rootless: overlayfs refused in a user namespace here (%s): a "
+		     "private copy of the image", strerror(errno));
+		return 0;
+	}
+	vlog("rootless: overlayfs mounted by ns-enter in the user namespace");
+	return 1;
+}
+
+int overlay_root_options(char *const layers[], size_t n, const char *image,
+			 const char *upper, const char *work, char **opts, char **why)
+{
+	const char *storage = getenv("MINIDOCK_STORAGE");
+
+	*opts = NULL;
+	if ((storage && !strcmp(storage, "copy")) || n == 0) {
+		vlog("%s: a private copy of the image", n ? "MINIDOCK_STORAGE=copy"
+		     : "no layers stored for this image");
+		return 0;
+	}
+	if (!(*opts = overlay_options(layers, n, upper, work))) {
+		*why = xasprintf("image %s: %zu layers in one overlayfs mount (a path with ':' "
+				 "or ',', or over a page of options): %s", image, n, strerror(errno));
+		return -1;
+	}
+	if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) {
+		*why = xasprintf("mkdir %s: %s", upper, strerror(errno));
+		free(*opts);
+		*opts = NULL;
+		return -1;
+	}
+	return 1;
 }

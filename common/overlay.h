@@ -1,7 +1,7 @@
 /*
  * overlay.h - the options of an overlayfs mount: a container's root made
  * of an image's layers, read-only and shared, under a writable layer of
- * its own.  Used by run, which makes the mount(2) call itself.  See
+ * its own.  Used by run, which makes the mount(2) call itself, and img-build.  See
  * Documentation/filesystems/overlayfs.rst and mount(2).
  */
 #ifndef MINIDOCK_OVERLAY_H
@@ -18,6 +18,15 @@
 char *overlay_options(char *const layers[], size_t n, const char *upper, const char *work);
 
 /*
+ * The root of a container of IMAGE, whose layers are LAYERS[0..N-1]: 1
+ * and *OPTS its overlayfs options (overlay_options), UPPER and WORK made
+ * (mkdir); 0 when it is a private copy instead (MINIDOCK_STORAGE=copy, or
+ * no layer stored: --verbose says which); -1 with *WHY (malloc'd).
+ */
+int overlay_root_options(char *const layers[], size_t n, const char *image,
+			 const char *upper, const char *work, char **opts, char **why);
+
+/*
  * Rootless: may this kernel mount an overlayfs with OPTS on TARGET inside
  * a user namespace (Linux 5.11, and a filesystem under the layers that
  * allows it)?  Tried for real in a child, in a user and mount namespace of
@@ -25,5 +34,16 @@ char *overlay_options(char *const layers[], size_t n, const char *upper, const c
  * errno the kernel's refusal.
  */
 int overlay_try_in_userns(const char *opts, const char *target);
+
+/*
+ * Rootless run: may the container's root be the overlayfs of *OPTS,
+ * mounted by ns-enter inside the container's user namespace?  Not when
+ * run must first read the image's files on the host (HOST_FILES says
+ * why, or NULL): that overlayfs exists only in the container's
+ * namespaces.  Nor when the kernel refuses (overlay_try_in_userns on
+ * TARGET).  1: yes, ",userxattr" added to *OPTS (realloc'd); 0: a
+ * private copy of the image instead (--verbose says why).
+ */
+int overlay_rootless(char **opts, const char *target, const char *host_files);
 
 #endif

@@ -12,8 +12,10 @@
  * through NSS modules, which a static binary cannot load.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "minidock.h"
 #include "passwd.h"
@@ -96,4 +98,18 @@ void user_free(struct md_user *u)
 	free(u->name);
 	free(u->home);
 	u->name = u->home = NULL;
+}
+
+int passwd_primary_gid(const char *root, uid_t uid, gid_t *gid)
+{
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct md_user u = { .gid = 0 };
+
+	if (rootfd < 0)
+		return -1;
+	if (passwd_lookup(rootfd, NULL, uid, &u) == 1)
+		user_free(&u);
+	close(rootfd);
+	*gid = u.gid;
+	return 0;
 }

@@ -27,4 +27,11 @@ int passwd_lookup(int rootfd, const char *name, uid_t uid, struct md_user *u);
 int group_lookup(int rootfd, const char *name, gid_t *gid);
 void user_free(struct md_user *u);
 
+/*
+ * The primary group of UID in the /etc/passwd under ROOT (a directory:
+ * "/" in a container), into *GID; 0 when no line says (docker run's
+ * default).  0, or -1 with errno when ROOT cannot be opened.
+ */
+int passwd_primary_gid(const char *root, uid_t uid, gid_t *gid);
+
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lifecycle.h"
 #include "minidock.h"
 #include "restart.h"
 #include "store.h"
@@ -89,4 +90,22 @@ unsigned restart_count(const char *name)
 	free(text);
 	free(path);
 	return (unsigned)n;
+}
+
+int restart_next(struct life *l, unsigned steps, const char *spec, int code,
+		 unsigned *restarts)
+{
+	if (!restart_wanted(l->name, spec, code, *restarts))
+		return 0;
+	if (life_undo(l, steps, !md_verbose) < 0)
+		warn_errno("%s: undo its chain before a restart", l->name);
+	sleep_ms(restart_delay_ms(*restarts));
+	/* A container stop or rm -f may have come meanwhile. */
+	if (!restart_wanted(l->name, spec, code, *restarts))
+		return 0;
+	vlog("--restart %s: %s ended with %d, started again (restart %u)", spec,
+	     l->name, code, *restarts + 1);
+	if (life_record(l, steps) < 0 || restart_write_count(l->name, ++*restarts) < 0)
+		return -1;
+	return 1;
 }

@@ -13,7 +13,7 @@
  * restarts is the file "restarts" (container ls shows it).  Between two
  * starts the supervisor waits 100 ms, doubled each time up to 6.4 s
  * (docker's back-off).  Used by run (the supervisor), container (stop,
- * rm -f, ls).
+ * rm -f, ls); restart_next is the supervisor's loop between two chains.
  */
 #ifndef MINIDOCK_RESTART_H
 #define MINIDOCK_RESTART_H
@@ -44,5 +44,18 @@ int restart_mark_stopped(const char *name);
 /* The file "restarts": record COUNT; read it (0 without). */
 int restart_write_count(const char *name, unsigned count);
 unsigned restart_count(const char *name);
+
+/*
+ * The restart loop's bookkeeping (run's supervisor), between the end of
+ * a container's chain (status CODE) and its next start: whether policy
+ * SPEC wants it again after *RESTARTS restarts; if so, undo the chain's
+ * steps STEPS (LIFE_CGROUP, LIFE_NETWORK) as after any end, wait the
+ * back-off, ask again (a stop may have come meanwhile), then record the
+ * steps again before the chain remakes them, and count the restart.
+ * 1: start the chain again; 0: not; -1 (errno) a state file unwritten.
+ */
+struct life;
+int restart_next(struct life *l, unsigned steps, const char *spec, int code,
+		 unsigned *restarts);
 
 #endif

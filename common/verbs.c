@@ -1,5 +1,5 @@
 /*
- * verbs.c - a tool made of verbs (container, image).  See verbs.h.
+ * verbs.c - a tool made of verbs (container, image, network, volume).  See verbs.h.
  * Read getopt_long(3): "+" stops at the first non-option (the verb), and
  * optind = 1 starts it again on the verb's own arguments.
  */

@@ -3,7 +3,7 @@
  * image` are: `TOOL [--verbose] VERB [OPTIONS] [ARGS]`.  The tool's own
  * options (--verbose, --help, --version), then the verb looked up in a
  * table and run with what follows it (getopt(3) again, from the verb).
- * Used by container and image.
+ * Used by container, image, network and volume.
  */
 #ifndef MINIDOCK_VERBS_H
 #define MINIDOCK_VERBS_H
