@@ -83,9 +83,11 @@ $(BUILD)/common/seccomp-load.o: CPPFLAGS += -I$(BUILD)
 san:
 	$(MAKE) BUILD=build-san BIN=bin-san CFLAGS="-O1 -g $(SANITIZE)"
 
-# cg-limit linked statically, for the initramfs of the cgroup v2 VM test (tests/vm/).
+# cg-limit, run and ns-enter linked statically, for the initramfs of the cgroup
+# v2 VM test (tests/vm/).
 static:
-	$(MAKE) BUILD=build-static BIN=bin-static LDFLAGS=-static bin-static/cg-limit
+	$(MAKE) BUILD=build-static BIN=bin-static LDFLAGS=-static bin-static/cg-limit \
+		bin-static/run bin-static/ns-enter
 
 images: all
 	$(MAKE) -C images
