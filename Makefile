@@ -44,7 +44,7 @@ DEB_PACKAGES = gcc make clang pkg-config \
 	libmnl-dev libnftables-dev libseccomp-dev libcap-dev \
 	bats bats-support bats-assert busybox-static \
 	iproute2 nftables util-linux uidmap procps python3 zstd qemu-system-x86 xz-utils tmux \
-	buildah umoci skopeo jq file docker-registry apache2-utils openssl
+	buildah umoci skopeo jq file docker-registry apache2-utils openssl curl
 
 # The course slides only: rendered by Marp CLI (npm) in Chromium.
 SLIDES_PACKAGES = chromium nodejs npm poppler-utils fonts-dejavu-core
