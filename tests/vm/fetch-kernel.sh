@@ -70,11 +70,15 @@ if [ ! -s "$dir/overlay.ko" ]; then
 	case $pkg in
 	"host kernel"*) mods=/lib/modules/$(uname -r) ;;
 	linux-image-*)
+		# Debian's modules are in the image package, Ubuntu's beside it
 		mtmp=$(mktemp -d "$dir/fetch.XXXXXX")
 		chmod 755 "$mtmp"
-		if (cd "$mtmp" && apt-get download -q "$pkg" >/dev/null 2>&1); then
-			dpkg-deb -x "$mtmp"/"$pkg"_*.deb "$mtmp/root" && mods=$mtmp/root/lib/modules
-		fi ;;
+		for p in "$pkg" "linux-modules-${pkg#linux-image-}"; do
+			if (cd "$mtmp" && apt-get download -q "$p" >/dev/null 2>&1); then
+				dpkg-deb -x "$mtmp"/"$p"_*.deb "$mtmp/root" && mods=$mtmp/root/lib/modules
+			fi
+			[ -z "$(find "$mtmp/root" -name 'overlay.ko*' 2>/dev/null)" ] || break
+		done ;;
 	esac
 	ko=$(find ${mods:-/nonexistent} -name 'overlay.ko*' 2>/dev/null | head -n1)
 	case $ko in
