@@ -524,8 +524,9 @@ static void copy_step(struct build *b, const struct df_instr *in)
 		if (!strncmp(in->flags.v[i], "--chown=", 8))
 			chown_spec = in->flags.v[i] + 8;
 	words_of(b, in, 1, &w);
-	dest = w.v[--w.n];      /* the sources stay in W */
-	w.v[w.n] = NULL;
+	/* The sources stay in W; DEST is past its end, still in its array, so
+	 * that a refusal below (die_x, exit) leaves no unreachable block. */
+	dest = w.v[--w.n];
 	for (size_t i = 0; add && i < w.n; i++)
 		if (strstr(w.v[i], "://"))
 			die_x("%s:%d: ADD %s: a URL is not supported by img-build (a build step "
