@@ -1,6 +1,6 @@
 #!/bin/sh
 # try-release.sh RELEASE [DIR] - the README's promise, tried on a fresh
-# machine of a Debian or Ubuntu RELEASE (bookworm, trixie; jammy, noble
+# machine of a Debian or Ubuntu RELEASE (bookworm, trixie; noble
 # where an Ubuntu archive is reachable), as a teacher would before a lab.
 #
 #   1. debootstrap --variant=minbase RELEASE DIR (kept and reused: remove
