@@ -75,7 +75,7 @@ if [ ! -s "$dir/overlay.ko" ]; then
 		chmod 755 "$mtmp"
 		for p in "$pkg" "linux-modules-${pkg#linux-image-}"; do
 			if (cd "$mtmp" && apt-get download -q "$p" >/dev/null 2>&1); then
-				dpkg-deb -x "$mtmp"/"$p"_*.deb "$mtmp/root" && mods=$mtmp/root/lib/modules
+				dpkg-deb -x "$mtmp"/"$p"_*.deb "$mtmp/root" && mods=$mtmp/root   # /lib/modules, /usr/lib/modules (Debian 13)
 			fi
 			[ -z "$(find "$mtmp/root" -name 'overlay.ko*' 2>/dev/null)" ] || break
 		done ;;
