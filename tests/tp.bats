@@ -90,7 +90,14 @@ tp_cgroups_make() {
 # Kill what is left in the step's cgroups (processes the step started), then
 # remove them, deepest first.
 tp_cgroups_remove() {
-	local dir try pid
+	local dir try pid name
+	# A pure v2 host: the names the TP uses, where cg-limit put them.
+	if [ ${#TP_CGROUPS[@]} -eq 0 ] && [ -x "$MINIDOCK_BIN/cg-limit" ] &&
+		grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		for name in tp-mem tp-pids tp-cpu tp-stats tp-vm tp-ct web tp-chaine tp-tue; do
+			"$MINIDOCK_BIN/cg-limit" --name "$name" --delete >/dev/null 2>&1 || true
+		done
+	fi
 	for dir in "${TP_CGROUPS[@]}"; do
 		for try in 1 2 3 4 5 6 7 8 9 10; do
 			[ -d "$dir" ] || break
