@@ -48,7 +48,7 @@ DEB_PACKAGES = gcc make clang pkg-config \
 	libmnl-dev libnftables-dev libseccomp-dev libcap-dev \
 	bats bats-support bats-assert busybox-static \
 	iproute2 nftables util-linux uidmap procps python3 zstd qemu-system-x86 xz-utils tmux \
-	buildah podman umoci skopeo jq file docker-registry apache2-utils openssl
+	buildah podman umoci skopeo jq file docker-registry apache2-utils openssl curl
 
 # The course slides only: rendered by Marp CLI (npm) in Chromium.
 SLIDES_PACKAGES = chromium nodejs npm poppler-utils fonts-dejavu-core
@@ -87,9 +87,11 @@ $(BUILD)/common/seccomp-load.o: CPPFLAGS += -I$(BUILD)
 san:
 	$(MAKE) BUILD=build-san BIN=bin-san CFLAGS="-O1 -g $(SANITIZE)"
 
-# cg-limit linked statically, for the initramfs of the cgroup v2 VM test (tests/vm/).
+# cg-limit, run and ns-enter linked statically, for the initramfs of the cgroup
+# v2 VM test (tests/vm/).
 static:
-	$(MAKE) BUILD=build-static BIN=bin-static LDFLAGS=-static bin-static/cg-limit
+	$(MAKE) BUILD=build-static BIN=bin-static LDFLAGS=-static bin-static/cg-limit \
+		bin-static/run bin-static/ns-enter
 
 images: all
 	$(MAKE) -C images

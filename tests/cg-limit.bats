@@ -569,3 +569,36 @@ vm_output() {
 	vm_output leftover
 	assert_output ""
 }
+
+@test "v2 VM: a container of run sees its own cgroup on /sys/fs/cgroup, read-only, with its memory.max" {
+	vm_output "run status"
+	[ "$output" != "" ] || skip "no run checks in the VM (an older initramfs)"
+	grep -q '^VMTEST run: no overlay.ko' "$VM_LOG" &&
+		skip "no overlay.ko for the VM's kernel (tests/vm/fetch-kernel.sh could not get it)"
+	assert_output 0
+	vm_output run
+	# --memory 32M, written by cg-limit, read from inside through the
+	# cgroup namespace: the container's cgroup is its root, "0::/"
+	assert_line --index 0 33554432
+	assert_line --index 1 "0::/"
+	assert_line --regexp '^cgroup2 /sys/fs/cgroup cgroup2 ro,'
+	assert_line "mkdir refused"
+	vm_output "run left"
+	assert_output ""
+}
+
+@test "v2 VM: TP step 3's cgroup v2 block runs as written and shows the limit the TP expects" {
+	local readme=$BATS_TEST_DIRNAME/../tp/3-contraindre/README.md want
+	vm_output "tp3 status"
+	[ "$output" != "" ] || skip "no TP block in the VM (an older initramfs)"
+	assert_output 0
+	# The README's expected output after the v1 block: 50331648 (48M).
+	want=$(awk '/<!-- tp:skip .*cgroup v2/ { on = 1 } on && /<!-- tp:expect -->/ { e = 1; next }
+		e && /^```$/ { if (f) exit; f = 1; next } e && f && NF { print; exit }' "$readme")
+	assert_equal "$want" 50331648
+	vm_output tp3
+	assert_line --index 0 "0::/minidock/tp-mem"      # cat /proc/$PID/cgroup
+	assert_line --index 1 "$want"                     # memory.max
+	assert_line --regexp '^[0-9]+$'                   # memory.current, cgroup.procs
+	assert_line "le cgroup a disparu"
+}

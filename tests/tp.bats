@@ -37,16 +37,86 @@ setup() {
 }
 
 teardown() {
-	# Cgroups a failed step may have left (the names the TP uses).
-	if [ -x "$MINIDOCK_BIN/cg-limit" ]; then
-		for name in tp-mem tp-pids tp-cpu tp-stats tp-vm tp-ct web tp-chaine tp-tue tp-code \
+	tp_cgroups_remove
+	# Step 2 copies ns-enter there for the user nobody (and removes it).
+	rm -f /tmp/ns-enter
+	common_teardown
+}
+
+# ---- the step's own cgroups ----
+#
+# The TP's cgroups have fixed names (tp-mem, tp-pids...).  Made where a
+# student makes them, at the top of a v1 hierarchy shared by every run on
+# the machine, two runs at once (two checkouts, a try-release.sh root)
+# would delete each other's, and the verifier would see the other's.  So
+# on a v1 or hybrid host the step runs in cgroups of its own, below the
+# test's cgroup in every hierarchy (TP_CGROUPS lists them), in a cgroup
+# namespace with /sys/fs/cgroup mounted again inside its mount namespace:
+# the step sees its own cgroup as the root, as a container does, and
+# cg-limit makes tp-pids below it.  A pure v2 host cannot nest there (the
+# test's cgroup holds processes: no controllers for a child), so the step
+# runs as before, in the cgroups cg-limit finds by going up.
+TP_CGROUPS=()
+
+# The cgroup mounts: "MOUNTPOINT FSTYPE SUPER-OPTIONS", one a line.
+tp_cgroup_mounts() {
+	awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) ~ /^cgroup2?$/) print $5, $(i + 1), $(i + 3) }' \
+		/proc/self/mountinfo
+}
+
+# tp_cgroups_make TOKEN: a cgroup tp-step-TOKEN below the test's own in each
+# hierarchy; its directories in TP_CGROUPS.  Nothing on a pure v2 host.
+tp_cgroups_make() {
+	local mnt type opts key own dir
+	grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null && return 0
+	while read -r mnt type opts; do
+		if [ "$type" = cgroup2 ]; then
+			own=$(awk -F: '$1 == 0 { print $3 }' /proc/self/cgroup)
+		else
+			# the hierarchy's line in /proc/self/cgroup: its controllers or name=
+			key=$(tr ',' '\n' <<<"$opts" | grep -vxE 'rw|ro|noprefix|clone_children|xattr|nsdelegate|memory_recursiveprot' | head -n1)
+			own=$(awk -F: -v k="$key" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == k) print $3 }' /proc/self/cgroup)
+		fi
+		[ -n "$own" ] || continue
+		dir=$mnt${own%/}/tp-step-$1
+		mkdir "$dir" || return 1
+		TP_CGROUPS+=("$dir")
+		# a v1 cpuset takes no task before it has CPUs and memory nodes
+		if [ -e "$dir/cpuset.cpus" ]; then
+			cat "$dir/../cpuset.cpus" >"$dir/cpuset.cpus" &&
+				cat "$dir/../cpuset.mems" >"$dir/cpuset.mems" || return 1
+		fi
+	done < <(tp_cgroup_mounts)
+}
+
+# Kill what is left in the step's cgroups (processes the step started), then
+# remove them, deepest first.
+tp_cgroups_remove() {
+	local dir try pid name
+	# A pure v2 host: the names the TP uses, where cg-limit put them.
+	if [ ${#TP_CGROUPS[@]} -eq 0 ] && [ -x "$MINIDOCK_BIN/cg-limit" ] &&
+		grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		for name in tp-mem tp-pids tp-cpu tp-stats tp-vm tp-ct web tp-chaine tp-tue \
 			tp-db tp-web tp-cache boutique-db-1 boutique-web-1; do
 			"$MINIDOCK_BIN/cg-limit" --name "$name" --delete >/dev/null 2>&1 || true
 		done
 	fi
-	# Step 2 copies ns-enter there for the user nobody (and removes it).
-	rm -f /tmp/ns-enter
-	common_teardown
+	# « À vous de coder » (code_check) runs the verifier outside a step's
+	# cgroups: its cgroup tp-code is where cg-limit puts it.
+	[ ! -x "$MINIDOCK_BIN/cg-limit" ] ||
+		"$MINIDOCK_BIN/cg-limit" --name tp-code --delete >/dev/null 2>&1 || true
+	for dir in "${TP_CGROUPS[@]}"; do
+		for try in 1 2 3 4 5 6 7 8 9 10; do
+			[ -d "$dir" ] || break
+			for pid in $(cat $(find "$dir" -name cgroup.procs) 2>/dev/null); do
+				kill -KILL "$pid" 2>/dev/null || true
+			done
+			find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null && break
+			sleep 0.1
+		done
+		[ ! -d "$dir" ] || echo "# tp: $dir left behind" >&3
+	done
+	TP_CGROUPS=()
 }
 
 # tp_extract README DIR: one file per block in DIR: N.sh (the commands),
@@ -94,6 +164,16 @@ tp_script() {
 	cat <<-EOF
 	# The throwaway host: nothing below leaves this mount namespace.
 	mount -t tmpfs -o mode=755 tmpfs /run || exit 99
+	EOF
+	# In a cgroup namespace (tp_cgroups_make): its cgroups mounted again.
+	if [ ${#TP_CGROUPS[@]} -gt 0 ]; then
+		echo 'mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup || exit 99'
+		tp_cgroup_mounts | while read -r mnt type opts; do
+			printf 'mkdir -p %s && mount -t %s -o %s %s %s || exit 99\n' \
+				"$mnt" "$type" "$opts" "$type" "$mnt"
+		done
+	fi
+	cat <<-EOF
 	ip link set lo up || exit 99
 	cd "$REPO" || exit 99
 	export PATH="\$PWD/bin:\$PATH"
@@ -150,8 +230,15 @@ tp_step() {
 	mkdir -p "$HOME/tp-minidock/$n"
 	grep -oE '\*\*Q[0-9]+\.[0-9]+' "$readme" | tr -d '*' |
 		sed 's/$/ : réponse/' >"$HOME/tp-minidock/$n/reponses.txt"
+	tp_cgroups_make "${TEST_TMP##*.}" || fail "cannot make the step's cgroups"
 	tp_script "$dir" "$count" "$n" >"$TEST_TMP/step.sh"
-	if ! timeout -k 5 150 unshare --net --mount --uts --ipc --pid --fork --kill-child \
+	local cgns=
+	[ ${#TP_CGROUPS[@]} -eq 0 ] || cgns=--cgroup
+	# The shell joins the step's cgroups, then unshares (the cgroup namespace's
+	# root is where it stands).
+	if ! bash -c 'for d in "${@:2:$1}"; do echo $$ >"$d/cgroup.procs" || exit 99; done
+		shift $(($1 + 1)); exec "$@"' join ${#TP_CGROUPS[@]} "${TP_CGROUPS[@]}" \
+		timeout -k 5 150 unshare $cgns --net --mount --uts --ipc --pid --fork --kill-child \
 		--mount-proc --propagation private bash "$TEST_TMP/step.sh"; then
 		i=$(cat "$dir/current" 2>/dev/null || echo 0)
 		echo "step $n did not finish (timeout?) in the block at ${readme#$REPO/}:$(cat "$dir/$i.line" 2>/dev/null)" >&2

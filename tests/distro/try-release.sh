@@ -1,6 +1,6 @@
 #!/bin/sh
 # try-release.sh RELEASE [DIR] - the README's promise, tried on a fresh
-# machine of a Debian or Ubuntu RELEASE (bookworm, trixie; jammy, noble
+# machine of a Debian or Ubuntu RELEASE (bookworm, trixie; noble
 # where an Ubuntu archive is reachable), as a teacher would before a lab.
 #
 #   1. debootstrap --variant=minbase RELEASE DIR (kept and reused: remove
@@ -72,7 +72,12 @@ unshare --mount --pid --uts --ipc --fork --propagation private sh -eu -c '
 	mount -t tmpfs tmpfs tmp
 	cp /etc/resolv.conf etc/resolv.conf
 	hostname "try-$2"
-	printf "127.0.1.1\ttry-%s\n" "$2" >> etc/hosts
+	# An installed system names localhost in /etc/hosts, and Go programs
+	# (skopeo) ask DNS otherwise; some debootstrap roots have no such line.
+	grep -q "^127\.0\.0\.1[[:space:]].*localhost" etc/hosts 2>/dev/null ||
+		printf "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n" >> etc/hosts
+	grep -q "[[:space:]]try-$2\$" etc/hosts ||
+		printf "127.0.1.1\ttry-%s\n" "$2" >> etc/hosts
 	mkdir -p .old
 	pivot_root . .old
 	umount -l /.old

@@ -59,6 +59,37 @@ if [ ! -s "$dir/vmlinuz" ]; then
 	mv "$tmp"/root/boot/vmlinuz-* "$dir/vmlinuz"   # atomic: tests may share DIR
 fi
 
+# overlay.ko, uncompressed, for run in the VM (the one module it needs: the
+# initramfs has no /lib/modules, and busybox's insmod reads no .xz): from
+# the package the kernel came from, downloaded again for an older DIR, or
+# from the host's /lib/modules for the host's kernel.  None: run-vm.sh's
+# run checks are skipped, and say why.
+if [ ! -s "$dir/overlay.ko" ]; then
+	pkg=$(cat "$dir/kernel-package" 2>/dev/null || true)
+	mods=
+	case $pkg in
+	"host kernel"*) mods=/lib/modules/$(uname -r) ;;
+	linux-image-*)
+		# Debian's modules are in the image package, Ubuntu's beside it
+		mtmp=$(mktemp -d "$dir/fetch.XXXXXX")
+		chmod 755 "$mtmp"
+		for p in "$pkg" "linux-modules-${pkg#linux-image-}"; do
+			if (cd "$mtmp" && apt-get download -q "$p" >/dev/null 2>&1); then
+				dpkg-deb -x "$mtmp"/"$p"_*.deb "$mtmp/root" && mods=$mtmp/root   # /lib/modules, /usr/lib/modules (Debian 13)
+			fi
+			[ -z "$(find "$mtmp/root" -name 'overlay.ko*' 2>/dev/null)" ] || break
+		done ;;
+	esac
+	ko=$(find ${mods:-/nonexistent} -name 'overlay.ko*' 2>/dev/null | head -n1)
+	case $ko in
+	*.ko) cp "$ko" "$dir/overlay.ko.tmp" ;;
+	*.ko.xz) xz -dc "$ko" > "$dir/overlay.ko.tmp" ;;
+	*.ko.zst) zstd -dcq "$ko" > "$dir/overlay.ko.tmp" ;;
+	esac
+	[ -s "$dir/overlay.ko.tmp" ] && mv "$dir/overlay.ko.tmp" "$dir/overlay.ko"
+	rm -rf "$dir/overlay.ko.tmp" ${mtmp:+"$mtmp"}
+fi
+
 # The x86 boot header (Documentation/arch/x86/boot.rst): setup_sects at
 # 0x1f1, payload_offset at 0x248 and payload_length at 0x24c, from the
 # protected-mode code, which starts after the (setup_sects + 1) sectors of
