@@ -128,8 +128,8 @@ int main(int argc, char **argv)
 	 * then ns-enter bind-mounts its directory like any host path. */
 	if (volumes_prepare(&life, &o.volumes, rootfs, &why) < 0)
 		die_x("%s", why ? why : strerror(errno));
-	/* 5. The user, by name in the image's /etc/passwd (runimage.c); then
-	 * /etc/hostname, hosts, resolv.conf for ns-enter to bind-mount (containers.c). */
+	/* 5. The user, in the image's /etc/passwd (runimage.c); /etc/hostname,
+	 * hosts, resolv.conf, for ns-enter to bind-mount (containers.c). */
 	if (spec && !(user = runimage_user(rootfs, spec, &why)))
 		die_x("%s", why);
 	runimage_home(rootfs, user, &env);
@@ -239,7 +239,7 @@ static char *claim_name(const char *wanted)
  * under the container's own upper layer (rootless: mounted by ns-enter in
  * its user namespace, *USERNS_OVERLAY the options); or a private copy of
  * the image (MINIDOCK_STORAGE=copy, no overlayfs here, or rootless when
- * run must read the image's files first: HOST_FILES says why).  Which. */
+ * run must read the image's files first: HOST_FILES says why): "overlay" or "copy". */
 static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless, const char *host_files,
 			      char **userns_overlay)
