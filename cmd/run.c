@@ -37,13 +37,13 @@
  * prune` knows a dead run, and undoes exactly what it made (lifecycle.h).
  *
  * -d forks a supervisor in a session of its own (setsid(2)) that does 6
- * and 7, copying the output into a log rotated as docker's (logfile.h);
- * run prints the name once COMMAND runs, and returns.  The tools of a detached chain are told --exec: each
- * does its step and becomes the next tool, so the supervisor is the one
- * process that waits, and it undoes their steps with their --delete.
- * Rootless, the chain is `ns-enter --userns ...` alone, and ns-enter
- * mounts the overlayfs itself, inside its user namespace (Linux 5.11;
- * a copy of the image where the kernel refuses; user_namespaces(7)).  `container` manages containers.
+ * and 7 (and again for --restart), copying the output into a log rotated
+ * as docker's (detach.c, logfile.h); run prints the name once COMMAND
+ * runs, and returns.  Its chain's tools are told --exec: each does its
+ * step and becomes the next, so the supervisor, the one process that
+ * waits, undoes their steps with their --delete.  Rootless, the chain is
+ * `ns-enter --userns ...` alone, which mounts the overlayfs in its user
+ * namespace (Linux 5.11; else a copy of the image; user_namespaces(7)).
  *
  * Read: Documentation/filesystems/overlayfs.rst, mount(2), vfork(2),
  * setsid(2), prctl(2) PR_SET_PDEATHSIG, flock(2), rename(2), and pty(7)
@@ -82,14 +82,10 @@ static char *claim_name(const char *wanted);
 static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless, const char *host_files,
 			      char **userns_overlay);
-static void prepare_volumes(struct run_options *o, const char *rootfs);
 static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report);
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
 			int master, int slave);
-static void log_own_messages(void);
-static int restart_chain(const char *name, const struct run_options *o,
-			 char *const chain[], int master, int code);
 
 /* The container's lock and state (lifecycle.h); what a failed start must
  * remove (see undo_on_exit). */
@@ -97,9 +93,6 @@ static struct life life = { .lockfd = -1 };
 /* Where the container's output goes: the terminal, or with -d its log. */
 static struct logfile output = { .fd = STDOUT_FILENO };
 static int keep_state;
-/* --restart: the chain's output pipe, and how many times it restarted. */
-static int chain_out = -1;
-static unsigned restarts;
 
 int main(int argc, char **argv)
 {
@@ -109,9 +102,8 @@ int main(int argc, char **argv)
 	struct chain chain;
 	struct chain_args a;
 	struct container_config cc;
-	char *name, *rootfs, *console = NULL, *overlay = NULL;
+	char *name, *rootfs, *console = NULL, *overlay = NULL, *why = NULL, *user = NULL;
 	const char *hostname, *kind, *spec;
-	char *why = NULL, *user = NULL;
 	int code, master = -1, slave = -1;
 
 	md_init("run");
@@ -131,14 +123,17 @@ int main(int argc, char **argv)
 			  spec && *spec ? "--user (or the image's User), read in its /etc/passwd,"
 			  : volumes_need_fill(&o.volumes) ? "a new volume, filled from the image," : NULL,
 			  &overlay);
-	prepare_volumes(&o, rootfs);
-	/* 5. The user, by name in the image's /etc/passwd (runimage_user). */
+	/* 4. Each -v NAME:/path: recorded in our state (`volume rm` sees it),
+	 * made on first use, filled from the image while empty (volumes.c);
+	 * then ns-enter bind-mounts its directory like any host path. */
+	if (volumes_prepare(&life, &o.volumes, rootfs, &why) < 0)
+		die_x("%s", why ? why : strerror(errno));
+	/* 5. The user, in the image's /etc/passwd (runimage.c); /etc/hostname,
+	 * hosts, resolv.conf, for ns-enter to bind-mount (containers.c). */
 	if (spec && !(user = runimage_user(rootfs, spec, &why)))
 		die_x("%s", why);
 	runimage_home(rootfs, user, &env);
-	/* 5. /etc/hostname, hosts, resolv.conf, for ns-enter to bind-mount. */
-	if (container_etc_files(name, rootfs, o.network, hostname) < 0 ||
-	    container_add_hosts(name, o.network, o.add_hosts.v) < 0)
+	if (container_etc_files(name, rootfs, o.network, hostname, o.add_hosts.v) < 0)
 		die("write %s/%s: the files of its /etc", md_run_dir(), name);
 	cc = (struct container_config){ .name = name, .image = o.image, .hostname = hostname,
 		.network = o.network, .workdir = o.workdir, .rootfs = kind, .command = cmd.v,
@@ -242,35 +237,27 @@ static char *claim_name(const char *wanted)
 
 /* 4. The container's root: mount(2) of an overlayfs of the image's layers
  * under the container's own upper layer (rootless: mounted by ns-enter in
- * the container's user namespace, *USERNS_OVERLAY its options); or a
- * private copy of the image (MINIDOCK_STORAGE=copy, or no overlayfs here).
- * Rootless, the overlayfs exists only inside the container's namespaces:
- * when run must read the image's files here first (HOST_FILES says why),
- * it copies the image instead.  Which one. */
+ * its user namespace, *USERNS_OVERLAY the options); or a private copy of
+ * the image (MINIDOCK_STORAGE=copy, no overlayfs here, or rootless when
+ * run must read the image's files first: HOST_FILES says why): "overlay" or "copy". */
 static const char *mount_root(const char *name, const struct run_image *img,
 			      const char *rootfs, int rootless, const char *host_files,
 			      char **userns_overlay)
 {
-	char *upper = disk_file(name, "upper"), *work = disk_file(name, "work");
 	char *opts = NULL, *why = NULL;
-	int copy, r;
+	int how;
 
 	if (mkdir(rootfs, 0755) < 0)
 		die("mkdir %s", rootfs);
-	/* Its options, its upper and work directories (overlay.c). */
-	if ((r = overlay_root_options(img->layers.v, img->layers.n, img->name, upper, work,
-				      &opts, &why)) < 0)
+	/* Its options, upper and work directories; which of the three (overlay.c). */
+	how = overlay_plan(img->layers.v, img->layers.n, img->name, name, rootless, rootfs,
+			   host_files, &opts, &why);
+	if (how < 0)
 		die_x("%s", why);
-	copy = r == 0;
-	if (!copy && rootless) {
-		/* Mounted by ns-enter, in the user namespace (overlay.h). */
-		if (overlay_rootless(&opts, rootfs, host_files)) {
-			*userns_overlay = opts;
-			opts = NULL;
-		} else {
-			copy = 1;
-		}
-	} else if (!copy) {
+	if (how == OVERLAY_USERNS) {
+		*userns_overlay = opts;
+		opts = NULL;
+	} else if (how == OVERLAY_HERE) {
 		if (life_record(&life, LIFE_ROOTFS) < 0)
 			die("write %s/%s/state", md_run_dir(), name);
 		vlog("mount(\"overlay\", \"%s\", \"overlay\", 0, \"%s\")", rootfs, opts);
@@ -281,32 +268,17 @@ static const char *mount_root(const char *name, const struct run_image *img,
 				die("mount overlay on %s", rootfs);
 			warn_errno("mount overlay on %s: overlayfs unavailable, copying the "
 				   "image instead", rootfs);
-			copy = 1;
+			how = OVERLAY_COPY;
 		}
 	}
 	free(opts);
-	free(work);
-	free(upper);
-	if (copy && runimage_copy(img, rootfs, &why) < 0)
+	if (how == OVERLAY_COPY && runimage_copy(img, rootfs, &why) < 0)
 		die_x("%s", why ? why : strerror(errno));
-	return copy ? "copy" : "overlay";
+	return how == OVERLAY_COPY ? "copy" : "overlay";
 }
 
-/* 4. Each -v NAME:/path: recorded in our state (`volume rm` sees it),
- * made on first use, filled from the image while empty; then ns-enter
- * bind-mounts its directory like any host path. */
-static void prepare_volumes(struct run_options *o, const char *rootfs)
-{
-	char *why = NULL;
-
-	if (volumes_prepare(&life, &o->volumes, rootfs, &why) < 0)
-		die_x("%s", why ? why : strerror(errno));
-}
-
-/*
- * 6. In the child of vfork(2), which runs in run's memory until execve(2):
- * only system calls here (no malloc, no stdio), and it never returns.
- */
+/* 6. In the child of vfork(2), which runs in run's memory until execve(2):
+ * only system calls here (no malloc, no stdio), and it never returns. */
 static void __attribute__((noreturn)) start_chain(char *const chain[], char *const envp[],
 						   pid_t parent, int stdin_fd, int tty_slave)
 {
@@ -327,10 +299,11 @@ static void __attribute__((noreturn)) start_chain(char *const chain[], char *con
 	exec_command_env(chain, envp);
 }
 
-/* 6. Start the chain: vfork(2), then execve(2) of its first tool. */
-static pid_t spawn_chain(char *const chain[], int stdin_fd, int tty_slave)
+/* 6. Start the chain: vfork(2), then execve(2) of its first tool; its PID
+ * in the file "pid" of container NAME. */
+static pid_t spawn_chain(const char *name, char *const chain[], int stdin_fd, int tty_slave)
 {
-	char *no_variable[] = { NULL };
+	char *no_variable[] = { NULL }, *pidfile;
 	struct strv envp = { 0 };
 	pid_t parent = getpid(), pid;
 
@@ -343,59 +316,30 @@ static pid_t spawn_chain(char *const chain[], int stdin_fd, int tty_slave)
 	strv_free(&envp);
 	if (pid < 0)
 		die("vfork");
+	if (write_pid_file((pidfile = state_file(name, "pid")), pid) < 0)
+		warn_errno("write %s", pidfile);
+	free(pidfile);
 	return pid;
 }
 
-/* 7. After the chain: unmount the root and keep the exit status, or with
- * --rm remove everything; with -d, undo the steps its chain's tools,
- * told --exec, left to us (containers.c).  STARTED: COMMAND ran (else a
- * step the chain never reached has nothing to delete, and would say so). */
+/* 7. After the chain: unmount the root, keep the exit status (--rm: remove
+ * all); with -d, undo what its tools, told --exec, left (containers.c).
+ * STARTED: COMMAND ran (else a step never reached has nothing to delete). */
 static void finish(const struct run_options *o, int code, int started)
 {
 	container_finish(&life, o->rm, o->detach, code, !started && !md_verbose);
 }
 
-/* --restart (restart.h): while the policy wants the chain again after
- * CODE (restart_next undoes its steps as finish() would, waits the
- * back-off and records them again), start it as at the first start, and
- * wait for it.  The status of its last run. */
-static int restart_chain(const char *name, const struct run_options *o,
-			 char *const chain[], int master, int code)
-{
-	unsigned steps = life.resources & (LIFE_CGROUP | LIFE_NETWORK);
-	char *pidfile = state_file(name, "pid");
-	int stdin_fd, again;
-	pid_t pid;
-
-	while ((again = restart_next(&life, steps, o->restart, code, &restarts)) > 0) {
-		if (dup2(chain_out, STDOUT_FILENO) < 0 || dup2(chain_out, STDERR_FILENO) < 0 ||
-		    (stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
-			die("dup2: the output of %s", name);
-		if (block_forwarded_signals() < 0 || sigchld_mask(SIG_BLOCK) < 0)
-			die("sigprocmask");
-		pid = spawn_chain(chain, stdin_fd, -1);
-		close(stdin_fd);
-		log_own_messages();
-		if (write_pid_file(pidfile, pid) < 0)
-			warn_errno("write %s", pidfile);
-		if ((code = pty_relay(master, pid, -1, &output)) < 0)
-			die("waitpid");
-	}
-	if (again < 0)
-		die("write %s/%s/state", md_run_dir(), name);
-	free(pidfile);
-	return code;
-}
-
-/* 6 and 7: start the chain and wait for it.  MASTER, SLAVE: the pty of -t
- * (or -1).  REPORT (-d): where to say that COMMAND runs (a byte), or that
- * the chain failed (its status, then its log). */
+/* 6 and 7: start the chain and wait for it, and again while --restart
+ * wants it.  MASTER, SLAVE: the pty of -t, or with -d the pipe of its
+ * output (or -1).  REPORT (-d): where to say that COMMAND runs (a byte),
+ * or that the chain failed (its status, then its log). */
 static int supervise_chain(const char *name, const struct run_options *o,
 			   char *const chain[], int master, int slave, int report)
 {
-	char *pidfile = state_file(name, "pid"), *supfile = state_file(name, "supervisor");
-	char *log = disk_file(name, "log");
-	int stdin_fd = -1, code, wstatus, started = 1;
+	char *supfile = state_file(name, "supervisor");
+	int stdin_fd = -1, code, wstatus, started = 1, again;
+	unsigned restarts = 0;
 	pid_t pid;
 
 	/* Without -i the container reads nothing, as with docker. */
@@ -404,42 +348,23 @@ static int supervise_chain(const char *name, const struct run_options *o,
 		die("open /dev/null");
 	if (write_pid_file(supfile, getpid()) < 0)
 		die("write %s", supfile);
-	/* --restart: where a new chain will write (log_own_messages takes
-	 * our own stdout for the log once the first one ends). */
-	if (o->restart && report >= 0 &&
-	    (chain_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)) < 0)
-		die("dup the output pipe");
-	if (block_forwarded_signals() < 0)
+	free(supfile);
+	if (block_forwarded_signals() < 0 || (master >= 0 && sigchld_mask(SIG_BLOCK) < 0))
 		die("sigprocmask");
-	if (master >= 0 && sigchld_mask(SIG_BLOCK) < 0)
-		die("sigprocmask");
-	pid = spawn_chain(chain, stdin_fd, slave);
+	pid = spawn_chain(name, chain, stdin_fd, slave);
 	if (slave >= 0)
 		close(slave);
 	if (stdin_fd >= 0)
 		close(stdin_fd);
-	if (write_pid_file(pidfile, pid) < 0)
-		warn_errno("write %s", pidfile);
 	keep_state = 1;  /* from here on, the container exists */
 	life_test_point();
 
 	if (report >= 0 && (started = wait_command_started(pid, &wstatus)) < 0)
 		die("waitpid");
-	if (!started) {
-		/* -d, a failed start: record it (the user may remove the
-		 * container once run -d returns), then report its status and
-		 * its log, the error to show. */
+	if (!started) {         /* -d: the chain ended before COMMAND ran, or as it ran */
 		code = exit_code_of(wstatus);
 		if (master >= 0)
 			pty_drain(master, &output);
-		log_own_messages();
-		/* COMMAND ran, and ended already: --restart may start it again. */
-		started = code < EXIT_TOOL_FAILED && o->restart;
-		if (!started)
-			finish(o, code, 0);
-		detach_report_ended(report, code, log);
-		if (started)
-			finish(o, restart_chain(name, o, chain, master, code), 1);
 	} else {
 		if (report >= 0)
 			detach_report_started(report);
@@ -449,40 +374,51 @@ static int supervise_chain(const char *name, const struct run_options *o,
 					 &output);
 		else
 			code = supervise(pid);
-		log_own_messages();
-		if (code < 0)
-			die("waitpid");
-		code = restart_chain(name, o, chain, master, code);
-		finish(o, code, 1);
 	}
+	if (detach_log_messages(&output) < 0)  /* -d: our own messages, to the log */
+		die("dup2 %s", output.path);
+	if (code < 0)
+		die("waitpid");
+	/* -d, a failed start: record it (the user may remove the container once
+	 * run -d returns), then report its status and its log, the error to
+	 * show.  But if COMMAND ran and ended already, --restart may restart it. */
+	if (!started && (code >= EXIT_TOOL_FAILED || !o->restart)) {
+		finish(o, code, 0);
+		detach_report_ended(report, code, name);
+		goto out;
+	}
+	if (!started)
+		detach_report_ended(report, code, name);
+	/* --restart (restart.h): while the policy wants the chain again after
+	 * CODE (restart_next undoes its steps as finish() does, waits, records
+	 * them again), start it again, output to the same pipe (detach.c). */
+	while ((again = restart_next(&life, o->restart, code, &restarts)) > 0) {
+		if ((stdin_fd = detach_restart_stdio()) < 0)
+			die("dup2, sigprocmask: the output and signals of %s", name);
+		pid = spawn_chain(name, chain, stdin_fd, -1);
+		close(stdin_fd);
+		if (detach_log_messages(&output) < 0)
+			die("dup2 %s", output.path);
+		if ((code = pty_relay(master, pid, -1, &output)) < 0)
+			die("waitpid");
+	}
+	if (again < 0)
+		die("write %s/%s/state", md_run_dir(), name);
+	finish(o, code, 1);
+out:
 	if (master >= 0)
 		close(master);
-	free(log);
-	free(pidfile);
-	free(supfile);
 	return code;
 }
 
-/* -d, once the chain's output is copied no more: the supervisor's own
- * messages (finish) go to the log directly. */
-static void log_own_messages(void)
-{
-	if (output.path && (dup2(output.fd, STDOUT_FILENO) < 0 ||
-			    dup2(output.fd, STDERR_FILENO) < 0))
-		die("dup2 %s", output.path);
-}
-
-/* -d: a supervisor in a session of its own (setsid: no terminal signal
- * reaches it), the one process that waits per detached container (speed:
- * see bench/README.md, run).  The chain writes into a pipe (or the pty of
- * -t) that the supervisor copies into the log, rotated (logfile.h), as
- * docker's shim does.  Once the container has started, print its name
- * and leave. */
+/* -d: a supervisor in a session of its own, the one process that waits
+ * per detached container (speed: see bench/README.md, run); it copies the
+ * chain's output into the log, rotated (detach.c).  Once the container
+ * has started, print its name and leave. */
 static int run_detached(const char *name, const struct run_options *o, char *const chain[],
 			int master, int slave)
 {
-	char *log = disk_file(name, "log");
-	int sync[2], out[2], code;
+	int sync[2], code, started;
 	pid_t pid;
 
 	if (pipe2(sync, O_CLOEXEC) < 0)
@@ -492,23 +428,8 @@ static int run_detached(const char *name, const struct run_options *o, char *con
 		die("fork");
 	if (pid == 0) {
 		close(sync[0]);
-		if (logfile_open(&output, log, o->log_max_size, o->log_max_file) < 0)
-			die("open %s", log);
-		if (setsid() < 0)
-			die("setsid");
-		vlog("setsid(): the supervisor of %s, output in %s", name, log);
-		/* Without -t, the chain's stdout and stderr: a pipe, which
-		 * the chain inherits from us (O_CLOEXEC: only as 1 and 2). */
-		if (master < 0) {
-			if (pipe2(out, O_CLOEXEC) < 0)
-				die("pipe");
-			master = out[0];
-		}
-		if (dup2(slave >= 0 ? output.fd : out[1], STDOUT_FILENO) < 0 ||
-		    dup2(slave >= 0 ? output.fd : out[1], STDERR_FILENO) < 0)
-			die("dup2 %s", log);
-		if (slave < 0)
-			close(out[1]);
+		if (detach_supervisor(name, o, &output, &master, slave >= 0) < 0)
+			die("the supervisor of %s: setsid, its log", name);
 		exit(supervise_chain(name, o, chain, master, slave, sync[1]));
 	}
 	close(sync[1]);
@@ -517,16 +438,11 @@ static int run_detached(const char *name, const struct run_options *o, char *con
 		close(slave);
 	}
 	keep_state = 1;  /* the supervisor owns it now */
-	free(log);
-	switch (detach_wait_report(sync[0], &code)) {
-	case -1:
+	/* Started, or ran and already ended by itself: as docker, print the
+	 * name; only a failed start is an error (its log, on stderr, says why). */
+	if ((started = detach_wait_report(sync[0], &code)) < 0)
 		die_x("%s: the supervisor died before the container started", name);
-	case 1:
-		/* Started, or ran and already ended by itself: as docker,
-		 * print the name; only a failed start is an error (its log,
-		 * on stderr, says why). */
+	if (started)
 		printf("%s\n", name);
-		return 0;
-	}
-	return code;
+	return started ? 0 : code;
 }

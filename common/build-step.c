@@ -96,7 +96,7 @@ int step_prepare(const char *name, const char *merged, const char *network, cons
 		runimage_home(merged, *user, env);
 	if (r == 0 && (mkdir_p(md_run_dir(), 0755) < 0 || mkdir(dir, 0700) < 0))
 		r = why_fail(why, "mkdir %s: %s", dir, strerror(errno));
-	if (r == 0 && container_etc_files(name, merged, network, name) < 0)
+	if (r == 0 && container_etc_files(name, merged, network, name, NULL) < 0)
 		r = why_fail(why, "write %s: the files of its /etc: %s", dir, strerror(errno));
 	free(dir);
 	return r;

@@ -100,7 +100,7 @@ static int write_etc(const char *name, const char *network, const char *hostname
 }
 
 int container_etc_files(const char *name, const char *rootfs, const char *network,
-			const char *hostname)
+			const char *hostname, char *const *add_hosts)
 {
 	static const char *const files[] = { "etc/hosts", "etc/resolv.conf", "etc/hostname" };
 	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
@@ -116,7 +116,9 @@ int container_etc_files(const char *name, const char *rootfs, const char *networ
 			close(fd);
 	}
 	close(rootfd);
-	return write_etc(name, network, hostname);
+	if (write_etc(name, network, hostname) < 0)
+		return -1;
+	return container_add_hosts(name, network, add_hosts);
 }
 
 int container_add_hosts(const char *name, const char *network, char *const *add_hosts)

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lifecycle.h"
 #include "minidock.h"
 #include "overlay.h"
 
@@ -139,4 +140,24 @@ int overlay_root_options(char *const layers[], size_t n, const char *image,
 		return -1;
 	}
 	return 1;
+}
+
+int overlay_plan(char *const layers[], size_t n, const char *image, const char *name,
+		 int rootless, const char *target, const char *host_files, char **opts,
+		 char **why)
+{
+	char *upper = disk_file(name, "upper"), *work = disk_file(name, "work");
+	int r = overlay_root_options(layers, n, image, upper, work, opts, why);
+
+	free(work);
+	free(upper);
+	if (r <= 0)
+		return r < 0 ? -1 : OVERLAY_COPY;
+	if (!rootless)
+		return OVERLAY_HERE;
+	if (overlay_rootless(opts, target, host_files))
+		return OVERLAY_USERNS;
+	free(*opts);
+	*opts = NULL;
+	return OVERLAY_COPY;
 }

@@ -46,4 +46,17 @@ int overlay_try_in_userns(const char *opts, const char *target);
  */
 int overlay_rootless(char **opts, const char *target, const char *host_files);
 
+/*
+ * run: how container NAME's root at TARGET is made from IMAGE's LAYERS
+ * (overlay_root_options, its upper and work directories in its disk
+ * directory; ROOTLESS: overlay_rootless, HOST_FILES).  OVERLAY_HERE: run
+ * mounts the overlayfs of *OPTS (malloc'd); OVERLAY_USERNS: ns-enter
+ * mounts it, in the container's user namespace; OVERLAY_COPY: a private
+ * copy of the image (*OPTS NULL).  -1 with *WHY (malloc'd).
+ */
+enum { OVERLAY_COPY, OVERLAY_HERE, OVERLAY_USERNS };
+int overlay_plan(char *const layers[], size_t n, const char *image, const char *name,
+		 int rootless, const char *target, const char *host_files, char **opts,
+		 char **why);
+
 #endif

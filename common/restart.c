@@ -92,9 +92,10 @@ unsigned restart_count(const char *name)
 	return (unsigned)n;
 }
 
-int restart_next(struct life *l, unsigned steps, const char *spec, int code,
-		 unsigned *restarts)
+int restart_next(struct life *l, const char *spec, int code, unsigned *restarts)
 {
+	unsigned steps = l->resources & (LIFE_CGROUP | LIFE_NETWORK);
+
 	if (!restart_wanted(l->name, spec, code, *restarts))
 		return 0;
 	if (life_undo(l, steps, !md_verbose) < 0)

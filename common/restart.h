@@ -49,13 +49,12 @@ unsigned restart_count(const char *name);
  * The restart loop's bookkeeping (run's supervisor), between the end of
  * a container's chain (status CODE) and its next start: whether policy
  * SPEC wants it again after *RESTARTS restarts; if so, undo the chain's
- * steps STEPS (LIFE_CGROUP, LIFE_NETWORK) as after any end, wait the
+ * steps (its LIFE_CGROUP, LIFE_NETWORK) as after any end, wait the
  * back-off, ask again (a stop may have come meanwhile), then record the
  * steps again before the chain remakes them, and count the restart.
  * 1: start the chain again; 0: not; -1 (errno) a state file unwritten.
  */
 struct life;
-int restart_next(struct life *l, unsigned steps, const char *spec, int code,
-		 unsigned *restarts);
+int restart_next(struct life *l, const char *spec, int code, unsigned *restarts);
 
 #endif
