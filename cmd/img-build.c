@@ -398,9 +398,7 @@ static void copy_step(struct build *b, const struct df_instr *in)
 	int add = !strcmp(in->keyword, "ADD");
 
 	words_of(b, in, 1, &w);
-	/* The sources stay in W; DEST is past its end, still in its array, so
-	 * that a refusal below (die_x, exit) leaves no unreachable block. */
-	dest = w.v[--w.n];
+	dest = w.v[--w.n];      /* past W's end, still in its array: no leak at die_x */
 	if (ctx_sources(&b->ctx, &w, &sources, &why) < 0 ||
 	    ctx_digest(&b->ctx, &sources, content, &why) < 0)
 		die_x("%s:%d: %s: %s", b->o->file, in->line, in->keyword, why);
