@@ -72,12 +72,15 @@ teardown() {
 	tar -C "$root" --numeric-owner -cf "$TEST_TMP/app.tar" .
 	run "$RUN" --rm --network none -v appdata:/srv/app "$TEST_TMP/app.tar" ls /srv/app
 	assert_success
-	listing() { (cd "$1" && find . -printf '%p %U:%G %m %y %l %s %TY-%Tm-%Td %TH:%TM\n' | sort); }
+	# a directory's size is its filesystem's bookkeeping (4096 on ext4, small
+	# on tmpfs): not what the image defines, so not compared
+	listing() { (cd "$1" && find . \( -type d -printf '%p %U:%G %m %y %l - %TY-%Tm-%Td %TH:%TM\n' \) \
+		-o -printf '%p %U:%G %m %y %l %s %TY-%Tm-%Td %TH:%TM\n' | sort); }
 	expected=$(listing "$root/srv/app")
 	# the directory itself takes the image's owner and mode, as docker's
 	run listing "$MINIDOCK_LIB_DIR/volumes/appdata/_data"
 	assert_output "$expected"
-	assert_line ". 1000:1001 750 d  4096 $(cd "$root/srv/app" && find . -maxdepth 0 -printf '%TY-%Tm-%Td %TH:%TM')"
+	assert_line ". 1000:1001 750 d  - $(cd "$root/srv/app" && find . -maxdepth 0 -printf '%TY-%Tm-%Td %TH:%TM')"
 	assert_line "./rel 33:33 777 l file 4 2001-02-03 04:05"
 	data=$MINIDOCK_LIB_DIR/volumes/appdata/_data
 	assert_equal "$(stat -c %i "$data/file")" "$(stat -c %i "$data/sub/hard")"
