@@ -99,6 +99,11 @@ static int write_etc(const char *name, const char *network, const char *hostname
 	return ret;
 }
 
+/* --add-host NAME:IP lines ADD_HOSTS (NULL-terminated, or NULL), appended
+ * to the hosts file write_etc wrote when NETWORK has no bridge (else
+ * net-bridge writes them).  0 or -1 with errno. */
+static int append_added_hosts(const char *name, const char *network, char *const *add_hosts);
+
 int container_etc_files(const char *name, const char *rootfs, const char *network,
 			const char *hostname, char *const *add_hosts)
 {
@@ -118,10 +123,10 @@ int container_etc_files(const char *name, const char *rootfs, const char *networ
 	close(rootfd);
 	if (write_etc(name, network, hostname) < 0)
 		return -1;
-	return container_add_hosts(name, network, add_hosts);
+	return append_added_hosts(name, network, add_hosts);
 }
 
-int container_add_hosts(const char *name, const char *network, char *const *add_hosts)
+static int append_added_hosts(const char *name, const char *network, char *const *add_hosts)
 {
 	char *path, *text, *more;
 	int ret;

@@ -41,12 +41,6 @@ int container_save(const struct container_config *cc);
 int container_etc_files(const char *name, const char *rootfs, const char *network,
 			const char *hostname, char *const *add_hosts);
 
-/* --add-host NAME:IP lines ADD_HOSTS (NULL-terminated, or NULL), appended
- * to the hosts file written above when NETWORK has no bridge (else
- * net-bridge writes them); container_etc_files calls it last.  0 or -1
- * with errno. */
-int container_add_hosts(const char *name, const char *network, char *const *add_hosts);
-
 /* Record that its chain ended with CODE (the file "exit").  0 or -1. */
 int container_write_exit(const char *name, int code);
 

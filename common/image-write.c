@@ -401,6 +401,18 @@ tar_fail:
 	return why_fail(why, "tar %s: %s", member, archive_error_string(a));
 }
 
+/* Blob HEX of directory BLOBS, as the member blobs/sha256/HEX. */
+static int add_blob(struct archive *a, struct archive_entry *e, const char *blobs,
+		    const char *hex, char **why)
+{
+	char *member = xasprintf("blobs/sha256/%s", hex), *path = xasprintf("%s/%s", blobs, hex);
+	int r = add_member(a, e, member, NULL, path, why);
+
+	free(path);
+	free(member);
+	return r;
+}
+
 /* A tar archive written to TMP (pax), or NULL with *WHY. */
 static struct archive *tar_create(const char *tmp, char **why)
 {
@@ -447,15 +459,9 @@ int imgw_write_archive(const struct imgw *w, const char *file, const char *name,
 	    add_member(a, e, "index.json", idx, NULL, why) < 0 ||
 	    (man && add_member(a, e, "manifest.json", man, NULL, why) < 0))
 		goto out;
-	for (size_t i = 0; i < hex.n; i++) {
-		char *member = xasprintf("blobs/sha256/%s", hex.v[i]);
-		char *path = xasprintf("%s/%s", w->blobs, hex.v[i]);
-		int r = add_member(a, e, member, NULL, path, why);
-		free(path);
-		free(member);
-		if (r < 0)
+	for (size_t i = 0; i < hex.n; i++)
+		if (add_blob(a, e, w->blobs, hex.v[i], why) < 0)
 			goto out;
-	}
 	ret = tar_commit(a, tmp, file, why);
 out:
 	if (ret < 0)
@@ -497,17 +503,9 @@ int layout_write_archive(const char *dir, const char *file, char **why)
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		char *member, *path;
-		int r;
-
 		if (names[i]->d_name[0] == '.' || strchr(names[i]->d_name, '.'))
 			continue;       /* ".", "..", a .part being written */
-		member = xasprintf("blobs/sha256/%s", names[i]->d_name);
-		path = xasprintf("%s/%s", blobs, names[i]->d_name);
-		r = add_member(a, e, member, NULL, path, why);
-		free(path);
-		free(member);
-		if (r < 0)
+		if (add_blob(a, e, blobs, names[i]->d_name, why) < 0)
 			goto out;
 	}
 	ret = tar_commit(a, tmp, file, why);
