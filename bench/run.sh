@@ -22,6 +22,13 @@
 #
 #   sudo bench/run.sh                  (RUNS=100 timed runs each by default,
 #                                       in ROUNDS=5 turns)
+#   sudo BASELINE=REV bench/run.sh     also builds git revision REV (in a
+#                                       throwaway worktree) and times its run
+#                                       in the same turns, and its removal of
+#                                       the COUNT containers: whether a change
+#                                       kept the ratios, measured in one run
+#                                       (a shared VM's speed drifts by 20 %
+#                                       from one hour to the next).
 set -euo pipefail
 
 RUNS=${RUNS:-100}
@@ -39,7 +46,16 @@ if [ -z "${RUN_BENCH_INSIDE:-}" ]; then
 		[ -x "$BIN/$t" ] || make -s -C "$REPO" "bin/$t"
 	done
 	[ -f "$REPO/images/build/busybox.tar" ] || make -s -C "$REPO" images
-	RUN_BENCH_INSIDE=1 exec unshare --net --mount --propagation private "$0" "$@"
+	if [ -n "${BASELINE:-}" ]; then
+		BASE_TREE=$(mktemp -d /tmp/run-bench-base.XXXXXX)
+		trap 'git -C "$REPO" worktree remove --force "$BASE_TREE" 2>/dev/null; rm -rf "$BASE_TREE"' EXIT
+		git -C "$REPO" worktree add -q --detach "$BASE_TREE" "$BASELINE"
+		make -s -C "$BASE_TREE" bin/run bin/container bin/cg-limit bin/net-bridge \
+			bin/ns-enter bin/img-unpack >/dev/null
+		export BASE_BIN=$BASE_TREE/bin
+	fi
+	RUN_BENCH_INSIDE=1 unshare --net --mount --propagation private "$0" "$@"
+	exit
 fi
 
 # ---- inside the throwaway namespace ----
@@ -52,7 +68,8 @@ cleanup() {
 		echo $$ >"$(dirname "$MEMCG")/cgroup.procs" 2>/dev/null
 		rmdir "$MEMCG" 2>/dev/null
 	fi
-	umount "$TMP/run" 2>/dev/null || true
+	[ -z "${BASE_ENV:-}" ] || $BASE_ENV "$BASE_BIN/container" prune >/dev/null 2>&1 || true
+	umount "$TMP/run" "$TMP/run-base" 2>/dev/null || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -67,6 +84,13 @@ CNI=/usr/lib/cni
 now() { echo "${EPOCHREALTIME/./}"; }      # microseconds, no fork
 
 "$RUN" --rm --network none busybox true     # imports the image once
+# The baseline (BASELINE=REV) keeps its state apart: its store may differ.
+BASE_ENV=
+if [ -n "${BASE_BIN:-}" ]; then
+	mkdir -p "$TMP/run-base" "$TMP/lib-base" && mount -t tmpfs tmpfs "$TMP/run-base"
+	BASE_ENV="env MINIDOCK_RUN_DIR=$TMP/run-base MINIDOCK_LIB_DIR=$TMP/lib-base"
+	$BASE_ENV "$BASE_BIN/run" --rm --network none busybox true
+fi
 
 # ---- a runc bundle on the same rootfs, and its CNI network ----
 mkdir -p "$TMP/bundle" "$TMP/bundle-net"
@@ -118,8 +142,12 @@ for c, t in times.items(): print("%s\t%.3f" % (c, statistics.median(t) * 1000))'
 }
 
 echo "# start + stop of /bin/true, median of $((PER_ROUND * ROUNDS)) runs in $ROUNDS turns (ms)"
+base_args=()
+[ -z "$BASE_ENV" ] ||
+	base_args=(-n "run (baseline)" "$BASE_ENV $BASE_BIN/run --rm --network none busybox /bin/true")
 in_turns nonet \
 	-n "run --network none" "$RUN --rm --network none busybox /bin/true" \
+	"${base_args[@]}" \
 	-n "runc" "runc run --bundle $TMP/bundle runbench" \
 	-n "bwrap" "bwrap --unshare-all --proc /proc --dev /dev --bind $ROOTFS / /bin/true"
 # The same work on both sides: the CNI plugin creates cni0 at its first
@@ -138,6 +166,9 @@ awk -F'\t' '{ printf "  %-28s %8.2f\n", $1, $2 }' "$TMP/m"
 get() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' "$TMP/m"; }
 printf 'run / runc        = %s   (target <= 0.25)\n' "$(echo "scale=3; $(get 'run --network none') / $(get runc)" | bc)"
 printf 'run / bwrap       = %s\n' "$(echo "scale=3; $(get 'run --network none') / $(get bwrap)" | bc)"
+[ -z "$BASE_ENV" ] ||
+	printf 'baseline / runc   = %s   (run of %s)\n' \
+		"$(echo "scale=3; $(get 'run (baseline)') / $(get runc)" | bc)" "$BASELINE"
 printf 'run / runc + CNI  = %s   (target <= 0.3, bridge)\n' \
 	"$(echo "scale=3; $(get 'run (bridge)') / $(get 'runc + CNI bridge')" | bc)"
 
@@ -214,6 +245,11 @@ if [ -n "$MEMCG" ]; then
 	rmdir "$MEMCG" 2>/dev/null || true
 fi
 printf '  all removed in:              %.2f s\n' "$(echo "scale=3; ($(now) - $t0) / 1000000" | bc)"
+# Their disk directories are removed in the background (lifecycle.c,
+# reclaim_disk); prune waits for that: how much longer it took.
+t0=$(now)
+"$CTR" prune >/dev/null
+printf '  + background removals:       %.2f s more\n' "$(echo "scale=3; ($(now) - $t0) / 1000000" | bc)"
 # The kernel removes a deleted namespace's veth asynchronously: give it
 # a moment before looking.
 for _ in $(seq 50); do ip -o link show | grep -q veth || break; sleep 0.1; done
@@ -230,4 +266,20 @@ if [ "$(echo "$left" | tr -d '0\n')" = "" ]; then
 	echo "  nothing left: no container, veth, netns file, minidock nft table, cgroup, mount or disk directory"
 else
 	echo "  LEFT BEHIND:"; echo "$left" | sed 's/^/    /'
+fi
+
+if [ -n "$BASE_ENV" ]; then
+	echo "# the same $COUNT detached containers, baseline $BASELINE"
+	t0=$(now)
+	for i in $(seq "$COUNT"); do
+		$BASE_ENV "$BASE_BIN/run" -d --name "b$i" busybox sleep 3600 >/dev/null
+	done
+	printf '  total start time:            %.2f s\n' "$(echo "scale=3; ($(now) - $t0) / 1000000" | bc)"
+	sleep 1
+	t0=$(now)
+	for i in $(seq "$COUNT"); do $BASE_ENV "$BASE_BIN/container" rm -f "b$i" >/dev/null; done
+	printf '  all removed in:              %.2f s\n' "$(echo "scale=3; ($(now) - $t0) / 1000000" | bc)"
+	t0=$(now)
+	$BASE_ENV "$BASE_BIN/container" prune >/dev/null
+	printf '  + prune:                     %.2f s more\n' "$(echo "scale=3; ($(now) - $t0) / 1000000" | bc)"
 fi

@@ -30,11 +30,12 @@
  *          then unwinds, each tool undoing its step
  *   rm     take its lock (flock(2): its run is gone), then undo what its
  *          state file lists, the last made first: network, cgroup, root
- *          mount, disk directory; then the runtime directory
+ *          mount, disk directory (renamed aside at once, its blocks freed
+ *          by a background md-reclaim process); then the runtime directory
  *   prune  rm of every container whose lock is free and chain ended, at
  *          whatever step its run died; then the disk directories a reboot
- *          left without runtime state.  A container whose run lives is
- *          never touched: its lock says so.
+ *          left without runtime state, and waits for the md-reclaims.
+ *          A container whose run lives is never touched: its lock says so.
  *
  * Read: proc(5), pid_namespaces(7), cgroups(7), pidfd_open(2), kill(2),
  * setns(2), flock(2).

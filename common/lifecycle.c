@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -382,6 +383,102 @@ static int remove_tree(const char *dir)
 	return -1;
 }
 
+/* Where removed disk directories wait for their background removal. */
+static char *removed_dir(void)
+{
+	return xasprintf("%s/containers/.removed", md_lib_dir());
+}
+
+/* In a child of its own session, without our descriptors: remove TRASH
+ * under its lock (prune_removed waits for it), then the .removed
+ * directory if it is empty. */
+static void __attribute__((noreturn)) reclaim_child(const char *trash, const char *top)
+{
+	sigset_t none;
+	int fd;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_NAME, "md-reclaim");       /* what ps shows */
+	setsid();
+	close_range(3, ~0U, 0);
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	fd = open(trash, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX) == 0)
+		remove_tree(trash);
+	rmdir(top);
+	_exit(0);
+}
+
+/*
+ * Remove disk directory DIR in the background, as containerd's overlay
+ * snapshotter does: DIR is renamed into containers/.removed/ at once (so
+ * containers/NAME is free again), then a child process removes it while
+ * the caller goes on.  Freeing a disk's blocks may wait for the disk
+ * (ext4 mounted with discard sends a discard for each one), and nobody
+ * needs to wait for that.  prune_removed() finishes what a crash cut
+ * short.  Where the rename or the fork fails: removed here and now.
+ */
+static int reclaim_disk(const char *dir)
+{
+	static unsigned count;
+	char *top = removed_dir(), *trash;
+	int tries, ret = -1;
+	pid_t pid;
+
+	trash = xasprintf("%s/%s.%d.%u", top, strrchr(dir, '/') + 1, (int)getpid(), count++);
+	/* Twice: a child may remove an empty .removed between mkdir and rename. */
+	for (tries = 0; tries < 2 && ret < 0; tries++)
+		if (mkdir(top, 0700) == 0 || errno == EEXIST)
+			ret = rename(dir, trash);
+	if (ret < 0) {
+		ret = remove_tree(dir);
+	} else if ((pid = fork()) == 0) {
+		reclaim_child(trash, top);
+	} else {
+		vlog("rename(\"%s\", \"%s\"), removed in the background (pid %d)",
+		     dir, trash, (int)pid);
+		ret = pid > 0 ? 0 : remove_tree(trash);
+	}
+	free(trash);
+	free(top);
+	return ret;
+}
+
+/* Wait for the background removals (each holds its directory's lock),
+ * and finish those a crash or a reboot cut short. */
+static int prune_removed(void)
+{
+	char *top = removed_dir();
+	DIR *d = opendir(top);
+	struct dirent *de;
+	int ret = 0;
+
+	while (d && (de = readdir(d)) != NULL) {
+		char *trash;
+		int fd;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		trash = xasprintf("%s/%s", top, de->d_name);
+		fd = open(trash, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX) == 0 && remove_tree(trash) < 0)
+			ret = -1;
+		if (fd >= 0)
+			close(fd);
+		free(trash);
+	}
+	if (d)
+		closedir(d);
+	if (rmdir(top) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+		ret = -1;
+	free(top);
+	return ret;
+}
+
 int life_undo(struct life *l, unsigned what, int quiet)
 {
 	unsigned todo = l->resources & what;
@@ -402,7 +499,7 @@ int life_undo(struct life *l, unsigned what, int quiet)
 	}
 	if (ret == 0 && (todo & LIFE_DISK)) {
 		path = disk_dir(l->name);
-		ret = remove_tree(path);
+		ret = reclaim_disk(path);
 		free(path);
 		if (ret == 0)
 			l->resources &= ~LIFE_DISK;
@@ -524,8 +621,9 @@ int life_prune_leftovers(struct strv *removed)
 	char *top = xasprintf("%s/containers", md_lib_dir());
 	int ret = prune_claims(), first = ret < 0 ? errno : 0;
 	struct dirent *de;
-	DIR *d = opendir(top);
+	DIR *d;
 
+	d = opendir(top);
 	if (!d && errno != ENOENT && !first)
 		first = errno;
 	while (d && (de = readdir(d)) != NULL) {
@@ -551,6 +649,9 @@ int life_prune_leftovers(struct strv *removed)
 	}
 	if (d)
 		closedir(d);
+	/* Last: what this prune removed went to the background too. */
+	if (prune_removed() < 0 && !first)
+		first = errno;
 	free(top);
 	errno = first;
 	return first ? -1 : 0;

@@ -14,6 +14,11 @@
  *     upper/ work/              its writable layer (overlayfs)
  *     rootfs/                   its root: the overlayfs mount (or a copy)
  *     log log.1 ...             what a detached container wrote (logfile.h)
+ *   md_lib_dir()/containers/.removed/NAME.PID.N/   a removed container's
+ *                               disk directory, renamed there at once and
+ *                               deleted by a background process (ps shows
+ *                               md-reclaim), as containerd's snapshotter
+ *                               removes asynchronously; prune waits for it
  *
  * How the state stays true whatever moment run is killed at (runc writes
  * its state.json the same way):
@@ -107,8 +112,9 @@ int life_volumes(const char *name, struct strv *volumes);
 /*
  * Undo the resources of WHAT that are recorded, the last made first:
  * net-bridge --delete, cg-limit --delete (their messages hidden with
- * QUIET), umount the root, remove the disk directory; then record what is
- * left.  0, or -1 with errno when the unmount or a removal failed.
+ * QUIET), umount the root, remove the disk directory (renamed into
+ * .removed/ and deleted in the background); then record what is left.
+ * 0, or -1 with errno when the unmount or a removal failed.
  */
 int life_undo(struct life *l, unsigned what, int quiet);
 
@@ -127,7 +133,9 @@ int life_names(struct strv *names);
  * short, and the disk directories of containers whose runtime state is
  * gone (a reboot emptied /run).  Each is claimed first, as run claims a
  * name, so a run starting meanwhile is never touched.  Their names are
- * pushed on REMOVED.  0, or -1 with errno for the first failure.
+ * pushed on REMOVED.  Last, it waits for the background removals of
+ * .removed/ and finishes those a crash cut short.  0, or -1 with errno
+ * for the first failure.
  */
 int life_prune_leftovers(struct strv *removed);
 
