@@ -390,9 +390,10 @@ static char *removed_dir(void)
 }
 
 /* In a child of its own session, without our descriptors: remove TRASH
- * under its lock (prune_removed waits for it), then the .removed
- * directory if it is empty. */
-static void __attribute__((noreturn)) reclaim_child(const char *trash, const char *top)
+ * under its lock (prune_removed waits for it).  .removed itself stays
+ * (a directory made and removed at each container costs ext4 more than
+ * keeping it): prune removes it. */
+static void __attribute__((noreturn)) reclaim_child(const char *trash)
 {
 	sigset_t none;
 	int fd;
@@ -410,7 +411,6 @@ static void __attribute__((noreturn)) reclaim_child(const char *trash, const cha
 	fd = open(trash, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0 && flock(fd, LOCK_EX) == 0)
 		remove_tree(trash);
-	rmdir(top);
 	_exit(0);
 }
 
@@ -431,14 +431,15 @@ static int reclaim_disk(const char *dir)
 	pid_t pid;
 
 	trash = xasprintf("%s/%s.%d.%u", top, strrchr(dir, '/') + 1, (int)getpid(), count++);
-	/* Twice: a child may remove an empty .removed between mkdir and rename. */
+	/* Twice: a prune may remove an empty .removed between mkdir and rename. */
 	for (tries = 0; tries < 2 && ret < 0; tries++)
-		if (mkdir(top, 0700) == 0 || errno == EEXIST)
-			ret = rename(dir, trash);
+		if ((ret = rename(dir, trash)) < 0 && errno == ENOENT && mkdir(top, 0700) < 0 &&
+		    errno != EEXIST)
+			break;
 	if (ret < 0) {
 		ret = remove_tree(dir);
 	} else if ((pid = fork()) == 0) {
-		reclaim_child(trash, top);
+		reclaim_child(trash);
 	} else {
 		vlog("rename(\"%s\", \"%s\"), removed in the background (pid %d)",
 		     dir, trash, (int)pid);

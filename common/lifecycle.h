@@ -19,6 +19,7 @@
  *                               deleted by a background process (ps shows
  *                               md-reclaim), as containerd's snapshotter
  *                               removes asynchronously; prune waits for it
+ *                               (and removes .removed)
  *
  * How the state stays true whatever moment run is killed at (runc writes
  * its state.json the same way):

@@ -153,17 +153,8 @@ int overlay_plan(char *const layers[], size_t n, const char *image, const char *
 	free(upper);
 	if (r <= 0)
 		return r < 0 ? -1 : OVERLAY_COPY;
-	if (!rootless) {
-		/* volatile: no sync of the upper filesystem at umount (nor on a
-		 * container's fsync).  A writable layer never outlives a reboot
-		 * here (prune removes what one left), so there is nothing to
-		 * keep; podman does so for --rm, CRI-O for every container.
-		 * Not rootless: ns-enter mounts it again at each --restart, and
-		 * overlayfs refuses a volatile layer mounted before. */
-		*opts = xrealloc(*opts, strlen(*opts) + sizeof(",volatile"));
-		strcat(*opts, ",volatile");
+	if (!rootless)
 		return OVERLAY_HERE;
-	}
 	if (overlay_rootless(opts, target, host_files))
 		return OVERLAY_USERNS;
 	free(*opts);

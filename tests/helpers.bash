@@ -32,6 +32,13 @@ common_setup() {
 
 common_teardown() {
 	if [ -n "${TEST_TMP:-}" ] && [ -d "$TEST_TMP" ]; then
+		# A removed container's disk directory is deleted in the background
+		# (containers/.removed, lifecycle.c): let that end first.
+		local i
+		for i in $(seq 100); do
+			[ -z "$(find "$TEST_TMP" -maxdepth 7 -path '*/.removed/*' -prune -print 2>/dev/null)" ] && break
+			sleep 0.05
+		done
 		# Undo any mount a failed test left below TEST_TMP, deepest first.
 		awk -v t="$TEST_TMP" '$5 ~ "^"t {print $5}' /proc/self/mountinfo |
 			sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
