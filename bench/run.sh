@@ -64,6 +64,7 @@ MEMCG=
 cleanup() {
 	"$BIN/container" prune >/dev/null 2>&1 || true
 	"$BIN/net-bridge" --name bench-anchor --delete >/dev/null 2>&1 || true
+	[ -z "${BASE_ENV:-}" ] || $BASE_ENV "$BASE_BIN/net-bridge" --name bench-anchor-base --delete >/dev/null 2>&1 || true
 	if [ -n "$MEMCG" ] && [ -d "$MEMCG" ]; then
 		echo $$ >"$(dirname "$MEMCG")/cgroup.procs" 2>/dev/null
 		rmdir "$MEMCG" 2>/dev/null
@@ -156,9 +157,16 @@ in_turns nonet \
 # (--create) keeps minidock0 up during the runs, as cni0 is after the
 # warm-up, so each run times one container's network, not the bridge's.
 "$BIN/net-bridge" --name bench-anchor --create >/dev/null
+# The baseline keeps its own leases: its own anchor, or its last container
+# would delete minidock0 under ours.
+[ -z "$BASE_ENV" ] || $BASE_ENV "$BASE_BIN/net-bridge" --name bench-anchor-base --create >/dev/null
+[ -z "$BASE_ENV" ] ||
+	base_args=(-n "run (bridge, baseline)" "$BASE_ENV $BASE_BIN/run --rm busybox /bin/true")
 in_turns net \
 	-n "run (bridge)" "$RUN --rm busybox /bin/true" \
+	"${base_args[@]}" \
 	-n "runc + CNI bridge" "sh $TMP/runc-cni.sh"
+[ -z "$BASE_ENV" ] || $BASE_ENV "$BASE_BIN/net-bridge" --name bench-anchor-base --delete
 "$BIN/net-bridge" --name bench-anchor --delete
 median_of "$TMP"/nonet-*.json >"$TMP/m"
 median_of "$TMP"/net-*.json >>"$TMP/m"
@@ -171,6 +179,9 @@ printf 'run / bwrap       = %s\n' "$(echo "scale=3; $(get 'run --network none') 
 		"$(echo "scale=3; $(get 'run (baseline)') / $(get runc)" | bc)" "$BASELINE"
 printf 'run / runc + CNI  = %s   (target <= 0.3, bridge)\n' \
 	"$(echo "scale=3; $(get 'run (bridge)') / $(get 'runc + CNI bridge')" | bc)"
+[ -z "$BASE_ENV" ] ||
+	printf 'baseline / runc + CNI = %s   (bridge, run of %s)\n' \
+		"$(echo "scale=3; $(get 'run (bridge, baseline)') / $(get 'runc + CNI bridge')" | bc)" "$BASELINE"
 
 echo "# $COUNT detached sleep containers, bridge networking"
 # Memory: what a memory cgroup of our own is charged (the processes, and
