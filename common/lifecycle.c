@@ -386,11 +386,11 @@ static int remove_tree(const char *dir)
 /* Where removed disk directories wait for their background removal. */
 static char *removed_dir(void)
 {
-	return xasprintf("%s/containers/.removed", md_lib_dir());
+	return xasprintf("%s/containers/.trash", md_lib_dir());
 }
 
 /* In a child of its own session, without our descriptors: remove TRASH
- * under its lock (prune_removed waits for it).  .removed itself stays
+ * under its lock (prune_removed waits for it).  .trash itself stays
  * (a directory made and removed at each container costs ext4 more than
  * keeping it): prune removes it. */
 static void __attribute__((noreturn)) reclaim_child(const char *trash)
@@ -416,7 +416,7 @@ static void __attribute__((noreturn)) reclaim_child(const char *trash)
 
 /*
  * Remove disk directory DIR in the background, as containerd's overlay
- * snapshotter does: DIR is renamed into containers/.removed/ at once (so
+ * snapshotter does: DIR is renamed into containers/.trash/ at once (so
  * containers/NAME is free again), then a child process removes it while
  * the caller goes on.  Freeing a disk's blocks may wait for the disk
  * (ext4 mounted with discard sends a discard for each one), and nobody
@@ -431,7 +431,7 @@ static int reclaim_disk(const char *dir)
 	pid_t pid;
 
 	trash = xasprintf("%s/%s.%d.%u", top, strrchr(dir, '/') + 1, (int)getpid(), count++);
-	/* Twice: a prune may remove an empty .removed between mkdir and rename. */
+	/* Twice: a prune may remove an empty .trash between mkdir and rename. */
 	for (tries = 0; tries < 2 && ret < 0; tries++)
 		if ((ret = rename(dir, trash)) < 0 && errno == ENOENT && mkdir(top, 0700) < 0 &&
 		    errno != EEXIST)

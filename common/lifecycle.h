@@ -14,12 +14,12 @@
  *     upper/ work/              its writable layer (overlayfs)
  *     rootfs/                   its root: the overlayfs mount (or a copy)
  *     log log.1 ...             what a detached container wrote (logfile.h)
- *   md_lib_dir()/containers/.removed/NAME.PID.N/   a removed container's
+ *   md_lib_dir()/containers/.trash/NAME.PID.N/   a removed container's
  *                               disk directory, renamed there at once and
  *                               deleted by a background process (ps shows
  *                               md-reclaim), as containerd's snapshotter
  *                               removes asynchronously; prune waits for it
- *                               (and removes .removed)
+ *                               (and removes .trash)
  *
  * How the state stays true whatever moment run is killed at (runc writes
  * its state.json the same way):
@@ -114,7 +114,7 @@ int life_volumes(const char *name, struct strv *volumes);
  * Undo the resources of WHAT that are recorded, the last made first:
  * net-bridge --delete, cg-limit --delete (their messages hidden with
  * QUIET), umount the root, remove the disk directory (renamed into
- * .removed/ and deleted in the background); then record what is left.
+ * .trash/ and deleted in the background); then record what is left.
  * 0, or -1 with errno when the unmount or a removal failed.
  */
 int life_undo(struct life *l, unsigned what, int quiet);
@@ -135,7 +135,7 @@ int life_names(struct strv *names);
  * gone (a reboot emptied /run).  Each is claimed first, as run claims a
  * name, so a run starting meanwhile is never touched.  Their names are
  * pushed on REMOVED.  Last, it waits for the background removals of
- * .removed/ and finishes those a crash cut short.  0, or -1 with errno
+ * .trash/ and finishes those a crash cut short.  0, or -1 with errno
  * for the first failure.
  */
 int life_prune_leftovers(struct strv *removed);

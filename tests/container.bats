@@ -216,3 +216,26 @@ assert_nothing_left() {
 	assert_nothing_left "$N-x"
 	assert_nothing_left "$N-y"
 }
+
+@test "container: rm frees the name at once and deletes the disk directory in the background (md-reclaim); prune finishes what a crash left" {
+	"$RUN" -d --network none --name "$N-r" busybox sh -c 'dd if=/dev/zero of=/big bs=1M count=30 2>/dev/null; sleep 1000' >/dev/null
+	for _ in $(seq 100); do
+		[ "$(stat -c %s "$MINIDOCK_LIB_DIR/containers/$N-r/upper/big" 2>/dev/null)" = 31457280 ] && break
+		sleep 0.1
+	done
+	run --separate-stderr "$C" --verbose rm -f "$N-r"
+	assert_success
+	assert [ -n "$(grep -E "rename\(\"$MINIDOCK_LIB_DIR/containers/$N-r\", \"$MINIDOCK_LIB_DIR/containers/\.trash/$N-r\.[0-9]+\.0\"\), removed in the background \(pid [0-9]+\)" <<<"$stderr")" ]
+	[ ! -e "$MINIDOCK_LIB_DIR/containers/$N-r" ] || fail "containers/$N-r is still there"
+	# the name is free at once, its disk directory new
+	run "$RUN" --rm --network none --name "$N-r" busybox sh -c 'ls /big 2>&1; echo again'
+	assert_line again
+	refute_line /big
+	# what a crash left in .trash (a removal without its md-reclaim)
+	mkdir -p "$MINIDOCK_LIB_DIR/containers/.trash/$N-x.1.0/upper/d"
+	echo left >"$MINIDOCK_LIB_DIR/containers/.trash/$N-x.1.0/upper/d/f"
+	run "$C" prune
+	assert_success
+	[ ! -e "$MINIDOCK_LIB_DIR/containers/.trash" ] || fail ".trash left: $(ls -AR "$MINIDOCK_LIB_DIR/containers/.trash")"
+	assert_nothing_left "$N-r"
+}

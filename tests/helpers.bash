@@ -33,10 +33,10 @@ common_setup() {
 common_teardown() {
 	if [ -n "${TEST_TMP:-}" ] && [ -d "$TEST_TMP" ]; then
 		# A removed container's disk directory is deleted in the background
-		# (containers/.removed, lifecycle.c): let that end first.
+		# (containers/.trash, lifecycle.c): let that end first.
 		local i
 		for i in $(seq 100); do
-			[ -z "$(find "$TEST_TMP" -maxdepth 7 -path '*/.removed/*' -prune -print 2>/dev/null)" ] && break
+			[ -z "$(find "$TEST_TMP" -maxdepth 7 -path '*/.trash/*' -prune -print 2>/dev/null)" ] && break
 			sleep 0.05
 		done
 		# Undo any mount a failed test left below TEST_TMP, deepest first.
