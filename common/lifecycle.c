@@ -384,13 +384,13 @@ static int remove_tree(const char *dir)
 }
 
 /* Where removed disk directories wait for their background removal. */
-static char *removed_dir(void)
+static char *trash_dir(void)
 {
 	return xasprintf("%s/containers/.trash", md_lib_dir());
 }
 
 /* In a child of its own session, without our descriptors: remove TRASH
- * under its lock (prune_removed waits for it).  .trash itself stays
+ * under its lock (prune_trash waits for it).  .trash itself stays
  * (a directory made and removed at each container costs ext4 more than
  * keeping it): prune removes it. */
 static void __attribute__((noreturn)) reclaim_child(const char *trash)
@@ -420,13 +420,13 @@ static void __attribute__((noreturn)) reclaim_child(const char *trash)
  * containers/NAME is free again), then a child process removes it while
  * the caller goes on.  Freeing a disk's blocks may wait for the disk
  * (ext4 mounted with discard sends a discard for each one), and nobody
- * needs to wait for that.  prune_removed() finishes what a crash cut
+ * needs to wait for that.  prune_trash() finishes what a crash cut
  * short.  Where the rename or the fork fails: removed here and now.
  */
 static int reclaim_disk(const char *dir)
 {
 	static unsigned count;
-	char *top = removed_dir(), *trash;
+	char *top = trash_dir(), *trash;
 	int tries, ret = -1;
 	pid_t pid;
 
@@ -452,11 +452,12 @@ static int reclaim_disk(const char *dir)
 
 /* Wait for the background removals (each holds its directory's lock),
  * and finish those a crash or a reboot cut short. */
-static int prune_removed(void)
+static int prune_trash(void)
 {
-	char *top = removed_dir();
+	char *top = trash_dir();
 	DIR *d = opendir(top);
 	struct dirent *de;
+	struct stat st;
 	int ret = 0;
 
 	while (d && (de = readdir(d)) != NULL) {
@@ -466,7 +467,9 @@ static int prune_removed(void)
 			continue;
 		trash = xasprintf("%s/%s", top, de->d_name);
 		fd = open(trash, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0 && flock(fd, LOCK_EX) == 0 && remove_tree(trash) < 0)
+		/* Its md-reclaim done meanwhile: the directory is gone (nlink 0). */
+		if (fd >= 0 && flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0 &&
+		    remove_tree(trash) < 0)
 			ret = -1;
 		if (fd >= 0)
 			close(fd);
@@ -651,7 +654,7 @@ int life_prune_leftovers(struct strv *removed)
 	if (d)
 		closedir(d);
 	/* Last: what this prune removed went to the background too. */
-	if (prune_removed() < 0 && !first)
+	if (prune_trash() < 0 && !first)
 		first = errno;
 	free(top);
 	errno = first;
