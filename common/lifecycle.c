@@ -398,20 +398,22 @@ static void __attribute__((noreturn)) reclaim_child(const char *trash)
 	sigset_t none;
 	int fd;
 
+	/* Each step is best effort: whatever fails, the removal is still
+	 * worth doing, and what it leaves prune finishes. */
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	prctl(PR_SET_NAME, "md-reclaim");       /* what ps shows */
-	setsid();
-	close_range(3, ~0U, 0);
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || setsid() < 0 ||
+	    prctl(PR_SET_NAME, "md-reclaim") < 0 ||      /* what ps shows */
+	    close_range(3, ~0U, 0) < 0)
+		vlog("md-reclaim: %s", strerror(errno));
+	/* Out of the terminal and of the caller's pipes (a test harness
+	 * reading our output would wait for us). */
+	if ((fd = open("/dev/null", O_RDWR)) < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 ||
+	    dup2(fd, 2) < 0)
+		_exit(1);
+	if (fd > 2)
+		close(fd);
 	fd = open(trash, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 && flock(fd, LOCK_EX) == 0)
-		remove_tree(trash);
-	_exit(0);
+	_exit(fd >= 0 && flock(fd, LOCK_EX) == 0 && remove_tree(trash) == 0 ? 0 : 1);
 }
 
 /*
@@ -460,6 +462,8 @@ static int prune_trash(void)
 	struct stat st;
 	int ret = 0;
 
+	if (!d && errno != ENOENT)
+		ret = -1;
 	while (d && (de = readdir(d)) != NULL) {
 		char *trash;
 		int fd;
