@@ -337,11 +337,12 @@ static void delete_step(const char *tool, const char *name, int quiet)
 	vlog("%s --name %s --delete: exit %d", tool, name, code);
 }
 
-/* Unmount ROOTFS when it is mounted.  0 or -1 with errno. */
-static int umount_root(const char *rootfs)
+/* Unmount ROOTFS when it is mounted (DETACH: at once, MNT_DETACH).
+ * 0 or -1 with errno. */
+static int umount_root(const char *rootfs, int detach)
 {
-	if (umount2(rootfs, UMOUNT_NOFOLLOW) == 0) {
-		vlog("umount2(\"%s\")", rootfs);
+	if (umount2(rootfs, UMOUNT_NOFOLLOW | (detach ? MNT_DETACH : 0)) == 0) {
+		vlog(detach ? "umount2(\"%s\", MNT_DETACH)" : "umount2(\"%s\")", rootfs);
 		return 0;
 	}
 	/* EINVAL: not a mount point (never mounted, or already unmounted). */
@@ -389,14 +390,24 @@ static char *trash_dir(void)
 	return xasprintf("%s/containers/.trash", md_lib_dir());
 }
 
-/* In a child of its own session, without our descriptors: remove TRASH
- * under its lock (prune_trash waits for it).  .trash itself stays
- * (a directory made and removed at each container costs ext4 more than
- * keeping it): prune removes it. */
-static void __attribute__((noreturn)) reclaim_child(const char *trash)
+/* In a child of its own session, without our descriptors: let the root
+ * mount go (HOLD, once the caller has closed its copy: EOF on GO), then
+ * remove TRASH under its lock (prune_trash waits for it).  .trash itself
+ * stays (a directory made and removed at each container costs ext4 more
+ * than keeping it): prune removes it. */
+static void __attribute__((noreturn)) reclaim_child(const char *trash, int hold, int go)
 {
 	sigset_t none;
+	char c;
 	int fd;
+
+	/* The last user of the detached mount: the kernel frees it, and
+	 * overlayfs flushes its upper filesystem to disk, in our close. */
+	if (hold >= 0) {
+		while (read(go, &c, 1) < 0 && errno == EINTR)
+			;
+		close(hold);
+	}
 
 	/* Each step is best effort: whatever fails, the removal is still
 	 * worth doing, and what it leaves prune finishes. */
@@ -425,12 +436,12 @@ static void __attribute__((noreturn)) reclaim_child(const char *trash)
  * needs to wait for that.  prune_trash() finishes what a crash cut
  * short.  Where the rename or the fork fails: removed here and now.
  */
-static int reclaim_disk(const char *dir)
+static int reclaim_disk(const char *dir, int hold)
 {
 	static unsigned count;
 	char *top = trash_dir(), *trash;
-	int tries, ret = -1;
-	pid_t pid;
+	int tries, ret = -1, go[2] = { -1, -1 };
+	pid_t pid = -1;
 
 	trash = xasprintf("%s/%s.%d.%u", top, strrchr(dir, '/') + 1, (int)getpid(), count++);
 	/* Twice: a prune may remove an empty .trash between mkdir and rename. */
@@ -439,10 +450,18 @@ static int reclaim_disk(const char *dir)
 		    errno != EEXIST)
 			break;
 	if (ret < 0) {
+		if (hold >= 0)
+			close(hold);
 		ret = remove_tree(dir);
-	} else if ((pid = fork()) == 0) {
-		reclaim_child(trash);
+	} else if ((hold < 0 || pipe2(go, O_CLOEXEC) == 0) && (pid = fork()) == 0) {
+		close(go[1]);
+		reclaim_child(trash, hold, go[0]);
 	} else {
+		/* Ours closed first, then GO: the child's is the last. */
+		if (hold >= 0)
+			close(hold);
+		if (go[0] >= 0)
+			close(go[0]), close(go[1]);
 		vlog("rename(\"%s\", \"%s\"), removed in the background (pid %d)",
 		     dir, trash, (int)pid);
 		ret = pid > 0 ? 0 : remove_tree(trash);
@@ -491,7 +510,7 @@ int life_undo(struct life *l, unsigned what, int quiet)
 {
 	unsigned todo = l->resources & what;
 	char *path;
-	int ret = 0;
+	int ret = 0, hold = -1;
 
 	if (todo & LIFE_NETWORK)
 		delete_step("net-bridge", l->name, quiet);
@@ -500,18 +519,26 @@ int life_undo(struct life *l, unsigned what, int quiet)
 	l->resources &= ~(todo & (LIFE_NETWORK | LIFE_CGROUP));
 	if (todo & LIFE_ROOTFS) {
 		path = disk_file(l->name, "rootfs");
-		ret = umount_root(path);
+		/* Its disk directory goes too: out of the tree at once, and the
+		 * unmount itself (overlayfs syncs the whole upper filesystem)
+		 * left to md-reclaim, which holds the mount (O_PATH). */
+		if (todo & LIFE_DISK)
+			hold = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		ret = umount_root(path, hold >= 0);
 		free(path);
 		if (ret == 0)
 			l->resources &= ~LIFE_ROOTFS;
 	}
 	if (ret == 0 && (todo & LIFE_DISK)) {
 		path = disk_dir(l->name);
-		ret = reclaim_disk(path);
+		ret = reclaim_disk(path, hold);
+		hold = -1;
 		free(path);
 		if (ret == 0)
 			l->resources &= ~LIFE_DISK;
 	}
+	if (hold >= 0)
+		close(hold);
 	if (todo && write_state(l) < 0 && ret == 0)
 		ret = -1;
 	return ret;
