@@ -344,14 +344,34 @@ static int known_here(const char *name)
 	return known;
 }
 
+/*
+ * Whether REF, a name with a '/', is a registry's image rather than a file:
+ * no such file here, and it does not look like a path (/x, ./x, ../x,
+ * x.tar): localhost:5000/x and quay.io/x name their registry,
+ * library/debian and bitnami/nginx:1 are Docker Hub's, as with docker run.
+ */
+static int registry_ref(const char *ref)
+{
+	static const char *const archive[] = { ".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.xz" };
+	size_t i, len = strlen(ref), n;
+
+	if (!strchr(ref, '/') || access(ref, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	if (ref[0] == '/' || !strncmp(ref, "./", 2) || !strncmp(ref, "../", 3) || ref[0] == '~')
+		return 0;
+	for (i = 0; i < sizeof(archive) / sizeof(*archive); i++)
+		if (len > (n = strlen(archive[i])) && !strcmp(ref + len - n, archive[i]))
+			return 0;
+	return 1;
+}
+
 char *runimage_name(const char *ref)
 {
 	struct reg_ref r;
 	char *why = NULL, *name;
 	size_t len;
 
-	if (strchr(ref, '/') && access(ref, F_OK) < 0 && reg_ref_has_registry(ref) &&
-	    reg_ref_parse(ref, &r, &why) == 0) {
+	if (registry_ref(ref) && reg_ref_parse(ref, &r, &why) == 0) {
 		name = reg_ref_store_name(&r);
 		reg_ref_free(&r);
 		return name;
@@ -380,8 +400,7 @@ int runimage_find(const char *ref, int rootless, struct run_image *img, char **w
 	int ret = -1;
 
 	*why = NULL;
-	if (strchr(ref, '/') && access(ref, F_OK) < 0 && errno == ENOENT &&
-	    reg_ref_has_registry(ref))
+	if (registry_ref(ref))
 		return find_pulled(ref, rootless, img, why);
 	if (strchr(ref, '/')) {
 		name = name_of_path(ref);

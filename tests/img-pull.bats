@@ -276,7 +276,15 @@ assert_store_has_no() {
 	assert_output --partial "unable to find image 'debian:12'"
 	assert_output --partial "minidock"
 	run -0 "$MINIDOCK_BIN/run" --rm --network none alpine /bin/true
+	# a name with a '/' that is no file here: Docker Hub's, as docker run
+	put "$IMAGES/busybox-oci" library/hello:1
+	run -0 "$MINIDOCK_BIN/run" --rm --network none library/hello:1 /bin/cat /www/index.html
+	assert_output --partial "unable to find image 'library/hello:1'"
+	assert_output --partial "minidock"
+	run -125 "$MINIDOCK_BIN/run" --rm --network none ./library/hello.tar /bin/true
+	refute_output --partial "unable to find image"
 	run -0 "$MINIDOCK_BIN/image" ls
+	assert_line --regexp "^docker.io_library_hello_1 +docker.io/library/hello:1 +sha256:"
 	assert_line --regexp "^docker.io_library_debian_12 +docker.io/library/debian:12 +sha256:"
 	assert_line --regexp "^docker.io_library_alpine +docker.io/library/alpine:latest +sha256:"
 	# Held now: no request at all.
