@@ -35,8 +35,10 @@ common_teardown() {
 		# A removed container's disk directory is deleted in the background
 		# (containers/.trash, lifecycle.c): let that end first.
 		local i
-		for i in $(seq 100); do
-			[ -z "$(find "$TEST_TMP" -maxdepth 7 -path '*/.trash/*' -prune -print 2>/dev/null)" ] && break
+		for ((i = 0; i < 100; i++)); do
+			compgen -G "${MINIDOCK_LIB_DIR:-$TEST_TMP/lib}/containers/.trash/*" >/dev/null ||
+				compgen -G "$TEST_TMP/home/.local/share/minidock/containers/.trash/*" \
+					>/dev/null || break
 			sleep 0.05
 		done
 		# Undo any mount a failed test left below TEST_TMP, deepest first.
