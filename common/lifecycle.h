@@ -114,7 +114,8 @@ int life_volumes(const char *name, struct strv *volumes);
  * Undo the resources of WHAT that are recorded, the last made first:
  * net-bridge --delete, cg-limit --delete (their messages hidden with
  * QUIET), umount the root, remove the disk directory (renamed into
- * .trash/ and deleted in the background); then record what is left.
+ * .trash/ and deleted in the background; the root then unmounted with
+ * MNT_DETACH, md-reclaim its last user); then record what is left.
  * 0, or -1 with errno when the unmount or a removal failed.
  */
 int life_undo(struct life *l, unsigned what, int quiet);
