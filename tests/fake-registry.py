@@ -81,6 +81,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def send_cut(self):
+        """The layer's length announced, its first 100 bytes sent, then the
+        connection closed: a transfer cut off mid-way."""
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(LAYER)))
+        self.end_headers()
+        self.wfile.write(LAYER[:100])
+        self.close_connection = True
+
     def do_GET(self):
         if BEARER and self.path.startswith("/token?"):
             if self.headers.get("Authorization") != "Basic dTpw" or "scope=repository" not in self.path:
@@ -116,21 +125,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if repo == "wrongdigest":
             return self.send(200, LAYER.upper(), "application/octet-stream")
         if repo == "truncated":
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(LAYER)))
-            self.end_headers()
-            self.wfile.write(LAYER[:100])
-            self.close_connection = True
-            return
+            return self.send_cut()
         if repo == "cutonce" and self.command == "GET":
             asked = self.headers.get("Range")
             if not asked:
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(LAYER)))
-                self.end_headers()
-                self.wfile.write(LAYER[:100])
-                self.close_connection = True
-                return
+                return self.send_cut()
             ranges.append(asked)
             start = int(asked.split("=")[1].rstrip("-"))
             return self.send(206, LAYER[start:], "application/octet-stream",
