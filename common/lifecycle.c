@@ -462,8 +462,9 @@ static int reclaim_disk(const char *dir, int hold)
 			close(hold);
 		if (go[0] >= 0)
 			close(go[0]), close(go[1]);
-		vlog("rename(\"%s\", \"%s\"), removed in the background (pid %d)",
-		     dir, trash, (int)pid);
+		if (pid > 0)
+			vlog("rename(\"%s\", \"%s\"), removed in the background (pid %d)",
+			     dir, trash, (int)pid);
 		ret = pid > 0 ? 0 : remove_tree(trash);
 	}
 	free(trash);
